@@ -1,0 +1,1 @@
+"""Conformance suite that drives any implementation through the adapter protocol."""

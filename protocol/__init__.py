@@ -1,0 +1,1 @@
+"""Pure, sans-I/O implementation of the Bluezone exposure-notification protocol."""
