@@ -90,3 +90,92 @@ PARALLEL_MIN_KEYS: Final = 20_000
 # The prefilter is a bitmap indexed by this many low bits of an identifier's first word:
 # 2**28 bits = 32 MiB, so 200,000 sightings give about 0.07 % false candidates.
 PREFILTER_BITS: Final = 28
+
+# ---------------------------------------------------------------------------------------------
+# Risk scoring (spec section 5, RISK-n).
+# ---------------------------------------------------------------------------------------------
+
+# spec RISK-2: calibration confidence reported for each lookup fallback (ENCalibrationConfidence:
+# 0 lowest = no data, 1 low = similar devices, 3 high = this model measured).
+CALIBRATION_CONFIDENCE_SISTER_MODEL: Final = 1
+CALIBRATION_CONFIDENCE_MANUFACTURER: Final = 1
+CALIBRATION_CONFIDENCE_GLOBAL: Final = 0
+# spec RISK-1: the calibration table's measured-row confidence (others are extrapolated, 1).
+CALIBRATION_CONFIDENCE_MEASURED: Final = 3
+# spec RISK-1: a table larger than this is refused (Google's 2020-08-12 table has 11,809 rows).
+MAX_CALIBRATION_ROWS: Final = 100_000
+# spec RISK-1: TX power and RSSI correction in the table are plausible dB values.
+MIN_CALIBRATION_DB: Final = -127
+MAX_CALIBRATION_DB: Final = 127
+
+# spec RISK-3, RISK-9: attenuation is a whole number of dB, 0..255 (GAEN's uint8 range).
+MIN_ATTENUATION_DB: Final = 0
+MAX_ATTENUATION_DB: Final = 255
+# spec RISK-3: a received RSSI outside this range is not a radio measurement.
+MIN_RSSI_DBM: Final = -127
+MAX_RSSI_DBM: Final = 20
+
+# spec RISK-4: seconds since the previous scan are capped at the longest scan period (ADV-13),
+# and the first scan of a series counts this many seconds.
+MAX_SECONDS_SINCE_LAST_SCAN: Final = 300
+# spec RISK-5: an exposure window spans at most 30 minutes of one key on one UTC day.
+EXPOSURE_WINDOW_MAX_SECONDS: Final = 1800
+SECONDS_PER_DAY: Final = 86_400
+
+# spec RISK-6: report types (GAEN ReportType codes) and infectiousness (GAEN codes).
+REPORT_TYPE_UNKNOWN: Final = 0
+REPORT_TYPE_CONFIRMED_TEST: Final = 1
+REPORT_TYPE_CONFIRMED_CLINICAL_DIAGNOSIS: Final = 2
+REPORT_TYPE_SELF_REPORT: Final = 3
+REPORT_TYPE_RECURSIVE: Final = 4
+REPORT_TYPE_REVOKED: Final = 5
+INFECTIOUSNESS_NONE: Final = 0
+INFECTIOUSNESS_STANDARD: Final = 1
+INFECTIOUSNESS_HIGH: Final = 2
+# spec RISK-6: days since onset of symptoms are mapped over -14..+14 (GAEN's range).
+MIN_DAYS_SINCE_ONSET: Final = -14
+MAX_DAYS_SINCE_ONSET: Final = 14
+# spec RISK-9: calibration confidence is 2 bits (KS-9).
+MAX_CALIBRATION_CONFIDENCE: Final = 3
+
+# spec RISK-7: configuration numbers are decimals with at most this many fractional digits and
+# at most this magnitude, so exact arithmetic stays small and any language can scale them to
+# integers.
+RISK_MAX_DECIMAL_PLACES: Final = 6
+RISK_MAX_CONFIG_NUMBER: Final = 1_000_000
+
+# spec RISK-9: limits on what input can grow. 14 days of dense contact at one window per key
+# per 30 minutes stays far below the window limit; scans start at most once a second (start
+# times are whole seconds), so a 30-minute window holds at most 1800 scan instances.
+MAX_EXPOSURE_WINDOWS: Final = 100_000
+MAX_SCAN_INSTANCES_PER_WINDOW: Final = EXPOSURE_WINDOW_MAX_SECONDS
+MAX_SECONDS_IN_SCAN_INSTANCE: Final = SECONDS_PER_DAY
+# spec RISK-9: UTC day numbers (days since 1970-01-01) of windows: the uint32 interval range.
+MAX_DAY: Final = (2**32 - 1) // 144
+# spec RISK-8: a configuration list (ranges, mappings) holds at most this many entries.
+MAX_CONFIG_LIST: Final = 64
+
+# spec RISK-10: GAEN v2 uses 3 attenuation thresholds and 4 bucket weights; weights are 0..250 %.
+V2_ATTENUATION_THRESHOLDS: Final = 3
+V2_MAX_WEIGHT: Final = 2.5
+
+# spec RISK-20: GAEN v1 score arrays hold 8 scores 0..8; a risk score is at most 8**4 = 4096.
+V1_SCORE_COUNT: Final = 8
+V1_MAX_SCORE: Final = 8
+V1_MAX_RISK_SCORE: Final = 4096
+# spec RISK-21: attenuation value buckets (upper edges, exclusive, from "> 73 dB" = index 0).
+V1_ATTENUATION_BUCKET_EDGES: Final = (73, 63, 51, 33, 27, 15, 10)
+# spec RISK-22: duration is counted in 5-minute steps and capped at 30 minutes.
+V1_DURATION_STEP_MINUTES: Final = 5
+V1_MAX_DURATION_MINUTES: Final = 30
+# spec RISK-23: days since last exposure buckets (lower edges, inclusive, from ">= 14" = index 0).
+V1_DAYS_BUCKET_EDGES: Final = (14, 12, 10, 8, 6, 4, 2)
+# spec RISK-24: attenuation durations of the summary are capped at 30 minutes per bucket.
+V1_MAX_ATTENUATION_DURATION_MINUTES: Final = 30
+# spec RISK-20, RISK-30: transmission risk levels run 1..8.
+MIN_TRANSMISSION_RISK_LEVEL: Final = 1
+MAX_TRANSMISSION_RISK_LEVEL: Final = 8
+
+# spec RISK-34: CWA risk levels (RiskCalculationParameters RiskLevel enum).
+CWA_RISK_LEVEL_LOW: Final = 1
+CWA_RISK_LEVEL_HIGH: Final = 2
