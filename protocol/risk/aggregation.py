@@ -143,7 +143,8 @@ class DiagnosisKeysDataMapping:
         """The JSON form read by ``from_json``."""
         return {
             "days_since_onset_to_infectiousness": {
-                str(day): int(level) for day, level in self.days_since_onset_to_infectiousness.items()
+                str(day): int(level)
+                for day, level in self.days_since_onset_to_infectiousness.items()
             },
             "infectiousness_when_days_since_onset_missing": int(
                 self.infectiousness_when_days_since_onset_missing

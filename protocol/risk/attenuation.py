@@ -6,11 +6,11 @@ from protocol.params import (
     MAX_ATTENUATION_DB,
     MAX_CALIBRATION_DB,
     MAX_RSSI_DBM,
+    MAX_TX_POWER,
     MIN_ATTENUATION_DB,
     MIN_CALIBRATION_DB,
     MIN_RSSI_DBM,
     MIN_TX_POWER,
-    MAX_TX_POWER,
 )
 from protocol.risk.errors import InvalidSightingError
 

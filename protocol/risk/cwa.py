@@ -55,7 +55,9 @@ class Range:
     @classmethod
     def from_json(cls, value: Any, field: str) -> Range:
         """Read ``{"min", "max", "minExclusive", "maxExclusive"}``; absent fields are 0/false."""
-        obj = read_object(value, field, _ERR, optional=("min", "max", "minExclusive", "maxExclusive"))
+        obj = read_object(
+            value, field, _ERR, optional=("min", "max", "minExclusive", "maxExclusive")
+        )
         return cls(
             min=read_decimal(obj.get("min", 0), f"{field}.min", _ERR),
             max=read_decimal(obj.get("max", 0), f"{field}.max", _ERR),
@@ -72,7 +74,7 @@ class TrlEncoding:
     infectiousness_offset_high: int
     report_type_offset_recursive: int
     report_type_offset_self_report: int
-    report_type_offset_confirmed_clinical_diagnosis: int
+    report_type_offset_clinical_diagnosis: int
     report_type_offset_confirmed_test: int
 
     _FIELDS = (
@@ -80,7 +82,10 @@ class TrlEncoding:
         ("infectiousnessOffsetHigh", "infectiousness_offset_high"),
         ("reportTypeOffsetRecursive", "report_type_offset_recursive"),
         ("reportTypeOffsetSelfReport", "report_type_offset_self_report"),
-        ("reportTypeOffsetConfirmedClinicalDiagnosis", "report_type_offset_confirmed_clinical_diagnosis"),
+        (
+            "reportTypeOffsetConfirmedClinicalDiagnosis",
+            "report_type_offset_clinical_diagnosis",
+        ),
         ("reportTypeOffsetConfirmedTest", "report_type_offset_confirmed_test"),
     )
 
@@ -89,7 +94,12 @@ class TrlEncoding:
         """Read CWA's ``trlEncoding`` object (all six offsets required, each 0..8)."""
         names = [name for name, _ in cls._FIELDS]
         obj = read_object(value, field, _ERR, required=names)
-        return cls(**{attr: read_int(obj[name], f"{field}.{name}", _ERR, 0, 8) for name, attr in cls._FIELDS})
+        return cls(
+            **{
+                attr: read_int(obj[name], f"{field}.{name}", _ERR, 0, 8)
+                for name, attr in cls._FIELDS
+            }
+        )
 
     def to_json(self) -> dict[str, int]:
         """CWA's JSON form of the encoding."""
@@ -102,7 +112,7 @@ class TrlEncoding:
         report_offset = {
             ReportType.RECURSIVE: self.report_type_offset_recursive,
             ReportType.SELF_REPORT: self.report_type_offset_self_report,
-            ReportType.CONFIRMED_CLINICAL_DIAGNOSIS: self.report_type_offset_confirmed_clinical_diagnosis,
+            ReportType.CONFIRMED_CLINICAL_DIAGNOSIS: self.report_type_offset_clinical_diagnosis,
             ReportType.CONFIRMED_TEST: self.report_type_offset_confirmed_test,
         }[report_type]
         if infectiousness == Infectiousness.HIGH:
@@ -141,7 +151,11 @@ class CwaConfiguration:
         return cls(
             minutes_at_attenuation_filters=tuple(
                 _attenuation_filter(item, f"minutesAtAttenuationFilters[{i}]")
-                for i, item in enumerate(_items(obj.get("minutesAtAttenuationFilters", []), "minutesAtAttenuationFilters"))
+                for i, item in enumerate(
+                    _items(
+                        obj.get("minutesAtAttenuationFilters", []), "minutesAtAttenuationFilters"
+                    )
+                )
             ),
             trl_filters=tuple(
                 Range.from_json(
@@ -154,13 +168,17 @@ class CwaConfiguration:
             ),
             minutes_at_attenuation_weights=tuple(
                 _attenuation_weight(item, f"minutesAtAttenuationWeights[{i}]")
-                for i, item in enumerate(_items(obj["minutesAtAttenuationWeights"], "minutesAtAttenuationWeights"))
+                for i, item in enumerate(
+                    _items(obj["minutesAtAttenuationWeights"], "minutesAtAttenuationWeights")
+                )
             ),
             normalized_time_per_window_to_risk_level=_level_mapping(
-                obj["normalizedTimePerEWToRiskLevelMapping"], "normalizedTimePerEWToRiskLevelMapping"
+                obj["normalizedTimePerEWToRiskLevelMapping"],
+                "normalizedTimePerEWToRiskLevelMapping",
             ),
             normalized_time_per_day_to_risk_level=_level_mapping(
-                obj["normalizedTimePerDayToRiskLevelMapping"], "normalizedTimePerDayToRiskLevelMapping"
+                obj["normalizedTimePerDayToRiskLevelMapping"],
+                "normalizedTimePerDayToRiskLevelMapping",
             ),
             trl_encoding=TrlEncoding.from_json(obj["trlEncoding"], "trlEncoding"),
             transmission_risk_values=_trv_mapping(obj["transmissionRiskValueMapping"]),
@@ -190,7 +208,9 @@ def _attenuation_weight(value: Any, field: str) -> tuple[Range, Fraction]:
 def _level_mapping(value: Any, field: str) -> tuple[tuple[Range, int], ...]:
     result = []
     for i, item in enumerate(_items(value, field)):
-        obj = read_object(item, f"{field}[{i}]", _ERR, required=("normalizedTimeRange", "riskLevel"))
+        obj = read_object(
+            item, f"{field}[{i}]", _ERR, required=("normalizedTimeRange", "riskLevel")
+        )
         result.append(
             (
                 Range.from_json(obj["normalizedTimeRange"], f"{field}[{i}].normalizedTimeRange"),
@@ -287,7 +307,9 @@ def cwa_window_risk(config: CwaConfiguration, window: ExposureWindow) -> CwaWind
     # spec RISK-31: drop when the minutes at a filter's (minimum) attenuation fall in its range.
     for attenuation_range, drop_range in config.minutes_at_attenuation_filters:
         seconds = sum(
-            s.seconds for s in window.scan_instances if attenuation_range.contains(s.min_attenuation_db)
+            s.seconds
+            for s in window.scan_instances
+            if attenuation_range.contains(s.min_attenuation_db)
         )
         if drop_range.contains(Fraction(seconds, 60)):
             return None
@@ -300,8 +322,13 @@ def cwa_window_risk(config: CwaConfiguration, window: ExposureWindow) -> CwaWind
     # spec RISK-34: seconds weighted by the first weight whose range holds the minimum attenuation.
     weighted_seconds = sum(
         (
-            s.seconds * next(
-                (w for rng, w in config.minutes_at_attenuation_weights if rng.contains(s.min_attenuation_db)),
+            s.seconds
+            * next(
+                (
+                    w
+                    for rng, w in config.minutes_at_attenuation_weights
+                    if rng.contains(s.min_attenuation_db)
+                ),
                 Fraction(0),
             )
             for s in window.scan_instances

@@ -114,18 +114,24 @@ class ExposureWindow:
         if not isinstance(self.report_type, ReportType) or (
             self.report_type not in SCORABLE_REPORT_TYPES
         ):
-            raise InvalidExposureWindowError(f"RISK-9: report_type {self.report_type!r} not scorable")
+            raise InvalidExposureWindowError(
+                f"RISK-9: report_type {self.report_type!r} not scorable"
+            )
         if not isinstance(self.infectiousness, Infectiousness) or (
             self.infectiousness == Infectiousness.NONE
         ):
             raise InvalidExposureWindowError(
                 f"RISK-9: infectiousness {self.infectiousness!r} not scorable"
             )
-        _check_int(self.calibration_confidence, "calibration_confidence", 0, MAX_CALIBRATION_CONFIDENCE)
+        _check_int(
+            self.calibration_confidence, "calibration_confidence", 0, MAX_CALIBRATION_CONFIDENCE
+        )
         if not isinstance(self.scan_instances, tuple) or not all(
             isinstance(s, ScanInstance) for s in self.scan_instances
         ):
-            raise InvalidExposureWindowError("RISK-9: scan_instances must be a tuple of ScanInstance")
+            raise InvalidExposureWindowError(
+                "RISK-9: scan_instances must be a tuple of ScanInstance"
+            )
         if len(self.scan_instances) > MAX_SCAN_INSTANCES_PER_WINDOW:
             raise InvalidExposureWindowError(
                 f"RISK-9: {len(self.scan_instances)} scan instances, "
@@ -135,7 +141,13 @@ class ExposureWindow:
 
 _ATTENUATION = (MIN_ATTENUATION_DB, MAX_ATTENUATION_DB)
 _SECONDS = (-MAX_SECONDS_IN_SCAN_INSTANCE, MAX_SECONDS_IN_SCAN_INSTANCE)
-_WINDOW_FIELDS = ("day", "report_type", "infectiousness", "calibration_confidence", "scan_instances")
+_WINDOW_FIELDS = (
+    "day",
+    "report_type",
+    "infectiousness",
+    "calibration_confidence",
+    "scan_instances",
+)
 _SCAN_FIELDS = ("typical_attenuation_db", "min_attenuation_db", "seconds_since_last_scan")
 
 

@@ -44,7 +44,7 @@ NOTES = {
         "CWA Android rounds the day sum to one decimal and would answer HIGH here; "
         "CWA iOS does not round and agrees with this vector."
     ),
-    "order_independence": "Windows of another case in another order give the same verdict (RISK-7).",
+    "order_independence": "Windows in another order give the same verdict (RISK-7).",
     "negative_seconds": "A negative secondsSinceLastScan counts as 0 (RISK-9).",
     "invalid_config": "A malformed configuration is rejected (RISK-8).",
     "invalid_window": "A malformed or unscorable window is rejected (RISK-9).",
@@ -100,8 +100,17 @@ def flags_of(case: dict[str, Any], platform: str) -> list[str]:
     return flags
 
 
-SPEC_IDS = ["RISK-30", "RISK-31", "RISK-32", "RISK-33", "RISK-34", "RISK-35", "RISK-36",
-            "RISK-37", "RISK-38"]
+SPEC_IDS = [
+    "RISK-30",
+    "RISK-31",
+    "RISK-32",
+    "RISK-33",
+    "RISK-34",
+    "RISK-35",
+    "RISK-36",
+    "RISK-37",
+    "RISK-38",
+]
 
 
 class Builder:
@@ -142,8 +151,11 @@ def converted(builder: Builder, data: dict[str, Any], platform: str, source: str
 
 
 def scan(typical: int, minimum: int, seconds: int) -> dict[str, int]:
-    return {"typical_attenuation_db": typical, "min_attenuation_db": minimum,
-            "seconds_since_last_scan": seconds}
+    return {
+        "typical_attenuation_db": typical,
+        "min_attenuation_db": minimum,
+        "seconds_since_last_scan": seconds,
+    }
 
 
 def hand_cases(builder: Builder, android: dict[str, Any]) -> None:
@@ -154,77 +166,174 @@ def hand_cases(builder: Builder, android: dict[str, Any]) -> None:
     )
     # TRL = 4 (clinical diagnosis) + 2 (high) = 6, TRV 1.2; 448 s at weight 1.0:
     # 1.2 * 448 / 60 = 8.96 -> LOW per window, day sum 8.96 < 9 -> LOW (Android: 9.0 -> HIGH).
-    boundary = {"day": REFERENCE_DAY - 1, "report_type": 2, "infectiousness": 2,
-                "calibration_confidence": 3, "scan_instances": [scan(66, 65, 300), scan(66, 65, 148)]}
-    low = {"total_risk_level": 1, "most_recent_day_with_low_risk": REFERENCE_DAY - 1,
-           "most_recent_day_with_high_risk": None, "number_of_days_with_low_risk": 1,
-           "number_of_days_with_high_risk": 0,
-           "total_minimum_distinct_encounters_with_low_risk": 1,
-           "total_minimum_distinct_encounters_with_high_risk": 0}
-    builder.add(tests, comment="day normalized time 8.96: below 9, LOW; no rounding to 9.0",
-                spec=["RISK-7", "RISK-35", "RISK-36"], flags=["rounding_boundary"],
-                source="generated", inputs={"config": config, "windows": [boundary]},
-                expected=low, result="valid")
+    boundary = {
+        "day": REFERENCE_DAY - 1,
+        "report_type": 2,
+        "infectiousness": 2,
+        "calibration_confidence": 3,
+        "scan_instances": [scan(66, 65, 300), scan(66, 65, 148)],
+    }
+    low = {
+        "total_risk_level": 1,
+        "most_recent_day_with_low_risk": REFERENCE_DAY - 1,
+        "most_recent_day_with_high_risk": None,
+        "number_of_days_with_low_risk": 1,
+        "number_of_days_with_high_risk": 0,
+        "total_minimum_distinct_encounters_with_low_risk": 1,
+        "total_minimum_distinct_encounters_with_high_risk": 0,
+    }
+    builder.add(
+        tests,
+        comment="day normalized time 8.96: below 9, LOW; no rounding to 9.0",
+        spec=["RISK-7", "RISK-35", "RISK-36"],
+        flags=["rounding_boundary"],
+        source="generated",
+        inputs={"config": config, "windows": [boundary]},
+        expected=low,
+        result="valid",
+    )
     # Three windows whose exact sum is 9.0 (0.6 + 4.8 + 3.6), in the two orders that give
     # 9.0 and 8.999999999999998 in binary floating point summed left to right.
     parts = [scan(76, 73, 300), scan(74, 72, 240), scan(71, 70, 180)]
-    ws = [{"day": REFERENCE_DAY - 1, "report_type": 2, "infectiousness": 2,
-           "calibration_confidence": 3, "scan_instances": [p]} for p in parts]
-    high = {"total_risk_level": 2, "most_recent_day_with_low_risk": None,
-            "most_recent_day_with_high_risk": REFERENCE_DAY - 1, "number_of_days_with_low_risk": 0,
-            "number_of_days_with_high_risk": 1,
-            "total_minimum_distinct_encounters_with_low_risk": 1,
-            "total_minimum_distinct_encounters_with_high_risk": 0}
+    ws = [
+        {
+            "day": REFERENCE_DAY - 1,
+            "report_type": 2,
+            "infectiousness": 2,
+            "calibration_confidence": 3,
+            "scan_instances": [p],
+        }
+        for p in parts
+    ]
+    high = {
+        "total_risk_level": 2,
+        "most_recent_day_with_low_risk": None,
+        "most_recent_day_with_high_risk": REFERENCE_DAY - 1,
+        "number_of_days_with_low_risk": 0,
+        "number_of_days_with_high_risk": 1,
+        "total_minimum_distinct_encounters_with_low_risk": 1,
+        "total_minimum_distinct_encounters_with_high_risk": 0,
+    }
     for order, name in ((ws, "CWA order"), (ws[::-1], "reversed")):
-        builder.add(tests, comment=f"day sum exactly 9.0 from 0.6 + 4.8 + 3.6, {name}: HIGH",
-                    spec=["RISK-7", "RISK-36"], flags=["rounding_boundary", "order_independence"],
-                    source="generated", inputs={"config": config, "windows": order},
-                    expected=high, result="valid")
-    recursive = {"day": REFERENCE_DAY - 2, "report_type": 4, "infectiousness": 2,
-                 "calibration_confidence": 0, "scan_instances": [scan(60, 55, 300)] * 3}
+        builder.add(
+            tests,
+            comment=f"day sum exactly 9.0 from 0.6 + 4.8 + 3.6, {name}: HIGH",
+            spec=["RISK-7", "RISK-36"],
+            flags=["rounding_boundary", "order_independence"],
+            source="generated",
+            inputs={"config": config, "windows": order},
+            expected=high,
+            result="valid",
+        )
+    recursive = {
+        "day": REFERENCE_DAY - 2,
+        "report_type": 4,
+        "infectiousness": 2,
+        "calibration_confidence": 0,
+        "scan_instances": [scan(60, 55, 300)] * 3,
+    }
     # TRL = 0 (recursive) + 2 (high) = 2 -> TRV 0 -> normalized time 0 -> LOW window, day
     # below 5... in CWA Android's day mapping [5, 9) LOW, [9, ...) HIGH: 0 is unmapped, dropped.
-    none = {"total_risk_level": 1, "most_recent_day_with_low_risk": None,
-            "most_recent_day_with_high_risk": None, "number_of_days_with_low_risk": 0,
-            "number_of_days_with_high_risk": 0,
-            "total_minimum_distinct_encounters_with_low_risk": 0,
-            "total_minimum_distinct_encounters_with_high_risk": 0}
-    builder.add(tests, comment="recursive report: TRL 2, value 0: the day is unmapped and dropped",
-                spec=["RISK-30", "RISK-33", "RISK-36"], flags=["recursive_report_type"],
-                source="generated", inputs={"config": config, "windows": [recursive]},
-                expected=none, result="valid")
+    none = {
+        "total_risk_level": 1,
+        "most_recent_day_with_low_risk": None,
+        "most_recent_day_with_high_risk": None,
+        "number_of_days_with_low_risk": 0,
+        "number_of_days_with_high_risk": 0,
+        "total_minimum_distinct_encounters_with_low_risk": 0,
+        "total_minimum_distinct_encounters_with_high_risk": 0,
+    }
+    builder.add(
+        tests,
+        comment="recursive report: TRL 2, value 0: the day is unmapped and dropped",
+        spec=["RISK-30", "RISK-33", "RISK-36"],
+        flags=["recursive_report_type"],
+        source="generated",
+        inputs={"config": config, "windows": [recursive]},
+        expected=none,
+        result="valid",
+    )
     own_weight = copy.deepcopy(config)
     own_weight["trlEncoding"]["reportTypeOffsetRecursive"] = 6
     # TRL = 6 + 2 = 8 -> TRV 1.6; 900 s at weight 0.8 (min attenuation 55 < 63):
     # 1.6 * 720 / 60 = 19.2 -> HIGH.
-    builder.add(tests, comment="recursive report with its own offset 6: TRL 8, 19.2 -> HIGH",
-                spec=["RISK-30", "RISK-34", "RISK-35"], flags=["recursive_report_type"],
-                source="generated", inputs={"config": own_weight, "windows": [recursive]},
-                expected={**none, "total_risk_level": 2,
-                          "most_recent_day_with_high_risk": REFERENCE_DAY - 2,
-                          "number_of_days_with_high_risk": 1,
-                          "total_minimum_distinct_encounters_with_high_risk": 1},
-                result="valid")
+    builder.add(
+        tests,
+        comment="recursive report with its own offset 6: TRL 8, 19.2 -> HIGH",
+        spec=["RISK-30", "RISK-34", "RISK-35"],
+        flags=["recursive_report_type"],
+        source="generated",
+        inputs={"config": own_weight, "windows": [recursive]},
+        expected={
+            **none,
+            "total_risk_level": 2,
+            "most_recent_day_with_high_risk": REFERENCE_DAY - 2,
+            "number_of_days_with_high_risk": 1,
+            "total_minimum_distinct_encounters_with_high_risk": 1,
+        },
+        result="valid",
+    )
     invalid_configs = [
         ("unknown field", {**config, "maxEncounterAgeInDays": 10}),
-        ("risk level 3", {**config, "normalizedTimePerEWToRiskLevelMapping": [
-            {"normalizedTimeRange": {"min": 0, "max": 9}, "riskLevel": 3}]}),
-        ("negative weight", {**config, "minutesAtAttenuationWeights": [
-            {"attenuationRange": {"min": 0, "max": 63}, "weight": -0.5}]}),
-        ("weight is a string", {**config, "minutesAtAttenuationWeights": [
-            {"attenuationRange": {"min": 0, "max": 63}, "weight": "0.8"}]}),
+        (
+            "risk level 3",
+            {
+                **config,
+                "normalizedTimePerEWToRiskLevelMapping": [
+                    {"normalizedTimeRange": {"min": 0, "max": 9}, "riskLevel": 3}
+                ],
+            },
+        ),
+        (
+            "negative weight",
+            {
+                **config,
+                "minutesAtAttenuationWeights": [
+                    {"attenuationRange": {"min": 0, "max": 63}, "weight": -0.5}
+                ],
+            },
+        ),
+        (
+            "weight is a string",
+            {
+                **config,
+                "minutesAtAttenuationWeights": [
+                    {"attenuationRange": {"min": 0, "max": 63}, "weight": "0.8"}
+                ],
+            },
+        ),
         ("missing trlEncoding", {k: v for k, v in config.items() if k != "trlEncoding"}),
-        ("transmission risk level 9", {**config, "transmissionRiskValueMapping": [
-            {"transmissionRiskLevel": 9, "transmissionRiskValue": 1}]}),
-        ("weight with 7 decimal places", {**config, "minutesAtAttenuationWeights": [
-            {"attenuationRange": {"min": 0, "max": 63}, "weight": 0.1234567}]}),
+        (
+            "transmission risk level 9",
+            {
+                **config,
+                "transmissionRiskValueMapping": [
+                    {"transmissionRiskLevel": 9, "transmissionRiskValue": 1}
+                ],
+            },
+        ),
+        (
+            "weight with 7 decimal places",
+            {
+                **config,
+                "minutesAtAttenuationWeights": [
+                    {"attenuationRange": {"min": 0, "max": 63}, "weight": 0.1234567}
+                ],
+            },
+        ),
         ("configuration is a list", [config]),
     ]
     for comment, bad in invalid_configs:
-        builder.add(tests, comment=f"invalid configuration: {comment}", spec=["RISK-8"],
-                    flags=["invalid_config"], source="generated",
-                    inputs={"config": bad, "windows": [boundary]},
-                    expected={"error": "invalid_risk_configuration"}, result="invalid")
+        builder.add(
+            tests,
+            comment=f"invalid configuration: {comment}",
+            spec=["RISK-8"],
+            flags=["invalid_config"],
+            source="generated",
+            inputs={"config": bad, "windows": [boundary]},
+            expected={"error": "invalid_risk_configuration"},
+            result="invalid",
+        )
     invalid_windows = [
         ("report type UNKNOWN (0)", {**boundary, "report_type": 0}),
         ("report type REVOKED (5)", {**boundary, "report_type": 5}),
@@ -234,10 +343,16 @@ def hand_cases(builder: Builder, android: dict[str, Any]) -> None:
         ("calibration confidence 4", {**boundary, "calibration_confidence": 4}),
     ]
     for comment, bad in invalid_windows:
-        builder.add(tests, comment=f"invalid window: {comment}", spec=["RISK-9"],
-                    flags=["invalid_window"], source="generated",
-                    inputs={"config": config, "windows": [bad]},
-                    expected={"error": "invalid_exposure_window"}, result="invalid")
+        builder.add(
+            tests,
+            comment=f"invalid window: {comment}",
+            spec=["RISK-9"],
+            flags=["invalid_window"],
+            source="generated",
+            inputs={"config": config, "windows": [bad]},
+            expected={"error": "invalid_exposure_window"},
+            result="invalid",
+        )
 
 
 def build(android: dict[str, Any], ios: dict[str, Any]) -> dict[str, Any]:
