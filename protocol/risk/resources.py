@@ -12,11 +12,13 @@ from importlib import resources
 from typing import Any
 
 from protocol.risk.calibration import CalibrationTable
+from protocol.risk.v2 import V2Profile
 
 __all__ = [
     "CALIBRATION_TABLE_NAME",
     "ENX_DEFAULTS_NAME",
     "default_calibration_table",
+    "enx_defaults",
     "enx_defaults_json",
     "read_package_data",
 ]
@@ -38,3 +40,8 @@ def default_calibration_table() -> CalibrationTable:
 def enx_defaults_json() -> Any:
     """The shipped ENX recommended defaults, decoded with exact decimals (RISK-15)."""
     return json.loads(read_package_data(ENX_DEFAULTS_NAME), parse_float=Decimal)
+
+
+def enx_defaults() -> V2Profile:
+    """The ENX recommended defaults as a v2 profile (RISK-15)."""
+    return V2Profile.from_json(enx_defaults_json())
