@@ -292,7 +292,7 @@ class File:
 
 V2_NOTES = {
     "enx_defaults": "The shipped ENX recommended defaults (RISK-15).",
-    "bucket_edge": "Typical attenuation exactly at a threshold falls in the lower bucket (RISK-10).",
+    "bucket_edge": "Typical attenuation on a threshold falls in the lower bucket (RISK-10).",
     "minimum_window_score": "Windows scoring below the minimum are left out (RISK-13).",
     "recursive_report_type": "RECURSIVE windows take the recursive weight (RISK-12).",
     "negative_seconds": "Negative seconds count as 0 (RISK-9).",
@@ -338,7 +338,7 @@ def build_v2(rng: random.Random, seed: int) -> dict[str, Any]:
     # 55 <= 55 -> immediate 1.5; 56 -> near 1.0; 300 s each: 450 + 300 = 750; high inf 1.0.
     add(
         "ENX: 300 s at 55 dB (immediate, x1.5) + 300 s at 56 dB (near, x1.0) = 750",
-        ids + ["RISK-15"],
+        [*ids, "RISK-15"],
         ["enx_defaults", "bucket_edge"],
         ENX,
         [window(d, 1, 2, [scan(55, 50, 300), scan(56, 50, 300)])],
@@ -351,7 +351,7 @@ def build_v2(rng: random.Random, seed: int) -> dict[str, Any]:
     # standard infectiousness 0.3: 750 * 0.3 = 225; weighted duration stays 750.
     add(
         "ENX: same scans, standard infectiousness: score 225, weighted duration 750",
-        ids + ["RISK-15"],
+        [*ids, "RISK-15"],
         ["enx_defaults"],
         ENX,
         [window(d, 1, 1, [scan(55, 50, 300), scan(56, 50, 300)])],
