@@ -84,7 +84,6 @@ def _mutations(document: Any) -> st.SearchStrategy[Any]:
 
 
 @settings(max_examples=300, deadline=None)
-@settings(deadline=None)
 @given(st.data())
 def test_mutated_valid_configurations_raise_only_protocol_errors(data: st.DataObject) -> None:
     for name, parser in (
