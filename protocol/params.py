@@ -176,6 +176,6 @@ V1_MAX_ATTENUATION_DURATION_MINUTES: Final = 30
 MIN_TRANSMISSION_RISK_LEVEL: Final = 1
 MAX_TRANSMISSION_RISK_LEVEL: Final = 8
 
-# spec RISK-34: CWA risk levels (RiskCalculationParameters RiskLevel enum).
+# spec RISK-35: CWA risk levels (RiskCalculationParameters RiskLevel enum).
 CWA_RISK_LEVEL_LOW: Final = 1
 CWA_RISK_LEVEL_HIGH: Final = 2
