@@ -1,13 +1,15 @@
 """Convert Corona-Warn-App's cross-platform risk test cases into spec/vectors/risk-cwa.json.
 
 Usage:
-    python spec/tools/cwa_vectors.py ANDROID_JSON IOS_JSON [-o spec/vectors/risk-cwa.json]
+    python spec/tools/cwa_vectors.py [--out spec/vectors]
 
-ANDROID_JSON is exposure-windows-risk-calculation.json from corona-warn-app/cwa-app-android
-(Corona-Warn-App/src/test/resources/, commit d98f9c20c595ca5dc877f87f032b47d8b8175a79, 29
-cases); IOS_JSON the file of the same name from corona-warn-app/cwa-app-ios
-(src/xcode/ENA/ENA/Source/Services/Risk/Calculation/__tests__/, commit
-02c629b695e64643b3d8a06dff290eb59ae14ad3, 28 cases, older configuration). Both Apache-2.0.
+It reads the two upstream files kept unchanged in spec/tools/upstream/ (Apache-2.0) and stops
+unless their SHA-256 digests are the published files' digests:
+cwa-android-exposure-windows-risk-calculation.json is exposure-windows-risk-calculation.json
+from corona-warn-app/cwa-app-android (Corona-Warn-App/src/test/resources/, commit
+d98f9c20c595ca5dc877f87f032b47d8b8175a79, 29 cases); cwa-ios-... the file of the same name
+from corona-warn-app/cwa-app-ios (src/xcode/ENA/ENA/Source/Services/Risk/Calculation/
+__tests__/, commit 02c629b695e64643b3d8a06dff290eb59ae14ad3, 28 cases, older configuration).
 
 Each CWA case becomes one vector: its file's configuration (unchanged, CWA's camelCase JSON)
 and its windows in our window form (snake_case; ``day = REFERENCE_DAY - ageInDays``). The
@@ -294,11 +296,11 @@ def hand_cases(builder: Builder, android: dict[str, Any]) -> None:
             },
         ),
         (
-            "weight is a string",
+            "weight is a list",
             {
                 **config,
                 "minutesAtAttenuationWeights": [
-                    {"attenuationRange": {"min": 0, "max": 63}, "weight": "0.8"}
+                    {"attenuationRange": {"min": 0, "max": 63}, "weight": [0.8]}
                 ],
             },
         ),
@@ -370,18 +372,34 @@ def build(android: dict[str, Any], ios: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+UPSTREAM = Path(__file__).resolve().parent / "upstream"
+ANDROID_FILE = (
+    UPSTREAM / "cwa-android-exposure-windows-risk-calculation.json",
+    "3fe3e99e68f0b6929a9f79c438dc7964e8b44fb4977cdfe8dd17f6d56bfe51a2",
+)
+IOS_FILE = (
+    UPSTREAM / "cwa-ios-exposure-windows-risk-calculation.json",
+    "651155fbb3d991aed34458fcea85f17eb421d241b6d22ce263e59a08a166d551",
+)
+
+
+def read_upstream(path: Path, digest: str) -> dict[str, Any]:
+    """The upstream file, after checking it is byte for byte the published one."""
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise SystemExit(f"{path.name}: not the published file (sha256 differs)")
+    return json.loads(data)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("android", type=Path)
-    parser.add_argument("ios", type=Path)
-    parser.add_argument("-o", "--output", type=Path, default=Path("spec/vectors/risk-cwa.json"))
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "vectors")
     args = parser.parse_args()
-    for path in (args.android, args.ios):
-        print(f"{path.name}: sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}")
-    android = json.loads(args.android.read_text(encoding="utf-8"))
-    ios = json.loads(args.ios.read_text(encoding="utf-8"))
-    args.output.write_text(json.dumps(build(android, ios), indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {args.output}")
+    document = build(read_upstream(*ANDROID_FILE), read_upstream(*IOS_FILE))
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "risk-cwa.json"
+    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8", newline="\n")
+    print(f"risk-cwa.json: {document['numberOfTests']} tests")
 
 
 if __name__ == "__main__":

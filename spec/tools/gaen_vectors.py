@@ -1,7 +1,7 @@
 """Generate spec/vectors/risk-v2.json and risk-v1.json (GAEN v2 and v1 scoring, spec section 5).
 
 Usage:
-    python spec/tools/gaen_vectors.py --seed 20240505 [--out-dir spec/vectors]
+    python spec/tools/gaen_vectors.py --seed 20240505 [--out spec/vectors]
 
 The expected values come from the small, separate implementation in this file (exact
 rational arithmetic, written from the spec text, importing nothing from ``protocol``); the test
@@ -310,9 +310,9 @@ NUMBERS_NOTE = (
 
 def build_v2(rng: random.Random, seed: int) -> dict[str, Any]:
     f = File(
-        "GAEN v2 daily summaries (DailySummariesConfig) over exposure windows",
+        "GAEN v2 daily summaries (DailySummariesConfig) over exposure windows. " + NUMBERS_NOTE,
         f"spec/tools/gaen_vectors.py --seed {seed}",
-        {**V2_NOTES, "numbers": NUMBERS_NOTE},
+        V2_NOTES,
     )
     ids = ["RISK-10", "RISK-11", "RISK-12", "RISK-13", "RISK-14"]
     hand = f.group("GaenV2DailySummaries", "Hand-computed edge cases.")
@@ -699,16 +699,17 @@ def build_v1(rng: random.Random, seed: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--out-dir", type=Path, default=Path("spec/vectors"))
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "vectors")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     for name, doc in (
         ("risk-v2.json", build_v2(rng, args.seed)),
         ("risk-v1.json", build_v1(rng, args.seed)),
     ):
-        path = args.out_dir / name
-        path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {path}: {doc['numberOfTests']} tests")
+        args.out.mkdir(parents=True, exist_ok=True)
+        path = args.out / name
+        path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8", newline="\n")
+        print(f"{name}: {doc['numberOfTests']} tests")
 
 
 if __name__ == "__main__":
