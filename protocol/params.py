@@ -184,3 +184,11 @@ MAX_TRANSMISSION_RISK_LEVEL: Final = 8
 # spec RISK-35: CWA risk levels (RiskCalculationParameters RiskLevel enum).
 CWA_RISK_LEVEL_LOW: Final = 1
 CWA_RISK_LEVEL_HIGH: Final = 2
+
+# spec RISK-50..RISK-56: bounds on the proximity profile's parameters (configuration checks).
+PROXIMITY_MAX_DISTANCE_M: Final = 100.0
+PROXIMITY_MAX_VARIANCE_DB2: Final = 10_000.0
+PROXIMITY_MAX_PROCESS_VARIANCE: Final = 10.0
+PROXIMITY_MAX_LOG_VARIANCE: Final = 100.0
+# spec RISK-51: a scan instance advances the random walk by at least one second.
+PROXIMITY_MIN_SECONDS: Final = 1

@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 from protocol.risk.calibration import CalibrationTable
+from protocol.risk.proximity import ProximityConfig
 from protocol.risk.v2 import V2Profile
 
 __all__ = [
@@ -20,11 +21,13 @@ __all__ = [
     "default_calibration_table",
     "enx_defaults",
     "enx_defaults_json",
+    "proximity_defaults",
     "read_package_data",
 ]
 
 CALIBRATION_TABLE_NAME = "en-calibration-2020-08-12.csv"
 ENX_DEFAULTS_NAME = "enx-defaults.json"
+PROXIMITY_DEFAULTS_NAME = "proximity-defaults.json"
 
 
 def read_package_data(name: str) -> bytes:
@@ -45,3 +48,9 @@ def enx_defaults_json() -> Any:
 def enx_defaults() -> V2Profile:
     """The ENX recommended defaults as a v2 profile (RISK-15)."""
     return V2Profile.from_json(enx_defaults_json())
+
+
+def proximity_defaults() -> ProximityConfig:
+    """The proximity profile's shipped parameters (spec 5.8, RISK-57)."""
+    document = json.loads(read_package_data(PROXIMITY_DEFAULTS_NAME), parse_float=Decimal)
+    return ProximityConfig.from_json(document)
