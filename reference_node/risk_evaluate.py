@@ -289,24 +289,22 @@ def plot(evaluation: Evaluation, path: Path) -> None:
     roc_axes.plot([0, 1], [0, 1], color="grey", linestyle=":")
     roc_axes.set(xlabel="false-alarm rate", ylabel="detection rate (within 2 m)", title="ROC")
     roc_axes.legend(fontsize=8)
-    for e in evaluation.encounters:
-        if e.distance_is_lower_bound:
-            continue
-        for w in e.windows:
-            for s in w.scan_instances:
-                scatter_axes.scatter(
-                    e.distance_m,
-                    s.typical_attenuation_db,
-                    s=4,
-                    alpha=0.2,
-                    color="tab:red" if e.close_contact else "tab:blue",
-                )
+    for close, color in ((False, "tab:blue"), (True, "tab:red")):
+        points = [
+            (e.distance_m, s.typical_attenuation_db)
+            for e in evaluation.encounters
+            if e.close_contact == close and not e.distance_is_lower_bound
+            for w in e.windows
+            for s in w.scan_instances
+        ]
+        scatter_axes.scatter(*zip(*points, strict=True), s=4, alpha=0.2, color=color)
     scatter_axes.set(
         xscale="log",
         xlabel="distance (m)",
         ylabel="typical attenuation (dB)",
-        title="attenuation versus distance",
+        title="attenuation versus distance (red: within 2 m)",
     )
+    scatter_axes.set_xticks([1.5, 2, 3, 4, 6, 8], ["1.5", "2", "3", "4", "6", "8"])
     figure.tight_layout()
     figure.savefig(path, dpi=120)
 
