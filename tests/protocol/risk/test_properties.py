@@ -139,3 +139,30 @@ def test_v1_summary_is_independent_of_window_order(windows: list[Any], rng: Any)
     shuffled = list(windows)
     rng.shuffle(shuffled)
     assert score_v1(V1_CONFIG, windows, 19000) == score_v1(V1_CONFIG, shuffled, 19000)
+
+
+@settings(deadline=None)
+@given(
+    st.lists(st.integers(0, 255), min_size=3, max_size=3).map(sorted),
+    st.lists(weights, min_size=4, max_size=4),
+    st.lists(weights, min_size=6, max_size=6),
+    st.decimals(min_value=0, max_value=10_000, places=2),
+)
+def test_v2_configuration_round_trip(
+    thresholds: list[int], bucket: list[Decimal], named: list[Decimal], minimum: Decimal
+) -> None:
+    config = DailySummariesConfig.from_json(
+        {
+            "attenuation_bucket_thresholds_db": thresholds,
+            "attenuation_bucket_weights": bucket,
+            "infectiousness_weights": {"standard": named[0], "high": named[1]},
+            "report_type_weights": {
+                "confirmed_test": named[2],
+                "confirmed_clinical_diagnosis": named[3],
+                "self_report": named[4],
+                "recursive": named[5],
+            },
+            "minimum_window_score": minimum,
+        }
+    )
+    assert DailySummariesConfig.from_json(config.to_json()) == config
