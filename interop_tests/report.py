@@ -131,7 +131,15 @@ def _table(results: list[TestResult]) -> list[str]:
             rows[(result.test.topic, rule)][result.verdict] += 1
     head = f"{'topic':<16}{'rule':<10}" + "".join(f"{label:>8}" for _, label in _COLUMNS)
     out = [head, "-" * len(head)]
-    for (topic, rule), counts in rows.items():
+    topic_order = list(dict.fromkeys(result.test.topic for result in results))
+
+    def order(row: tuple[str, str]) -> tuple[int, str, int]:
+        topic, rule = row
+        prefix, _, number = rule.rpartition("-")
+        return (topic_order.index(topic), prefix, int(number) if number.isdigit() else 0)
+
+    for topic, rule in sorted(rows, key=order):
+        counts = rows[(topic, rule)]
         out.append(f"{topic:<16}{rule:<10}" + "".join(f"{counts[v]:>8}" for v, _ in _COLUMNS))
     totals = Counter(result.verdict for result in results)
     out.append("-" * len(head))
