@@ -77,7 +77,7 @@ class SubprocessTransport:
 
     def __init__(self, command: str, log: LogFunction = _ignore_log) -> None:
         self.description = command
-        self._argv = shlex.split(command, posix=os.name != "nt")
+        self._argv = split_command(command)
         if not self._argv:
             raise TransportStartError("the adapter command is empty")
         self._log = log
@@ -171,6 +171,16 @@ class SubprocessTransport:
         if self._proc is None:
             raise TransportClosed("the adapter is not running")
         return self._proc
+
+
+def split_command(command: str) -> list[str]:
+    """Split an adapter command into words as a POSIX shell would, without running one (IOP-19).
+
+    On Windows the split keeps backslashes, and quotes around a word are removed.
+    """
+    if os.name != "nt":
+        return shlex.split(command)
+    return [word.strip('"') for word in shlex.split(command, posix=False)]
 
 
 def _pump_lines(stream: IO[bytes], lines: queue.Queue[bytes | None]) -> None:
