@@ -115,6 +115,9 @@ EXPORT_SIGNATURE_ALGORITHM: Final = "1.2.840.10045.4.3.2"
 # spec EXP-5: report type values (TemporaryExposureKey.ReportType, 0 UNKNOWN .. 5 REVOKED).
 MIN_REPORT_TYPE: Final = 0
 MAX_REPORT_TYPE: Final = 5
+# spec EXP-5: transmission risk level (deprecated in GAEN v1.5), the range GAEN servers accept.
+MIN_TRANSMISSION_RISK_LEVEL: Final = 0
+MAX_TRANSMISSION_RISK_LEVEL: Final = 8
 # spec EXP-5: days since onset of symptoms, the range GAEN accepts.
 MIN_DAYS_SINCE_ONSET: Final = -14
 MAX_DAYS_SINCE_ONSET: Final = 14
