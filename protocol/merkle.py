@@ -272,6 +272,10 @@ def verify_inclusion(
     Returns None on success; raises MerkleRootMismatchError when the proof leads elsewhere,
     and the errors of ``root_from_inclusion_proof`` for malformed input (spec LOG-3).
     """
+    _check_size(size, "tree size")
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < size:
+        raise MerkleIndexError("LOG-3: leaf index must be below the tree size")
+    _check_hash(leaf_hash_value, "leaf")
     _check_hash(root, "root")
     if root_from_inclusion_proof(leaf_hash_value, index, size, proof) != root:
         raise MerkleRootMismatchError("LOG-3: inclusion proof does not lead to the root")
