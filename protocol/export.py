@@ -40,6 +40,7 @@ from protocol.errors import (
     InvalidIntervalError,
     InvalidKeyError,
     InvalidRollingPeriodError,
+    ProtocolError,
 )
 from protocol.params import (
     EXPORT_BIN_NAME,
@@ -384,6 +385,8 @@ def _read_entries(archive: bytes) -> dict[str, bytes]:
                 if len(data) > limit:
                     raise ExportTooLargeError(f"EXP-3: {info.filename} is over its limit")
                 entries[info.filename] = data
+    except ProtocolError:
+        raise
     except _ARCHIVE_ERRORS as exc:
         raise ExportArchiveError("EXP-1: not a well-formed zip archive") from exc
     return entries
