@@ -32,12 +32,6 @@ class InvalidRollingPeriodError(ProtocolError):
     code = "invalid_rolling_period"
 
 
-class InvalidRollingStartError(ProtocolError):
-    """A new key's rolling start breaks the alignment rule (KS-3)."""
-
-    code = "invalid_rolling_start"
-
-
 class InvalidMetadataError(ProtocolError):
     """Metadata is not 4 bytes or a field is out of range (KS-9)."""
 

@@ -85,11 +85,16 @@ PLAUSIBLE_TX_POWER_MAX: Final = 20
 # Matching engine limits (MATCH-9). Keys are expanded in chunks so memory stays bounded:
 # each key expands to 144 * 16 = 2,304 bytes, so 4,096 keys use about 9 MiB at a time.
 MATCH_CHUNK_KEYS: Final = 4096
+# PaddedData is precomputed once for the intervals the sightings span, up to this many
+# (about 128 KiB); sightings spread wider (never in a real store: MATCH-6) fall back to
+# building each key's blocks, which is slower but bounded.
+PADDED_CACHE_INTERVALS: Final = 8192
 # Below this many keys a process pool costs more to start than it saves.
 PARALLEL_MIN_KEYS: Final = 20_000
 # The prefilter is a bitmap indexed by this many low bits of an identifier's first word:
-# 2**28 bits = 32 MiB, so 200,000 sightings give about 0.07 % false candidates.
-PREFILTER_BITS: Final = 28
+# 2**24 bits = 2 MiB, small enough to stay in cache. With 200,000 sightings about 1.2 % of
+# identifiers pass it and go on to a sorted-array check of their first 8 bytes.
+PREFILTER_BITS: Final = 24
 
 # --- Section 4: export files and the transparency log ---------------------------------------
 

@@ -1,0 +1,42 @@
+"""The `bluezone` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from reference_node import keys_demo
+
+
+def _keys_demo(args: argparse.Namespace) -> int:
+    steps = keys_demo.run(args.seed)
+    print(keys_demo.render_json(steps) if args.json else keys_demo.render(steps))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="bluezone", description="Bluezone exposure-notification reference implementation"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    keys = commands.add_parser("keys", help="the key schedule").add_subparsers(
+        dest="keys_command", required=True
+    )
+    demo = keys.add_parser("demo", help="walk through one day of a device")
+    demo.add_argument("--seed", type=int, help="draw the keys from this seed (reproducible)")
+    demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.set_defaults(handler=_keys_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
