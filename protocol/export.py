@@ -411,7 +411,10 @@ class ExportFile:
 
     @classmethod
     def from_zip(cls, archive: bytes) -> ExportFile:
-        """Parse an export archive strictly; signatures are parsed, not verified (EXP-1..6)."""
+        """Parse an export archive strictly, in the check order of EXP-10 (EXP-1..EXP-6).
+
+        Signatures are parsed here and verified by ``verify``.
+        """
         entries = _read_entries(archive)
         export_bin = entries[EXPORT_BIN_NAME]
         payload = ExportPayload.from_bytes(export_bin)
