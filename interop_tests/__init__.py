@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the suite with command-line arguments ``argv``; return the exit status."""
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """Run the suite with command-line arguments ``argv``; return the exit status.
+
+    ``prog`` names the command in usage messages, e.g. "bluezone interop run".
+    """
     from interop_tests.cli import main as cli_main
 
-    return cli_main(argv)
+    return cli_main(argv, prog)
 
 
 __all__ = ["main"]

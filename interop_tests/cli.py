@@ -24,10 +24,10 @@ from interop_tests.vectors import VectorError, default_vectors_dir, load_vectors
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The suite's options."""
+def build_parser(prog: str = "python -m interop_tests") -> argparse.ArgumentParser:
+    """The suite's options; ``prog`` names the command in usage messages."""
     parser = argparse.ArgumentParser(
-        prog="python -m interop_tests",
+        prog=prog,
         description="Run the Bluezone conformance suite against an implementation's adapter "
         "(spec/90-interop-adapter.md).",
     )
@@ -60,9 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the suite as the command line says; return the exit status."""
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """Run the suite as the command line says; return the exit status.
+
+    ``prog`` is the command name shown in usage messages (e.g. "bluezone interop run").
+    """
+    args = (build_parser(prog) if prog else build_parser()).parse_args(argv)
     vectors_dir = args.vectors or default_vectors_dir()
     try:
         tests = all_tests(load_vectors(vectors_dir))

@@ -99,7 +99,7 @@ def render_text(run: SuiteRun) -> str:
     lines = [_header(run), "", *_table(run.results), ""]
     na = not_applicable_summary(run.results)
     if na:
-        lines.append("not applicable (no adapter op can check these; library-level, IOP-21):")
+        lines.append("not applicable (no adapter op expresses these cases; IOP-21):")
         lines += [f"  {n['source']} {n['group']}: {n['cases']} cases ({n['reason']})" for n in na]
         lines.append("")
     problems = [r for r in run.results if r.verdict in (*RUN_FAILING, EXPECTED_FAILURE)]
