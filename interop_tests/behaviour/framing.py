@@ -39,14 +39,17 @@ def _bad_line_then_hello(ctx: Context, line: bytes, answer_id: int | None) -> No
     """Send a line the adapter cannot use, then hello, in one write (IOP-6).
 
     The bad line must earn an ``invalid_input`` answer with ``answer_id`` and the hello
-    right after it must carry its own id: an adapter that skips the bad line, answers it
-    twice or dies is caught here and does not shift later answers onto other tests.
+    right after it must carry its own id, and so must a third request: an adapter that
+    skips the bad line, answers it twice or dies is caught here, and its answers do not
+    shift onto later tests.
     """
     session = ctx.session
     hello_id = session.new_id()
     session.send(line + b"\n" + encode_request(hello_id, "hello", {}))
     shown = line.decode("utf-8", "backslashreplace")
     first = session.receive(answer_id, shown)
+    # Read both answers before judging, so a failure leaves no answer unread.
+    second = session.receive(hello_id, {"id": hello_id, "op": "hello", "params": {}})
     if first.error_code != "invalid_input":
         raise CheckFailed(
             "a request line the adapter cannot use must be answered invalid_input (IOP-6)",
@@ -54,11 +57,12 @@ def _bad_line_then_hello(ctx: Context, line: bytes, answer_id: int | None) -> No
             {"id": answer_id, "error": {"code": "invalid_input"}},
             first.as_json(),
         )
-    second = session.receive(hello_id, {"id": hello_id, "op": "hello", "params": {}})
     if second.result is None:
         raise CheckFailed(
             "hello after a bad line must succeed (IOP-6)", None, "result", second.as_json()
         )
+    # A third request: an adapter that answered the bad line twice is out of step here.
+    ctx.result("hello", {})
 
 
 @behaviour("adapter/unparseable-json", ("IOP-6",), ("hello",), "truncated JSON, then hello")
@@ -97,8 +101,8 @@ def pipelined(ctx: Context) -> None:
     session = ctx.session
     ids = [session.new_id() for _ in range(3)]
     session.send(b"".join(encode_request(i, "hello", {}) for i in ids))
-    for request_id in ids:
-        answer = session.receive(request_id, {"id": request_id, "op": "hello", "params": {}})
+    answers = [session.receive(i, {"id": i, "op": "hello", "params": {}}) for i in ids]
+    for answer in answers:
         if answer.result is None:
             raise CheckFailed("hello must succeed", None, "result", answer.as_json())
 

@@ -12,7 +12,7 @@ from interop_tests.model import (
 )
 from interop_tests.runner import SuiteConfig, SuiteRun, all_tests, run_suite, select
 from interop_tests.vectors import load_vectors
-from tests.interop.conftest import FIXTURE_VECTORS, fake
+from tests.interop.conftest import FIXTURE_VECTORS, fake, python_module
 
 TESTS = {test.id: test for test in all_tests(load_vectors(FIXTURE_VECTORS))}
 
@@ -131,3 +131,17 @@ def test_behavioural_tests_cite_rules_and_ops():
     for test in behaviours:
         assert isinstance(test, InteropTest)
         assert test.rules and test.ops and test.comment, test.id
+
+
+def test_a_desynchronised_adapter_fails_the_framing_tests_only():
+    tests = select(list(TESTS.values()), frozenset({"adapter", "key-schedule"}))
+    adapter = python_module("interop_tests.mutants.desync_on_unparseable")
+    outcome = run_suite(SuiteConfig(adapter=adapter, vectors_dir=FIXTURE_VECTORS), tests)
+    failed = {r.test.id for r in outcome.results if r.verdict == FAILED}
+    assert "adapter/unparseable-json" in failed
+    assert {test_id.split("/")[0] for test_id in failed} == {"adapter"}
+    assert all(
+        r.verdict == PASSED
+        for r in outcome.results
+        if r.test.topic == "key-schedule" and r.verdict != NOT_APPLICABLE
+    )
