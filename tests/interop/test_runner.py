@@ -49,7 +49,7 @@ def test_a_crash_fails_the_test_and_the_adapter_is_restarted():
 
 
 def test_a_hang_fails_the_test_and_later_tests_still_run():
-    outcome = run(fake("hang-on-rpi"), ALTERNATING[:2], timeout=0.5)
+    outcome = run(fake("hang-on-rpi"), ALTERNATING[:2], timeout=1.0)
     assert verdicts(outcome)[1:] == [
         ("key-schedule/tc4/rpi", FAILED),
         ("key-schedule/tc1/derive_keys", PASSED),

@@ -28,7 +28,7 @@ def session(command: str, timeout: float = 1.0) -> Iterator[AdapterSession]:
 
 
 def test_a_hang_is_a_timeout_and_a_restart_recovers():
-    with session(fake("hang-on-rpi"), timeout=0.5) as adapter:
+    with session(fake("hang-on-rpi"), timeout=1.0) as adapter:
         adapter.start()
         started = time.monotonic()
         with pytest.raises(AdapterFailure) as failure:
@@ -95,7 +95,7 @@ def test_a_command_that_does_not_exist_fails_to_start():
 def test_tcp_reconnects_after_a_hang():
     argv = python_module("tests.interop.fake_adapter", "hang-once-on-rpi").replace('"', "").split()
     with listening(argv) as port:
-        adapter = AdapterSession(TcpTransport("127.0.0.1", port), 0.5, 10.0, Transcript())
+        adapter = AdapterSession(TcpTransport("127.0.0.1", port), 1.0, 10.0, Transcript())
         try:
             adapter.start()
             with pytest.raises(AdapterFailure) as failure:
