@@ -284,28 +284,25 @@ class Store:
     @contextmanager
     def _write(self, operation: str) -> Iterator[sqlite3.Connection]:
         connection = self._open_connection()
-        if self._depth:
-            self._depth += 1
+        outermost = self._depth == 0
+        if outermost:
             try:
-                yield connection
-            finally:
-                self._depth -= 1
-            return
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise translate(exc, operation) from exc
-        self._depth = 1
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise translate(exc, operation) from exc
+        self._depth += 1
         try:
             yield connection
-            connection.execute("COMMIT")
+            if outermost:
+                connection.execute("COMMIT")
         except BaseException as exc:
-            _rollback(connection)
+            if outermost:
+                _rollback(connection)
             if isinstance(exc, sqlite3.Error | OSError | ProtocolError):
                 raise _translate(exc, operation) from exc
             raise
         finally:
-            self._depth = 0
+            self._depth -= 1
 
     def _read(self, operation: str, query: Callable[..., T], *args: object) -> T:
         connection = self._open_connection()

@@ -336,6 +336,17 @@ def test_a_failed_write_inside_a_transaction_rolls_back_the_whole_of_it(store: S
     assert store.count_sightings() == 0 and store.own_keys() == []
 
 
+def test_an_error_caught_inside_a_transaction_is_typed_and_the_rest_commits(store: Store):
+    with store.transaction():
+        store.insert_sightings([sighting(1)])
+        store.add_own_key(key(1), 1.0)
+        with pytest.raises(InvalidRecordError):
+            store.add_own_key(key(1, DAY + 144), 2.0)
+        store.add_own_key(key(2, DAY + 144), 3.0)
+    assert store.count_sightings() == 1
+    assert [k.key for k in store.own_keys()] == [key(1), key(2, DAY + 144)]
+
+
 # -- retention (MATCH-6, KS-11) --------------------------------------------------------------
 
 
