@@ -13,6 +13,7 @@ from reference_node.store.records import (
     StoredKey,
     StoredReport,
     check_interval,
+    check_row_id,
     check_time,
 )
 
@@ -39,6 +40,7 @@ def add(connection: sqlite3.Connection, key: TemporaryExposureKey, created: floa
 
 def get(connection: sqlite3.Connection, key_id: int) -> StoredKey:
     """Return the key with this id; raise InvalidRecordError if there is none."""
+    check_row_id(key_id, "key id")
     row = connection.execute(
         f"SELECT {_KEY_FIELDS} FROM own_keys WHERE key_id = ?", (key_id,)
     ).fetchone()
@@ -49,6 +51,7 @@ def get(connection: sqlite3.Connection, key_id: int) -> StoredKey:
 
 def cut(connection: sqlite3.Connection, key_id: int, rolling_period: int) -> StoredKey:
     """Shorten a key's rolling period (spec KS-13); never lengthen it."""
+    check_row_id(key_id, "key id")
     if not isinstance(rolling_period, int) or not (
         params.MIN_ROLLING_PERIOD <= rolling_period <= params.MAX_ROLLING_PERIOD
     ):
@@ -64,6 +67,7 @@ def cut(connection: sqlite3.Connection, key_id: int, rolling_period: int) -> Sto
 
 def delete(connection: sqlite3.Connection, key_id: int) -> None:
     """Delete one key (and its place in any report)."""
+    check_row_id(key_id, "key id")
     cursor = connection.execute("DELETE FROM own_keys WHERE key_id = ?", (key_id,))
     if cursor.rowcount != 1:
         raise InvalidRecordError(f"no own key with id {key_id}")
@@ -96,6 +100,8 @@ def add_report(
     """Record a report covering ``key_ids``, none uploaded yet (spec KS-13)."""
     check_interval(made_interval, "report made_interval")
     check_time(made_wall_time, "report made_wall_time")
+    for key_id in key_ids:
+        check_row_id(key_id, "key id")
     cursor = connection.execute(
         "INSERT INTO reports (made_interval, made_wall_time) VALUES (?, ?)",
         (made_interval, made_wall_time),
@@ -110,6 +116,7 @@ def add_report(
 
 def report(connection: sqlite3.Connection, report_id: int) -> StoredReport:
     """Return one report with its keys, oldest key first."""
+    check_row_id(report_id, "report id")
     row = connection.execute(
         "SELECT made_interval, made_wall_time FROM reports WHERE report_id = ?", (report_id,)
     ).fetchone()
@@ -156,7 +163,9 @@ def mark_uploaded(
 ) -> None:
     """Record that these keys of a report were uploaded; each must be pending."""
     check_time(wall_time, "upload wall_time")
+    check_row_id(report_id, "report id")
     for key_id in key_ids:
+        check_row_id(key_id, "key id")
         cursor = connection.execute(
             "UPDATE report_keys SET uploaded_wall_time = ?"
             " WHERE report_id = ? AND key_id = ? AND uploaded_wall_time IS NULL",

@@ -32,6 +32,12 @@ def check_time(value: object, what: str) -> None:
         raise InvalidRecordError(f"{what} must be a finite number of seconds")
 
 
+def check_row_id(value: object, what: str) -> None:
+    """Raise InvalidRecordError unless ``value`` is an int (SQLite would compare text > ints)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidRecordError(f"{what} must be an int, got {type(value).__name__}")
+
+
 def _check_bytes(value: object, length: int, what: str) -> None:
     if not isinstance(value, bytes) or len(value) != length:
         size = len(value) if isinstance(value, bytes) else type(value).__name__

@@ -7,7 +7,12 @@ from collections.abc import Sequence
 
 from protocol.matching import Sighting
 from reference_node.errors import InvalidRecordError
-from reference_node.store.records import SightingRecord, StoredSighting, check_interval
+from reference_node.store.records import (
+    SightingRecord,
+    StoredSighting,
+    check_interval,
+    check_row_id,
+)
 
 _FIELDS = "rpi, aem, interval, monotonic_time, wall_time, rssi, address, address_type, backend"
 _INSERT = f"INSERT INTO sightings ({_FIELDS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -67,12 +72,15 @@ def count(connection: sqlite3.Connection) -> int:
 
 def with_address(connection: sqlite3.Connection, limit: int | None) -> list[StoredSighting]:
     """Return sightings that still carry an address (not yet aggregated), oldest first."""
+    if limit is not None:
+        check_row_id(limit, "limit")
     query = f"{_SELECT} WHERE address IS NOT NULL ORDER BY sighting_id LIMIT ?"
     return [_stored(row) for row in connection.execute(query, (-1 if limit is None else limit,))]
 
 
 def clear_addresses(connection: sqlite3.Connection, through_id: int) -> int:
     """Forget the address of every sighting up to ``through_id`` (spec ADV-14); return count."""
+    check_row_id(through_id, "sighting id")
     cursor = connection.execute(
         "UPDATE sightings SET address = NULL, address_type = NULL"
         " WHERE address IS NOT NULL AND sighting_id <= ?",

@@ -76,7 +76,8 @@ class Store:
     ) -> Store:
         """Open (creating if needed) the store in ``data_dir`` and bring its schema up to date.
 
-        A new data directory is created private to the user (mode 0700). ``busy_timeout_s``
+        A new data directory is created private to the user (mode 0700), a new database
+        file too (0600). ``busy_timeout_s``
         is how long to wait for another process to let go of the store; ``max_size_bytes``
         caps the database file (writes past it fail with StoreDiskFullError);
         ``check_integrity`` runs SQLite's quick_check first. Raises StoreCorruptError,
@@ -87,6 +88,9 @@ class Store:
         path = Path(data_dir) / STORE_FILENAME
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not path.exists():
+                # Private from the start; SQLite gives its log the same mode.
+                path.touch(mode=0o600)
             connection = sqlite3.connect(
                 path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=True
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from reference_node.errors import (
     BatchConflictError,
     InvalidRecordError,
     StoreClosedError,
+    StoreError,
 )
 from reference_node.store import (
     STORE_FILENAME,
@@ -45,6 +47,10 @@ def test_open_creates_a_private_data_directory(tmp_path: Path):
     with Store.open(data) as store:
         assert store.path == data / STORE_FILENAME
         assert store.path.exists()
+        store.insert_sightings([sighting(1)])
+        wal = Path(f"{store.path}-wal")
+        assert stat.S_IMODE(wal.stat().st_mode) & 0o077 == 0
+        assert stat.S_IMODE(store.path.stat().st_mode) & 0o077 == 0
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
 
 
@@ -74,6 +80,21 @@ def test_closed_store_raises_store_closed(tmp_path: Path):
     with pytest.raises(StoreClosedError):
         store.insert_sightings([sighting(1)])
     assert "closed" in repr(store)
+
+
+def test_using_the_store_from_another_thread_is_a_store_error(store: Store):
+    caught: list[BaseException] = []
+
+    def use() -> None:
+        try:
+            store.count_sightings()
+        except BaseException as exc:
+            caught.append(exc)
+
+    thread = threading.Thread(target=use)
+    thread.start()
+    thread.join()
+    assert len(caught) == 1 and isinstance(caught[0], StoreError)
 
 
 # -- sightings -------------------------------------------------------------------------------
@@ -118,6 +139,7 @@ def test_sightings_for_matching_leave_out_what_is_past_retention(store: Store):
     """spec MATCH-6: sightings older than 14 days are never matched, pruned or not."""
     store.insert_sightings([sighting(1, CUTOFF - 1), sighting(2, CUTOFF), sighting(3, NOW)])
     found = store.sightings_for_matching(NOW)
+    assert found == [s.to_protocol() for s in store.sightings(first_interval=CUTOFF)]
     assert found == [
         Sighting(sighting(2).rpi, CUTOFF, sighting(2).aem, -60),
         Sighting(sighting(3).rpi, NOW, sighting(3).aem, -60),
@@ -194,6 +216,25 @@ def test_own_keys_add_find_cut_delete(store: Store):
     assert store.own_keys() == [cut]
     with pytest.raises(InvalidRecordError):
         store.delete_own_key(first.key_id)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda store: store.clear_addresses("9"),
+        lambda store: store.sightings_with_address(limit=1.5),
+        lambda store: store.cut_own_key("1", 5),
+        lambda store: store.delete_own_key(None),
+        lambda store: store.add_report(NOW, 1.0, ["1"]),
+        lambda store: store.mark_uploaded(True, [], 1.0),
+    ],
+)
+def test_row_ids_must_be_ints(store: Store, call):
+    """SQLite compares text above every integer, so a str id would match every row."""
+    store.insert_sightings([sighting(1)])
+    with pytest.raises(InvalidRecordError):
+        call(store)
+    assert store.sightings()[0].address is not None
 
 
 def test_the_same_key_data_is_never_stored_twice(store: Store):
