@@ -94,9 +94,3 @@ class RandomSourceError(IdentityError):
     """The random source gave bytes of the wrong length or repeated a key (KS-1, KS-14)."""
 
     code = "identity_random_source"
-
-
-class ClockBehindKeysError(IdentityError):
-    """The clock is before the start of a stored key; a new key could overlap it (KS-3)."""
-
-    code = "identity_clock_behind_keys"

@@ -1,10 +1,10 @@
 """The device identity: its current temporary exposure key and 14 days of history.
 
-A new key starts at each UTC midnight and after a report (spec KS-3, KS-13). A key is
-written to the store, durably, before it is returned for broadcasting, so a crash can
-never leave identifiers on air whose key is lost. Keys never overlap in time, are never
-logged or printed in full, and come from the injected ``random_bytes`` (a CSPRNG:
-``secrets.token_bytes`` unless a test passes a seeded source).
+A new key starts at each UTC midnight, after a report, and whenever no key holds the
+current interval (spec KS-3, KS-13). A key is written to the store, durably, before it is
+returned for broadcasting, so a crash can never leave identifiers on air whose key is
+lost. Keys are never logged or printed in full, and come from the injected
+``random_bytes`` (a CSPRNG: ``secrets.token_bytes`` unless a test passes a seeded source).
 
 ``DeviceIdentity`` is synchronous and runs in the store's thread; the node uses
 ``AsyncDeviceIdentity``, which sends each call to that thread through ``AsyncStore.run``.
@@ -21,12 +21,10 @@ from protocol.errors import ProtocolError
 from protocol.keys import (
     TemporaryExposureKey,
     cut_for_report,
-    day_start_interval,
     interval_number,
     new_temporary_exposure_key,
 )
 from reference_node.errors import (
-    ClockBehindKeysError,
     IdentityError,
     InvalidRecordError,
     RandomSourceError,
@@ -60,11 +58,12 @@ class DeviceIdentity:
     def current_key(self, now_s: float) -> TemporaryExposureKey:
         """Return the key to broadcast at unix time ``now_s``, starting one if needed.
 
-        spec KS-3: the first key of a UTC day starts at its midnight (rolling_start a
-        multiple of 144) and runs to the next one (KS-4). A new key is stored durably
-        before it is returned. Raises ClockBehindKeysError if a stored key starts after
-        ``now_s``, RandomSourceError if the random source misbehaves, StoreError on
-        storage failures.
+        spec KS-3: the newest stored key whose period holds the current interval; if there
+        is none (a UTC midnight passed, the device just started, the clock jumped), a new
+        key starting at the current interval and running to the next midnight (KS-4). A new
+        key is stored durably before it is returned. Raises RandomSourceError if the random
+        source misbehaves, IdentityError for a clock out of range, StoreError on storage
+        failures.
         """
         return self.current_stored_key(now_s).key
 
@@ -77,36 +76,32 @@ class DeviceIdentity:
         with self._store.transaction():
             stored = self._store.own_key_at(now)
             if stored is None:
-                stored = self._start_key(now, now_s, _day_start_after_keys(self._store, now))
+                stored = self._start_key(now, now_s)
         self._current = stored
         return stored
 
     def report(self, now_s: float, first_interval: int | None = None) -> StoredReport:
         """Record a report at ``now_s`` and re-key (spec KS-13); return the report.
 
-        In one transaction: the current key is cut to end at the current interval, a new
-        key starts at the current interval (KS-3, KS-4), and the report covers every key
-        held that ended by now and after ``first_interval`` (all of them by default).
-        A current key that started in this very interval has no whole interval to report:
-        it is deleted instead. Keys are uploaded only after their embargo
+        In one transaction, at the current interval c: the current key is cut so that its
+        last interval is c (rolling_period = c - rolling_start + 1), a new key starts at c
+        (KS-3, KS-4) and is broadcast from then on, and the report covers every key held
+        (KS-11) but the new one, from ``first_interval`` on (keys whose period ends after
+        it; all of them by default). Keys are uploaded only after their embargo
         (``keys_due_for_upload``, KS-12).
         """
         now = _interval(now_s)
         with self._store.transaction():
-            _check_clock(self._store, now)
             current = self._store.own_key_at(now)
-            if current is not None and current.key.rolling_start < now:
+            if current is not None:
                 cut = cut_for_report(current.key, now)
                 self._store.cut_own_key(current.key_id, cut.rolling_period)
-            elif current is not None:
-                self._store.delete_own_key(current.key_id)
             self._current = None
-            new_key = self._start_key(now, now_s, now)
+            new_key = self._start_key(now, now_s)
             reported = [
                 stored.key_id
                 for stored in self._store.own_keys()
                 if stored.key_id != new_key.key_id
-                and stored.key.end_interval <= now
                 and (first_interval is None or stored.key.end_interval > first_interval)
                 and _kept(stored, now)
             ]
@@ -124,22 +119,21 @@ class DeviceIdentity:
         """Return (report id, key) for reported keys whose embargo is over (spec KS-12)."""
         return self._store.keys_due_for_upload(_interval(now_s))
 
-    def _start_key(self, now: int, now_s: float, rolling_start: int) -> StoredKey:
+    def _start_key(self, now: int, now_s: float) -> StoredKey:
         random16 = self._random_bytes(params.TEK_LENGTH)
         if not isinstance(random16, bytes) or len(random16) != params.TEK_LENGTH:
             raise RandomSourceError(f"KS-1: the random source must give {params.TEK_LENGTH} bytes")
-        key = new_temporary_exposure_key(random16, rolling_start)
+        key = new_temporary_exposure_key(random16, now)
         try:
             stored = self._store.add_own_key(key, now_s)
         except InvalidRecordError as exc:
             # The only constraint a valid new key can break is UNIQUE(key_data).
             raise RandomSourceError("KS-14: the random source repeated a key") from exc
         log.info(
-            "started key #%d: rolling_start=%d rolling_period=%d (interval %d)",
+            "started key #%d: rolling_start=%d rolling_period=%d",
             stored.key_id,
             key.rolling_start,
             key.rolling_period,
-            now,
         )
         return stored
 
@@ -180,22 +174,5 @@ def _interval(now_s: float) -> int:
 
 
 def _kept(stored: StoredKey, now: int) -> bool:
-    # spec KS-11: a key is kept until its last interval is 14 days old (as sightings are).
-    return stored.key.end_interval > now - params.RETENTION_INTERVALS
-
-
-def _check_clock(store: Store, now: int) -> None:
-    if any(stored.key.rolling_start > now for stored in store.own_keys()):
-        raise ClockBehindKeysError("KS-3: a stored key starts after the current interval")
-
-
-def _day_start_after_keys(store: Store, now: int) -> int:
-    """Return where a new key at ``now`` starts: its day's midnight (KS-3), or later.
-
-    Keys never overlap: if a key of the same day already ended, the new one starts where
-    it ended (a report always starts the next key itself, so this is a safety net).
-    """
-    _check_clock(store, now)
-    start = day_start_interval(now)
-    ends = [key.key.end_interval for key in store.own_keys() if key.key.end_interval <= now]
-    return max([start, *ends])
+    # spec KS-11: kept while now_interval < rolling_start + rolling_period + 2016.
+    return now < stored.key.end_interval + params.RETENTION_INTERVALS

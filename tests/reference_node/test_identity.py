@@ -13,7 +13,6 @@ import pytest
 
 from protocol import params
 from reference_node.errors import (
-    ClockBehindKeysError,
     IdentityError,
     RandomSourceError,
     StoreDiskFullError,
@@ -62,9 +61,12 @@ def identity(store: Store, draws: Draws) -> DeviceIdentity:
 # -- rotation (KS-3, KS-4) -------------------------------------------------------------------
 
 
-def test_the_first_key_of_a_day_starts_at_its_midnight(identity: DeviceIdentity, draws: Draws):
+def test_a_device_starting_mid_day_starts_its_key_at_the_current_interval(
+    identity: DeviceIdentity, draws: Draws
+):
+    """spec KS-3, KS-4: no key holds the interval, so one starts there and ends at midnight."""
     key = identity.current_key(at(0, 50, 123.0))
-    assert (key.rolling_start, key.rolling_period) == (DAY, 144)
+    assert (key.rolling_start, key.rolling_period) == (DAY + 50, 94)
     assert key.key_data == draws.given[0]
 
 
@@ -117,51 +119,59 @@ def test_a_simulated_day_of_rotations_uses_one_key(identity: DeviceIdentity, sto
 
 
 def test_a_report_cuts_the_key_and_starts_a_new_one_at_once(identity: DeviceIdentity, store: Store):
-    yesterday = identity.current_key(at(-1, 5))
-    today = identity.current_key(at(0, 5))
+    """spec KS-13: the cut key's last interval is the current one, where the new key starts."""
+    yesterday = identity.current_key(at(-1, 0))
+    today = identity.current_key(at(0, 0))
+    assert identity.current_key(at(0, 5)) == today
     report = identity.report(at(0, 40, 300.0))
     cut = [r.key.key for r in report.keys]
     assert [(k.key_data, k.rolling_start, k.rolling_period) for k in cut] == [
         (yesterday.key_data, DAY - 144, 144),
-        (today.key_data, DAY, 40),
+        (today.key_data, DAY, 41),
     ]
     new = identity.current_key(at(0, 40, 301.0))
     assert new.key_data not in {yesterday.key_data, today.key_data}
     assert (new.rolling_start, new.rolling_period) == (DAY + 40, 104)
     assert report.made_interval == DAY + 40
     assert len(store.own_keys()) == 3
+    # Restarted, the device still broadcasts the new key, not the cut one.
+    assert DeviceIdentity(store, Draws(99)).current_key(at(0, 40, 400.0)) == new
     # The next day starts a midnight key again.
     assert identity.current_key(at(1, 0)).rolling_start == DAY + 144
 
 
 def test_reported_keys_are_due_for_upload_only_after_their_embargo(identity: DeviceIdentity):
-    identity.current_key(at(-1, 5))
-    identity.current_key(at(0, 5))
+    """spec KS-12, KS-13: earlier days at once, the cut key 12 intervals after its last."""
+    identity.current_key(at(-1, 0))
+    identity.current_key(at(0, 0))
     report = identity.report(at(0, 40))
     old, cut = (r.key for r in report.keys)
     assert identity.keys_due_for_upload(at(0, 40)) == [(report.report_id, old)]
-    assert identity.keys_due_for_upload(at(0, 51)) == [(report.report_id, old)]
-    assert identity.keys_due_for_upload(at(0, 52)) == [
+    assert identity.keys_due_for_upload(at(0, 52)) == [(report.report_id, old)]
+    assert identity.keys_due_for_upload(at(0, 53)) == [
         (report.report_id, old),
         (report.report_id, cut),
     ]
-    for _, stored in identity.keys_due_for_upload(at(0, 52)):
-        stored.key.check_publishable(DAY + 52)
+    for _, stored in identity.keys_due_for_upload(at(0, 53)):
+        stored.key.check_publishable(DAY + 53)
 
 
-def test_a_report_in_the_keys_first_interval_drops_that_key(identity: DeviceIdentity):
-    """The key has no whole interval to report, so it is deleted, not uploaded."""
-    identity.current_key(at(0, 5))
+def test_a_report_in_the_keys_first_interval_cuts_it_to_one_interval(identity: DeviceIdentity):
+    identity.current_key(at(0, 0))
     identity.report(at(0, 40))
     second = identity.report(at(0, 40, 200.0))
-    assert [r.key.key.rolling_period for r in second.keys] == [40]
-    assert identity.current_key(at(0, 41)).rolling_start == DAY + 40
-    assert [k.key.rolling_start for k in identity.history(at(0, 41))] == [DAY, DAY + 40]
+    assert [(r.key.key.rolling_start, r.key.key.rolling_period) for r in second.keys] == [
+        (DAY, 41),
+        (DAY + 40, 1),
+    ]
+    third = identity.current_key(at(0, 41))
+    assert (third.rolling_start, third.rolling_period) == (DAY + 40, 104)
+    assert len(identity.history(at(0, 41))) == 3
 
 
 def test_a_report_can_start_from_a_given_interval(identity: DeviceIdentity):
     for day in range(-5, 1):
-        identity.current_key(at(day, 1))
+        identity.current_key(at(day, 0))
     report = identity.report(at(0, 10), first_interval=DAY - 2 * 144)
     assert [r.key.key.rolling_start for r in report.keys] == [DAY - 2 * 144, DAY - 144, DAY]
 
@@ -183,9 +193,6 @@ def test_a_failed_report_changes_nothing(store: Store):
     assert identity.current_key(at(0, 41)) == key
 
 
-# -- history and retention (KS-11) -----------------------------------------------------------
-
-
 def test_history_holds_14_days_and_prune_deletes_the_rest(identity: DeviceIdentity, store: Store):
     """spec KS-11: today's key and the 14 days before; a key goes when its day is 14 days old.
 
@@ -203,15 +210,14 @@ def test_history_holds_14_days_and_prune_deletes_the_rest(identity: DeviceIdenti
     assert store.own_keys() == next_midnight
 
 
-def test_keys_never_overlap_even_if_a_replacement_was_lost(identity: DeviceIdentity, store: Store):
-    identity.current_key(at(0, 5))
-    identity.report(at(0, 40))
-    replacement = store.own_key_at(DAY + 40)
-    assert replacement is not None
-    store.delete_own_key(replacement.key_id)
-    fresh = DeviceIdentity(store, Draws(99))
-    key = fresh.current_key(at(0, 60))
-    assert (key.rolling_start, key.rolling_period) == (DAY + 40, 104)
+def test_a_clock_that_jumps_back_reuses_the_key_holding_the_interval(identity: DeviceIdentity):
+    """spec KS-3: a new key only where no stored key holds the current interval."""
+    yesterday = identity.current_key(at(-1, 100))
+    today = identity.current_key(at(0, 3))
+    assert identity.current_key(at(-1, 120)) == yesterday
+    earlier = identity.current_key(at(-3, 10))
+    assert (earlier.rolling_start, earlier.rolling_period) == (DAY - 3 * 144 + 10, 134)
+    assert identity.current_key(at(0, 4)) == today
 
 
 # -- failures --------------------------------------------------------------------------------
@@ -232,14 +238,6 @@ def test_a_random_source_that_repeats_is_caught(store: Store):
     assert caught.value.code == "identity_random_source"
 
 
-def test_a_clock_before_the_stored_keys_is_refused(identity: DeviceIdentity):
-    identity.current_key(at(0, 1))
-    with pytest.raises(ClockBehindKeysError):
-        identity.current_key(at(-1, 100))
-    with pytest.raises(ClockBehindKeysError):
-        identity.report(at(-1, 100))
-
-
 def test_a_clock_out_of_range_is_an_identity_error(identity: DeviceIdentity):
     with pytest.raises(IdentityError):
         identity.current_key(-1.0)
@@ -253,7 +251,7 @@ def test_key_bytes_never_appear_in_reprs_or_logs(
 ):
     caplog.set_level(logging.DEBUG)
     identity.current_key(at(-1, 1))
-    identity.current_key(at(0, 1))
+    identity.current_key(at(0, 0))
     report = identity.report(at(0, 30))
     shown = " ".join(
         [
@@ -283,7 +281,7 @@ def test_async_identity_runs_in_the_store_thread(tmp_path: Path):
             report = await identity.report(at(0, 20))
             assert [r.key.key.key_data for r in report.keys] == [key.key_data]
             assert len(await identity.history(at(0, 21))) == 2
-            assert await identity.keys_due_for_upload(at(0, 32)) == [
+            assert await identity.keys_due_for_upload(at(0, 33)) == [
                 (report.report_id, report.keys[0].key)
             ]
             assert "rolling_start" in repr(identity)
