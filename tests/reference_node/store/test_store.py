@@ -442,6 +442,19 @@ def test_pruned_rows_leave_the_file_and_the_log(store: Store):
     assert [r.rpi in data for r in records] == [i % 2 == 0 for i in range(400)]
 
 
+def test_pruned_keys_leave_no_trace_on_disk(store: Store):
+    """spec KS-11: a deleted TEK must not survive anywhere, the log included."""
+    old = [key(n, CUTOFF - 144 - n) for n in range(1, 6)]
+    for k in old:
+        store.add_own_key(k, 1.0)
+    current = store.add_own_key(key(9, NOW), 2.0)
+    assert store.prune(NOW).keys == 5
+    wal = Path(f"{store.path}-wal")
+    on_disk = store.path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    assert all(k.key_data not in on_disk for k in old)
+    assert current.key.key_data in on_disk
+
+
 def test_integrity_check_reports_ok(store: Store):
     store.insert_sightings([sighting(i) for i in range(10)])
     assert store.integrity_check() == ["ok"]
