@@ -201,9 +201,8 @@ REPORT_TYPE_REVOKED: Final = 5
 INFECTIOUSNESS_NONE: Final = 0
 INFECTIOUSNESS_STANDARD: Final = 1
 INFECTIOUSNESS_HIGH: Final = 2
-# spec RISK-6: days since onset of symptoms are mapped over -14..+14 (GAEN's range).
-MIN_DAYS_SINCE_ONSET: Final = -14
-MAX_DAYS_SINCE_ONSET: Final = 14
+# spec RISK-6: days since onset of symptoms are mapped over MIN_DAYS_SINCE_ONSET ..
+# MAX_DAYS_SINCE_ONSET (-14..+14, GAEN's range, defined above for EXP-5).
 # spec RISK-9: calibration confidence is 2 bits (KS-9).
 MAX_CALIBRATION_CONFIDENCE: Final = 3
 
@@ -242,8 +241,8 @@ V1_DAYS_BUCKET_EDGES: Final = (14, 12, 10, 8, 6, 4, 2)
 # spec RISK-24: attenuation durations of the summary are capped at 30 minutes per bucket.
 V1_MAX_ATTENUATION_DURATION_MINUTES: Final = 30
 # spec RISK-20, RISK-30: transmission risk levels run 1..8.
-MIN_TRANSMISSION_RISK_LEVEL: Final = 1
-MAX_TRANSMISSION_RISK_LEVEL: Final = 8
+RISK_MIN_TRANSMISSION_RISK_LEVEL: Final = 1
+RISK_MAX_TRANSMISSION_RISK_LEVEL: Final = 8
 
 # spec RISK-35: CWA risk levels (RiskCalculationParameters RiskLevel enum).
 CWA_RISK_LEVEL_LOW: Final = 1

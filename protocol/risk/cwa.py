@@ -16,8 +16,8 @@ from typing import Any
 from protocol.params import (
     CWA_RISK_LEVEL_HIGH,
     CWA_RISK_LEVEL_LOW,
-    MAX_TRANSMISSION_RISK_LEVEL,
-    MIN_TRANSMISSION_RISK_LEVEL,
+    RISK_MAX_TRANSMISSION_RISK_LEVEL,
+    RISK_MIN_TRANSMISSION_RISK_LEVEL,
 )
 from protocol.risk.errors import InvalidConfigurationError
 from protocol.risk.jsonvalues import read_bool, read_decimal, read_int, read_list, read_object
@@ -237,8 +237,8 @@ def _trv_mapping(value: Any) -> dict[int, Fraction]:
             obj["transmissionRiskLevel"],
             f"{field}[{i}].transmissionRiskLevel",
             _ERR,
-            MIN_TRANSMISSION_RISK_LEVEL,
-            MAX_TRANSMISSION_RISK_LEVEL,
+            RISK_MIN_TRANSMISSION_RISK_LEVEL,
+            RISK_MAX_TRANSMISSION_RISK_LEVEL,
         )
         if level in result:
             raise _ERR(f"{field}[{i}]: transmission risk level {level} mapped twice")

@@ -17,9 +17,9 @@ from typing import Any
 from protocol.params import (
     MAX_ATTENUATION_DB,
     MAX_DAY,
-    MAX_TRANSMISSION_RISK_LEVEL,
     MIN_ATTENUATION_DB,
-    MIN_TRANSMISSION_RISK_LEVEL,
+    RISK_MAX_TRANSMISSION_RISK_LEVEL,
+    RISK_MIN_TRANSMISSION_RISK_LEVEL,
     V1_ATTENUATION_BUCKET_EDGES,
     V1_DAYS_BUCKET_EDGES,
     V1_DURATION_STEP_MINUTES,
@@ -128,7 +128,11 @@ class ExposureConfiguration:
         for report_type in _REPORT_OFFSET:
             for infectiousness in _INFECTIOUSNESS_OFFSET:
                 level = config.transmission_risk_level(report_type, infectiousness)
-                if not MIN_TRANSMISSION_RISK_LEVEL <= level <= MAX_TRANSMISSION_RISK_LEVEL:
+                if (
+                    not RISK_MIN_TRANSMISSION_RISK_LEVEL
+                    <= level
+                    <= RISK_MAX_TRANSMISSION_RISK_LEVEL
+                ):
                     raise _ERR(f"RISK-20: encoding gives transmission risk level {level}, not 1..8")
         return config
 
