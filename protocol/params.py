@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Final
 
+# --- Sections 1-3: key schedule, advertisement, matching -----------------------------------
+
 # spec KS-1: a temporary exposure key is 16 bytes from a CSPRNG.
 TEK_LENGTH: Final = 16
 # spec KS-5, KS-7: RPIK and AEMK are 16-byte AES-128 keys.
@@ -160,9 +162,7 @@ MAX_COSIGNATURE_TIMESTAMP: Final = 2**63 - 1
 # spec LOG-8: a checkpoint body has at least origin, tree size and root hash lines.
 CHECKPOINT_MIN_LINES: Final = 3
 
-# ---------------------------------------------------------------------------------------------
-# Risk scoring (spec section 5, RISK-n).
-# ---------------------------------------------------------------------------------------------
+# --- Section 5: risk scoring ------------------------------------------------------------------
 
 # spec RISK-2: calibration confidence reported for each lookup fallback (ENCalibrationConfidence:
 # 0 lowest = no data, 1 low = similar devices, 3 high = this model measured).
