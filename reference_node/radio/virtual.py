@@ -369,9 +369,9 @@ class VirtualController(Controller):
         if (
             command.advertising_enable
             and advertiser.own_address_type != hci.Address.PUBLIC_DEVICE_ADDRESS
-            and self.random_address == hci.Address.ANY
+            and self.random_address.address_bytes == bytes(6)
         ):
-            return self._status(hci.HCI_ErrorCode.INVALID_HCI_COMMAND_PARAMETERS_ERROR)
+            return self._status(hci.HCI_ErrorCode.INVALID_COMMAND_PARAMETERS_ERROR)
         return super().on_hci_le_set_advertising_enable_command(command)
 
     def _advertising_set(self, handle: int) -> AdvertisingSet:
@@ -403,7 +403,7 @@ class VirtualController(Controller):
                     advertising_set.parameters.own_address_type != hci.Address.PUBLIC_DEVICE_ADDRESS
                 )
                 if random_own and advertising_set.random_address is None:
-                    return self._status(hci.HCI_ErrorCode.INVALID_HCI_COMMAND_PARAMETERS_ERROR)
+                    return self._status(hci.HCI_ErrorCode.INVALID_COMMAND_PARAMETERS_ERROR)
         return super().on_hci_le_set_extended_advertising_enable_command(command)
 
     # -- scanning -------------------------------------------------------------------
