@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from reference_node import keys_demo
+from reference_node import keys_demo, node_cli
 
 
 def _keys_demo(args: argparse.Namespace) -> int:
@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, help="draw the keys from this seed (reproducible)")
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     demo.set_defaults(handler=_keys_demo)
+
+    node_cli.add_commands(commands)
 
     interop = commands.add_parser("interop", help="the conformance suite").add_subparsers(
         dest="interop_command", required=True
