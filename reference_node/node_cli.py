@@ -24,7 +24,7 @@ from reference_node.node import (
     NodeCalibration,
     NodeConfig,
 )
-from reference_node.node_log import configure_logging
+from reference_node.node_log import configure_logging, unconfigure_logging
 from reference_node.radio.btsnoop import BtSnoopWriter
 from reference_node.radios import RADIO_HELP, open_radio
 from reference_node.scanning import DutyCycle
@@ -33,6 +33,8 @@ from reference_node.vclock import SystemClock
 
 log = logging.getLogger("reference_node.cli")
 DAY_S = 86_400.0
+# `node check` does not wait long for a store a running node holds.
+CHECK_BUSY_TIMEOUT_S = 0.5
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -161,6 +163,8 @@ def node_run(args: argparse.Namespace) -> int:
         return asyncio.run(_run(args, config, key_source))
     except NodeError as error:
         return _fail(error)
+    finally:
+        unconfigure_logging()
 
 
 async def _run(args: argparse.Namespace, config: NodeConfig, key_source: KeySource | None) -> int:
@@ -235,7 +239,7 @@ def node_check(args: argparse.Namespace) -> int:
 async def _check(args: argparse.Namespace, key_source: KeySource) -> CheckOutcome:
     if not (args.data / STORE_FILENAME).is_file():
         raise NodeConfigError(f"no node store in {args.data}")
-    store = await AsyncStore.open(args.data)
+    store = await AsyncStore.open(args.data, busy_timeout_s=CHECK_BUSY_TIMEOUT_S)
     try:
         return await run_check(
             store,

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 LOGGER_NAME = "reference_node.node"
+_LOGGERS = ("reference_node", "protocol")
+_HANDLER_NAME = "bluezone-cli"
 
 
 def short_id(data: bytes) -> str:
@@ -62,17 +64,31 @@ class JsonLinesFormatter(logging.Formatter):
 def configure_logging(
     *, json_lines: bool = False, level: int = logging.INFO, stream: TextIO | None = None
 ) -> logging.Handler:
-    """Send the project's logs to ``stream`` (stderr) as text or JSON lines; return the handler."""
+    """Send the project's logs to ``stream`` (stderr) as text or JSON lines; return the handler.
+
+    Replaces a handler installed by an earlier call; `unconfigure_logging` removes it.
+    """
+    unconfigure_logging()
     handler = logging.StreamHandler(stream or sys.stderr)
+    handler.set_name(_HANDLER_NAME)
     if json_lines:
         handler.setFormatter(JsonLinesFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    for name in ("reference_node", "protocol"):
+    for name in _LOGGERS:
         logger = logging.getLogger(name)
         logger.setLevel(level)
         logger.addHandler(handler)
     return handler
+
+
+def unconfigure_logging() -> None:
+    """Remove the handler `configure_logging` installed, if any."""
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            if handler.get_name() == _HANDLER_NAME:
+                logger.removeHandler(handler)
 
 
 @dataclass(frozen=True, slots=True)
