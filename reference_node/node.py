@@ -49,7 +49,14 @@ from reference_node.rotation import (
     uniform_fraction,
 )
 from reference_node.scanning import OUTSIDE_SCAN, DutyCycle, ScanBuffer
-from reference_node.store import AsyncStore, PruneResult, ScanRecord, SightingRecord, Store
+from reference_node.store import (
+    AsyncStore,
+    PruneResult,
+    ScanRecord,
+    SightingRecord,
+    Store,
+    StoredReport,
+)
 from reference_node.vclock import Clock, VirtualTimeEventLoop, current_clock
 
 log = logging.getLogger(LOGGER_NAME)
@@ -396,7 +403,7 @@ class Node:
 
     # -- reports (spec KS-13) ------------------------------------------------------------
 
-    async def report(self, first_interval: int | None = None):
+    async def report(self, first_interval: int | None = None) -> StoredReport:
         """Record a report and re-key at once (spec KS-13); return the stored report.
 
         When the node is running, the new key's identifier goes on air before this returns.

@@ -30,7 +30,7 @@ from reference_node.rotation import advertising_payload
 from reference_node.scanning import DutyCycle
 from tests.reference_node.exports import public_pem, signing_key, write_export
 from tests.reference_node.node.support import CALIBRATION, START, make_world
-from tests.reference_node.radio.support import read_btsnoop
+from tests.reference_node.radio.support import commands, read_btsnoop
 
 pytestmark = pytest.mark.e2e
 
@@ -129,6 +129,16 @@ def test_every_advertising_data_command_is_the_codec_bytes(tmp_path: Path, comma
         elif kind == "data":
             assert kinds[index - 1] == "address"
     assert len(set(addresses)) == len(addresses) and all(map(is_nrpa, addresses))
+    # spec ADV-2: legacy non-connectable, non-scannable PDUs from the random address.
+    if extended:
+        (parameters,) = commands(records, hci.HCI_LE_SET_EXTENDED_ADVERTISING_PARAMETERS_COMMAND)
+        properties = int.from_bytes(parameters[1:3], "little")
+        assert properties == 0x10  # legacy PDUs, not connectable, scannable or directed
+        assert parameters[10] == 0x01  # own address type: random
+    else:
+        (parameters,) = commands(records, hci.HCI_LE_SET_ADVERTISING_PARAMETERS_COMMAND)
+        assert parameters[4] == 0x03  # ADV_NONCONN_IND
+        assert parameters[5] == 0x01  # own address type: random
 
 
 def test_the_scanner_never_hears_a_new_address_with_an_old_payload(tmp_path: Path):
