@@ -64,6 +64,12 @@ class UnsupportedOperationError(RadioError):
     code = "unsupported_operation"
 
 
+class ConfigurationError(RadioError):
+    """A radio setting is out of the range the radio or HCI allows."""
+
+    code = "invalid_radio_config"
+
+
 class ChannelError(RadioError):
     """The channel model has no placement for a node, or a parameter is out of range."""
 

@@ -124,7 +124,10 @@ class Radio(Protocol):
 
 
 class SightingStream:
-    """An async iterator over sightings, ending when its radio closes or on `close()`."""
+    """An async iterator over sightings, ending when its radio closes or on `close()`.
+
+    One task reads a stream; give each consumer its own (``radio.sightings()``).
+    """
 
     def __init__(self, hub: SightingHub, limit: int) -> None:
         self._hub = hub
