@@ -11,13 +11,9 @@ only changes when this script does. The layer diagram and the key schedule are d
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
-
-import matplotlib
-
-matplotlib.use("svg")
-import itertools
 
 import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
@@ -108,6 +104,7 @@ def draw_timeline(path: Path) -> None:
         "[0, 60) s (ADV-3); orange: scan windows of about 4 s every 2-5 min (ADV-13)",
         fontsize=7.5,
         color="#333",
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
     )
 
     ticks = list(range(START_S, END_S + 1, INTERVAL_S))
