@@ -5,7 +5,8 @@
 - Generated pages: the rule traceability page, one source view per file that cites a rule
   (with a line anchor ``#L-n`` on every line), and an API reference page per public module.
 - Rule ids become links: a definition links to its traceability row, a mention to its
-  definition.
+  definition. Links marked ``{.pending}`` point at pages later work adds: they show as plain
+  text, marked "not written yet", until the page exists.
 - Nav entries with a ``*`` are globs, expanded when the site is built, so pages added by
   later work appear without editing ``mkdocs.yml``.
 """
@@ -91,12 +92,13 @@ def on_files(files: Files, config) -> Files:
     vectors = [p for p in mounted if p.endswith(".json")]
     generated = {sitegen.TRACEABILITY_PAGE: sitegen.traceability_page(trace, titles, vectors)}
     generated.update(_api_pages(root))
-    cited: dict[str, set[str]] = {}
+    cited: dict[str, list] = {}
     for citation in (*trace.code, *trace.tests):
-        cited.setdefault(citation.path, set()).add(citation.id)
-    for path, ids in sorted(cited.items()):
+        rule = trace.rules.get(citation.id)
+        cited.setdefault(citation.path, []).extend([rule] if rule else [])
+    for path, rules in sorted(cited.items()):
         text = (root / path).read_text(encoding="utf-8", errors="replace")
-        generated[sitegen.source_page(path)] = sitegen.source_view(path, text, ids)
+        generated[sitegen.source_page(path)] = sitegen.source_view(path, text, rules)
     for path, content in generated.items():
         files.append(File.generated(config, path, content=content))
     _build.clear()
@@ -109,7 +111,11 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     """Link rule ids in every written page (generated pages make their own links)."""
     if page.file.src_uri in _build.get("generated", set()):
         return markdown
-    return sitegen.link_rules(markdown, page.file.src_uri, _build.get("rules", {}))
+    source = page.file.src_uri
+    markdown = sitegen.resolve_pending(
+        markdown, source, lambda path: files.get_file_from_path(path) is not None
+    )
+    return sitegen.link_rules(markdown, source, _build.get("rules", {}))
 
 
 def on_serve(server, config, builder):

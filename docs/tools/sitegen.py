@@ -35,6 +35,7 @@ _RULE_TOKEN = re.compile(
 # "[RFC 2119] [RFC 8174]": bracketed citations, not a reference-style link (CommonMark
 # allows no space there; Python-Markdown does, and would look the second one up).
 _CITATION_PAIR = re.compile(r"(?<![\\\]])\[([^\[\]\n]+)\](?=[ \t]\[)")
+_PENDING = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<target>[^)\s]+)\)\{\s*\.pending\s*\}")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _DEFINITION = re.compile(rf'(<a\s+id="(?P<id>{PREFIX}-\d+)"\s*>\s*</a>)\s*\*\*(?P=id)\*\*')
 
@@ -60,8 +61,28 @@ def rule_target(rule: Rule) -> str:
 
 def _title(rule: Rule) -> str:
     """Return a link title (tooltip) for a rule: its id and summary, without markup."""
-    text = re.sub(r"[`\"()\[\]*]", "", f"{rule.id}: {rule.summary}")
+    text = re.sub(r"[`\"()\[\]*|]", "", f"{rule.id}: {rule.summary}")
     return html.escape(text, quote=False)
+
+
+def _prose(markdown: str, change: Callable[[str], str]) -> str:
+    """Apply ``change`` to each prose line: not in fenced code, not a heading or link label."""
+    out = []
+    fence = ""
+    for line in markdown.split("\n"):
+        match = _FENCE.match(line)
+        if fence:
+            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
+                fence = ""
+            out.append(line)
+        elif match:
+            fence = match.group(1)
+            out.append(line)
+        elif line.lstrip().startswith("#") or re.match(r"^\s{0,3}\[[^\]]+\]:", line):
+            out.append(line)
+        else:
+            out.append(change(line))
+    return "\n".join(out)
 
 
 def link_rules(markdown: str, page: str, rules: dict[str, Rule]) -> str:
@@ -71,24 +92,25 @@ def link_rules(markdown: str, page: str, rules: dict[str, Rule]) -> str:
     on the traceability page; any other mention of a defined id links to its definition.
     Code (fenced or inline), headings, links and HTML tags are left as they are.
     """
-    out = []
-    fence = ""
-    for line in markdown.split("\n"):
-        match = _FENCE.match(line)
-        if fence:
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
-                fence = ""
-            out.append(line)
-            continue
-        if match:
-            fence = match.group(1)
-            out.append(line)
-            continue
-        if line.lstrip().startswith("#") or re.match(r"^\s{0,3}\[[^\]]+\]:", line):
-            out.append(line)
-            continue
-        out.append(_link_line(line, page, rules))
-    return "\n".join(out)
+    return _prose(markdown, lambda line: _link_line(line, page, rules))
+
+
+def resolve_pending(markdown: str, page: str, exists: Callable[[str], bool]) -> str:
+    """Resolve links to pages that later work adds: ``[text](path.md){.pending}``.
+
+    When the target page exists the link stays (without the mark); until then the text is
+    shown with a "not written yet" note, so pages can point at parts still being built.
+    """
+
+    def resolve(match: re.Match[str]) -> str:
+        text, target = match["text"], match["target"]
+        path = target.partition("#")[0]
+        source = posixpath.normpath(posixpath.join(posixpath.dirname(page), path))
+        if exists(source):
+            return f"[{text}]({target})"
+        return f'{text} <span class="pending">(not written yet)</span>'
+
+    return _prose(markdown, lambda line: _PENDING.sub(resolve, line))
 
 
 def _link_line(line: str, page: str, rules: dict[str, Rule]) -> str:
@@ -124,6 +146,11 @@ def traceability_page(
     published = set(vector_files)
     code_ids = {c.id for c in trace.code}
     lines = [
+        "---",
+        "hide:",
+        "  - navigation",
+        "---",
+        "",
         "# Rule traceability",
         "",
         "Generated each time the site is built, from the spec and the repository as they are,",
@@ -215,19 +242,22 @@ def _citation_cell(citations: list[Citation], page: str) -> str:
     return "<br>".join(parts)
 
 
-def source_view(path: str, text: str, rule_ids: Iterable[str]) -> str:
+def source_view(path: str, text: str, cited: Iterable[Rule]) -> str:
     """Return the markdown page showing one source file with numbered, linkable lines.
 
-    Line ``n`` has the anchor ``L-n``. The page is left out of the site search.
+    Line ``n`` has the anchor ``L-n``; ``cited`` are the rules the file cites, listed with
+    links to their definitions. The page is left out of the site search.
     """
     try:
         lexer = get_lexer_for_filename(path, stripnl=False)
     except ClassNotFound:
         lexer = get_lexer_for_filename("x.txt", stripnl=False)
     formatter = HtmlFormatter(
-        linenos="table", lineanchors="L", anchorlinenos=True, cssclass="highlight source-view"
+        linenos="table", lineanchors="L", linespans="line", anchorlinenos=True, wrapcode=True
     )
-    cited = ", ".join(sorted(set(rule_ids), key=rule_sort_key))
+    page = source_page(path)
+    rules = sorted({rule.id: rule for rule in cited}.values(), key=lambda r: rule_sort_key(r.id))
+    links = ", ".join(f"[{r.id}]({relative(rule_target(r), page)})" for r in rules)
     return "\n".join(
         [
             "---",
@@ -237,9 +267,9 @@ def source_view(path: str, text: str, rule_ids: Iterable[str]) -> str:
             "",
             f"# `{path}`",
             "",
-            f"Rules cited in this file: {cited}." if cited else "",
+            f"Rules cited in this file: {links}." if links else "",
             "",
-            highlight(text, lexer, formatter),
+            f'<div class="source-view">{highlight(text, lexer, formatter)}</div>',
         ]
     )
 
