@@ -19,8 +19,6 @@ from protocol.errors import (
     AdServiceDataLengthError,
     AdTooLongError,
     AdTruncatedError,
-    InvalidKeyError,
-    InvalidMetadataError,
 )
 
 _UUID = params.SERVICE_UUID16.to_bytes(2, "little")
@@ -40,9 +38,9 @@ class Advertisement:
 
     def __post_init__(self) -> None:
         if not isinstance(self.rpi, bytes) or len(self.rpi) != params.RPI_LENGTH:
-            raise InvalidKeyError(f"ADV-1: RPI must be {params.RPI_LENGTH} bytes")
+            raise AdServiceDataLengthError(f"ADV-1: RPI must be {params.RPI_LENGTH} bytes")
         if not isinstance(self.aem, bytes) or len(self.aem) != params.AEM_LENGTH:
-            raise InvalidMetadataError(f"ADV-1: AEM must be {params.AEM_LENGTH} bytes")
+            raise AdServiceDataLengthError(f"ADV-1: AEM must be {params.AEM_LENGTH} bytes")
 
     @property
     def service_data(self) -> bytes:
@@ -102,19 +100,18 @@ def _read_structures(ad: bytes) -> dict[int, bytes]:
 
 
 def _keep_structure(found: dict[int, bytes], ad_type: int, data: bytes) -> None:
-    if ad_type == params.AD_TYPE_FLAGS:
-        if len(data) != 1:
-            raise AdBadFlagsError(f"ADV-8: Flags hold {len(data)} bytes, not 1")
-    elif ad_type == params.AD_TYPE_SERVICE_DATA_UUID16:
+    if ad_type == params.AD_TYPE_SERVICE_DATA_UUID16:
         if len(data) < 2:
             raise AdServiceDataLengthError("ADV-11: service data too short to hold a UUID")
         if data[:2] != _UUID:
             return  # spec ADV-10: service data for other UUIDs is ignored
         data = data[2:]
-    elif ad_type != params.AD_TYPE_COMPLETE_UUID16_LIST:
+    elif ad_type not in (params.AD_TYPE_FLAGS, params.AD_TYPE_COMPLETE_UUID16_LIST):
         return  # spec ADV-12: other AD types are ignored
     if ad_type in found:
         raise AdDuplicateStructureError(f"ADV-7: AD type 0x{ad_type:02x} appears twice")
+    if ad_type == params.AD_TYPE_FLAGS and len(data) != 1:
+        raise AdBadFlagsError(f"ADV-8: Flags hold {len(data)} bytes, not 1")
     found[ad_type] = data
 
 

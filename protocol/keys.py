@@ -257,12 +257,13 @@ def new_temporary_exposure_key(random16: bytes, interval: int) -> TemporaryExpos
 
 
 def cut_for_report(key: TemporaryExposureKey, now_interval: int) -> TemporaryExposureKey:
-    """Return ``key`` with its period cut to end at ``now_interval`` (spec KS-13).
+    """Return ``key`` cut so that its last interval is ``now_interval`` (spec KS-13).
 
     The cut key is the one to upload once its embargo is over; the caller starts a new key
-    at ``now_interval``. Raises InvalidRollingPeriodError when no interval of it has passed.
+    at ``now_interval``. A key that already ended is returned whole. Raises
+    InvalidRollingPeriodError when ``now_interval`` is before the key's start.
     """
-    period = min(now_interval - key.rolling_start, key.rolling_period)
+    period = min(now_interval - key.rolling_start + 1, key.rolling_period)
     return TemporaryExposureKey(
         key.key_data, key.rolling_start, period, key.report_type, key.days_since_onset
     )

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from protocol.advertisement import Advertisement
-from protocol.errors import AdvertisementError, InvalidKeyError, InvalidMetadataError
+from protocol.errors import AdServiceDataLengthError, AdvertisementError
 
 rpis = st.binary(min_size=16, max_size=16)
 aems = st.binary(min_size=4, max_size=4)
@@ -52,7 +52,7 @@ def test_every_truncation_is_rejected(rpi, aem, length):
 
 
 def test_fields_are_checked_on_construction():
-    with pytest.raises(InvalidKeyError):
+    with pytest.raises(AdServiceDataLengthError):
         Advertisement(bytes(15), bytes(4))
-    with pytest.raises(InvalidMetadataError):
+    with pytest.raises(AdServiceDataLengthError):
         Advertisement(bytes(16), bytes(5))

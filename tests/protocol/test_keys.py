@@ -162,10 +162,11 @@ def test_embargo_edges():
 def test_cut_for_report():
     key = TemporaryExposureKey(bytes(16), 2642976, 144)
     cut = cut_for_report(key, 2642976 + 50)
-    assert (cut.rolling_start, cut.rolling_period) == (2642976, 50)
+    assert (cut.rolling_start, cut.rolling_period) == (2642976, 51)
+    assert cut_for_report(key, 2642976).rolling_period == 1
     assert cut_for_report(key, 2642976 + 500).rolling_period == 144
     with pytest.raises(InvalidRollingPeriodError):
-        cut_for_report(key, 2642976)
+        cut_for_report(key, 2642975)
 
 
 def test_repr_never_shows_key_material():

@@ -142,8 +142,12 @@ def test_embargo(test):
 @pytest.mark.parametrize("test", cases(ADS, "AdvertisementEncode"))
 def test_advertisement_encode(test):
     inputs = test["inputs"]
-    adv = Advertisement(bytes.fromhex(inputs["rpi"]), bytes.fromhex(inputs["aem"]))
-    outcome(test, lambda: {"ad": adv.to_bytes(flags=inputs["flags"]).hex()})
+
+    def compute():
+        adv = Advertisement(bytes.fromhex(inputs["rpi"]), bytes.fromhex(inputs["aem"]))
+        return {"ad": adv.to_bytes(flags=inputs["flags"]).hex()}
+
+    outcome(test, compute)
 
 
 @pytest.mark.parametrize("test", cases(ADS, "AdvertisementDecode"))
@@ -187,18 +191,20 @@ def test_match(test, workers, monkeypatch):
 
 @pytest.mark.parametrize("test", cases(MATCHING, "ExposureCheck"))
 def test_exposure_check(test):
-    def compute():
-        inputs = test["inputs"]
-        keys = [make_key(k) for k in inputs["keys"]]
-        result = check_exposures(keys, make_sightings(inputs["sightings"]), inputs["now_interval"])
-        return {
-            "matches": pairs(result.matches),
-            "rejected_keys": [
-                {"key_index": r.index, "error": r.code} for r in result.rejected_keys
-            ],
-            "discarded_sightings": [
-                {"sighting_index": r.index, "error": r.code} for r in result.discarded_sightings
-            ],
-        }
-
-    outcome(test, compute)
+    inputs = test["inputs"]
+    keys, kept, rejected = [], [], []
+    for index, record in enumerate(inputs["keys"]):
+        try:  # spec MATCH-1: an invalid key record is rejected on its own
+            keys.append(make_key(record))
+            kept.append(index)
+        except ProtocolError as error:
+            rejected.append({"key_index": index, "error": error.code})
+    result = check_exposures(keys, make_sightings(inputs["sightings"]), inputs["now_interval"])
+    rejected += [{"key_index": kept[r.index], "error": r.code} for r in result.rejected_keys]
+    assert {
+        "matches": pairs((kept[k], s) for k, s in result.matches),
+        "rejected_keys": sorted(rejected, key=lambda r: r["key_index"]),
+        "discarded_sightings": [
+            {"sighting_index": r.index, "error": r.code} for r in result.discarded_sightings
+        ],
+    } == test["expected"]
