@@ -149,16 +149,18 @@ def traceability_page(
         "---",
         "hide:",
         "  - navigation",
+        "  - toc",
         "---",
         "",
         "# Rule traceability",
         "",
         "Generated each time the site is built, from the spec and the repository as they are,",
         "so it cannot go stale. For every rule the spec defines: the code that cites it (line",
-        "links into the source), the test vectors that cite it (file and tcIds), and the tests",
-        "that mention it. Tests that run a vector file exercise every rule its tests cite.",
+        "links into the source), the test vectors that cite it (file and tcIds), the tests that",
+        "name it, and the test files that read a vector file citing it.",
         "",
-        f"- **{len(trace.rules)}** rules in **{len(spec_sections)}** spec files",
+        f"- **{len(trace.rules)}** rules in **{len({r.path for r in trace.rules.values()})}** "
+        "spec files",
         f"- **{len(code_ids & set(trace.rules))}** cited by code "
         f"({len(trace.code)} citations in {len({c.path for c in trace.code})} files)",
         f"- **{len({v.id for v in trace.vectors} & set(trace.rules))}** cited by vectors "
@@ -215,6 +217,11 @@ def _row(trace: Traceability, rule: Rule, page: str, published: set[str]) -> str
     says = rule.summary.replace("|", "\\|")
     code = _citation_cell(trace.code_for(rule.id), page)
     tests = _citation_cell(trace.tests_for(rule.id), page)
+    readers = "<br>".join(
+        f"`{path}` reads {', '.join(sorted(set(files)))}"
+        for path, files in trace.test_readers_for(rule.id).items()
+    )
+    tests = "<br>".join(part for part in (tests, readers) if part)
     vectors = "<br>".join(
         f"{_vector_link(v.path, page, published)} {len(v.tc_ids)} "
         f"{'test' if len(v.tc_ids) == 1 else 'tests'} (tcId {compact_ranges(v.tc_ids)})"

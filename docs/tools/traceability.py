@@ -22,7 +22,7 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PREFIX = r"[A-Z][A-Z0-9]*(?:-[A-Z][A-Z0-9]*)*"
@@ -96,6 +96,8 @@ class Traceability:
     docs: tuple[Citation, ...]
     vectors: tuple[VectorCitation, ...]
     malformed: tuple[str, ...] = ()
+    # vector file -> the test files that name it in a string literal (and so read it)
+    vector_readers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def code_for(self, rule_id: str) -> list[Citation]:
         """Return the code citations of a rule, in file and line order."""
@@ -108,6 +110,14 @@ class Traceability:
     def vectors_for(self, rule_id: str) -> list[VectorCitation]:
         """Return the vector files citing a rule, each with its citing tcIds."""
         return [v for v in self.vectors if v.id == rule_id]
+
+    def test_readers_for(self, rule_id: str) -> dict[str, list[str]]:
+        """Return the test files that read a vector file citing a rule, with those files."""
+        readers: dict[str, list[str]] = {}
+        for vector in self.vectors_for(rule_id):
+            for reader in self.vector_readers.get(vector.path, ()):
+                readers.setdefault(reader, []).append(vector.path.rsplit("/", 1)[-1])
+        return dict(sorted(readers.items()))
 
     def uncited_by_code(self) -> list[Rule]:
         """Return the rules that no code cites, in spec order."""
@@ -139,8 +149,11 @@ def collect(root: Path) -> Traceability:
     code = _scan(_files(root, CODE_DIRS, CODE_SUFFIXES), root, prefixes)
     tests = _scan(_files(root, TEST_DIRS, (".py",), TEST_EXCLUDE), root, prefixes)
     docs = _scan(_files(root, DOC_DIRS, (".md",)), root, prefixes)
-    vectors, malformed = find_vector_citations(sorted(root.glob(VECTOR_GLOB)), root)
-    return Traceability(rules, tuple(duplicates), code, tests, docs, vectors, malformed)
+    vector_paths = sorted(root.glob(VECTOR_GLOB))
+    vectors, malformed = find_vector_citations(vector_paths, root)
+    test_files = _files(root, TEST_DIRS, (".py",), TEST_EXCLUDE)
+    readers = find_vector_readers(vector_paths, test_files, root)
+    return Traceability(rules, tuple(duplicates), code, tests, docs, vectors, malformed, readers)
 
 
 def find_rules(paths: Iterable[Path], root: Path) -> tuple[dict[str, Rule], list[Rule]]:
@@ -287,6 +300,20 @@ def find_vector_citations(
         for rule_id, tc_ids in cited.items():
             found.append(VectorCitation(rule_id, relative, tuple(sorted(tc_ids))))
     return tuple(sorted(found, key=lambda v: (v.path, rule_sort_key(v.id)))), tuple(malformed)
+
+
+def find_vector_readers(
+    vectors: Iterable[Path], tests: Iterable[Path], root: Path
+) -> dict[str, tuple[str, ...]]:
+    """Return, per vector file, the test files naming it in a string literal."""
+    texts = {_relative(path, root): path.read_text(encoding="utf-8") for path in tests}
+    readers = {}
+    for vector in vectors:
+        quoted = re.compile(rf"[\"']{re.escape(vector.name)}[\"']")
+        readers[_relative(vector, root)] = tuple(
+            path for path, text in texts.items() if quoted.search(text)
+        )
+    return readers
 
 
 def _files(

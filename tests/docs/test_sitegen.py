@@ -129,12 +129,13 @@ def test_traceability_page_lists_rules_citations_and_problems():
         docs=(),
         vectors=(VectorCitation("XA-1", "spec/vectors/x.json", (1, 2, 3, 5)),),
         malformed=("spec/vectors/x.json tcId 4: 'XA1'",),
+        vector_readers={"spec/vectors/x.json": ("tests/test_v.py",)},
     )
     page = traceability_page(trace, {"spec/01-x.md": "1. X"}, ["spec/vectors/x.json"])
     row = next(line for line in page.splitlines() if line.startswith('| <a id="XA-1">'))
     assert "[7](../source/protocol/x.py.md#L-7), [9](../source/protocol/x.py.md#L-9)" in row
     assert "[x.json](../spec/vectors/x.json) 4 tests (tcId 1-3, 5)" in row
-    assert "[3](../source/tests/test_x.py.md#L-3)" in row
+    assert "[3](../source/tests/test_x.py.md#L-3)<br>`tests/test_v.py` reads x.json" in row
     assert "A thing MUST be \\| one thing." in row
     assert "Rules no code cites" in page and "[XA-2](#XA-2)" in page
     assert "not rule ids" in page

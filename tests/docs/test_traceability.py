@@ -133,7 +133,7 @@ def test_vectors_tests_and_docs_are_collected(tmp_path):
         {
             "spec/01.md": SPEC,
             "spec/vectors/things.json": vector_file(["XA-1"], ["XA-1", "XA-2"], ["XA-1"], ["XC-3"]),
-            "tests/test_things.py": "def test_xa_2():  # XA-2\n    pass\n",
+            "tests/test_things.py": "def test_xa_2():  # XA-2\n    load('things.json')\n",
             "tests/docs/test_docs.py": "made-up ids here are not citations: XA-99\n",
             "docs/page.md": "See XA-1 and XA-3.\n",
         },
@@ -151,6 +151,8 @@ def test_vectors_tests_and_docs_are_collected(tmp_path):
         "XC-3": ["spec/vectors/things.json tcId 4"],
     }
     assert [r.id for r in trace.uncited_by_code()] == ["XA-1", "XA-2"]
+    assert trace.vector_readers == {"spec/vectors/things.json": ("tests/test_things.py",)}
+    assert trace.test_readers_for("XA-1") == {"tests/test_things.py": ["things.json"]}
 
 
 def test_duplicates_and_malformed_vector_entries_are_reported(tmp_path):
