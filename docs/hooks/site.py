@@ -7,12 +7,17 @@
 - Rule ids become links: a definition links to its traceability row, a mention to its
   definition. Links marked ``{.pending}`` point at pages later work adds: they show as plain
   text, marked "not written yet", until the page exists.
+- Links written relative to a page's place in the repository (``../../spec/x.md`` from
+  ``docs/interop/a.md``, right on a repository browser) are pointed at the site; markdown
+  files outside ``docs/`` and ``spec/`` that pages link to become pages, other files source
+  views.
 - Nav entries with a ``*`` are globs, expanded when the site is built, so pages added by
   later work appear without editing ``mkdocs.yml``.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 import sys
 from pathlib import Path
@@ -68,6 +73,8 @@ def on_config(config):
     pages = [p.relative_to(docs).as_posix() for p in docs.rglob("*.md")]
     pages += [p for p in _mounted(root) if p.endswith(".md")]
     pages += [sitegen.TRACEABILITY_PAGE, *_api_pages(root)]
+    # After the plugins' own on_config, so every Markdown instance of the build gets it.
+    config.markdown_extensions.append(sitegen.StrictReferences())
     if config.nav:
         config.nav = sitegen.expand_nav(
             config.nav, lambda pattern: sitegen.glob_match(pattern, pages)
@@ -75,14 +82,76 @@ def on_config(config):
     return config
 
 
+def _locator(root: Path, docs_prefix: str):
+    """Return the function mapping a repository path to its site path (or None)."""
+
+    def locate(repo_path: str) -> str | None:
+        target = root / repo_path
+        if repo_path.startswith(docs_prefix + "/"):
+            return repo_path[len(docs_prefix) + 1 :] if target.is_file() else None
+        if target.is_dir():
+            for name in ("README.md", "index.md"):
+                if (target / name).is_file():
+                    return locate(f"{repo_path}/{name}")
+            return None
+        if not target.is_file() or any(part in _SKIP_PARTS for part in target.parts):
+            return None
+        if repo_path.endswith(".md") or repo_path.split("/")[0] in MOUNTS:
+            return repo_path
+        try:
+            target.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            return None  # binary: no page can show it
+        return sitegen.source_page(repo_path)
+
+    return locate
+
+
+def _linked_repo_files(
+    root: Path, pages: dict[str, str], locate, docs_prefix: str
+) -> tuple[set, set]:
+    """Return the markdown pages and source files outside the site that pages link to.
+
+    ``pages`` maps the repository path of each page to its text; linked markdown pages are
+    followed in turn.
+    """
+    markdown, sources = set(), set()
+    queue = list(pages.items())
+    while queue:
+        repo_page, text = queue.pop()
+        for target in sitegen.link_targets(text):
+            path = target.partition("#")[0]
+            if not path or re.match(r"^([a-z][a-z0-9+.-]*:|/)", path):
+                continue
+            repo_path = posixpath.normpath(posixpath.join(posixpath.dirname(repo_page), path))
+            if repo_path.startswith(("../", docs_prefix + "/")):
+                continue  # outside the repository, or a page of the site already
+            site = locate(repo_path)
+            if site is None:
+                continue
+            if site.startswith(sitegen.SOURCE_DIR + "/"):
+                sources.add(repo_path)
+            elif site.endswith(".md") and site not in pages and site not in markdown:
+                markdown.add(site)
+                queue.append((site, (root / site).read_text(encoding="utf-8")))
+    return markdown, sources
+
+
 def on_files(files: Files, config) -> Files:
-    """Add the mounted spec files and the generated pages."""
+    """Add the mounted spec files, the repository files pages link to, and generated pages."""
     root = _root(config)
+    docs_prefix = Path(config.docs_dir).resolve().relative_to(root).as_posix()
+    locate = _locator(root, docs_prefix)
     mounted = _mounted(root)
-    for path in mounted:
-        files.append(
-            File(path, str(root), config.site_dir, config.use_directory_urls),
-        )
+    pages = {
+        f"{docs_prefix}/{f.src_uri}": Path(f.abs_src_path).read_text(encoding="utf-8")
+        for f in files.documentation_pages()
+    }
+    pages.update({p: (root / p).read_text(encoding="utf-8") for p in mounted if p.endswith(".md")})
+    linked_pages, linked_sources = _linked_repo_files(root, pages, locate, docs_prefix)
+    for path in [*mounted, *sorted(linked_pages)]:
+        files.append(File(path, str(root), config.site_dir, config.use_directory_urls))
+
     trace = traceability.collect(root)
     titles = {}
     for path in mounted:
@@ -92,7 +161,7 @@ def on_files(files: Files, config) -> Files:
     vectors = [p for p in mounted if p.endswith(".json")]
     generated = {sitegen.TRACEABILITY_PAGE: sitegen.traceability_page(trace, titles, vectors)}
     generated.update(_api_pages(root))
-    cited: dict[str, list] = {}
+    cited: dict[str, list] = {path: [] for path in linked_sources}
     for citation in (*trace.code, *trace.tests):
         rule = trace.rules.get(citation.id)
         cited.setdefault(citation.path, []).extend([rule] if rule else [])
@@ -102,20 +171,27 @@ def on_files(files: Files, config) -> Files:
     for path, content in generated.items():
         files.append(File.generated(config, path, content=content))
     _build.clear()
-    _build["rules"] = trace.rules
-    _build["generated"] = set(generated)
+    _build.update(
+        rules=trace.rules,
+        generated=set(generated),
+        repo_pages={p for p in pages if not p.startswith(docs_prefix + "/")} | linked_pages,
+        docs_prefix=docs_prefix,
+        locate=locate,
+    )
     return files
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    """Link rule ids in every written page (generated pages make their own links)."""
-    if page.file.src_uri in _build.get("generated", set()):
-        return markdown
+    """Point repository-relative links at the site, resolve pending links, link rule ids."""
     source = page.file.src_uri
+    if source in _build["generated"]:
+        return markdown  # generated pages write their links themselves
+    in_repo = source if source in _build["repo_pages"] else f"{_build['docs_prefix']}/{source}"
+    markdown = sitegen.rewrite_links(markdown, source, in_repo, _build["locate"])
     markdown = sitegen.resolve_pending(
         markdown, source, lambda path: files.get_file_from_path(path) is not None
     )
-    return sitegen.link_rules(markdown, source, _build.get("rules", {}))
+    return sitegen.link_rules(markdown, source, _build["rules"])
 
 
 def on_serve(server, config, builder):

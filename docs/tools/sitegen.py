@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from markdown import Extension, Markdown
+from markdown.preprocessors import Preprocessor
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_for_filename
@@ -32,9 +34,11 @@ _RULE_TOKEN = re.compile(
     r"|(?P<url>https?://\S+)"
     rf"|(?<![\w-])(?P<id>{PREFIX}-\d+)(?![\w-])"
 )
-# "[RFC 2119] [RFC 8174]": bracketed citations, not a reference-style link (CommonMark
-# allows no space there; Python-Markdown does, and would look the second one up).
-_CITATION_PAIR = re.compile(r"(?<![\\\]])\[([^\[\]\n]+)\](?=[ \t]\[)")
+# An inline link or image, or a code span (matched so that links inside it are left alone).
+_LINK = re.compile(
+    r"(?P<code>`+)(?:(?!(?P=code)).)+?(?P=code)"
+    r"|(?P<open>!?\[[^\]]*\]\()(?P<target>[^)\s]+)(?P<rest>(?:\s+\"[^\"]*\")?\))"
+)
 _PENDING = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<target>[^)\s]+)\)\{\s*\.pending\s*\}")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _DEFINITION = re.compile(rf'(<a\s+id="(?P<id>{PREFIX}-\d+)"\s*>\s*</a>)\s*\*\*(?P=id)\*\*')
@@ -95,6 +99,43 @@ def link_rules(markdown: str, page: str, rules: dict[str, Rule]) -> str:
     return _prose(markdown, lambda line: _link_line(line, page, rules))
 
 
+def link_targets(markdown: str) -> list[str]:
+    """Return the targets of the inline links and images in a page's prose."""
+    found: list[str] = []
+
+    def collect(line: str) -> str:
+        found.extend(m["target"] for m in _LINK.finditer(line) if m["target"])
+        return line
+
+    _prose(markdown, collect)
+    return found
+
+
+def rewrite_links(
+    markdown: str, page: str, repo_page: str, locate: Callable[[str], str | None]
+) -> str:
+    """Point links written relative to the page's place in the repository at the site.
+
+    A page at ``docs/interop/a.md`` (site path ``interop/a.md``) may link to
+    ``../../spec/x.md``, which is right on a repository browser; ``locate`` maps the
+    repository path it names (``spec/x.md``) to a site path, and the link is rewritten to it.
+    Links ``locate`` does not know stay as written, for mkdocs to resolve or report.
+    """
+
+    def rewrite(match: re.Match[str]) -> str:
+        target = match["target"]
+        if not target or re.match(r"^([a-z][a-z0-9+.-]*:|#|/)", target):
+            return match.group(0)
+        path, hash_, anchor = target.partition("#")
+        repo_path = posixpath.normpath(posixpath.join(posixpath.dirname(repo_page), path))
+        site = None if repo_path.startswith("../") else locate(repo_path)
+        if site is None:
+            return match.group(0)
+        return f"{match['open']}{relative(site + hash_ + anchor, page)}{match['rest']}"
+
+    return _prose(markdown, lambda line: _LINK.sub(rewrite, line))
+
+
 def resolve_pending(markdown: str, page: str, exists: Callable[[str], bool]) -> str:
     """Resolve links to pages that later work adds: ``[text](path.md){.pending}``.
 
@@ -130,7 +171,6 @@ def _link_line(line: str, page: str, rules: dict[str, Rule]) -> str:
             return match.group(0)
         return f'[{rule.id}]({relative(rule_target(rule), page)} "{_title(rule)}")'
 
-    line = _CITATION_PAIR.sub(r"\\[\1\\]", line)
     return _RULE_TOKEN.sub(token, _DEFINITION.sub(definition, line))
 
 
@@ -356,3 +396,30 @@ def _nav_order(path: str) -> tuple:
     folder, name = posixpath.split(path)
     stem = name.rsplit(".", 1)[0]
     return (folder, stem.lower() not in ("index", "readme"), stem)
+
+
+class StrictReferences(Extension):
+    """Read ``[RFC 2119] [RFC 8174]`` as bracketed text, not as a reference-style link.
+
+    CommonMark allows nothing between the two brackets of ``[text][id]``; Python-Markdown
+    allows a space or a line break, so citations such as ``[RFC 2119] [RFC 8174]`` or a
+    command's usage (``[--plot F] [--json]``) become references that mkdocs-autorefs then
+    reports as missing. This extension applies the CommonMark rule to every Markdown
+    instance of the build, the docstrings' included.
+    """
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        md.preprocessors.register(_StrictReferenceIds(md), "strict-references", 0)
+
+
+class _StrictReferenceIds(Preprocessor):
+    """Narrow the reference processors' id pattern once every extension has registered."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        for name in ("reference", "mkdocs-autorefs"):
+            if name in self.md.inlinePatterns:
+                self.md.inlinePatterns[name].RE_LINK = _REFERENCE_ID
+        return lines
+
+
+_REFERENCE_ID = re.compile(r"\[([^\]]*)\]", re.DOTALL)

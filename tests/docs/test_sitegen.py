@@ -6,14 +6,18 @@ import json
 import re
 from pathlib import Path
 
+import markdown
 import pytest
 from sitegen import (
+    StrictReferences,
     api_modules,
     expand_nav,
     glob_match,
     link_rules,
+    link_targets,
     relative,
     resolve_pending,
+    rewrite_links,
     source_view,
     traceability_page,
 )
@@ -74,8 +78,38 @@ def test_link_titles_hold_no_table_or_link_syntax():
 
 
 def test_bracketed_citations_are_not_reference_links():
-    assert link_rules("[RFC 2119] [RFC 8174]", "x.md", {}) == r"\[RFC 2119\] [RFC 8174]"
-    assert link_rules("[text][ref]", "x.md", {}) == "[text][ref]"
+    source = "[RFC 2119] [x] and [text][x]\n\n[x]: https://x.example\n"
+    plain = markdown.markdown(source)
+    strict = markdown.markdown(source, extensions=[StrictReferences()])
+    assert '<a href="https://x.example">RFC 2119</a>' in plain  # Python-Markdown's default
+    assert strict == (
+        '<p>[RFC 2119] <a href="https://x.example">x</a> and '
+        '<a href="https://x.example">text</a></p>'
+    )
+
+
+def test_links_relative_to_the_repository_point_at_the_site():
+    sites = {"spec/90-a.md": "spec/90-a.md", "tools/x.js": "source/tools/x.js.md"}
+    text = "\n".join(
+        [
+            "See [the spec](../../spec/90-a.md#IOP-2), [code](../../tools/x.js).",
+            "[site page](../index.md) [web](https://example.org/a.md) [here](#top)",
+            "`[not a link](../../spec/90-a.md)`",
+            "```",
+            "[in code](../../tools/x.js)",
+            "```",
+        ]
+    )
+    out = rewrite_links(text, "interop/a.md", "docs/interop/a.md", sites.get).split("\n")
+    assert out[0] == "See [the spec](../spec/90-a.md#IOP-2), [code](../source/tools/x.js.md)."
+    assert out[1:] == text.split("\n")[1:]
+    assert link_targets(text) == [
+        "../../spec/90-a.md#IOP-2",
+        "../../tools/x.js",
+        "../index.md",
+        "https://example.org/a.md",
+        "#top",
+    ]
 
 
 def test_pending_links_resolve_once_the_page_exists():
