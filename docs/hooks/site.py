@@ -194,6 +194,20 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     return sitegen.link_rules(markdown, source, _build["rules"])
 
 
+def on_page_content(html: str, page, config, files) -> str:
+    """Link rule ids in the docstrings rendered on API reference pages."""
+    if not page.file.src_uri.startswith(sitegen.API_DIR + "/"):
+        return html
+    base = page.url if config.use_directory_urls else posixpath.dirname(page.url)
+
+    def url_for(rule) -> str:
+        target = files.get_file_from_path(rule.path).url
+        link = posixpath.relpath(target or ".", base or ".")
+        return f"{link}{'/' if target.endswith('/') else ''}#{rule.id}"
+
+    return sitegen.link_rules_html(html, _build["rules"], url_for)
+
+
 def on_serve(server, config, builder):
     """Rebuild on changes to the spec and the code, not only to ``docs/``."""
     root = _root(config)

@@ -398,6 +398,39 @@ def _nav_order(path: str) -> tuple:
     return (folder, stem.lower() not in ("index", "readme"), stem)
 
 
+def link_rules_html(html_text: str, rules: dict[str, Rule], url_for: Callable[[Rule], str]) -> str:
+    """Link the rule ids in the text of rendered HTML (docstrings on API pages).
+
+    Text inside links, code and preformatted blocks, and tag attributes, is left alone.
+    """
+    out = []
+    skip = 0
+    for part in _HTML_PART.split(html_text):
+        tag = _HTML_TAG.match(part)
+        if tag:
+            if tag["name"].lower() in _NO_LINK_TAGS:
+                skip += -1 if tag["close"] else 1
+            out.append(part)
+        elif skip > 0 or not part:
+            out.append(part)
+        else:
+            out.append(_HTML_RULE.sub(lambda m: _html_rule_link(m, rules, url_for), part))
+    return "".join(out)
+
+
+def _html_rule_link(match: re.Match[str], rules: dict[str, Rule], url_for) -> str:
+    rule = rules.get(match.group(0))
+    if rule is None:
+        return match.group(0)
+    return f'<a href="{html.escape(url_for(rule))}" title="{_title(rule)}">{rule.id}</a>'
+
+
+_HTML_PART = re.compile(r"(<[^>]+>)")
+_HTML_TAG = re.compile(r"<(?P<close>/?)(?P<name>[A-Za-z][A-Za-z0-9]*)")
+_NO_LINK_TAGS = {"a", "code", "pre", "script", "style"}
+_HTML_RULE = re.compile(rf"(?<![\w-]){PREFIX}-\d+(?![\w-])")
+
+
 class StrictReferences(Extension):
     """Read ``[RFC 2119] [RFC 8174]`` as bracketed text, not as a reference-style link.
 

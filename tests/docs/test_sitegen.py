@@ -14,6 +14,7 @@ from sitegen import (
     expand_nav,
     glob_match,
     link_rules,
+    link_rules_html,
     link_targets,
     relative,
     resolve_pending,
@@ -110,6 +111,20 @@ def test_links_relative_to_the_repository_point_at_the_site():
         "https://example.org/a.md",
         "#top",
     ]
+
+
+def test_rule_ids_in_rendered_docstrings_become_links():
+    page = (
+        "<p>Return it (spec XA-1, XA-9).</p><pre><code>XA-1</code></pre>"
+        '<a href="x" title="XA-2">XA-2</a><p title="XA-1">XA-2</p>'
+    )
+    linked = link_rules_html(page, RULES, lambda rule: f"../s/#{rule.id}")
+    assert linked == (
+        '<p>Return it (spec <a href="../s/#XA-1" title="XA-1: A thing MUST be  one thing.">'
+        "XA-1</a>, XA-9).</p><pre><code>XA-1</code></pre>"
+        '<a href="x" title="XA-2">XA-2</a><p title="XA-1">'
+        '<a href="../s/#XA-2" title="XA-2: Another see XA-1.">XA-2</a></p>'
+    )
 
 
 def test_pending_links_resolve_once_the_page_exists():
