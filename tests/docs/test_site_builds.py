@@ -50,7 +50,9 @@ def test_every_spec_file_is_a_page(site: Path):
 def test_every_rule_has_its_anchor_and_its_traceability_row(site: Path):
     page = (site / "reference" / "traceability" / "index.html").read_text()
     for rule in collect(ROOT).rules.values():
-        spec_page = site / Path(rule.path).with_suffix("") / "index.html"
+        path = Path(rule.path)
+        folder = path.parent if path.stem in ("README", "index") else path.with_suffix("")
+        spec_page = site / folder / "index.html"
         assert f'id="{rule.id}"' in spec_page.read_text(), f"{rule.id} anchor"
         assert f'id="{rule.id}"' in page, f"{rule.id} traceability row"
 
