@@ -24,8 +24,9 @@ from traceability import PREFIX, Citation, Rule, Traceability, compact_ranges, r
 TRACEABILITY_PAGE = "reference/traceability.md"
 API_DIR = "reference/api"
 SOURCE_DIR = "source"
-# Modules left out of the API reference: private ones, entry points, generated code.
-_SKIP_MODULE = re.compile(r"(^_(?!_init__)|^__main__$|_pb2$)")
+# Modules left out of the API reference: private ones, entry points, generated code, and
+# the folders that hold package data.
+_SKIP_MODULE = re.compile(r"(^_(?!_init__)|^__main__$|_pb2$|^data$)")
 
 _RULE_TOKEN = re.compile(
     r"(?P<code>`+)(?:(?!(?P=code)).)+?(?P=code)"  # inline code

@@ -154,7 +154,16 @@ def test_nav_globs_expand_and_empty_sections_disappear():
 
 
 def test_api_modules_leave_out_private_and_generated_modules(tmp_path):
-    for name in ("__init__", "keys", "_private", "export_pb2", "__main__", "sub/__init__"):
+    names = (
+        "__init__",
+        "keys",
+        "_private",
+        "export_pb2",
+        "__main__",
+        "sub/__init__",
+        "data/__init__",
+    )
+    for name in names:
         path = tmp_path / "pkg" / f"{name}.py"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("")
