@@ -1,1 +1,38 @@
-"""Pure, sans-I/O implementation of the Bluezone exposure-notification protocol."""
+"""Pure, sans-I/O implementation of the Bluezone exposure-notification protocol.
+
+The easy API: derive identifiers from a daily key, encode and decode advertisements,
+and check diagnosis keys against what a device heard. Time and randomness are arguments.
+"""
+
+from protocol.advertisement import Advertisement
+from protocol.errors import ProtocolError
+from protocol.keys import (
+    Metadata,
+    TemporaryExposureKey,
+    decrypt_aem,
+    derive_aemk,
+    derive_rpi,
+    derive_rpik,
+    encrypt_aem,
+    interval_number,
+    new_temporary_exposure_key,
+)
+from protocol.matching import ExposureCheck, Sighting, check_exposures, find_matches
+
+__all__ = [
+    "Advertisement",
+    "ExposureCheck",
+    "Metadata",
+    "ProtocolError",
+    "Sighting",
+    "TemporaryExposureKey",
+    "check_exposures",
+    "decrypt_aem",
+    "derive_aemk",
+    "derive_rpi",
+    "derive_rpik",
+    "encrypt_aem",
+    "find_matches",
+    "interval_number",
+    "new_temporary_exposure_key",
+]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Final
 
+# --- Sections 1-3: key schedule, advertisement, matching -----------------------------------
+
 # spec KS-1: a temporary exposure key is 16 bytes from a CSPRNG.
 TEK_LENGTH: Final = 16
 # spec KS-5, KS-7: RPIK and AEMK are 16-byte AES-128 keys.
@@ -85,8 +87,171 @@ PLAUSIBLE_TX_POWER_MAX: Final = 20
 # Matching engine limits (MATCH-9). Keys are expanded in chunks so memory stays bounded:
 # each key expands to 144 * 16 = 2,304 bytes, so 4,096 keys use about 9 MiB at a time.
 MATCH_CHUNK_KEYS: Final = 4096
+# PaddedData is precomputed once for the intervals the sightings span, up to this many
+# (about 128 KiB); sightings spread wider (never in a real store: MATCH-6) fall back to
+# building each key's blocks, which is slower but bounded.
+PADDED_CACHE_INTERVALS: Final = 8192
 # Below this many keys a process pool costs more to start than it saves.
 PARALLEL_MIN_KEYS: Final = 20_000
 # The prefilter is a bitmap indexed by this many low bits of an identifier's first word:
-# 2**28 bits = 32 MiB, so 200,000 sightings give about 0.07 % false candidates.
-PREFILTER_BITS: Final = 28
+# 2**24 bits = 2 MiB, small enough to stay in cache. With 200,000 sightings about 1.2 % of
+# identifiers pass it and go on to a sorted-array check of their first 8 bytes.
+PREFILTER_BITS: Final = 24
+
+# --- Section 4: export files and the transparency log ---------------------------------------
+
+# spec EXP-2: export.bin starts with this 16-byte header (space padded).
+EXPORT_HEADER: Final = b"EK Export v1    "
+# spec EXP-1: the two entries of an export archive, and nothing else.
+EXPORT_BIN_NAME: Final = "export.bin"
+EXPORT_SIG_NAME: Final = "export.sig"
+EXPORT_ENTRY_NAMES: Final = (EXPORT_BIN_NAME, EXPORT_SIG_NAME)
+# spec EXP-1: an archive holds exactly these two entries, so more is rejected before reading.
+MAX_EXPORT_ENTRIES: Final = 2
+# spec EXP-3: limits that bound the work a hostile archive can cause (zip bombs).
+# export.bin: 16 MiB holds about 500,000 keys at about 30 bytes each, far above a GAEN batch.
+MAX_EXPORT_BIN_BYTES: Final = 16 * 1024 * 1024
+# export.sig: a signature list is a few hundred bytes; 64 KiB allows many signing keys.
+MAX_EXPORT_SIG_BYTES: Final = 64 * 1024
+# The archive itself: both entries stored plus zip headers fit well under this.
+MAX_EXPORT_ARCHIVE_BYTES: Final = MAX_EXPORT_BIN_BYTES + MAX_EXPORT_SIG_BYTES + 64 * 1024
+# spec EXP-1: zip compression methods a reader accepts (0 stored, 8 deflate); writers store.
+EXPORT_ZIP_METHODS: Final = (0, 8)
+# spec EXP-8: ECDSA P-256 with SHA-256, the only signature algorithm, as an ASN.1 OID.
+EXPORT_SIGNATURE_ALGORITHM: Final = "1.2.840.10045.4.3.2"
+# spec EXP-5: report type values (TemporaryExposureKey.ReportType, 0 UNKNOWN .. 5 REVOKED).
+MIN_REPORT_TYPE: Final = 0
+MAX_REPORT_TYPE: Final = 5
+# spec EXP-5: transmission risk level (deprecated in GAEN v1.5), the range GAEN servers accept.
+MIN_TRANSMISSION_RISK_LEVEL: Final = 0
+MAX_TRANSMISSION_RISK_LEVEL: Final = 8
+# spec EXP-5: days since onset of symptoms, the range GAEN accepts.
+MIN_DAYS_SINCE_ONSET: Final = -14
+MAX_DAYS_SINCE_ONSET: Final = 14
+# spec EXP-9: fixed zip metadata so equal inputs give equal archives (DOS epoch 1980-01-01).
+EXPORT_ZIP_DATE_TIME: Final = (1980, 1, 1, 0, 0, 0)
+
+# spec LOG-1: RFC 9162 Merkle tree hash: SHA-256 with one-byte domain prefixes.
+MERKLE_HASH_LENGTH: Final = 32
+MERKLE_LEAF_PREFIX: Final = b"\x00"
+MERKLE_NODE_PREFIX: Final = b"\x01"
+# spec LOG-1: tree sizes and indices are uint64.
+MAX_TREE_SIZE: Final = 2**64 - 1
+
+# spec LOG-2: the batch leaf: a label then length-prefixed fields (2-byte big-endian lengths).
+BATCH_LEAF_LABEL: Final = b"bluezone-batch-leaf/v1"
+BATCH_LEAF_LENGTH_BYTES: Final = 2
+BATCH_NUMBER_BYTES: Final = 8
+
+# spec LOG-6: signed-note limits. C2SP requires accepting at least 16 signatures; the Go
+# implementation caps at 100, which we follow. 64 KiB holds 100 Ed25519 signature lines.
+MAX_NOTE_SIGNATURES: Final = 100
+MAX_NOTE_BYTES: Final = 64 * 1024
+# spec LOG-6: signature lines start with an em dash (U+2014) and a space.
+NOTE_SIGNATURE_PREFIX: Final = "\u2014 "
+NOTE_KEY_ID_BYTES: Final = 4
+# spec LOG-7: signature type identifiers of C2SP signed-note.
+SIGNATURE_TYPE_ED25519: Final = 0x01
+SIGNATURE_TYPE_COSIGNATURE_V1: Final = 0x04
+ED25519_PUBLIC_KEY_LENGTH: Final = 32
+ED25519_SIGNATURE_LENGTH: Final = 64
+# spec LOG-9: cosignature/v1 signed-message header and timestamp bound.
+COSIGNATURE_V1_HEADER: Final = b"cosignature/v1\n"
+COSIGNATURE_TIMESTAMP_BYTES: Final = 8
+MAX_COSIGNATURE_TIMESTAMP: Final = 2**63 - 1
+# spec LOG-8: a checkpoint body has at least origin, tree size and root hash lines.
+CHECKPOINT_MIN_LINES: Final = 3
+
+# --- Section 5: risk scoring ------------------------------------------------------------------
+
+# spec RISK-2: calibration confidence reported for each lookup fallback (ENCalibrationConfidence:
+# 0 lowest = no data, 1 low = similar devices, 3 high = this model measured).
+CALIBRATION_CONFIDENCE_SISTER_MODEL: Final = 1
+CALIBRATION_CONFIDENCE_MANUFACTURER: Final = 1
+CALIBRATION_CONFIDENCE_GLOBAL: Final = 0
+# spec RISK-1: the calibration table's measured-row confidence (others are extrapolated, 1).
+CALIBRATION_CONFIDENCE_MEASURED: Final = 3
+# spec RISK-1: a table larger than this is refused (Google's 2020-08-12 table has 11,809 rows).
+MAX_CALIBRATION_ROWS: Final = 100_000
+# spec RISK-1: TX power and RSSI correction in the table are plausible dB values.
+MIN_CALIBRATION_DB: Final = -127
+MAX_CALIBRATION_DB: Final = 127
+
+# spec RISK-3, RISK-9: attenuation is a whole number of dB, 0..255 (GAEN's uint8 range).
+MIN_ATTENUATION_DB: Final = 0
+MAX_ATTENUATION_DB: Final = 255
+# spec RISK-3: a received RSSI outside this range is not a radio measurement.
+MIN_RSSI_DBM: Final = -127
+MAX_RSSI_DBM: Final = 20
+
+# spec RISK-4: seconds since the previous scan are capped at the longest scan period (ADV-13),
+# and the first scan of a series counts this many seconds.
+MAX_SECONDS_SINCE_LAST_SCAN: Final = 300
+# spec RISK-5: an exposure window spans at most 30 minutes of one key on one UTC day.
+EXPOSURE_WINDOW_MAX_SECONDS: Final = 1800
+SECONDS_PER_DAY: Final = 86_400
+
+# spec RISK-6: report types (GAEN ReportType codes) and infectiousness (GAEN codes).
+REPORT_TYPE_UNKNOWN: Final = 0
+REPORT_TYPE_CONFIRMED_TEST: Final = 1
+REPORT_TYPE_CONFIRMED_CLINICAL_DIAGNOSIS: Final = 2
+REPORT_TYPE_SELF_REPORT: Final = 3
+REPORT_TYPE_RECURSIVE: Final = 4
+REPORT_TYPE_REVOKED: Final = 5
+INFECTIOUSNESS_NONE: Final = 0
+INFECTIOUSNESS_STANDARD: Final = 1
+INFECTIOUSNESS_HIGH: Final = 2
+# spec RISK-6: days since onset of symptoms are mapped over MIN_DAYS_SINCE_ONSET ..
+# MAX_DAYS_SINCE_ONSET (-14..+14, GAEN's range, defined above for EXP-5).
+# spec RISK-9: calibration confidence is 2 bits (KS-9).
+MAX_CALIBRATION_CONFIDENCE: Final = 3
+
+# spec RISK-7: configuration numbers are decimals with at most this many fractional digits and
+# at most this magnitude, so exact arithmetic stays small and any language can scale them to
+# integers.
+RISK_MAX_DECIMAL_PLACES: Final = 6
+RISK_MAX_CONFIG_NUMBER: Final = 1_000_000
+
+# spec RISK-9: limits on what input can grow. 14 days of dense contact at one window per key
+# per 30 minutes stays far below the window limit; scans start at most once a second (start
+# times are whole seconds), so a 30-minute window holds at most 1800 scan instances.
+MAX_EXPOSURE_WINDOWS: Final = 100_000
+MAX_SCAN_INSTANCES_PER_WINDOW: Final = EXPOSURE_WINDOW_MAX_SECONDS
+MAX_SECONDS_IN_SCAN_INSTANCE: Final = SECONDS_PER_DAY
+# spec RISK-9: UTC day numbers (days since 1970-01-01) of windows: the uint32 interval range.
+MAX_DAY: Final = (2**32 - 1) // 144
+# spec RISK-8: a configuration list (ranges, mappings) holds at most this many entries.
+MAX_CONFIG_LIST: Final = 64
+
+# spec RISK-10: GAEN v2 uses 3 attenuation thresholds and 4 bucket weights; weights are 0..250 %.
+V2_ATTENUATION_THRESHOLDS: Final = 3
+V2_MAX_WEIGHT: Final = 2.5
+
+# spec RISK-20: GAEN v1 score arrays hold 8 scores 0..8; a risk score is at most 8**4 = 4096.
+V1_SCORE_COUNT: Final = 8
+V1_MAX_SCORE: Final = 8
+V1_MAX_RISK_SCORE: Final = 4096
+# spec RISK-21: attenuation value buckets (upper edges, exclusive, from "> 73 dB" = index 0).
+V1_ATTENUATION_BUCKET_EDGES: Final = (73, 63, 51, 33, 27, 15, 10)
+# spec RISK-22: duration is counted in 5-minute steps and capped at 30 minutes.
+V1_DURATION_STEP_MINUTES: Final = 5
+V1_MAX_DURATION_MINUTES: Final = 30
+# spec RISK-23: days since last exposure buckets (lower edges, inclusive, from ">= 14" = index 0).
+V1_DAYS_BUCKET_EDGES: Final = (14, 12, 10, 8, 6, 4, 2)
+# spec RISK-24: attenuation durations of the summary are capped at 30 minutes per bucket.
+V1_MAX_ATTENUATION_DURATION_MINUTES: Final = 30
+# spec RISK-20, RISK-30: transmission risk levels run 1..8.
+RISK_MIN_TRANSMISSION_RISK_LEVEL: Final = 1
+RISK_MAX_TRANSMISSION_RISK_LEVEL: Final = 8
+
+# spec RISK-35: CWA risk levels (RiskCalculationParameters RiskLevel enum).
+CWA_RISK_LEVEL_LOW: Final = 1
+CWA_RISK_LEVEL_HIGH: Final = 2
+
+# spec RISK-50..RISK-56: bounds on the proximity profile's parameters (configuration checks).
+PROXIMITY_MAX_DISTANCE_M: Final = 100.0
+PROXIMITY_MAX_VARIANCE_DB2: Final = 10_000.0
+PROXIMITY_MAX_PROCESS_VARIANCE: Final = 10.0
+PROXIMITY_MAX_LOG_VARIANCE: Final = 100.0
+# spec RISK-51: a scan instance advances the random walk by at least one second.
+PROXIMITY_MIN_SECONDS: Final = 1

@@ -1,0 +1,57 @@
+"""The `bluezone` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from reference_node import keys_demo
+
+
+def _keys_demo(args: argparse.Namespace) -> int:
+    steps = keys_demo.run(args.seed)
+    print(keys_demo.render_json(steps) if args.json else keys_demo.render(steps))
+    return 0
+
+
+def _interop_run(suite_args: list[str]) -> int:
+    import interop_tests  # the suite is optional at run time: load it only when asked
+
+    return interop_tests.main(suite_args, prog="bluezone interop run")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="bluezone", description="Bluezone exposure-notification reference implementation"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    keys = commands.add_parser("keys", help="the key schedule").add_subparsers(
+        dest="keys_command", required=True
+    )
+    demo = keys.add_parser("demo", help="walk through one day of a device")
+    demo.add_argument("--seed", type=int, help="draw the keys from this seed (reproducible)")
+    demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.set_defaults(handler=_keys_demo)
+
+    interop = commands.add_parser("interop", help="the conformance suite").add_subparsers(
+        dest="interop_command", required=True
+    )
+    # Listed for --help; main() hands everything after "interop run" to the suite's parser.
+    interop.add_parser("run", help="run the suite against an adapter (see --help there)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["interop", "run"]:
+        return _interop_run(argv[2:])
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
