@@ -34,7 +34,7 @@ from typing import Any, Self
 from bumble import hci
 from bumble.host import Host
 from bumble.transport import open_transport
-from bumble.transport.common import Transport
+from bumble.transport.common import Transport, TransportLostError
 
 from protocol.params import (
     ADVERTISING_INTERVAL_MAX_MS,
@@ -285,7 +285,7 @@ class BumbleRadio:
                 async with self._lock:
                     await self._stop_advertising()
                     await self._stop_scanning()
-        except HciCommandError as exc:
+        except (HciCommandError, TransportError) as exc:
             logger.warning("could not stop the radio cleanly: %s", exc)
         finally:
             if self._host is not None:
@@ -540,6 +540,8 @@ class BumbleRadio:
             raise HciCommandError(command.name, exc.error_code, exc.error_name) from exc
         except TimeoutError as exc:
             raise HciCommandError(command.name, None, "no response") from exc
+        except TransportLostError as exc:
+            raise TransportError(f"HCI transport lost during {command.name}") from exc
 
     def _check_open(self) -> None:
         if self._closed:

@@ -339,3 +339,34 @@ def test_a_failed_start_leaves_the_radio_unstarted():
             await radio.start_scanning()
 
     run(scenario())
+
+
+def test_a_lost_transport_raises_transport_error():
+    class Unpluggable:
+        """A sink that forwards to the controller until unplugged, then reports the loss."""
+
+        def __init__(self, controller) -> None:
+            self.controller = controller
+            self.unplugged = False
+
+        def on_packet(self, packet: bytes) -> None:
+            if self.unplugged:
+                self.controller.host.on_transport_lost()
+            else:
+                self.controller.on_packet(packet)
+
+    async def scenario():
+        channel = Channel(PathLossModel(), random.Random(1))
+        channel.place("a", Placement(Position(0, 0)))
+        controller = VirtualController("a", VirtualLink(channel))
+        sink = Unpluggable(controller)
+        radio = BumbleRadio(controller, sink)
+        await radio.start()
+        sink.unplugged = True
+        try:
+            await radio.set_advertisement(payload(1), "3A:1F:00:9C:12:7E")
+        finally:
+            await radio.close()
+
+    with pytest.raises(TransportError):
+        run(scenario())
