@@ -155,6 +155,12 @@ class UnsupportedOperationError(RadioError):
     code = "unsupported_operation"
 
 
+class BluezError(RadioError):
+    """BlueZ refused a D-Bus call (``error_name`` is its D-Bus error name)."""
+
+    code = "bluez_error"
+
+
 class ConfigurationError(RadioError):
     """A radio setting is out of the range the radio or HCI allows."""
 
