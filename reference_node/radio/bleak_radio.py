@@ -95,11 +95,11 @@ class BleakRadio:
         try:
             if self.scanning and self._scanner is not None:
                 await self._scanner.stop()
-            if self.advertiser is not None:
-                await self.advertiser.close()
         finally:
             self.scanning = False
             self._hub.close()
+            if self.advertiser is not None:
+                await self.advertiser.close()
 
     async def __aenter__(self) -> Self:
         await self.start()

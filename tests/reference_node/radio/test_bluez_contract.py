@@ -83,6 +83,9 @@ def bluez_bus(tmp_path_factory):
         text=True,
     )
     address = bus.stdout.readline().strip()
+    if not address:
+        bus.kill()
+        pytest.fail("dbus-daemon did not start")
     mock = subprocess.Popen(
         [bluezoo, "-a", ADVERTISER_ADDRESS, "-a", SCANNER_ADDRESS, *MOCK_OPTIONS],
         env={**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": address},
