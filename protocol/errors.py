@@ -108,3 +108,207 @@ class AdServiceDataLengthError(AdvertisementError):
     """Service data for 0xFD6F is not exactly 20 octets after the UUID (ADV-11)."""
 
     code = "ad_service_data_length"
+
+
+# --- Section 4: export files (EXP) -----------------------------------------------------------
+
+
+class ExportError(ProtocolError):
+    """Base class of export-file failures (spec section 4, EXP rules)."""
+
+    code = "invalid_export"
+
+
+class ExportTooLargeError(ExportError):
+    """The archive or an entry exceeds its size limit (EXP-3)."""
+
+    code = "export_too_large"
+
+
+class ExportArchiveError(ExportError):
+    """The bytes are not a well-formed, unencrypted zip with supported compression (EXP-1)."""
+
+    code = "export_bad_archive"
+
+
+class ExportTooManyEntriesError(ExportError):
+    """The archive holds more than two entries (EXP-1)."""
+
+    code = "export_too_many_entries"
+
+
+class ExportDuplicateEntryError(ExportError):
+    """An entry name appears twice in the archive (EXP-1)."""
+
+    code = "export_duplicate_entry"
+
+
+class ExportUnexpectedEntryError(ExportError):
+    """The archive holds an entry other than export.bin and export.sig (EXP-1)."""
+
+    code = "export_unexpected_entry"
+
+
+class ExportMissingEntryError(ExportError):
+    """export.bin or export.sig is missing (EXP-1)."""
+
+    code = "export_missing_entry"
+
+
+class ExportHeaderError(ExportError):
+    """export.bin does not start with the 16-byte header "EK Export v1    " (EXP-2)."""
+
+    code = "export_bad_header"
+
+
+class ExportProtobufError(ExportError):
+    """export.bin or export.sig is not a valid protobuf message of its type (EXP-4)."""
+
+    code = "export_bad_protobuf"
+
+
+class ExportFieldError(ExportError):
+    """A field is missing or out of range (EXP-5, EXP-6)."""
+
+    code = "export_invalid_field"
+
+
+class ExportUnsupportedAlgorithmError(ExportError):
+    """A signature names an algorithm other than ECDSA P-256 with SHA-256 (EXP-8)."""
+
+    code = "export_unsupported_algorithm"
+
+
+class ExportSignatureMissingError(ExportError):
+    """export.sig holds no signature for the verification key (EXP-7)."""
+
+    code = "export_signature_missing"
+
+
+class ExportBadSignatureError(ExportError):
+    """A signature for the verification key does not verify over export.bin (EXP-8)."""
+
+    code = "export_bad_signature"
+
+
+# --- Section 4: transparency log (LOG) -------------------------------------------------------
+
+
+class MerkleError(ProtocolError):
+    """Base class of Merkle tree and proof failures (LOG-1..LOG-4)."""
+
+    code = "merkle_error"
+
+
+class MerkleHashLengthError(MerkleError):
+    """A hash given to the tree or a proof is not 32 bytes (LOG-1)."""
+
+    code = "merkle_hash_length"
+
+
+class MerkleTreeSizeError(MerkleError):
+    """A tree size is outside 0..2**64-1 or larger than the tree that was built (LOG-1)."""
+
+    code = "merkle_tree_size"
+
+
+class MerkleIndexError(MerkleError):
+    """A leaf index is not below the tree size (LOG-3)."""
+
+    code = "merkle_index_out_of_range"
+
+
+class MerkleSizeOrderError(MerkleError):
+    """A consistency proof's first size is larger than its second (LOG-4)."""
+
+    code = "merkle_sizes_out_of_order"
+
+
+class MerkleProofLengthError(MerkleError):
+    """A proof holds more or fewer hashes than its sizes require (LOG-3, LOG-4)."""
+
+    code = "merkle_proof_length"
+
+
+class MerkleRootMismatchError(MerkleError):
+    """A proof does not lead to the given root hash (LOG-3, LOG-4)."""
+
+    code = "merkle_root_mismatch"
+
+
+class BatchLeafError(ProtocolError):
+    """Leaf data is not a well-formed batch leaf, or names another batch number (LOG-2)."""
+
+    code = "invalid_batch_leaf"
+
+
+class NoteError(ProtocolError):
+    """Base class of signed-note failures (LOG-6, LOG-7)."""
+
+    code = "note_error"
+
+
+class NoteMalformedError(NoteError):
+    """A signed note breaks the C2SP signed-note syntax (LOG-6)."""
+
+    code = "note_malformed"
+
+
+class NoteTooLargeError(NoteError):
+    """A note exceeds the size or signature-count limit (LOG-6)."""
+
+    code = "note_too_large"
+
+
+class NoteKeyError(NoteError):
+    """A verifier or signer key is malformed, of an unknown type, or has a wrong key ID (LOG-7)."""
+
+    code = "note_key_invalid"
+
+
+class NoteAmbiguousKeyError(NoteError):
+    """Two different verifier keys share a name and key ID (LOG-7)."""
+
+    code = "note_key_ambiguous"
+
+
+class NoteBadSignatureError(NoteError):
+    """A signature from a known key does not verify (LOG-6)."""
+
+    code = "note_bad_signature"
+
+
+class NoteUnverifiedError(NoteError):
+    """No signature in the note is from a known key (LOG-6)."""
+
+    code = "note_unverified"
+
+
+class CheckpointMalformedError(NoteError):
+    """A note's text is not a valid checkpoint body (LOG-8)."""
+
+    code = "checkpoint_malformed"
+
+
+class CheckpointOriginError(NoteError):
+    """A checkpoint's origin differs from the log's key name or the expected origin (LOG-8)."""
+
+    code = "checkpoint_origin_mismatch"
+
+
+class CheckpointUnsignedError(NoteError):
+    """A checkpoint carries no verified signature from the log's own key (LOG-10)."""
+
+    code = "checkpoint_log_signature_missing"
+
+
+class CosignatureTimestampError(NoteError):
+    """A cosignature timestamp exceeds 2**63-1 or lies after the caller's limit (LOG-9)."""
+
+    code = "cosignature_bad_timestamp"
+
+
+class WitnessQuorumError(NoteError):
+    """Fewer distinct witnesses than required cosigned a checkpoint (LOG-10)."""
+
+    code = "witness_quorum_not_met"

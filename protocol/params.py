@@ -95,3 +95,69 @@ PARALLEL_MIN_KEYS: Final = 20_000
 # 2**24 bits = 2 MiB, small enough to stay in cache. With 200,000 sightings about 1.2 % of
 # identifiers pass it and go on to a sorted-array check of their first 8 bytes.
 PREFILTER_BITS: Final = 24
+
+# --- Section 4: export files and the transparency log ---------------------------------------
+
+# spec EXP-2: export.bin starts with this 16-byte header (space padded).
+EXPORT_HEADER: Final = b"EK Export v1    "
+# spec EXP-1: the two entries of an export archive, and nothing else.
+EXPORT_BIN_NAME: Final = "export.bin"
+EXPORT_SIG_NAME: Final = "export.sig"
+EXPORT_ENTRY_NAMES: Final = (EXPORT_BIN_NAME, EXPORT_SIG_NAME)
+# spec EXP-1: an archive holds exactly these two entries, so more is rejected before reading.
+MAX_EXPORT_ENTRIES: Final = 2
+# spec EXP-3: limits that bound the work a hostile archive can cause (zip bombs).
+# export.bin: 16 MiB holds about 500,000 keys at about 30 bytes each, far above a GAEN batch.
+MAX_EXPORT_BIN_BYTES: Final = 16 * 1024 * 1024
+# export.sig: a signature list is a few hundred bytes; 64 KiB allows many signing keys.
+MAX_EXPORT_SIG_BYTES: Final = 64 * 1024
+# The archive itself: both entries stored plus zip headers fit well under this.
+MAX_EXPORT_ARCHIVE_BYTES: Final = MAX_EXPORT_BIN_BYTES + MAX_EXPORT_SIG_BYTES + 64 * 1024
+# spec EXP-1: zip compression methods a reader accepts (0 stored, 8 deflate); writers store.
+EXPORT_ZIP_METHODS: Final = (0, 8)
+# spec EXP-8: ECDSA P-256 with SHA-256, the only signature algorithm, as an ASN.1 OID.
+EXPORT_SIGNATURE_ALGORITHM: Final = "1.2.840.10045.4.3.2"
+# spec EXP-5: report type values (TemporaryExposureKey.ReportType, 0 UNKNOWN .. 5 REVOKED).
+MIN_REPORT_TYPE: Final = 0
+MAX_REPORT_TYPE: Final = 5
+# spec EXP-5: transmission risk level (deprecated in GAEN v1.5), the range GAEN servers accept.
+MIN_TRANSMISSION_RISK_LEVEL: Final = 0
+MAX_TRANSMISSION_RISK_LEVEL: Final = 8
+# spec EXP-5: days since onset of symptoms, the range GAEN accepts.
+MIN_DAYS_SINCE_ONSET: Final = -14
+MAX_DAYS_SINCE_ONSET: Final = 14
+# spec EXP-9: fixed zip metadata so equal inputs give equal archives (DOS epoch 1980-01-01).
+EXPORT_ZIP_DATE_TIME: Final = (1980, 1, 1, 0, 0, 0)
+
+# spec LOG-1: RFC 9162 Merkle tree hash: SHA-256 with one-byte domain prefixes.
+MERKLE_HASH_LENGTH: Final = 32
+MERKLE_LEAF_PREFIX: Final = b"\x00"
+MERKLE_NODE_PREFIX: Final = b"\x01"
+# spec LOG-1: tree sizes and indices are uint64.
+MAX_TREE_SIZE: Final = 2**64 - 1
+# spec LOG-3: a proof for a uint64 tree never holds more than 64 hashes.
+MAX_PROOF_HASHES: Final = 64
+
+# spec LOG-2: the batch leaf: a label then length-prefixed fields (2-byte big-endian lengths).
+BATCH_LEAF_LABEL: Final = b"bluezone-batch-leaf/v1"
+BATCH_LEAF_LENGTH_BYTES: Final = 2
+BATCH_NUMBER_BYTES: Final = 8
+
+# spec LOG-6: signed-note limits. C2SP requires accepting at least 16 signatures; the Go
+# implementation caps at 100, which we follow. 64 KiB holds 100 Ed25519 signature lines.
+MAX_NOTE_SIGNATURES: Final = 100
+MAX_NOTE_BYTES: Final = 64 * 1024
+# spec LOG-6: signature lines start with an em dash (U+2014) and a space.
+NOTE_SIGNATURE_PREFIX: Final = "\u2014 "
+NOTE_KEY_ID_BYTES: Final = 4
+# spec LOG-7: signature type identifiers of C2SP signed-note.
+SIGNATURE_TYPE_ED25519: Final = 0x01
+SIGNATURE_TYPE_COSIGNATURE_V1: Final = 0x04
+ED25519_PUBLIC_KEY_LENGTH: Final = 32
+ED25519_SIGNATURE_LENGTH: Final = 64
+# spec LOG-9: cosignature/v1 signed-message header and timestamp bound.
+COSIGNATURE_V1_HEADER: Final = b"cosignature/v1\n"
+COSIGNATURE_TIMESTAMP_BYTES: Final = 8
+MAX_COSIGNATURE_TIMESTAMP: Final = 2**63 - 1
+# spec LOG-8: a checkpoint body has at least origin, tree size and root hash lines.
+CHECKPOINT_MIN_LINES: Final = 3
