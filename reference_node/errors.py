@@ -1,0 +1,102 @@
+"""The errors of the node: one base class, one subclass per kind of failure.
+
+Every class carries ``code``, a snake_case name that logs, the CLI and tests use instead of
+message text. Messages name the operation and the offending field or length, never a key,
+an identifier or an advertising payload.
+"""
+
+from __future__ import annotations
+
+
+class NodeError(Exception):
+    """Base class of every error raised by ``reference_node``."""
+
+    code = "node_error"
+
+
+# --- Store and device identity (reference_node.store, reference_node.identity) ---------------
+
+
+class StoreError(NodeError):
+    """Base class of the store's failures (``reference_node.store``).
+
+    ``sqlite_error`` is SQLite's error name (e.g. ``SQLITE_CORRUPT``) when SQLite raised it.
+    """
+
+    code = "store_error"
+
+    def __init__(self, message: str, sqlite_error: str | None = None) -> None:
+        super().__init__(message)
+        self.sqlite_error = sqlite_error
+
+
+class StoreCorruptError(StoreError):
+    """The database file is damaged or is not a SQLite database at all."""
+
+    code = "store_corrupt"
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store (one node per data directory)."""
+
+    code = "store_locked"
+
+
+class StoreSchemaError(StoreError):
+    """The database is SQLite but not a store this code knows how to read."""
+
+    code = "store_schema_unknown"
+
+
+class StoreSchemaTooNewError(StoreSchemaError):
+    """The store was written by a newer version of this code; it is left untouched."""
+
+    code = "store_schema_too_new"
+
+
+class StoreDiskFullError(StoreError):
+    """The disk, or the store's configured size cap, is full; the write was rolled back."""
+
+    code = "store_disk_full"
+
+
+class StoreIOError(StoreError):
+    """The operating system failed a read or write, or the data directory is unusable."""
+
+    code = "store_io"
+
+
+class StoreClosedError(StoreError):
+    """The store was used after it was closed."""
+
+    code = "store_closed"
+
+
+class InvalidRecordError(StoreError):
+    """A record handed to the store has a field of the wrong type, length or range."""
+
+    code = "store_invalid_record"
+
+
+class BatchConflictError(StoreError):
+    """A downloaded batch id was seen before with a different hash (a split view?)."""
+
+    code = "store_batch_conflict"
+
+
+class IdentityError(NodeError):
+    """Base class of the device identity's failures (``reference_node.identity``)."""
+
+    code = "identity_error"
+
+
+class RandomSourceError(IdentityError):
+    """The random source gave bytes of the wrong length or repeated a key (KS-1, KS-14)."""
+
+    code = "identity_random_source"
+
+
+class ClockBehindKeysError(IdentityError):
+    """The clock is before the start of a stored key; a new key could overlap it (KS-3)."""
+
+    code = "identity_clock_behind_keys"

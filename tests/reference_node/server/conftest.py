@@ -1,0 +1,76 @@
+"""Shared pieces of the key-server tests: a server in the test's event loop, keys, clock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import random
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from protocol.keys import TemporaryExposureKey, day_start_interval, interval_number
+from reference_node.server.publisher import PublisherConfig
+from reference_node.server.ratelimit import Rate
+from reference_node.server.runner import RunningServer, ServerConfig, start_server
+
+HA_API_KEY = "test-health-authority-key-0123456789"
+ORIGIN = "bluezone.test/log"
+GENEROUS = Rate(per_minute=600_000, burst=10_000)
+
+
+class Clock:
+    """A settable clock in unix seconds, starting at the real time."""
+
+    def __init__(self, now: float | None = None) -> None:
+        self.now = time.time() if now is None else now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def config_for(tmp_path: Path, **changes) -> ServerConfig:
+    """A test server's configuration: loopback, free port, no schedule, small batches."""
+    base = ServerConfig(
+        data_dir=tmp_path / "server",
+        origin=ORIGIN,
+        port=0,
+        ha_api_key=HA_API_KEY,
+        publisher=PublisherConfig(region="TEST", min_batch_keys=20),
+        ha_rate=GENEROUS,
+        client_rate=GENEROUS,
+        durable=False,
+        schedule=False,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+@contextlib.asynccontextmanager
+async def running(config: ServerConfig, clock: Clock | None = None) -> AsyncIterator[RunningServer]:
+    """Start a server in the current event loop and stop it after the block."""
+    server = await start_server(config, clock=clock or time.time)
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def past_keys(rng: random.Random, now_s: float, days: int = 3) -> list[TemporaryExposureKey]:
+    """Full-day keys of the ``days`` UTC days before today (all past their embargo)."""
+    today = day_start_interval(interval_number(now_s))
+    return [
+        TemporaryExposureKey(rng.randbytes(16), today - 144 * d, 144) for d in range(1, days + 1)
+    ]
+
+
+def run(coro):
+    """Run a coroutine to completion in a fresh event loop."""
+    return asyncio.run(coro)
+
+
+@pytest.fixture
+def rng() -> random.Random:
+    return random.Random(6)
