@@ -10,9 +10,11 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from protocol.keys import TemporaryExposureKey, day_start_interval, interval_number
+from reference_node.server.client import KeyServerClient
 from reference_node.server.publisher import PublisherConfig
 from reference_node.server.ratelimit import Rate
 from reference_node.server.runner import RunningServer, ServerConfig, start_server
@@ -74,3 +76,23 @@ def run(coro):
 @pytest.fixture
 def rng() -> random.Random:
     return random.Random(6)
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    config: ServerConfig, clock: Clock | None = None
+) -> AsyncIterator[tuple[RunningServer, KeyServerClient]]:
+    """Start a server and a client of it; stop both after the block."""
+    async with running(config, clock) as server, KeyServerClient(server.url) as client:
+        yield server, client
+
+
+async def http(method: str, url: str, **kwargs) -> tuple[int, dict[str, str], bytes]:
+    """Make one raw HTTP request; return status, headers and body."""
+    async with aiohttp.ClientSession() as session, session.request(method, url, **kwargs) as r:
+        return r.status, dict(r.headers), await r.read()
+
+
+def ha_headers() -> dict[str, str]:
+    """The Authorization header of the test health authority."""
+    return {"Authorization": f"Bearer {HA_API_KEY}"}
