@@ -352,8 +352,8 @@ class KeyServerClient:
     ) -> Checkpoint:
         """Verify a checkpoint note (LOG-10) and its consistency with ``previous`` (LOG-11).
 
-        Raises LogVerificationError: "bad_signature", "rewritten_history" (the tree shrank
-        or the proof fails) or "split_view" (same size, other root).
+        Raises LogVerificationError: "bad_signature", or "rewritten_history" when the tree
+        shrank, has another root at the same size, or the consistency proof fails.
         """
         checkpoint = _verified(note, trust, int(self.clock()))
         if previous is None:
@@ -369,7 +369,7 @@ class KeyServerClient:
         if checkpoint.tree_size == old.tree_size:
             if checkpoint.root_hash != old.root_hash:
                 raise LogVerificationError(
-                    f"LOG-12: two roots for tree size {old.tree_size}", "split_view"
+                    f"LOG-12: two roots for tree size {old.tree_size}", "rewritten_history"
                 )
             return checkpoint
         proof = await self.consistency_proof(old.tree_size, checkpoint.tree_size)

@@ -56,10 +56,14 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _not_json(name: str) -> None:
+    raise ValueError(f"{name} is not JSON (RFC 8259)")
+
+
 def parse_object(body: bytes) -> dict[str, Any]:
     """Parse a body as one JSON object (spec SRV-2)."""
     try:
-        value = json.loads(body.decode("utf-8"))
+        value = json.loads(body.decode("utf-8"), parse_constant=_not_json)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MalformedJsonError("SRV-2: the body is not UTF-8 JSON") from exc
     if not isinstance(value, dict):

@@ -37,9 +37,11 @@ def merge_cosignatures(
     if base.text != offered.text:
         raise InvalidRequestError("SRV-16: the cosigned text differs from the checkpoint")
     known = {(w.name, w.key_id) for w in witnesses}
-    for signature in offered.signatures:
-        if (signature.key_name, signature.key_id) in known:
-            base = base.with_signature(signature)
+    added = [s for s in offered.signatures if (s.key_name, s.key_id) in known]
+    if not added:
+        raise InvalidRequestError("SRV-16: no cosignature from a configured witness")
+    for signature in added:
+        base = base.with_signature(signature)
     return bytes(base)
 
 
