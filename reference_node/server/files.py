@@ -71,6 +71,15 @@ class PublicFiles:
         except FileNotFoundError:
             return None
 
+    def remove_temporary(self) -> int:
+        """Delete temporary files a killed writer left; return how many."""
+        removed = 0
+        if self.root.is_dir():
+            for path in self.root.rglob(".*.tmp"):
+                path.unlink()
+                removed += 1
+        return removed
+
     def numbered(self, directory: str, suffix: str = "") -> list[int]:
         """Return the numbers n of files ``directory/n<suffix>`` that exist, sorted."""
         folder = self.path(directory)

@@ -128,6 +128,7 @@ class Publisher:
                 raise ConfigError("SRV-10: the stored checkpoint does not match the leaves")
             self.latest_note = checkpoints[-1].note
             self._last_end_s = batches[-1].end_s
+        self.files.remove_temporary()
         published = self.files.numbered("v1/batches", ".zip")
         if published and published[-1] >= len(batches):
             raise ConfigError(
