@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import random
 import time
 from collections.abc import AsyncIterator
@@ -18,6 +19,8 @@ from reference_node.server.client import KeyServerClient
 from reference_node.server.publisher import PublisherConfig
 from reference_node.server.ratelimit import Rate
 from reference_node.server.runner import RunningServer, ServerConfig, start_server
+
+from .postgres_fixture import throwaway_postgres
 
 HA_API_KEY = "test-health-authority-key-0123456789"
 ORIGIN = "bluezone.test/log"
@@ -96,3 +99,26 @@ async def http(method: str, url: str, **kwargs) -> tuple[int, dict[str, str], by
 def ha_headers() -> dict[str, str]:
     """The Authorization header of the test health authority."""
     return {"Authorization": f"Bearer {HA_API_KEY}"}
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn():
+    """DSN of a throwaway PostgreSQL for this test session (see postgres_fixture)."""
+    with throwaway_postgres() as dsn:
+        yield dsn
+
+
+_database_counter = iter(range(1, 10**9))
+
+
+async def fresh_postgres_database(dsn: str) -> str:
+    """Create an empty database on the throwaway server; return its DSN."""
+    import asyncpg
+
+    name = f"bluezone_test_{next(_database_counter)}_{os.getpid()}"
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return dsn.rsplit("/", 1)[0] + "/" + name
