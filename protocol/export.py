@@ -164,6 +164,8 @@ class ExportKey:
 
     @classmethod
     def _from_pb(cls, message: pb.TemporaryExposureKey) -> ExportKey:
+        if len(message.key_data) != TEK_LENGTH:
+            raise InvalidKeyError(f"EXP-5, KS-1: key data is {len(message.key_data)} bytes")
         if not message.HasField("rolling_start_interval_number"):
             raise ExportFieldError("EXP-5: a key has no rolling start interval number")
 
@@ -232,16 +234,23 @@ class ExportPayload:
             raise ExportHeaderError('EXP-2: export.bin does not start with "EK Export v1    "')
         message = pb.TemporaryExposureKeyExport()
         _parse(message, export_bin[len(EXPORT_HEADER) :], "export.bin")
+        region = _text(message.region)
+        infos = tuple(SignatureInfo._from_pb(i) for i in message.signature_infos)
         for name in ("start_timestamp", "end_timestamp"):
             if not message.HasField(name):
                 raise ExportFieldError(f"EXP-5: export.bin has no {name}")
+        if message.start_timestamp > message.end_timestamp:
+            raise ExportFieldError("EXP-5: start timestamp is after end timestamp")
+        batch_num = message.batch_num if message.HasField("batch_num") else 1
+        batch_size = message.batch_size if message.HasField("batch_size") else 1
+        _check_batch(batch_num, batch_size)
         return cls(
             start_timestamp=message.start_timestamp,
             end_timestamp=message.end_timestamp,
-            region=_text(message.region),
-            batch_num=message.batch_num if message.HasField("batch_num") else 1,
-            batch_size=message.batch_size if message.HasField("batch_size") else 1,
-            signature_infos=tuple(SignatureInfo._from_pb(i) for i in message.signature_infos),
+            region=region,
+            batch_num=batch_num,
+            batch_size=batch_size,
+            signature_infos=infos,
             keys=tuple(ExportKey._from_pb(k) for k in message.keys),
             revised_keys=tuple(ExportKey._from_pb(k) for k in message.revised_keys),
         )
@@ -402,7 +411,10 @@ class ExportFile:
 
     @classmethod
     def from_zip(cls, archive: bytes) -> ExportFile:
-        """Parse an export archive strictly; signatures are parsed, not verified (EXP-1..6)."""
+        """Parse an export archive strictly, in the check order of EXP-10 (EXP-1..EXP-6).
+
+        Signatures are parsed here and verified by ``verify``.
+        """
         entries = _read_entries(archive)
         export_bin = entries[EXPORT_BIN_NAME]
         payload = ExportPayload.from_bytes(export_bin)

@@ -135,8 +135,6 @@ MERKLE_LEAF_PREFIX: Final = b"\x00"
 MERKLE_NODE_PREFIX: Final = b"\x01"
 # spec LOG-1: tree sizes and indices are uint64.
 MAX_TREE_SIZE: Final = 2**64 - 1
-# spec LOG-3: a proof for a uint64 tree never holds more than 64 hashes.
-MAX_PROOF_HASHES: Final = 64
 
 # spec LOG-2: the batch leaf: a label then length-prefixed fields (2-byte big-endian lengths).
 BATCH_LEAF_LABEL: Final = b"bluezone-batch-leaf/v1"

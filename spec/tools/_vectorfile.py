@@ -1,4 +1,9 @@
-"""Shared helpers for the vector generators: the bluezone-vectors/1 file shape."""
+"""File helpers for the section 4 generators (export, merkle, checkpoint vectors).
+
+They write the same bluezone-vectors/1 layout as vectorfile.py (2-space indent, ASCII,
+tests numbered from 1 in file order); their expected values come from each generator's own
+reference code rather than from a runner.
+"""
 
 from __future__ import annotations
 
@@ -44,27 +49,40 @@ def test_case(
     }
 
 
+def text_hex(text: str) -> str:
+    """A text value as vectors carry it: its UTF-8 bytes in lowercase hex."""
+    return text.encode("utf-8").hex()
+
+
 def write_vector_file(
-    path: Path,
+    out_dir: Path,
+    name: str,
     algorithm: str,
     generator: str,
     notes: dict[str, str],
     groups: list[dict[str, Any]],
-    sources: dict[str, str] | None = None,
 ) -> None:
-    """Write a bluezone-vectors/1 file with a stable layout (sorted flags, 1-space indent)."""
+    """Write ``out_dir/name`` as a bluezone-vectors/1 file, numbering tests in file order."""
     used = {flag for group in groups for test in group["tests"] for flag in test["flags"]}
     missing = used - notes.keys()
     if missing:
         raise ValueError(f"flags without a note: {sorted(missing)}")
+    tc_id = 0
+    json_groups = []
+    for group in groups:
+        tests = []
+        for test in group["tests"]:
+            tc_id += 1
+            tests.append({**test, "tcId": tc_id})
+        json_groups.append({"type": group["type"], "comment": group["comment"], "tests": tests})
     document: dict[str, Any] = {
         "schema": "bluezone-vectors/1",
         "algorithm": algorithm,
         "generator": generator,
+        "notes": {flag: notes[flag] for flag in sorted(used)},
+        "numberOfTests": tc_id,
+        "testGroups": json_groups,
     }
-    if sources:
-        document["sources"] = sources
-    document["notes"] = {flag: notes[flag] for flag in sorted(used)}
-    document["numberOfTests"] = sum(len(group["tests"]) for group in groups)
-    document["testGroups"] = groups
-    path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+    (out_dir / name).write_text(text, encoding="utf-8", newline="\n")

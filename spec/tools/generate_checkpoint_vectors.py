@@ -4,7 +4,8 @@ External values come from golang.org/x/mod/sumdb/note's tests (Ed25519 note keys
 signatures) and transparency-dev/formats' tests (verifier keys of both types). Generated
 cases use Ed25519 keys drawn from the seeded generator; notes are built here with PyNaCl
 directly (not with protocol/note.py), so the vectors check the library rather than echo it.
-Every key in this file is a test key.
+Every key in this file is a test key. Text values (key strings, note texts, names, origins)
+are carried as their UTF-8 bytes in lowercase hex, as every string in a vector is.
 
 Usage: python spec/tools/generate_checkpoint_vectors.py --seed 6962
 """
@@ -18,7 +19,7 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
-from _vectorfile import VECTORS_DIR, TestCounter, test_case, write_vector_file
+from _vectorfile import VECTORS_DIR, TestCounter, test_case, text_hex, write_vector_file
 from nacl.signing import SigningKey
 
 GO_NOTE = "golang/mod:sumdb/note/note_test.go@02c991387e35f9e4c0a9b7ce137717055f8d716d"
@@ -131,7 +132,7 @@ def vkey_tests(counter: TestCounter, witness: Key) -> list[dict[str, Any]]:
         raw = base64.b64decode(key64)
         assert int(hex_id, 16) == key_id(name, raw[0], raw[1:])
         expected = {
-            "name": name,
+            "name": text_hex(name),
             "keyId": hex_id,
             "signatureType": raw[0],
             "publicKey": raw[1:].hex(),
@@ -141,7 +142,7 @@ def vkey_tests(counter: TestCounter, witness: Key) -> list[dict[str, Any]]:
                 counter,
                 f"verifier key {name}",
                 ["LOG-7"],
-                {"vkey": vkey},
+                {"vkey": text_hex(vkey)},
                 expected,
                 "valid",
                 flags,
@@ -154,9 +155,9 @@ def vkey_tests(counter: TestCounter, witness: Key) -> list[dict[str, Any]]:
             counter,
             "key ID in upper-case hex",
             ["LOG-7"],
-            {"vkey": upper},
+            {"vkey": text_hex(upper)},
             {
-                "name": "PeterNeumann",
+                "name": text_hex("PeterNeumann"),
                 "keyId": "c74f20a3",
                 "signatureType": 1,
                 "publicKey": base64.b64decode(PETER_VKEY.split("+", 2)[2])[1:].hex(),
@@ -240,7 +241,7 @@ def vkey_tests(counter: TestCounter, witness: Key) -> list[dict[str, Any]]:
                 counter,
                 comment,
                 ["LOG-7"],
-                {"vkey": vkey},
+                {"vkey": text_hex(vkey)},
                 {"error": "note_key_invalid"},
                 "invalid",
                 flags,
@@ -256,8 +257,8 @@ def skey_tests(counter: TestCounter, log: Key) -> list[dict[str, Any]]:
             counter,
             "Go note signer key",
             ["LOG-7"],
-            {"skey": PETER_SKEY},
-            {"vkey": PETER_VKEY},
+            {"skey": text_hex(PETER_SKEY)},
+            {"vkey": text_hex(PETER_VKEY)},
             "valid",
             ["External"],
             GO_NOTE,
@@ -266,8 +267,8 @@ def skey_tests(counter: TestCounter, log: Key) -> list[dict[str, Any]]:
             counter,
             "generated log key",
             ["LOG-7"],
-            {"skey": log.skey},
-            {"vkey": log.vkey},
+            {"skey": text_hex(log.skey)},
+            {"vkey": text_hex(log.vkey)},
             "valid",
             ["Generated"],
         ),
@@ -285,7 +286,7 @@ def skey_tests(counter: TestCounter, log: Key) -> list[dict[str, Any]]:
                 counter,
                 comment,
                 ["LOG-7"],
-                {"skey": skey},
+                {"skey": text_hex(skey)},
                 {"error": "note_key_invalid"},
                 "invalid",
                 ["MalformedKey"],
@@ -303,8 +304,8 @@ def sign_tests(counter: TestCounter, log: Key, witness: Key, root: bytes) -> lis
             counter,
             "Go note signing example",
             SPEC_NOTE,
-            {"skey": PETER_SKEY, "signatureType": 1, "text": GO_TEXT},
-            {"noteHex": go_note.encode().hex()},
+            {"skey": text_hex(PETER_SKEY), "signatureType": 1, "text": text_hex(GO_TEXT)},
+            {"note": text_hex(go_note)},
             "valid",
             ["External"],
             GO_NOTE,
@@ -313,8 +314,8 @@ def sign_tests(counter: TestCounter, log: Key, witness: Key, root: bytes) -> lis
             counter,
             "log signs a checkpoint",
             SPEC_CHECKPOINT,
-            {"skey": log.skey, "signatureType": 1, "text": text},
-            {"noteHex": note_hex(text, [log.line(text)])},
+            {"skey": text_hex(log.skey), "signatureType": 1, "text": text_hex(text)},
+            {"note": note_hex(text, [log.line(text)])},
             "valid",
             ["Generated"],
         ),
@@ -322,8 +323,13 @@ def sign_tests(counter: TestCounter, log: Key, witness: Key, root: bytes) -> lis
             counter,
             "witness cosigns a checkpoint",
             SPEC_CHECKPOINT,
-            {"skey": witness.skey, "signatureType": 4, "text": text, "timestamp": ts},
-            {"noteHex": note_hex(text, [witness.line(text, ts)])},
+            {
+                "skey": text_hex(witness.skey),
+                "signatureType": 4,
+                "text": text_hex(text),
+                "timestamp": ts,
+            },
+            {"note": note_hex(text, [witness.line(text, ts)])},
             "valid",
             ["Generated", "Cosignature"],
         ),
@@ -349,15 +355,15 @@ def open_tests(counter: TestCounter, rng: random.Random) -> list[dict[str, Any]]
     peter_id, enoch_id = "c74f20a3", "af0cfe78"
 
     def sig(name: str, hex_id: str) -> dict[str, str]:
-        return {"name": name, "keyId": hex_id}
+        return {"name": text_hex(name), "keyId": hex_id}
 
     def ok(comment, note, keys, verified, unverified, flags, source=GO_NOTE):
-        expected = {"text": GO_TEXT, "verified": verified, "unverified": unverified}
+        expected = {"text": text_hex(GO_TEXT), "verified": verified, "unverified": unverified}
         return test_case(
             counter,
             comment,
             SPEC_NOTE,
-            {"noteHex": note.encode().hex(), "verifierKeys": keys},
+            {"note": text_hex(note), "verifierKeys": [text_hex(k) for k in keys]},
             expected,
             "valid",
             flags,
@@ -370,7 +376,7 @@ def open_tests(counter: TestCounter, rng: random.Random) -> list[dict[str, Any]]
             counter,
             comment,
             SPEC_NOTE,
-            {"noteHex": raw.hex(), "verifierKeys": keys},
+            {"note": raw.hex(), "verifierKeys": [text_hex(k) for k in keys]},
             {"error": error},
             "invalid",
             flags,
@@ -565,8 +571,8 @@ def open_tests(counter: TestCounter, rng: random.Random) -> list[dict[str, Any]]
             "two keys share a name and key ID",
             SPEC_NOTE,
             {
-                "noteHex": note_hex(text, [first.line(text)]),
-                "verifierKeys": [first.vkey, second.vkey],
+                "note": note_hex(text, [first.line(text)]),
+                "verifierKeys": [text_hex(first.vkey), text_hex(second.vkey)],
             },
             {"error": "note_key_ambiguous"},
             "invalid",
@@ -578,7 +584,7 @@ def open_tests(counter: TestCounter, rng: random.Random) -> list[dict[str, Any]]
             counter,
             "unknown key sharing name and ID with a known key fails verification",
             SPEC_NOTE,
-            {"noteHex": note_hex(text, [second.line(text)]), "verifierKeys": [first.vkey]},
+            {"note": note_hex(text, [second.line(text)]), "verifierKeys": [text_hex(first.vkey)]},
             {"error": "note_bad_signature"},
             "invalid",
             ["Generated", "AmbiguousKey", "BadSignature"],
@@ -598,9 +604,11 @@ def checkpoint_tests(counter, rng, log, witnesses, other_log) -> list[dict[str, 
 
     def case(comment, note, quorum, expected, flags, witness_keys=None, log_key=None, now=None):
         inputs = {
-            "noteHex": note,
-            "logKey": log_key or log.vkey,
-            "witnessKeys": witness_vkeys if witness_keys is None else witness_keys,
+            "note": note,
+            "logKey": text_hex(log_key or log.vkey),
+            "witnessKeys": [
+                text_hex(k) for k in (witness_vkeys if witness_keys is None else witness_keys)
+            ],
             "quorum": quorum,
         }
         if now is not None:
@@ -612,15 +620,15 @@ def checkpoint_tests(counter, rng, log, witnesses, other_log) -> list[dict[str, 
 
     def body(t: str, size_: int = size, root_: bytes = root, ext=()) -> dict[str, Any]:
         return {
-            "origin": log.name,
+            "origin": text_hex(log.name),
             "treeSize": size_,
             "rootHash": root_.hex(),
-            "extensions": list(ext),
+            "extensions": [text_hex(line) for line in ext],
             "cosignatures": [],
         }
 
     def with_cosigs(expected: dict, *pairs: tuple[Key, int]) -> dict:
-        expected["cosignatures"] = [{"witness": w.name, "timestamp": t} for w, t in pairs]
+        expected["cosignatures"] = [{"witness": text_hex(w.name), "timestamp": t} for w, t in pairs]
         return expected
 
     err = lambda code: {"error": code}  # noqa: E731
@@ -844,10 +852,11 @@ def build(seed: int) -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=6962)
-    parser.add_argument("--out", type=Path, default=VECTORS_DIR / "checkpoint.json")
+    parser.add_argument("--out", type=Path, default=VECTORS_DIR)
     args = parser.parse_args()
     write_vector_file(
         args.out,
+        "checkpoint.json",
         "C2SP signed notes (Ed25519), tlog checkpoints and cosignature/v1",
         f"spec/tools/generate_checkpoint_vectors.py --seed {args.seed}",
         NOTES,

@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from _vectorfile import VECTORS_DIR, TestCounter, test_case, write_vector_file
+from _vectorfile import VECTORS_DIR, TestCounter, test_case, text_hex, write_vector_file
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -73,6 +73,11 @@ def spki(key: ec.EllipticCurvePublicKey) -> bytes:
     )
 
 
+def verification_key(key_id: str, version: str, der: bytes) -> dict[str, str]:
+    """A client's configured export key: ID and version (UTF-8 hex) and SPKI DER."""
+    return {"keyId": text_hex(key_id), "keyVersion": text_hex(version), "publicKeyDer": der.hex()}
+
+
 def zip_entries(entries: list[tuple[str, bytes]], method: int = zipfile.ZIP_STORED) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
@@ -111,11 +116,9 @@ class Builder:
         self.info = {"key_id": "bluezone-test", "key_version": "v1"}
 
     def verification_key(self) -> dict[str, str]:
-        return {
-            "keyId": self.info["key_id"],
-            "keyVersion": self.info["key_version"],
-            "publicKeyDer": spki(self.key.public_key()).hex(),
-        }
+        return verification_key(
+            self.info["key_id"], self.info["key_version"], spki(self.key.public_key())
+        )
 
     def export(self, n_keys: int = 2, **overrides: Any) -> pb.TemporaryExposureKeyExport:
         message = pb.TemporaryExposureKeyExport(
@@ -192,14 +195,14 @@ def describe(message: pb.TemporaryExposureKeyExport, export_bin: bytes) -> dict[
         "exportBinSha256": hashlib.sha256(export_bin).hexdigest(),
         "startTimestamp": message.start_timestamp,
         "endTimestamp": message.end_timestamp,
-        "region": message.region,
+        "region": text_hex(message.region),
         "batchNum": message.batch_num if message.HasField("batch_num") else 1,
         "batchSize": message.batch_size if message.HasField("batch_size") else 1,
         "signatureInfos": [
             {
-                "verificationKeyId": i.verification_key_id,
-                "verificationKeyVersion": i.verification_key_version,
-                "signatureAlgorithm": i.signature_algorithm,
+                "verificationKeyId": text_hex(i.verification_key_id),
+                "verificationKeyVersion": text_hex(i.verification_key_version),
+                "signatureAlgorithm": text_hex(i.signature_algorithm),
             }
             for i in message.signature_infos
         ],
@@ -226,9 +229,8 @@ def real_file_tests(counter: TestCounter) -> list[dict[str, Any]]:
         if expected["keyCount"] > 10:
             del expected["keys"]
         inputs = {
-            "archiveFile": path,
-            "archiveSha256": hashlib.sha256(archive).hexdigest(),
-            "verificationKey": {"keyId": key_id, "keyVersion": version, "publicKeyDer": der.hex()},
+            "archive": archive.hex(),
+            "verificationKey": verification_key(key_id, version, der),
         }
         tests.append(
             test_case(
@@ -274,9 +276,8 @@ def real_file_tests(counter: TestCounter) -> list[dict[str, Any]]:
     for comment, path, source, key_id, version, der, error in swapped:
         archive = (VECTORS_DIR / path).read_bytes()
         inputs = {
-            "archiveFile": path,
-            "archiveSha256": hashlib.sha256(archive).hexdigest(),
-            "verificationKey": {"keyId": key_id, "keyVersion": version, "publicKeyDer": der.hex()},
+            "archive": archive.hex(),
+            "verificationKey": verification_key(key_id, version, der),
         }
         tests.append(
             test_case(
@@ -301,7 +302,7 @@ def generated_valid(counter: TestCounter, b: Builder) -> list[dict[str, Any]]:
 
     def add(comment, message, flags, method=zipfile.ZIP_STORED):
         archive, export_bin = b.archive(message, method)
-        inputs = {"archiveHex": archive.hex(), "verificationKey": b.verification_key()}
+        inputs = {"archive": archive.hex(), "verificationKey": b.verification_key()}
         tests.append(
             test_case(
                 counter,
@@ -343,7 +344,7 @@ def generated_valid(counter: TestCounter, b: Builder) -> list[dict[str, Any]]:
     archive, export_bin = b.archive(unknown)
     message = pb.TemporaryExposureKeyExport()
     message.ParseFromString(unknown)
-    inputs = {"archiveHex": archive.hex(), "verificationKey": b.verification_key()}
+    inputs = {"archive": archive.hex(), "verificationKey": b.verification_key()}
     tests.append(
         test_case(
             counter,
@@ -365,7 +366,7 @@ def generated_valid(counter: TestCounter, b: Builder) -> list[dict[str, Any]]:
     archive = zip_entries(
         [("export.bin", export_bin), ("export.sig", sigs.SerializeToString(deterministic=True))]
     )
-    inputs = {"archiveHex": archive.hex(), "verificationKey": b.verification_key()}
+    inputs = {"archive": archive.hex(), "verificationKey": b.verification_key()}
     tests.append(
         test_case(
             counter,
@@ -389,7 +390,7 @@ def invalid(
     flags: list[str],
     key: dict[str, str] | None,
 ) -> dict[str, Any]:
-    inputs: dict[str, Any] = {"archiveHex": archive.hex()}
+    inputs: dict[str, Any] = {"archive": archive.hex()}
     if key is not None:
         inputs["verificationKey"] = key
     return test_case(
@@ -701,10 +702,11 @@ def build(seed: int) -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=2020)
-    parser.add_argument("--out", type=Path, default=VECTORS_DIR / "export.json")
+    parser.add_argument("--out", type=Path, default=VECTORS_DIR)
     args = parser.parse_args()
     write_vector_file(
         args.out,
+        "export.json",
         "GAEN export archive: export.bin, export.sig, ECDSA P-256/SHA-256",
         f"spec/tools/generate_export_vectors.py --seed {args.seed}",
         NOTES,

@@ -762,7 +762,7 @@ def build(seed: int) -> list[dict[str, Any]]:
         for test in group:
             if corruption_flags & set(test["flags"]):
                 assert test["result"] == "invalid", test["comment"]
-    return [
+    groups = [
         {
             "type": "LeafHash",
             "comment": "RFC 9162 leaf hash SHA-256(0x00 || data)",
@@ -780,38 +780,45 @@ def build(seed: int) -> list[dict[str, Any]]:
         },
         {
             "type": "InclusionProof",
-            "comment": "RFC 9162 test tree (leaf data in 'leaves'); valid proofs equal PATH",
+            "comment": "RFC 9162 test tree; valid tests list the leaf data, their proof is PATH",
             "leaves": TD_LEAVES,
             "tests": td_inclusion,
         },
         {
             "type": "InclusionProof",
-            "comment": "generated tree (leaf data in 'leaves'); valid proofs equal PATH",
+            "comment": "generated tree; valid tests list the leaf data, their proof is PATH",
             "leaves": hx(gen_leaves),
             "tests": gen_inclusion,
         },
         {
             "type": "ConsistencyProof",
-            "comment": "RFC 9162 test tree (leaf data in 'leaves'); valid proofs equal PROOF",
+            "comment": "RFC 9162 test tree; valid tests list the leaf data, their proof is PROOF",
             "leaves": TD_LEAVES,
             "tests": td_consistency,
         },
         {
             "type": "ConsistencyProof",
-            "comment": "generated tree (leaf data in 'leaves'); valid proofs equal PROOF",
+            "comment": "generated tree; valid tests list the leaf data, their proof is PROOF",
             "leaves": hx(gen_leaves),
             "tests": gen_consistency,
         },
     ]
+    for group in groups:
+        leaves = group.pop("leaves", None)
+        for test in group["tests"]:
+            if leaves is not None and test["result"] == "valid":
+                test["inputs"] = {"leaves": leaves, **test["inputs"]}
+    return groups
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=9162)
-    parser.add_argument("--out", type=Path, default=VECTORS_DIR / "merkle.json")
+    parser.add_argument("--out", type=Path, default=VECTORS_DIR)
     args = parser.parse_args()
     write_vector_file(
         args.out,
+        "merkle.json",
         "RFC 9162 Merkle tree hash, inclusion and consistency proofs (SHA-256)",
         f"spec/tools/generate_merkle_vectors.py --seed {args.seed}",
         NOTES,

@@ -17,9 +17,14 @@ from protocol.errors import MerkleError, NoteError, ProtocolError
 from protocol.merkle import MerkleTree, leaf_hash
 from protocol.note import NoteSigner, NoteVerifier, SignedNote, open_note
 from protocol.params import SIGNATURE_TYPE_COSIGNATURE_V1
-from tests.protocol._log_vectors import cases
+from tests.vectorfiles import cases
 
 FILE = "checkpoint.json"
+
+
+def _text(value: str) -> str:
+    """Text fields are carried as UTF-8 bytes in hex."""
+    return bytes.fromhex(value).decode("utf-8")
 
 
 def _expect_error(test: dict, call) -> None:
@@ -28,67 +33,67 @@ def _expect_error(test: dict, call) -> None:
     assert info.value.code == test["expected"]["error"]
 
 
-@pytest.mark.parametrize(("group", "test"), cases(FILE, "NoteVerifierKey"))
-def test_verifier_key_vectors(group: dict, test: dict) -> None:
-    vkey = test["inputs"]["vkey"]
+@pytest.mark.parametrize("test", cases(FILE, "NoteVerifierKey"))
+def test_verifier_key_vectors(test: dict) -> None:
+    vkey = _text(test["inputs"]["vkey"])
     if test["result"] == "invalid":
         _expect_error(test, lambda: NoteVerifier.from_vkey(vkey))
         return
     verifier = NoteVerifier.from_vkey(vkey)
     expected = test["expected"]
-    assert verifier.name == expected["name"]
+    assert verifier.name == _text(expected["name"])
     assert f"{verifier.key_id:08x}" == expected["keyId"]
     assert verifier.signature_type == expected["signatureType"]
     assert verifier.public_key.hex() == expected["publicKey"]
     assert NoteVerifier.from_vkey(verifier.vkey) == verifier
 
 
-@pytest.mark.parametrize(("group", "test"), cases(FILE, "NoteSignerKey"))
-def test_signer_key_vectors(group: dict, test: dict) -> None:
-    skey = test["inputs"]["skey"]
+@pytest.mark.parametrize("test", cases(FILE, "NoteSignerKey"))
+def test_signer_key_vectors(test: dict) -> None:
+    skey = _text(test["inputs"]["skey"])
     if test["result"] == "invalid":
         _expect_error(test, lambda: NoteSigner.from_skey(skey))
         return
-    assert NoteSigner.from_skey(skey).verifier().vkey == test["expected"]["vkey"]
+    assert NoteSigner.from_skey(skey).verifier().vkey == _text(test["expected"]["vkey"])
 
 
-@pytest.mark.parametrize(("group", "test"), cases(FILE, "NoteSign"))
-def test_sign_vectors(group: dict, test: dict) -> None:
+@pytest.mark.parametrize("test", cases(FILE, "NoteSign"))
+def test_sign_vectors(test: dict) -> None:
     inputs = test["inputs"]
-    signer = NoteSigner.from_skey(inputs["skey"], inputs["signatureType"])
-    signature = signer.sign(inputs["text"], inputs.get("timestamp"))
-    note = SignedNote(inputs["text"], (signature,))
-    assert bytes(note).hex() == test["expected"]["noteHex"]
+    signer = NoteSigner.from_skey(_text(inputs["skey"]), inputs["signatureType"])
+    text = _text(inputs["text"])
+    note = SignedNote(text, (signer.sign(text, inputs.get("timestamp")),))
+    assert bytes(note).hex() == test["expected"]["note"]
     opened = open_note(bytes(note), [signer.verifier()])
     assert opened.verified[0].timestamp_s == inputs.get("timestamp")
 
 
 def _summary(signatures) -> list[dict]:
-    return [{"name": s.key_name, "keyId": f"{s.key_id:08x}"} for s in signatures]
+    return [{"name": s.key_name.encode().hex(), "keyId": f"{s.key_id:08x}"} for s in signatures]
 
 
-@pytest.mark.parametrize(("group", "test"), cases(FILE, "NoteOpen"))
-def test_open_vectors(group: dict, test: dict) -> None:
+@pytest.mark.parametrize("test", cases(FILE, "NoteOpen"))
+def test_open_vectors(test: dict) -> None:
     inputs = test["inputs"]
-    note = bytes.fromhex(inputs["noteHex"])
-    verifiers = [NoteVerifier.from_vkey(k) for k in inputs["verifierKeys"]]
+    note = bytes.fromhex(inputs["note"])
+    verifiers = [NoteVerifier.from_vkey(_text(k)) for k in inputs["verifierKeys"]]
     if test["result"] == "invalid":
         _expect_error(test, lambda: open_note(note, verifiers))
         return
     opened = open_note(note, verifiers)
-    assert opened.text == test["expected"]["text"]
+    assert opened.text == _text(test["expected"]["text"])
     assert _summary(v.signature for v in opened.verified) == test["expected"]["verified"]
     assert _summary(opened.unverified) == test["expected"]["unverified"]
 
 
-@pytest.mark.parametrize(("group", "test"), cases(FILE, "Checkpoint"))
-def test_checkpoint_vectors(group: dict, test: dict) -> None:
+@pytest.mark.parametrize("test", cases(FILE, "Checkpoint"))
+def test_checkpoint_vectors(test: dict) -> None:
     inputs = test["inputs"]
-    note = bytes.fromhex(inputs["noteHex"])
+    note = bytes.fromhex(inputs["note"])
 
     def run():
-        log = NoteVerifier.from_vkey(inputs["logKey"])
-        witnesses = [NoteVerifier.from_vkey(k) for k in inputs["witnessKeys"]]
+        log = NoteVerifier.from_vkey(_text(inputs["logKey"]))
+        witnesses = [NoteVerifier.from_vkey(_text(k)) for k in inputs["witnessKeys"]]
         return verify_checkpoint(note, log, witnesses, inputs["quorum"], inputs.get("nowS"))
 
     if test["result"] == "invalid":
@@ -97,11 +102,14 @@ def test_checkpoint_vectors(group: dict, test: dict) -> None:
     verified = run()
     expected = test["expected"]
     checkpoint = verified.checkpoint
-    assert checkpoint.origin == expected["origin"]
+    assert checkpoint.origin == _text(expected["origin"])
     assert checkpoint.tree_size == expected["treeSize"]
     assert checkpoint.root_hash.hex() == expected["rootHash"]
-    assert list(checkpoint.extensions) == expected["extensions"]
-    got = [{"witness": c.witness, "timestamp": c.timestamp_s} for c in verified.cosignatures]
+    assert [line.encode().hex() for line in checkpoint.extensions] == expected["extensions"]
+    got = [
+        {"witness": c.witness.encode().hex(), "timestamp": c.timestamp_s}
+        for c in verified.cosignatures
+    ]
     assert got == expected["cosignatures"]
 
 

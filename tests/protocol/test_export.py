@@ -24,17 +24,17 @@ from protocol.export import (
     sign_export,
 )
 from protocol.params import EXPORT_HEADER
-from tests.protocol._log_vectors import VECTORS_DIR, cases
+from tests.vectorfiles import VECTORS, cases
 
 FILE = "export.json"
 
 
+def _text(value: str) -> str:
+    return bytes.fromhex(value).decode("utf-8")
+
+
 def _archive(inputs: dict) -> bytes:
-    if "archiveFile" in inputs:
-        data = (VECTORS_DIR / inputs["archiveFile"]).read_bytes()
-        assert hashlib.sha256(data).hexdigest() == inputs["archiveSha256"]
-        return data
-    return bytes.fromhex(inputs["archiveHex"])
+    return bytes.fromhex(inputs["archive"])
 
 
 def _key(inputs: dict) -> ExportVerificationKey | None:
@@ -42,7 +42,7 @@ def _key(inputs: dict) -> ExportVerificationKey | None:
     if key is None:
         return None
     return ExportVerificationKey(
-        key["keyId"], key["keyVersion"], bytes.fromhex(key["publicKeyDer"])
+        _text(key["keyId"]), _text(key["keyVersion"]), bytes.fromhex(key["publicKeyDer"])
     )
 
 
@@ -57,8 +57,8 @@ def _key_fields(key: ExportKey) -> dict:
     }
 
 
-@pytest.mark.parametrize(("group", "test"), cases(FILE, "ExportFile"))
-def test_export_vectors(group: dict, test: dict) -> None:
+@pytest.mark.parametrize("test", cases(FILE, "ExportFile"))
+def test_export_vectors(test: dict) -> None:
     inputs = test["inputs"]
     archive, key = _archive(inputs), _key(inputs)
 
@@ -78,13 +78,13 @@ def test_export_vectors(group: dict, test: dict) -> None:
     assert hashlib.sha256(export.export_bin).hexdigest() == expected["exportBinSha256"]
     assert payload.start_timestamp == expected["startTimestamp"]
     assert payload.end_timestamp == expected["endTimestamp"]
-    assert payload.region == expected["region"]
+    assert payload.region == _text(expected["region"])
     assert (payload.batch_num, payload.batch_size) == (expected["batchNum"], expected["batchSize"])
     infos = [
         {
-            "verificationKeyId": i.verification_key_id,
-            "verificationKeyVersion": i.verification_key_version,
-            "signatureAlgorithm": i.signature_algorithm,
+            "verificationKeyId": i.verification_key_id.encode().hex(),
+            "verificationKeyVersion": i.verification_key_version.encode().hex(),
+            "signatureAlgorithm": i.signature_algorithm.encode().hex(),
         }
         for i in payload.signature_infos
     ]
@@ -99,7 +99,7 @@ def test_export_vectors(group: dict, test: dict) -> None:
 
 def test_real_file_matches_the_publishers_expected_contents() -> None:
     """Values from shared GAEN data (gaen_crypto_vectors.json) for the 2-key file."""
-    archive = (VECTORS_DIR / "export" / "testExport-2-records-1-of-1.zip").read_bytes()
+    archive = (VECTORS / "export" / "testExport-2-records-1-of-1.zip").read_bytes()
     payload = ExportFile.from_zip(archive).payload
     assert [k.key_data.hex() for k in payload.keys] == [
         "172fc480e598490c34177604339b1543",

@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 from protocol.errors import BatchLeafError, MerkleError
 from protocol.log_leaf import BatchLeaf, verify_batch_inclusion
 from protocol.merkle import MerkleTree
-from tests.protocol._log_vectors import cases
+from tests.vectorfiles import cases
 
 
-@pytest.mark.parametrize(("group", "test"), cases("merkle.json", "BatchLeaf"))
-def test_batch_leaf_vectors(group: dict, test: dict) -> None:
+@pytest.mark.parametrize("test", cases("merkle.json", "BatchLeaf"))
+def test_batch_leaf_vectors(test: dict) -> None:
     data = bytes.fromhex(test["inputs"]["leafData"])
     if test["result"] == "valid":
         leaf = BatchLeaf.from_bytes(data)

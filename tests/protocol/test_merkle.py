@@ -20,7 +20,7 @@ from protocol.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from tests.protocol._log_vectors import cases
+from tests.vectorfiles import cases
 
 FILE = "merkle.json"
 
@@ -29,20 +29,20 @@ def _tree(leaves_hex: list[str]) -> MerkleTree:
     return MerkleTree(leaf_hash(bytes.fromhex(x)) for x in leaves_hex)
 
 
-@pytest.mark.parametrize(("group", "test"), cases(FILE, "LeafHash"))
-def test_leaf_hash_vectors(group: dict, test: dict) -> None:
+@pytest.mark.parametrize("test", cases(FILE, "LeafHash"))
+def test_leaf_hash_vectors(test: dict) -> None:
     data = bytes.fromhex(test["inputs"]["leafData"])
     assert leaf_hash(data).hex() == test["expected"]["leafHash"]
 
 
-@pytest.mark.parametrize(("group", "test"), cases(FILE, "TreeHash"))
-def test_tree_hash_vectors(group: dict, test: dict) -> None:
+@pytest.mark.parametrize("test", cases(FILE, "TreeHash"))
+def test_tree_hash_vectors(test: dict) -> None:
     tree = _tree(test["inputs"]["leaves"])
     assert tree.root().hex() == test["expected"]["rootHash"]
 
 
-@pytest.mark.parametrize(("group", "test"), cases(FILE, "InclusionProof"))
-def test_inclusion_vectors(group: dict, test: dict) -> None:
+@pytest.mark.parametrize("test", cases(FILE, "InclusionProof"))
+def test_inclusion_vectors(test: dict) -> None:
     inputs = test["inputs"]
     proof = [bytes.fromhex(x) for x in inputs["proof"]]
     args = (
@@ -54,7 +54,7 @@ def test_inclusion_vectors(group: dict, test: dict) -> None:
     )
     if test["result"] == "valid":
         verify_inclusion(*args)
-        tree = _tree(group["leaves"])
+        tree = _tree(inputs["leaves"])
         assert tree.inclusion_proof(inputs["leafIndex"], inputs["treeSize"]) == tuple(proof)
         assert tree.root(inputs["treeSize"]).hex() == inputs["rootHash"]
     else:
@@ -63,8 +63,8 @@ def test_inclusion_vectors(group: dict, test: dict) -> None:
         assert info.value.code == test["expected"]["error"]
 
 
-@pytest.mark.parametrize(("group", "test"), cases(FILE, "ConsistencyProof"))
-def test_consistency_vectors(group: dict, test: dict) -> None:
+@pytest.mark.parametrize("test", cases(FILE, "ConsistencyProof"))
+def test_consistency_vectors(test: dict) -> None:
     inputs = test["inputs"]
     proof = [bytes.fromhex(x) for x in inputs["proof"]]
     args = (
@@ -76,7 +76,7 @@ def test_consistency_vectors(group: dict, test: dict) -> None:
     )
     if test["result"] == "valid":
         verify_consistency(*args)
-        tree = _tree(group["leaves"])
+        tree = _tree(inputs["leaves"])
         if inputs["size2"] <= tree.size:
             assert tree.consistency_proof(inputs["size1"], inputs["size2"]) == tuple(proof)
     else:
