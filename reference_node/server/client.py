@@ -32,7 +32,6 @@ from protocol.params import (
     MAX_HMAC_SECRET_BYTES,
     MAX_NOTE_BYTES,
     MAX_PADDING_CHARS,
-    MAX_PROOF_HASHES,
 )
 from protocol.upload import key_list_hmac
 from reference_node.server.errors import (
@@ -48,6 +47,9 @@ from reference_node.server.keyfiles import ServerKeys
 TOKEN_BODY_BYTES = 512
 UPLOAD_BODY_BYTES = 2048
 MAX_JSON_RESPONSE_BYTES = 64 * 1024
+# A proof in a tree of at most 2**64 leaves holds at most 64 hashes (inclusion) or 65
+# (consistency, LOG-4); anything longer is refused before decoding.
+MAX_PROOF_HASHES = 65
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +149,7 @@ def _key_json(key: TemporaryExposureKey) -> dict[str, Any]:
 
 def _hashes(values: object) -> tuple[bytes, ...]:
     if not isinstance(values, list) or len(values) > MAX_PROOF_HASHES:
-        raise BadServerDataError("SRV-13: a proof is a list of at most 64 hashes")
+        raise BadServerDataError("SRV-13: a proof is a list of at most 65 hashes")
     try:
         hashes = tuple(base64.b64decode(v, validate=True) for v in values)
     except (binascii.Error, TypeError, ValueError) as exc:
