@@ -164,7 +164,7 @@ CHECKPOINT_MIN_LINES: Final = 3
 
 # spec SRV-3: verification codes: digits and capitals without 0/O, 1/I/L, so a code read
 # aloud or typed from paper is unambiguous. 31 symbols, 10 of them: about 49.5 bits, so an
-# online guesser held to the rate limits of SRV-13 never finds a live code.
+# online guesser held to the rate limits of SRV-14 is very unlikely to find a live code.
 CODE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH: Final = 10
 MIN_CODE_LENGTH: Final = 8
@@ -186,7 +186,7 @@ MAX_HMAC_SECRET_BYTES: Final = 64
 # spec SRV-6: an upload holds 1..14 keys (one per day of the retention window, KS-11).
 MIN_UPLOAD_KEYS: Final = 1
 MAX_UPLOAD_KEYS: Final = RETENTION_DAYS
-# spec SRV-2: request body limits. 14 keys in JSON take under 1.5 KiB; the padding field
+# spec SRV-2, SRV-8: request body limits. 14 keys in JSON take under 1.5 KiB; the padding field
 # may hold up to 4 KiB so every device can send a body of the same size.
 MAX_PADDING_CHARS: Final = 4096
 MAX_UPLOAD_REQUEST_BYTES: Final = 8 * 1024
@@ -201,6 +201,6 @@ BATCH_ORDER_SECRET_BYTES: Final = 32
 BATCH_ORDER_DIGEST_BYTES: Final = 16
 # spec SRV-9: bytes of randomness per padding key: 16 key bytes, 4 to pick a template.
 PADDING_KEY_RANDOM_BYTES: Final = TEK_LENGTH + 4
-# spec SRV-11: the export files a server writes are signed as region-wide batch 1 of 1.
+# spec SRV-10: the export files a server writes are signed as region-wide batch 1 of 1.
 EXPORT_BATCH_NUM: Final = 1
 EXPORT_BATCH_SIZE: Final = 1

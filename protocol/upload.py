@@ -22,6 +22,7 @@ from protocol.errors import (
     KeyTooOldError,
     TooFewKeysError,
     TooManyKeysError,
+    UploadError,
 )
 from protocol.export import ExportKey
 from protocol.keys import TemporaryExposureKey, day_start_interval
@@ -126,7 +127,7 @@ def batch_order(keys: Sequence[ExportKey], secret: bytes) -> list[ExportKey]:
     no trace of upload order or of which keys were uploaded together.
     """
     if not isinstance(secret, bytes) or len(secret) != BATCH_ORDER_SECRET_BYTES:
-        raise HmacSecretError("SRV-9: the batch order secret is 32 bytes")
+        raise UploadError("SRV-9: the batch order secret is 32 bytes")
 
     def order_key(key: ExportKey) -> bytes:
         return blake2b(key.key_data, key=secret, digest_size=BATCH_ORDER_DIGEST_BYTES).digest()
@@ -147,14 +148,14 @@ def padding_keys(
 ) -> tuple[ExportKey, ...]:
     """Return ``count`` padding keys that look like the batch's real keys (spec SRV-9).
 
-    ``randomness`` holds exactly ``count * 20`` random bytes: per key, 16 bytes of key data
+    ``randomness`` holds exactly ``count * 20`` random bytes (else UploadError): per key, 16 bytes of key data
     and a 4-byte big-endian number choosing a template. A padding key copies the rolling
     start, rolling period, report type and days since onset of a real key of the batch; a
     batch with no real key uses full-day keys of one of the 14 days before today's midnight,
     reported as confirmed tests.
     """
     if len(randomness) != count * PADDING_KEY_RANDOM_BYTES:
-        raise ValueError("SRV-9: padding needs 20 random bytes per key")
+        raise UploadError("SRV-9: padding needs 20 random bytes per key")
     start_today = day_start_interval(now_interval)
     result = []
     for i in range(count):

@@ -1,4 +1,4 @@
-"""Auditing a key server's log from outside (spec SRV-17, LOG-12).
+"""Auditing a key server's log from outside (spec SRV-18, LOG-12).
 
 An audit accepts the latest checkpoint only if the log signed it and it extends the last
 checkpoint this auditor accepted (kept in a state file with the leaf hash of every batch);

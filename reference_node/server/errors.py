@@ -141,10 +141,9 @@ class BadServerDataError(ClientError):
 
 
 class LogVerificationError(ClientError):
-    """A signature, inclusion or consistency check failed (SRV-17, LOG-11, LOG-12).
+    """A signature, inclusion or consistency check failed (SRV-17, SRV-18, LOG-11, LOG-12).
 
-    ``kind`` is one of "bad_signature", "not_included", "split_view", "rewritten_history",
-    "batch_mismatch", "missing_batch".
+    ``kind`` is one of "bad_signature", "not_included", "split_view", "rewritten_history".
     """
 
     code = "log_verification_failed"
