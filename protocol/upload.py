@@ -148,10 +148,11 @@ def padding_keys(
 ) -> tuple[ExportKey, ...]:
     """Return ``count`` padding keys that look like the batch's real keys (spec SRV-9).
 
-    ``randomness`` holds exactly ``count * 20`` random bytes (else UploadError): per key, 16 bytes of key data
-    and a 4-byte big-endian number choosing a template. A padding key copies the rolling
-    start, rolling period, report type and days since onset of a real key of the batch; a
-    batch with no real key uses full-day keys of one of the 14 days before today's midnight,
+    ``randomness`` holds exactly ``count * 20`` random bytes (else UploadError): per key,
+    16 bytes of key data and a 4-byte big-endian number choosing a template. A padding key
+    copies the rolling start, rolling period, report type and days since onset of a real
+    key of the batch; a batch with no real key uses full-day keys of one of the 14 days
+    before today's midnight,
     reported as confirmed tests.
     """
     if len(randomness) != count * PADDING_KEY_RANDOM_BYTES:
