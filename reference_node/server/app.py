@@ -271,8 +271,8 @@ class KeyServer:
 
     async def _tree_of_size(self, size: int) -> None:
         if size > self.publisher.tree.size:
-            # Another server process may have published: reload from storage once.
-            await self.publisher.recover()
+            # Another server process may have published: pick up its leaves.
+            await self.publisher.refresh()
         if size > self.publisher.tree.size or size < 1:
             raise NotFoundError("SRV-13: no checkpoint of that tree size")
 

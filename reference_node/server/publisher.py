@@ -137,6 +137,13 @@ class Publisher:
             )
         await self._sync_files(batches)
 
+    async def refresh(self) -> None:
+        """Append leaves another server process committed (shared PostgreSQL storage)."""
+        async with self._lock:
+            for batch in await self.storage.batches(self.tree.size):
+                if batch.number == self.tree.size:
+                    self.tree.append(batch.leaf_hash)
+
     async def _sync_files(self, batches: list[BatchRecord]) -> None:
         for i, batch in enumerate(batches):
             path = batch_path(batch.number)
@@ -289,4 +296,7 @@ class Publisher:
                 await self.publish_pending()
             except Exception:
                 log.exception("publication failed; it will be retried at the next period")
-                await self.recover()
+                try:
+                    await self.recover()
+                except Exception:
+                    log.exception("recovery failed; it will be retried at the next period")

@@ -615,3 +615,42 @@ def test_download_of_a_grown_log_checks_consistency(tmp_path):
     first, second = run(scenario())
     assert [b.number for b in first.batches] == [0, 1]
     assert [b.number for b in second.batches] == [2, 3, 4]
+
+
+def test_cosignatures_from_unknown_witnesses_or_on_other_text_are_refused(tmp_path):
+    known = NoteSigner("witness.test", bytes(range(1, 33)), SIGNATURE_TYPE_COSIGNATURE_V1)
+    stranger = NoteSigner("stranger.test", bytes(range(2, 34)), SIGNATURE_TYPE_COSIGNATURE_V1)
+    config = config_for(tmp_path, witnesses=(known.verifier(),))
+
+    async def scenario():
+        async with serving(config) as (server, client):
+            await _publish(server, 2)
+            trust = TrustConfig.from_server_keys(await client.server_keys())
+            note = await client.checkpoint(2)
+            url = f"{server.url}/v1/checkpoints"
+            from protocol.checkpoint import cosign_checkpoint
+
+            answers = [
+                await http(
+                    "POST", f"{url}/2/cosignatures", data=cosign_checkpoint(note, stranger, 5)
+                ),
+                await http("POST", f"{url}/1/cosignatures", data=cosign_checkpoint(note, known, 5)),
+                await http("POST", f"{url}/9/cosignatures", data=cosign_checkpoint(note, known, 5)),
+                await http("POST", f"{url}/2/cosignatures", data=b"not a note"),
+            ]
+            stored = await client.checkpoint(2)
+            return (
+                [(status, json.loads(body)["error"]) for status, _, body in answers],
+                stored,
+                note,
+                trust,
+            )
+
+    answers, stored, note, _trust = run(scenario())
+    assert answers == [
+        (400, "invalid_request"),
+        (400, "invalid_request"),
+        (404, "not_found"),
+        (400, "note_malformed"),
+    ]
+    assert stored == note
