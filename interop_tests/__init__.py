@@ -1,1 +1,23 @@
-"""Conformance suite that drives any implementation through the adapter protocol."""
+"""Conformance suite that drives any implementation through the adapter protocol.
+
+Run it with ``python -m interop_tests --adapter COMMAND``; the adapter protocol is
+spec/90-interop-adapter.md. The suite reads expectations from spec/vectors and from
+invariants, and never imports the library it may be judging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """Run the suite with command-line arguments ``argv``; return the exit status.
+
+    ``prog`` names the command in usage messages, e.g. "bluezone interop run".
+    """
+    from interop_tests.cli import main as cli_main
+
+    return cli_main(argv, prog)
+
+
+__all__ = ["main"]

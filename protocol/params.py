@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Final
 
+# --- Sections 1-3: key schedule, advertisement, matching -----------------------------------
+
 # spec KS-1: a temporary exposure key is 16 bytes from a CSPRNG.
 TEK_LENGTH: Final = 16
 # spec KS-5, KS-7: RPIK and AEMK are 16-byte AES-128 keys.
@@ -160,7 +162,7 @@ MAX_COSIGNATURE_TIMESTAMP: Final = 2**63 - 1
 # spec LOG-8: a checkpoint body has at least origin, tree size and root hash lines.
 CHECKPOINT_MIN_LINES: Final = 3
 
-# --- Section 4: the key server's HTTP API (SRV) ---------------------------------------------
+# The key server's HTTP API (SRV rules of section 4).
 
 # spec SRV-3: verification codes: digits and capitals without 0/O, 1/I/L, so a code read
 # aloud or typed from paper is unambiguous. 31 symbols, 10 of them: about 49.5 bits, so an
@@ -186,8 +188,8 @@ MAX_HMAC_SECRET_BYTES: Final = 64
 # spec SRV-6: an upload holds 1..14 keys (one per day of the retention window, KS-11).
 MIN_UPLOAD_KEYS: Final = 1
 MAX_UPLOAD_KEYS: Final = RETENTION_DAYS
-# spec SRV-2, SRV-8: request body limits. 14 keys in JSON take under 1.5 KiB; the padding field
-# may hold up to 4 KiB so every device can send a body of the same size.
+# spec SRV-2, SRV-8: request body limits. 14 keys in JSON take under 1.5 KiB; the padding
+# field may hold up to 4 KiB so every device can send a body of the same size.
 MAX_PADDING_CHARS: Final = 4096
 MAX_UPLOAD_REQUEST_BYTES: Final = 8 * 1024
 MAX_SMALL_REQUEST_BYTES: Final = 6 * 1024
@@ -204,3 +206,97 @@ PADDING_KEY_RANDOM_BYTES: Final = TEK_LENGTH + 4
 # spec SRV-10: the export files a server writes are signed as region-wide batch 1 of 1.
 EXPORT_BATCH_NUM: Final = 1
 EXPORT_BATCH_SIZE: Final = 1
+
+# --- Section 5: risk scoring ------------------------------------------------------------------
+
+# spec RISK-2: calibration confidence reported for each lookup fallback (ENCalibrationConfidence:
+# 0 lowest = no data, 1 low = similar devices, 3 high = this model measured).
+CALIBRATION_CONFIDENCE_SISTER_MODEL: Final = 1
+CALIBRATION_CONFIDENCE_MANUFACTURER: Final = 1
+CALIBRATION_CONFIDENCE_GLOBAL: Final = 0
+# spec RISK-1: the calibration table's measured-row confidence (others are extrapolated, 1).
+CALIBRATION_CONFIDENCE_MEASURED: Final = 3
+# spec RISK-1: a table larger than this is refused (Google's 2020-08-12 table has 11,809 rows).
+MAX_CALIBRATION_ROWS: Final = 100_000
+# spec RISK-1: TX power and RSSI correction in the table are plausible dB values.
+MIN_CALIBRATION_DB: Final = -127
+MAX_CALIBRATION_DB: Final = 127
+
+# spec RISK-3, RISK-9: attenuation is a whole number of dB, 0..255 (GAEN's uint8 range).
+MIN_ATTENUATION_DB: Final = 0
+MAX_ATTENUATION_DB: Final = 255
+# spec RISK-3: a received RSSI outside this range is not a radio measurement.
+MIN_RSSI_DBM: Final = -127
+MAX_RSSI_DBM: Final = 20
+
+# spec RISK-4: seconds since the previous scan are capped at the longest scan period (ADV-13),
+# and the first scan of a series counts this many seconds.
+MAX_SECONDS_SINCE_LAST_SCAN: Final = 300
+# spec RISK-5: an exposure window spans at most 30 minutes of one key on one UTC day.
+EXPOSURE_WINDOW_MAX_SECONDS: Final = 1800
+SECONDS_PER_DAY: Final = 86_400
+
+# spec RISK-6: report types (GAEN ReportType codes) and infectiousness (GAEN codes).
+REPORT_TYPE_UNKNOWN: Final = 0
+REPORT_TYPE_CONFIRMED_TEST: Final = 1
+REPORT_TYPE_CONFIRMED_CLINICAL_DIAGNOSIS: Final = 2
+REPORT_TYPE_SELF_REPORT: Final = 3
+REPORT_TYPE_RECURSIVE: Final = 4
+REPORT_TYPE_REVOKED: Final = 5
+INFECTIOUSNESS_NONE: Final = 0
+INFECTIOUSNESS_STANDARD: Final = 1
+INFECTIOUSNESS_HIGH: Final = 2
+# spec RISK-6: days since onset of symptoms are mapped over MIN_DAYS_SINCE_ONSET ..
+# MAX_DAYS_SINCE_ONSET (-14..+14, GAEN's range, defined above for EXP-5).
+# spec RISK-9: calibration confidence is 2 bits (KS-9).
+MAX_CALIBRATION_CONFIDENCE: Final = 3
+
+# spec RISK-7: configuration numbers are decimals with at most this many fractional digits and
+# at most this magnitude, so exact arithmetic stays small and any language can scale them to
+# integers.
+RISK_MAX_DECIMAL_PLACES: Final = 6
+RISK_MAX_CONFIG_NUMBER: Final = 1_000_000
+
+# spec RISK-9: limits on what input can grow. 14 days of dense contact at one window per key
+# per 30 minutes stays far below the window limit; scans start at most once a second (start
+# times are whole seconds), so a 30-minute window holds at most 1800 scan instances.
+MAX_EXPOSURE_WINDOWS: Final = 100_000
+MAX_SCAN_INSTANCES_PER_WINDOW: Final = EXPOSURE_WINDOW_MAX_SECONDS
+MAX_SECONDS_IN_SCAN_INSTANCE: Final = SECONDS_PER_DAY
+# spec RISK-9: UTC day numbers (days since 1970-01-01) of windows: the uint32 interval range.
+MAX_DAY: Final = (2**32 - 1) // 144
+# spec RISK-8: a configuration list (ranges, mappings) holds at most this many entries.
+MAX_CONFIG_LIST: Final = 64
+
+# spec RISK-10: GAEN v2 uses 3 attenuation thresholds and 4 bucket weights; weights are 0..250 %.
+V2_ATTENUATION_THRESHOLDS: Final = 3
+V2_MAX_WEIGHT: Final = 2.5
+
+# spec RISK-20: GAEN v1 score arrays hold 8 scores 0..8; a risk score is at most 8**4 = 4096.
+V1_SCORE_COUNT: Final = 8
+V1_MAX_SCORE: Final = 8
+V1_MAX_RISK_SCORE: Final = 4096
+# spec RISK-21: attenuation value buckets (upper edges, exclusive, from "> 73 dB" = index 0).
+V1_ATTENUATION_BUCKET_EDGES: Final = (73, 63, 51, 33, 27, 15, 10)
+# spec RISK-22: duration is counted in 5-minute steps and capped at 30 minutes.
+V1_DURATION_STEP_MINUTES: Final = 5
+V1_MAX_DURATION_MINUTES: Final = 30
+# spec RISK-23: days since last exposure buckets (lower edges, inclusive, from ">= 14" = index 0).
+V1_DAYS_BUCKET_EDGES: Final = (14, 12, 10, 8, 6, 4, 2)
+# spec RISK-24: attenuation durations of the summary are capped at 30 minutes per bucket.
+V1_MAX_ATTENUATION_DURATION_MINUTES: Final = 30
+# spec RISK-20, RISK-30: transmission risk levels run 1..8.
+RISK_MIN_TRANSMISSION_RISK_LEVEL: Final = 1
+RISK_MAX_TRANSMISSION_RISK_LEVEL: Final = 8
+
+# spec RISK-35: CWA risk levels (RiskCalculationParameters RiskLevel enum).
+CWA_RISK_LEVEL_LOW: Final = 1
+CWA_RISK_LEVEL_HIGH: Final = 2
+
+# spec RISK-50..RISK-56: bounds on the proximity profile's parameters (configuration checks).
+PROXIMITY_MAX_DISTANCE_M: Final = 100.0
+PROXIMITY_MAX_VARIANCE_DB2: Final = 10_000.0
+PROXIMITY_MAX_PROCESS_VARIANCE: Final = 10.0
+PROXIMITY_MAX_LOG_VARIANCE: Final = 100.0
+# spec RISK-51: a scan instance advances the random walk by at least one second.
+PROXIMITY_MIN_SECONDS: Final = 1

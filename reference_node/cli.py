@@ -16,6 +16,12 @@ def _keys_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interop_run(suite_args: list[str]) -> int:
+    import interop_tests  # the suite is optional at run time: load it only when asked
+
+    return interop_tests.main(suite_args, prog="bluezone interop run")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -44,11 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="audit a key server's transparency log")
     server_cli.add_audit_arguments(audit)
     audit.set_defaults(handler=server_cli.run_audit)
+
+    interop = commands.add_parser("interop", help="the conformance suite").add_subparsers(
+        dest="interop_command", required=True
+    )
+    # Listed for --help; main() hands everything after "interop run" to the suite's parser.
+    interop.add_parser("run", help="run the suite against an adapter (see --help there)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["interop", "run"]:
+        return _interop_run(argv[2:])
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     return handler(args)

@@ -96,7 +96,7 @@ class RandomSourceError(IdentityError):
     code = "identity_random_source"
 
 
-class ClockBehindKeysError(IdentityError):
-    """The clock is before the start of a stored key; a new key could overlap it (KS-3)."""
+class RiskDataError(NodeError):
+    """A labelled risk data set (directory, experiment file or positions) cannot be read."""
 
-    code = "identity_clock_behind_keys"
+    code = "risk_data_error"

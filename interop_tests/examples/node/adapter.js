@@ -1,0 +1,337 @@
+#!/usr/bin/env node
+// An independent implementation of the Bluezone scheme behind the interop adapter protocol.
+//
+// Written from the spec alone (spec/01-key-schedule.md, 02-advertisement.md, 03-matching.md,
+// 90-interop-adapter.md), with Node's built-in crypto module and no other dependency.
+// It reads one JSON request per line on stdin and writes one JSON answer per line on stdout;
+// with --listen HOST:PORT it serves the same protocol to each TCP connection instead.
+"use strict";
+
+const crypto = require("node:crypto");
+const net = require("node:net");
+
+const IMPLEMENTATION = "bluezone-node-example";
+const VERSION = "1.0.0";
+
+// Spec constants (KS-*, ADV-*, MATCH-*).
+const TEK_LENGTH = 16; // KS-1
+const RPI_LENGTH = 16; // KS-6
+const METADATA_LENGTH = 4; // KS-9
+const MAX_INTERVAL = 2 ** 32 - 1; // KS-2
+const MAX_ROLLING_PERIOD = 144; // KS-4
+const TOLERANCE = 12; // MATCH-3
+const MAX_AD_LENGTH = 31; // ADV-4
+const SERVICE_UUID = 0xfd6f; // ADV-1
+const AD_FLAGS = 0x01;
+const AD_UUID16_COMPLETE = 0x03;
+const AD_SERVICE_DATA16 = 0x16;
+const SERVICE_DATA_LENGTH = RPI_LENGTH + METADATA_LENGTH; // ADV-11
+const MAX_LINE_BYTES = 1 << 22; // IOP-2
+
+// An error the spec defines: answered as invalid_input, with the spec's name as detail.
+class InputError extends Error {
+  constructor(detail, message) {
+    super(message);
+    this.detail = detail;
+  }
+}
+
+// ---- reading params (IOP-8, IOP-9) ----
+
+function hexParam(params, name, length, detail) {
+  const value = params[name];
+  if (typeof value !== "string" || !/^(?:[0-9a-fA-F]{2})*$/.test(value)) {
+    throw new InputError(null, `param ${name} must be a string of hex digit pairs`);
+  }
+  const bytes = Buffer.from(value, "hex");
+  if (length !== undefined && bytes.length !== length) {
+    throw new InputError(detail, `${name} must be ${length} bytes, got ${bytes.length}`);
+  }
+  return bytes;
+}
+
+function intParam(params, name) {
+  const value = params[name];
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new InputError(null, `param ${name} must be an integer`);
+  }
+  return value;
+}
+
+function intervalParam(params, name) {
+  const value = intParam(params, name);
+  if (value < 0 || value > MAX_INTERVAL) {
+    throw new InputError("invalid_interval", `${name} must be in 0..2^32-1 (KS-2)`);
+  }
+  return value;
+}
+
+function listParam(params, name) {
+  const value = params[name];
+  if (!Array.isArray(value) || !value.every((x) => x !== null && typeof x === "object" && !Array.isArray(x))) {
+    throw new InputError(null, `param ${name} must be a list of objects`);
+  }
+  return value;
+}
+
+// ---- key schedule (KS-5..KS-8) ----
+
+function hkdf(tek, info) {
+  // KS-5, KS-7: HKDF-SHA256 with an empty salt, 16 bytes of output.
+  return Buffer.from(crypto.hkdfSync("sha256", tek, Buffer.alloc(0), Buffer.from(info, "ascii"), 16));
+}
+
+function paddedData(interval) {
+  // KS-6: "EN-RPI" || six zero bytes || interval as uint32 little-endian.
+  const block = Buffer.alloc(16);
+  block.write("EN-RPI", 0, "ascii");
+  block.writeUInt32LE(interval, 12);
+  return block;
+}
+
+function rpisFor(rpik, firstInterval, count) {
+  // KS-6: one AES-128-ECB block per interval, all in one cipher call.
+  const blocks = [];
+  for (let i = 0; i < count; i++) blocks.push(paddedData(firstInterval + i));
+  const cipher = crypto.createCipheriv("aes-128-ecb", rpik, null);
+  cipher.setAutoPadding(false);
+  return Buffer.concat([cipher.update(Buffer.concat(blocks)), cipher.final()]);
+}
+
+function aemCrypt(tek, rpi, data) {
+  // KS-8: AES-128-CTR keyed with the AEMK, the RPI as the initial counter block.
+  const cipher = crypto.createDecipheriv("aes-128-ctr", hkdf(tek, "EN-AEMK"), rpi);
+  return Buffer.concat([cipher.update(data), cipher.final()]);
+}
+
+function tekParam(params, name = "tek") {
+  return hexParam(params, name, TEK_LENGTH, "invalid_key");
+}
+
+// ---- advertisement (ADV-1, ADV-4..ADV-12) ----
+
+function encodeAdvertisement(rpi, aem, withFlags) {
+  const flags = withFlags ? Buffer.from([0x02, AD_FLAGS, 0x1a]) : Buffer.alloc(0);
+  const uuids = Buffer.from([0x03, AD_UUID16_COMPLETE, 0x6f, 0xfd]);
+  const header = Buffer.from([0x17, AD_SERVICE_DATA16, 0x6f, 0xfd]);
+  return Buffer.concat([flags, uuids, header, rpi, aem]);
+}
+
+function decodeAdvertisement(ad) {
+  if (ad.length > MAX_AD_LENGTH) throw new InputError("ad_too_long", "more than 31 octets (ADV-4)");
+  const seen = new Set();
+  let serviceData = null;
+  let i = 0;
+  while (i < ad.length) {
+    const length = ad[i];
+    if (length === 0) {
+      // ADV-6: a zero length ends the significant part; the rest must be zero.
+      if (ad.subarray(i).some((b) => b !== 0)) {
+        throw new InputError("ad_nonzero_padding", "non-zero octet after the terminator (ADV-6)");
+      }
+      break;
+    }
+    if (i + 1 + length > ad.length) throw new InputError("ad_truncated", "structure runs past the end (ADV-5)");
+    const type = ad[i + 1];
+    const data = ad.subarray(i + 2, i + 1 + length);
+    if (type === AD_FLAGS || type === AD_UUID16_COMPLETE) {
+      if (seen.has(type)) throw new InputError("ad_duplicate_structure", `type ${type} twice (ADV-7)`);
+      seen.add(type);
+    }
+    if (type === AD_FLAGS && data.length !== 1) {
+      throw new InputError("ad_bad_flags", "flags must hold one octet (ADV-8)");
+    }
+    if (type === AD_UUID16_COMPLETE) checkUuidList(data);
+    if (type === AD_SERVICE_DATA16) {
+      if (data.length < 2) throw new InputError("ad_service_data_length", "service data without UUID (ADV-11)");
+      if (data.readUInt16LE(0) === SERVICE_UUID) {
+        if (serviceData !== null) throw new InputError("ad_duplicate_structure", "two 0xFD6F service data (ADV-7)");
+        if (data.length - 2 !== SERVICE_DATA_LENGTH) {
+          throw new InputError("ad_service_data_length", "service data must be 20 octets (ADV-11)");
+        }
+        serviceData = data.subarray(2);
+      }
+    }
+    i += 1 + length;
+  }
+  if (!seen.has(AD_UUID16_COMPLETE)) throw new InputError("ad_missing_service_uuid", "no UUID list (ADV-9)");
+  if (serviceData === null) throw new InputError("ad_missing_service_data", "no 0xFD6F service data (ADV-10)");
+  return { rpi: serviceData.subarray(0, RPI_LENGTH), aem: serviceData.subarray(RPI_LENGTH) };
+}
+
+function checkUuidList(data) {
+  // ADV-9: a whole number (>= 1) of 2-byte UUIDs, one of them 0xFD6F.
+  let found = false;
+  if (data.length >= 2 && data.length % 2 === 0) {
+    for (let k = 0; k < data.length; k += 2) found = found || data.readUInt16LE(k) === SERVICE_UUID;
+  }
+  if (!found) throw new InputError("ad_missing_service_uuid", "UUID list lacks 0xFD6F (ADV-9)");
+}
+
+// ---- matching (MATCH-1..MATCH-5) ----
+
+function readKey(item) {
+  const key = hexParam(item, "key", TEK_LENGTH, "invalid_key");
+  const start = intervalParam(item, "rolling_start");
+  const period = intParam(item, "rolling_period");
+  // KS-4: receivers check the range and that the last interval fits in a uint32.
+  if (period < 1 || period > MAX_ROLLING_PERIOD || start + period - 1 > MAX_INTERVAL) {
+    throw new InputError("invalid_rolling_period", "rolling_period must be 1..144 (KS-4)");
+  }
+  return { key, start, period };
+}
+
+function match(params) {
+  const keys = listParam(params, "keys").map(readKey);
+  const sightings = listParam(params, "sightings").map((s) => ({
+    rpi: hexParam(s, "rpi", RPI_LENGTH, null).toString("hex"),
+    interval: intervalParam(s, "interval"),
+  }));
+  const byRpi = new Map();
+  sightings.forEach((s, index) => {
+    if (!byRpi.has(s.rpi)) byRpi.set(s.rpi, []);
+    byRpi.get(s.rpi).push(index);
+  });
+  const seenKeys = new Set();
+  const matched = new Set();
+  const matches = [];
+  keys.forEach((k, keyIndex) => {
+    const id = k.key.toString("hex");
+    if (seenKeys.has(id)) return; // MATCH-4: later copies of a key are ignored
+    seenKeys.add(id);
+    const rpis = rpisFor(hkdf(k.key, "EN-RPIK"), k.start, k.period); // MATCH-2
+    for (let j = 0; j < k.period; j++) {
+      const hits = byRpi.get(rpis.subarray(16 * j, 16 * j + 16).toString("hex")) || [];
+      for (const s of hits) {
+        // MATCH-3: within 12 intervals; MATCH-5: a sighting matches at most one key.
+        if (!matched.has(s) && Math.abs(sightings[s].interval - (k.start + j)) <= TOLERANCE) {
+          matched.add(s);
+          matches.push({ key_index: keyIndex, sighting_index: s });
+        }
+      }
+    }
+  });
+  return { matches };
+}
+
+// ---- ops (IOP-10..IOP-17) ----
+
+const OPS = {
+  derive_keys(params) {
+    const tek = tekParam(params);
+    return { rpik: hkdf(tek, "EN-RPIK").toString("hex"), aemk: hkdf(tek, "EN-AEMK").toString("hex") };
+  },
+  rpi(params) {
+    const tek = tekParam(params);
+    const interval = intervalParam(params, "interval");
+    return { rpi: rpisFor(hkdf(tek, "EN-RPIK"), interval, 1).toString("hex") };
+  },
+  aem_encrypt(params) {
+    const tek = tekParam(params);
+    const rpi = hexParam(params, "rpi", RPI_LENGTH, null);
+    const metadata = hexParam(params, "metadata", METADATA_LENGTH, "invalid_metadata");
+    return { aem: aemCrypt(tek, rpi, metadata).toString("hex") };
+  },
+  aem_decrypt(params) {
+    const tek = tekParam(params);
+    const rpi = hexParam(params, "rpi", RPI_LENGTH, null);
+    const aem = hexParam(params, "aem", METADATA_LENGTH, "invalid_metadata");
+    return { metadata: aemCrypt(tek, rpi, aem).toString("hex") };
+  },
+  advertisement_encode(params) {
+    const rpi = hexParam(params, "rpi", RPI_LENGTH, null);
+    const aem = hexParam(params, "aem", METADATA_LENGTH, null);
+    const flags = params.flags === undefined ? true : params.flags;
+    if (typeof flags !== "boolean") throw new InputError(null, "param flags must be true or false");
+    return { ad: encodeAdvertisement(rpi, aem, flags).toString("hex") };
+  },
+  advertisement_decode(params) {
+    const { rpi, aem } = decodeAdvertisement(hexParam(params, "ad"));
+    return { rpi: rpi.toString("hex"), aem: aem.toString("hex") };
+  },
+  match,
+};
+
+// ---- framing (IOP-2..IOP-7) ----
+
+function errorAnswer(id, code, message, detail) {
+  const error = { code, message };
+  if (detail) error.detail = detail;
+  return { id, error };
+}
+
+function answer(line) {
+  let request;
+  try {
+    request = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(line));
+  } catch {
+    return errorAnswer(null, "invalid_input", "request line is not a UTF-8 JSON object");
+  }
+  if (request === null || typeof request !== "object" || Array.isArray(request)) {
+    return errorAnswer(null, "invalid_input", "request is not a JSON object");
+  }
+  const id = Number.isInteger(request.id) ? request.id : null;
+  if (id === null) return errorAnswer(null, "invalid_input", "request has no integer id");
+  const params = request.params === undefined ? {} : request.params;
+  if (typeof request.op !== "string" || params === null || typeof params !== "object" || Array.isArray(params)) {
+    return errorAnswer(id, "invalid_input", "request needs a string op and object params");
+  }
+  if (request.op === "hello") {
+    return { id, result: { implementation: IMPLEMENTATION, version: VERSION, ops: ["hello", ...Object.keys(OPS)] } };
+  }
+  if (!Object.hasOwn(OPS, request.op)) return errorAnswer(id, "unsupported", `op ${request.op} is not implemented`);
+  try {
+    return { id, result: OPS[request.op](params) };
+  } catch (err) {
+    if (err instanceof InputError) return errorAnswer(id, "invalid_input", err.message, err.detail);
+    return errorAnswer(id, "internal", String(err));
+  }
+}
+
+// Split a byte stream into lines and answer each one, in order.
+function serve(input, write) {
+  let pending = Buffer.alloc(0);
+  let skipping = false;
+  const handle = (line) => write(JSON.stringify(answer(line)) + "\n");
+  input.on("data", (chunk) => {
+    pending = Buffer.concat([pending, chunk]);
+    let end;
+    while ((end = pending.indexOf(0x0a)) !== -1) {
+      const line = pending.subarray(0, end);
+      pending = pending.subarray(end + 1);
+      if (skipping) {
+        skipping = false;
+        continue;
+      }
+      handle(line.at(-1) === 0x0d ? line.subarray(0, -1) : line);
+    }
+    if (pending.length > MAX_LINE_BYTES) {
+      // IOP-2: an over-long line is answered once and skipped.
+      handle(Buffer.alloc(0));
+      pending = Buffer.alloc(0);
+      skipping = true;
+    }
+  });
+  input.on("end", () => {
+    if (pending.length > 0 && !skipping) handle(pending);
+  });
+}
+
+function main(argv) {
+  if (argv.length === 2 && argv[0] === "--listen") {
+    const cut = argv[1].lastIndexOf(":");
+    const host = argv[1].slice(0, cut) || "127.0.0.1";
+    const server = net.createServer((socket) => {
+      serve(socket, (text) => socket.write(text));
+      socket.on("error", () => socket.destroy());
+    });
+    server.listen(Number(argv[1].slice(cut + 1)), host, () => {
+      const address = server.address();
+      process.stderr.write(`listening on ${address.address}:${address.port}\n`);
+    });
+    return;
+  }
+  serve(process.stdin, (text) => process.stdout.write(text));
+}
+
+main(process.argv.slice(2));

@@ -1,0 +1,15 @@
+"""Mutant aem_wrong_key: AEM encrypted with the RPIK instead of the AEMK (breaks KS-8)."""
+
+import sys
+
+from interop_tests.adapter_kit import run
+from interop_tests.mutants._variant import Variant
+from interop_tests.reference_adapter import build_adapter
+
+ops = Variant(aem_key="rpik").handlers()
+ADAPTER = build_adapter(
+    "mutant-aem_wrong_key", aem_encrypt=ops["aem_encrypt"], aem_decrypt=ops["aem_decrypt"]
+)
+
+if __name__ == "__main__":
+    sys.exit(run(ADAPTER))

@@ -1,0 +1,16 @@
+"""Mutant aem_zero_counter: AEM in CTR mode from a zero counter block instead of the RPI (breaks
+KS-8)."""
+
+import sys
+
+from interop_tests.adapter_kit import run
+from interop_tests.mutants._variant import Variant
+from interop_tests.reference_adapter import build_adapter
+
+ops = Variant(aem_counter="zero").handlers()
+ADAPTER = build_adapter(
+    "mutant-aem_zero_counter", aem_encrypt=ops["aem_encrypt"], aem_decrypt=ops["aem_decrypt"]
+)
+
+if __name__ == "__main__":
+    sys.exit(run(ADAPTER))

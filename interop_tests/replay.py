@@ -1,0 +1,226 @@
+"""Replay of vector cases through adapter ops (spec IOP-21, IOP-22).
+
+Each vector group type maps to the ops that can check it. A valid case passes when every
+expected field equals the answer's; an invalid case passes when the adapter answers
+``invalid_input``. Group types no op can drive are library-level: their cases are reported
+``not_applicable`` with the reason, never dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from interop_tests.checks import Context, check_fields, result_shape_error
+from interop_tests.model import VECTOR, CheckFailed, InteropTest
+from interop_tests.vectors import VectorCase
+
+# spec IOP-21: the ops each group type drives.
+GROUP_OPS: dict[str, tuple[str, ...]] = {
+    "KeyDerivation": ("derive_keys",),
+    "RpiDerivation": ("rpi",),
+    "AemEncryption": ("rpi", "aem_encrypt", "aem_decrypt"),
+    "AdvertisementEncode": ("advertisement_encode",),
+    "AdvertisementDecode": ("advertisement_decode",),
+    "Match": ("match",),
+}
+
+# spec IOP-21: group types checked only against the library, with the reason.
+LIBRARY_LEVEL: dict[str, str] = {
+    "RpiFromRpik": "no op takes an RPIK; rpi derives from the TEK",
+    "IntervalNumber": "no op converts unix time; adapters receive interval numbers",
+    "MetadataDecode": "no op parses metadata fields; aem_decrypt returns raw bytes",
+    "KeyValidity": "no op builds keys on their own; match checks key fields",
+    "NewKey": "no op draws new keys; key generation takes device time and randomness",
+    "Embargo": "no op takes the current time; embargo is a library check",
+    "ExposureCheck": "no op takes the current time, metadata or RSSI; match covers MATCH-2..5",
+}
+
+# An RPI used where an invalid case gives none; its value cannot make the answer valid.
+_ANY_RPI = "00" * 16
+
+
+class _NotApplicable(Exception):
+    """This case cannot be expressed through the adapter ops."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One request of a replayed case and what must come back (None: invalid_input)."""
+
+    op: str
+    params: dict[str, Any]
+    expected: dict[str, Any] | None
+
+
+def vector_tests(cases: Iterable[VectorCase]) -> list[InteropTest]:
+    """The graded tests of every vector case, in file order."""
+    tests: list[InteropTest] = []
+    for case in cases:
+        try:
+            steps = plan(case)
+        except _NotApplicable as exc:
+            tests.append(_not_applicable(case, str(exc)))
+            continue
+        tests.extend(_step_test(case, step) for step in steps)
+    return tests
+
+
+def plan(case: VectorCase) -> list[Step]:
+    """The requests that check ``case``; raise _NotApplicable when no op can."""
+    if case.group_type in LIBRARY_LEVEL:
+        raise _NotApplicable(
+            f"library-level group {case.group_type}: {LIBRARY_LEVEL[case.group_type]}"
+        )
+    planner = _PLANNERS.get(case.group_type)
+    if planner is None:
+        raise _NotApplicable(f"no adapter op drives group type {case.group_type}")
+    return planner(case)
+
+
+def _need(fields: dict[str, Any], case: VectorCase, *names: str) -> dict[str, Any]:
+    """Pick ``names`` from ``fields``; a case lacking one cannot be replayed."""
+    missing = [name for name in names if name not in fields]
+    if missing:
+        raise _NotApplicable(f"{case.group_type} case lacks {', '.join(missing)}")
+    return {name: fields[name] for name in names}
+
+
+def _expected(case: VectorCase, *names: str) -> dict[str, Any] | None:
+    """The fields a valid case's answer must carry; None for an invalid case."""
+    return None if case.result == "invalid" else _need(case.expected, case, *names)
+
+
+def _key_derivation(case: VectorCase) -> list[Step]:
+    params = _need(case.inputs, case, "tek")
+    return [Step("derive_keys", params, _expected(case, "rpik", "aemk"))]
+
+
+def _rpi_derivation(case: VectorCase) -> list[Step]:
+    params = _need(case.inputs, case, "tek", "interval")
+    return [Step("rpi", params, _expected(case, "rpi"))]
+
+
+def _aem_encryption(case: VectorCase) -> list[Step]:
+    inputs = _need(case.inputs, case, "tek", "interval", "metadata")
+    tek, interval, metadata = inputs["tek"], inputs["interval"], inputs["metadata"]
+    if case.result != "invalid":
+        out = _need(case.expected, case, "rpi", "aem")
+        return [
+            Step("rpi", {"tek": tek, "interval": interval}, {"rpi": out["rpi"]}),
+            Step(
+                "aem_encrypt",
+                {"tek": tek, "rpi": out["rpi"], "metadata": metadata},
+                {"aem": out["aem"]},
+            ),
+            Step(
+                "aem_decrypt",
+                {"tek": tek, "rpi": out["rpi"], "aem": out["aem"]},
+                {"metadata": metadata},
+            ),
+        ]
+    error = case.expected.get("error")
+    rpi = case.inputs.get("rpi") or case.expected.get("rpi") or _ANY_RPI
+    encrypt = Step("aem_encrypt", {"tek": tek, "rpi": rpi, "metadata": metadata}, None)
+    derive = Step("rpi", {"tek": tek, "interval": interval}, None)
+    if error == "invalid_interval":
+        return [derive]
+    if error == "invalid_key":
+        return [derive, encrypt]
+    if error == "invalid_metadata":
+        return [encrypt]
+    raise _NotApplicable(f"AemEncryption error {error} is a library-level check")
+
+
+def _advertisement_encode(case: VectorCase) -> list[Step]:
+    params = _need(case.inputs, case, "rpi", "aem")
+    if "flags" in case.inputs:
+        params["flags"] = case.inputs["flags"]
+    return [Step("advertisement_encode", params, _expected(case, "ad"))]
+
+
+def _advertisement_decode(case: VectorCase) -> list[Step]:
+    params = _need(case.inputs, case, "ad")
+    return [Step("advertisement_decode", params, _expected(case, "rpi", "aem"))]
+
+
+def _match(case: VectorCase) -> list[Step]:
+    inputs = _need(case.inputs, case, "keys", "sightings")
+    try:
+        keys = [
+            {name: key[name] for name in ("key", "rolling_start", "rolling_period")}
+            for key in inputs["keys"]
+        ]
+        sightings = [{name: s[name] for name in ("rpi", "interval")} for s in inputs["sightings"]]
+    except (KeyError, TypeError) as exc:
+        raise _NotApplicable(f"Match case has a key or sighting without {exc}") from exc
+    return [Step("match", {"keys": keys, "sightings": sightings}, _expected(case, "matches"))]
+
+
+_PLANNERS: dict[str, Callable[[VectorCase], list[Step]]] = {
+    "KeyDerivation": _key_derivation,
+    "RpiDerivation": _rpi_derivation,
+    "AemEncryption": _aem_encryption,
+    "AdvertisementEncode": _advertisement_encode,
+    "AdvertisementDecode": _advertisement_decode,
+    "Match": _match,
+}
+
+
+def _step_test(case: VectorCase, step: Step) -> InteropTest:
+    def run(ctx: Context) -> None:
+        replay_step(ctx, case, step)
+
+    return InteropTest(
+        id=f"{case.topic}/tc{case.tc_id}/{step.op}",
+        topic=case.topic,
+        rules=case.rules,
+        ops=frozenset({step.op}),
+        run=run,
+        kind=VECTOR,
+        comment=case.comment,
+        tc_id=case.tc_id,
+        source=case.source,
+        group_type=case.group_type,
+    )
+
+
+def replay_step(ctx: Context, case: VectorCase, step: Step) -> None:
+    """Send one step and grade the answer (IOP-22)."""
+    why = f"{case.source} tcId {case.tc_id}"
+    if step.expected is None:
+        ctx.expect_error(step.op, step.params, f"{why}, expected {case.expected.get('error')}")
+        return
+    answer = ctx.call(step.op, step.params)
+    if case.result == "acceptable" and answer.error_code == "invalid_input":
+        return
+    if answer.result is None:
+        raise CheckFailed(
+            f"expected a result ({why}), got error {answer.error_code}",
+            {"op": step.op, "params": step.params},
+            step.expected,
+            answer.as_json(),
+        )
+    problem = result_shape_error(step.op, answer.result)
+    if problem:
+        raise CheckFailed(
+            problem, {"op": step.op, "params": step.params}, step.expected, answer.as_json()
+        )
+    check_fields(step.op, step.params, step.expected, answer.result, why)
+
+
+def _not_applicable(case: VectorCase, reason: str) -> InteropTest:
+    return InteropTest(
+        id=f"{case.topic}/tc{case.tc_id}",
+        topic=case.topic,
+        rules=case.rules,
+        ops=frozenset(),
+        run=None,
+        kind=VECTOR,
+        comment=case.comment,
+        tc_id=case.tc_id,
+        source=case.source,
+        group_type=case.group_type,
+        not_applicable=reason,
+    )

@@ -1,0 +1,1 @@
+"""Package data of risk scoring (see SOURCES.md); read through protocol.risk.resources."""

@@ -1,0 +1,1 @@
+"""Data files of the reference node (see each file for its sources)."""

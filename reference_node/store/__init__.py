@@ -1,0 +1,34 @@
+"""The node's storage: SQLite in WAL mode under a data directory, with 14-day retention.
+
+``Store`` is the synchronous API (one transaction per logical write, typed errors);
+``AsyncStore`` runs it in one dedicated thread for the event loop.
+"""
+
+from reference_node.store.aio import AsyncStore
+from reference_node.store.records import (
+    BatchRecord,
+    ExposureCheckRecord,
+    PruneResult,
+    ReportedKey,
+    SightingRecord,
+    StoredExposureCheck,
+    StoredKey,
+    StoredReport,
+    StoredSighting,
+)
+from reference_node.store.store import STORE_FILENAME, Store
+
+__all__ = [
+    "STORE_FILENAME",
+    "AsyncStore",
+    "BatchRecord",
+    "ExposureCheckRecord",
+    "PruneResult",
+    "ReportedKey",
+    "SightingRecord",
+    "Store",
+    "StoredExposureCheck",
+    "StoredKey",
+    "StoredReport",
+    "StoredSighting",
+]

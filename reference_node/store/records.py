@@ -1,0 +1,220 @@
+"""The records the store keeps: sightings, own keys, reports, batches and exposure checks.
+
+Records going in are checked on construction and raise InvalidRecordError; records coming
+out carry the row id the store gave them. Times: ``interval`` is an ENIntervalNumber
+(KS-2), ``wall_time`` unix seconds, ``monotonic_time`` seconds on the radio's clock.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from protocol import params
+from protocol.keys import TemporaryExposureKey
+from protocol.matching import Sighting
+from reference_node.errors import InvalidRecordError
+
+
+def check_interval(value: object, what: str) -> None:
+    """Raise InvalidRecordError unless ``value`` is an interval number, a uint32 (KS-2)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidRecordError(f"{what} must be an int, got {type(value).__name__}")
+    if not 0 <= value <= params.MAX_INTERVAL:
+        raise InvalidRecordError(f"{what} is not a uint32 interval number (KS-2)")
+
+
+def check_time(value: object, what: str) -> None:
+    """Raise InvalidRecordError unless ``value`` is a finite number of seconds."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise InvalidRecordError(f"{what} must be a finite number of seconds")
+
+
+def check_row_id(value: object, what: str) -> None:
+    """Raise InvalidRecordError unless ``value`` is an int (SQLite would compare text > ints)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidRecordError(f"{what} must be an int, got {type(value).__name__}")
+
+
+def _check_bytes(value: object, length: int, what: str) -> None:
+    if not isinstance(value, bytes) or len(value) != length:
+        size = len(value) if isinstance(value, bytes) else type(value).__name__
+        raise InvalidRecordError(f"{what} must be {length} bytes, got {size}")
+
+
+def _check_text(value: object, what: str, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        raise InvalidRecordError(f"{what} must be a str, got {type(value).__name__}")
+
+
+def _check_small_int(value: object, what: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or not -(2**31) <= value < 2**31:
+        raise InvalidRecordError(f"{what} must be an int32 or None")
+
+
+@dataclass(frozen=True, slots=True)
+class SightingRecord:
+    """One advertisement heard, as logged (spec ADV-13): identifier, metadata, when, how loud.
+
+    ``address`` and ``address_type`` group reports during aggregation only and are cleared
+    after it (ADV-14). ``aem`` is None when the backend could not see it; ``rssi`` is dBm.
+    ``backend`` names the radio backend that heard it.
+    """
+
+    rpi: bytes
+    aem: bytes | None
+    interval: int
+    monotonic_time: float
+    wall_time: float
+    rssi: int | None
+    address: str | None
+    address_type: str | None
+    backend: str
+
+    def __post_init__(self) -> None:
+        _check_bytes(self.rpi, params.RPI_LENGTH, "sighting rpi")
+        if self.aem is not None:
+            _check_bytes(self.aem, params.AEM_LENGTH, "sighting aem")
+        check_interval(self.interval, "sighting interval")
+        check_time(self.monotonic_time, "sighting monotonic_time")
+        check_time(self.wall_time, "sighting wall_time")
+        _check_small_int(self.rssi, "sighting rssi")
+        _check_text(self.address, "sighting address", optional=True)
+        _check_text(self.address_type, "sighting address_type", optional=True)
+        _check_text(self.backend, "sighting backend")
+
+    def as_row(self) -> tuple[object, ...]:
+        """Return the values in the column order of the sightings table."""
+        return (
+            self.rpi,
+            self.aem,
+            self.interval,
+            self.monotonic_time,
+            self.wall_time,
+            self.rssi,
+            self.address,
+            self.address_type,
+            self.backend,
+        )
+
+    def to_protocol(self) -> Sighting:
+        """Return the sighting as the matching engine takes it (spec MATCH-3)."""
+        return Sighting(self.rpi, self.interval, self.aem, self.rssi)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSighting(SightingRecord):
+    """A sighting read back from the store, with its row id (ids grow with insertion)."""
+
+    sighting_id: int = field(kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """One of the device's own temporary exposure keys (spec KS-11) with its row id.
+
+    The key's repr shows its validity, never its bytes.
+    """
+
+    key_id: int
+    key: TemporaryExposureKey
+    created_wall_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedKey:
+    """A key a report covers; ``uploaded_wall_time`` is None until it was uploaded (KS-13)."""
+
+    key: StoredKey
+    uploaded_wall_time: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReport:
+    """A report the device made: when, and which of its keys it covers (spec KS-13)."""
+
+    report_id: int
+    made_interval: int
+    made_wall_time: float
+    keys: tuple[ReportedKey, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRecord:
+    """A downloaded batch of diagnosis keys: its id on the server and its content hash."""
+
+    batch_id: str
+    digest: bytes
+    seen_interval: int
+    seen_wall_time: float
+
+    def __post_init__(self) -> None:
+        _check_text(self.batch_id, "batch id")
+        if not self.batch_id:
+            raise InvalidRecordError("batch id must not be empty")
+        if not isinstance(self.digest, bytes) or not self.digest:
+            raise InvalidRecordError("batch digest must be non-empty bytes")
+        check_interval(self.seen_interval, "batch seen_interval")
+        check_time(self.seen_wall_time, "batch seen_wall_time")
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureCheckRecord:
+    """The outcome of one exposure check (spec MATCH-10: it never leaves the device).
+
+    ``batch_ids`` are the batches whose keys were checked (each recorded before);
+    ``details`` is a JSON-serialisable summary (risk, windows) kept as the node wrote it.
+    """
+
+    checked_interval: int
+    checked_wall_time: float
+    batch_ids: tuple[str, ...]
+    keys_checked: int
+    matched_sightings: int
+    details: Mapping[str, object]
+
+    def __post_init__(self) -> None:
+        check_interval(self.checked_interval, "exposure check interval")
+        check_time(self.checked_wall_time, "exposure check wall_time")
+        if not isinstance(self.batch_ids, tuple):
+            raise InvalidRecordError("exposure check batch_ids must be a tuple")
+        for batch_id in self.batch_ids:
+            _check_text(batch_id, "exposure check batch id")
+        for name in ("keys_checked", "matched_sightings"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise InvalidRecordError(f"exposure check {name} must be an int >= 0")
+        self.details_json()
+
+    def details_json(self) -> str:
+        """Return ``details`` as canonical JSON; raise InvalidRecordError if it is not JSON."""
+        if not isinstance(self.details, Mapping):
+            raise InvalidRecordError("exposure check details must be a mapping")
+        try:
+            return json.dumps(self.details, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidRecordError("exposure check details are not JSON-serialisable") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class StoredExposureCheck(ExposureCheckRecord):
+    """An exposure check read back from the store, with its row id."""
+
+    check_id: int = field(kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class PruneResult:
+    """How many rows one ``prune`` deleted, per kind (spec MATCH-6, KS-11)."""
+
+    sightings: int
+    keys: int
+    reports: int
+    batches: int
+    exposure_checks: int

@@ -1,0 +1,36 @@
+"""Retention: what the store deletes once it is older than 14 days (spec MATCH-6, KS-11)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from protocol import params
+from reference_node.store.records import PruneResult, check_interval
+
+
+def cutoff(now_interval: int) -> int:
+    """Return the first interval still kept at ``now_interval`` (spec MATCH-6)."""
+    check_interval(now_interval, "now_interval")
+    return max(0, now_interval - params.RETENTION_INTERVALS)
+
+
+def prune(connection: sqlite3.Connection, now_interval: int) -> PruneResult:
+    """Delete everything older than 14 days at ``now_interval``; return the counts.
+
+    spec MATCH-6: sightings with interval < now_interval - 2016 go.
+    spec KS-11: an own key goes once its last interval is older than that, which is when
+    no sighting of its identifiers can be kept anywhere; reports, batches and exposure
+    checks follow the same 14 days.
+    """
+    first_kept = cutoff(now_interval)
+
+    def delete(sql: str) -> int:
+        return connection.execute(sql, (first_kept,)).rowcount
+
+    return PruneResult(
+        sightings=delete("DELETE FROM sightings WHERE interval < ?"),
+        reports=delete("DELETE FROM reports WHERE made_interval < ?"),
+        keys=delete("DELETE FROM own_keys WHERE rolling_start + rolling_period <= ?"),
+        batches=delete("DELETE FROM batches WHERE seen_interval < ?"),
+        exposure_checks=delete("DELETE FROM exposure_checks WHERE checked_interval < ?"),
+    )

@@ -1,0 +1,406 @@
+"""Convert Corona-Warn-App's cross-platform risk test cases into spec/vectors/risk-cwa.json.
+
+Usage:
+    python spec/tools/cwa_vectors.py [--out spec/vectors]
+
+It reads the two upstream files kept unchanged in spec/tools/upstream/ (Apache-2.0) and stops
+unless their SHA-256 digests are the published files' digests:
+cwa-android-exposure-windows-risk-calculation.json is exposure-windows-risk-calculation.json
+from corona-warn-app/cwa-app-android (Corona-Warn-App/src/test/resources/, commit
+d98f9c20c595ca5dc877f87f032b47d8b8175a79, 29 cases); cwa-ios-... the file of the same name
+from corona-warn-app/cwa-app-ios (src/xcode/ENA/ENA/Source/Services/Risk/Calculation/
+__tests__/, commit 02c629b695e64643b3d8a06dff290eb59ae14ad3, 28 cases, older configuration).
+
+Each CWA case becomes one vector: its file's configuration (unchanged, CWA's camelCase JSON)
+and its windows in our window form (snake_case; ``day = REFERENCE_DAY - ageInDays``). The
+expected values are CWA's, with ages turned into day numbers the same way. Hand-computed cases
+for the rounding rule (RISK-36), order independence (RISK-7) and invalid inputs (RISK-8,
+RISK-9) follow. The script checks nothing itself: the test suite replays the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+REFERENCE_DAY = 19000  # 2022-01-08: "today" of the converted cases.
+ANDROID_SOURCE = (
+    "corona-warn-app/cwa-app-android:Corona-Warn-App/src/test/resources/"
+    "exposure-windows-risk-calculation.json@d98f9c20c595ca5dc877f87f032b47d8b8175a79"
+)
+IOS_SOURCE = (
+    "corona-warn-app/cwa-app-ios:src/xcode/ENA/ENA/Source/Services/Risk/Calculation/"
+    "__tests__/exposure-windows-risk-calculation.json@02c629b695e64643b3d8a06dff290eb59ae14ad3"
+)
+
+NOTES = {
+    "cwa_android": "A case of CWA's Android test file (current configuration).",
+    "cwa_ios": "A case of CWA's iOS test file (its older configuration, unrounded day sums).",
+    "recursive_report_type": "A window with report type RECURSIVE (own TRL offset, RISK-30).",
+    "rounding_boundary": (
+        "Day normalized time just below a threshold: exact arithmetic, no rounding (RISK-36). "
+        "CWA Android rounds the day sum to one decimal and would answer HIGH here; "
+        "CWA iOS does not round and agrees with this vector."
+    ),
+    "order_independence": "Windows in another order give the same verdict (RISK-7).",
+    "negative_seconds": "A negative secondsSinceLastScan counts as 0 (RISK-9).",
+    "invalid_config": "A malformed configuration is rejected (RISK-8).",
+    "invalid_window": "A malformed or unscorable window is rejected (RISK-9).",
+}
+
+
+def window(w: dict[str, Any]) -> dict[str, Any]:
+    """One CWA test window in our window form."""
+    return {
+        "day": REFERENCE_DAY - w["ageInDays"],
+        "report_type": w["reportType"],
+        "infectiousness": w["infectiousness"],
+        "calibration_confidence": w["calibrationConfidence"],
+        "scan_instances": [
+            {
+                "typical_attenuation_db": s["typicalAttenuation"],
+                "min_attenuation_db": s["minAttenuation"],
+                "seconds_since_last_scan": s["secondsSinceLastScan"],
+            }
+            for s in w["scanInstances"]
+        ],
+    }
+
+
+def day(age: int | None) -> int | None:
+    return None if age is None else REFERENCE_DAY - age
+
+
+def expected(case: dict[str, Any]) -> dict[str, Any]:
+    """CWA's expected values, ages turned into day numbers."""
+    return {
+        "total_risk_level": case["expTotalRiskLevel"],
+        "most_recent_day_with_low_risk": day(case["expAgeOfMostRecentDateWithLowRisk"]),
+        "most_recent_day_with_high_risk": day(case["expAgeOfMostRecentDateWithHighRisk"]),
+        "number_of_days_with_low_risk": case["expNumberOfDaysWithLowRisk"],
+        "number_of_days_with_high_risk": case["expNumberOfDaysWithHighRisk"],
+        "total_minimum_distinct_encounters_with_low_risk": case[
+            "expTotalMinimumDistinctEncountersWithLowRisk"
+        ],
+        "total_minimum_distinct_encounters_with_high_risk": case[
+            "expTotalMinimumDistinctEncountersWithHighRisk"
+        ],
+    }
+
+
+def flags_of(case: dict[str, Any], platform: str) -> list[str]:
+    flags = [platform]
+    windows = case["exposureWindows"]
+    if any(w["reportType"] == 4 for w in windows):
+        flags.append("recursive_report_type")
+    if any(s["secondsSinceLastScan"] < 0 for w in windows for s in w["scanInstances"]):
+        flags.append("negative_seconds")
+    return flags
+
+
+SPEC_IDS = [
+    "RISK-30",
+    "RISK-31",
+    "RISK-32",
+    "RISK-33",
+    "RISK-34",
+    "RISK-35",
+    "RISK-36",
+    "RISK-37",
+    "RISK-38",
+]
+
+
+class Builder:
+    """Collects tests with consecutive tcIds."""
+
+    def __init__(self) -> None:
+        self.next_id = 1
+        self.groups: list[dict[str, Any]] = []
+
+    def group(self, comment: str) -> list[dict[str, Any]]:
+        tests: list[dict[str, Any]] = []
+        self.groups.append({"type": "CwaRiskCalculation", "comment": comment, "tests": tests})
+        return tests
+
+    def add(self, tests: list[dict[str, Any]], **fields: Any) -> None:
+        tests.append({"tcId": self.next_id, **fields})
+        self.next_id += 1
+
+
+def converted(builder: Builder, data: dict[str, Any], platform: str, source: str) -> dict[str, Any]:
+    config = data["defaultRiskCalculationConfiguration"]
+    tests = builder.group(
+        f"CWA's {platform[4:]} test cases, converted: day = {REFERENCE_DAY} - ageInDays. "
+        "Configuration unchanged."
+    )
+    for case in data["testCases"]:
+        builder.add(
+            tests,
+            comment=case["description"],
+            spec=SPEC_IDS,
+            flags=flags_of(case, platform),
+            source=source,
+            inputs={"config": config, "windows": [window(w) for w in case["exposureWindows"]]},
+            expected=expected(case),
+            result="valid",
+        )
+    return config
+
+
+def scan(typical: int, minimum: int, seconds: int) -> dict[str, int]:
+    return {
+        "typical_attenuation_db": typical,
+        "min_attenuation_db": minimum,
+        "seconds_since_last_scan": seconds,
+    }
+
+
+def hand_cases(builder: Builder, android: dict[str, Any]) -> None:
+    config = android["defaultRiskCalculationConfiguration"]
+    tests = builder.group(
+        "Hand-computed cases for the rules CWA's platforms disagree on, and invalid inputs. "
+        "Configuration: CWA Android's."
+    )
+    # TRL = 4 (clinical diagnosis) + 2 (high) = 6, TRV 1.2; 448 s at weight 1.0:
+    # 1.2 * 448 / 60 = 8.96 -> LOW per window, day sum 8.96 < 9 -> LOW (Android: 9.0 -> HIGH).
+    boundary = {
+        "day": REFERENCE_DAY - 1,
+        "report_type": 2,
+        "infectiousness": 2,
+        "calibration_confidence": 3,
+        "scan_instances": [scan(66, 65, 300), scan(66, 65, 148)],
+    }
+    low = {
+        "total_risk_level": 1,
+        "most_recent_day_with_low_risk": REFERENCE_DAY - 1,
+        "most_recent_day_with_high_risk": None,
+        "number_of_days_with_low_risk": 1,
+        "number_of_days_with_high_risk": 0,
+        "total_minimum_distinct_encounters_with_low_risk": 1,
+        "total_minimum_distinct_encounters_with_high_risk": 0,
+    }
+    builder.add(
+        tests,
+        comment="day normalized time 8.96: below 9, LOW; no rounding to 9.0",
+        spec=["RISK-7", "RISK-35", "RISK-36"],
+        flags=["rounding_boundary"],
+        source="generated",
+        inputs={"config": config, "windows": [boundary]},
+        expected=low,
+        result="valid",
+    )
+    # Three windows whose exact sum is 9.0 (0.6 + 4.8 + 3.6), in the two orders that give
+    # 9.0 and 8.999999999999998 in binary floating point summed left to right.
+    parts = [scan(76, 73, 300), scan(74, 72, 240), scan(71, 70, 180)]
+    ws = [
+        {
+            "day": REFERENCE_DAY - 1,
+            "report_type": 2,
+            "infectiousness": 2,
+            "calibration_confidence": 3,
+            "scan_instances": [p],
+        }
+        for p in parts
+    ]
+    high = {
+        "total_risk_level": 2,
+        "most_recent_day_with_low_risk": None,
+        "most_recent_day_with_high_risk": REFERENCE_DAY - 1,
+        "number_of_days_with_low_risk": 0,
+        "number_of_days_with_high_risk": 1,
+        "total_minimum_distinct_encounters_with_low_risk": 1,
+        "total_minimum_distinct_encounters_with_high_risk": 0,
+    }
+    for order, name in ((ws, "CWA order"), (ws[::-1], "reversed")):
+        builder.add(
+            tests,
+            comment=f"day sum exactly 9.0 from 0.6 + 4.8 + 3.6, {name}: HIGH",
+            spec=["RISK-7", "RISK-36"],
+            flags=["rounding_boundary", "order_independence"],
+            source="generated",
+            inputs={"config": config, "windows": order},
+            expected=high,
+            result="valid",
+        )
+    recursive = {
+        "day": REFERENCE_DAY - 2,
+        "report_type": 4,
+        "infectiousness": 2,
+        "calibration_confidence": 0,
+        "scan_instances": [scan(60, 55, 300)] * 3,
+    }
+    # TRL = 0 (recursive) + 2 (high) = 2 -> TRV 0 -> normalized time 0 -> LOW window, day
+    # below 5... in CWA Android's day mapping [5, 9) LOW, [9, ...) HIGH: 0 is unmapped, dropped.
+    none = {
+        "total_risk_level": 1,
+        "most_recent_day_with_low_risk": None,
+        "most_recent_day_with_high_risk": None,
+        "number_of_days_with_low_risk": 0,
+        "number_of_days_with_high_risk": 0,
+        "total_minimum_distinct_encounters_with_low_risk": 0,
+        "total_minimum_distinct_encounters_with_high_risk": 0,
+    }
+    builder.add(
+        tests,
+        comment="recursive report: TRL 2, value 0: the day is unmapped and dropped",
+        spec=["RISK-30", "RISK-33", "RISK-36"],
+        flags=["recursive_report_type"],
+        source="generated",
+        inputs={"config": config, "windows": [recursive]},
+        expected=none,
+        result="valid",
+    )
+    own_weight = copy.deepcopy(config)
+    own_weight["trlEncoding"]["reportTypeOffsetRecursive"] = 6
+    # TRL = 6 + 2 = 8 -> TRV 1.6; 900 s at weight 0.8 (min attenuation 55 < 63):
+    # 1.6 * 720 / 60 = 19.2 -> HIGH.
+    builder.add(
+        tests,
+        comment="recursive report with its own offset 6: TRL 8, 19.2 -> HIGH",
+        spec=["RISK-30", "RISK-34", "RISK-35"],
+        flags=["recursive_report_type"],
+        source="generated",
+        inputs={"config": own_weight, "windows": [recursive]},
+        expected={
+            **none,
+            "total_risk_level": 2,
+            "most_recent_day_with_high_risk": REFERENCE_DAY - 2,
+            "number_of_days_with_high_risk": 1,
+            "total_minimum_distinct_encounters_with_high_risk": 1,
+        },
+        result="valid",
+    )
+    invalid_configs = [
+        ("unknown field", {**config, "maxEncounterAgeInDays": 10}),
+        (
+            "risk level 3",
+            {
+                **config,
+                "normalizedTimePerEWToRiskLevelMapping": [
+                    {"normalizedTimeRange": {"min": 0, "max": 9}, "riskLevel": 3}
+                ],
+            },
+        ),
+        (
+            "negative weight",
+            {
+                **config,
+                "minutesAtAttenuationWeights": [
+                    {"attenuationRange": {"min": 0, "max": 63}, "weight": -0.5}
+                ],
+            },
+        ),
+        (
+            "weight is a list",
+            {
+                **config,
+                "minutesAtAttenuationWeights": [
+                    {"attenuationRange": {"min": 0, "max": 63}, "weight": [0.8]}
+                ],
+            },
+        ),
+        ("missing trlEncoding", {k: v for k, v in config.items() if k != "trlEncoding"}),
+        (
+            "transmission risk level 9",
+            {
+                **config,
+                "transmissionRiskValueMapping": [
+                    {"transmissionRiskLevel": 9, "transmissionRiskValue": 1}
+                ],
+            },
+        ),
+        (
+            "weight with 7 decimal places",
+            {
+                **config,
+                "minutesAtAttenuationWeights": [
+                    {"attenuationRange": {"min": 0, "max": 63}, "weight": 0.1234567}
+                ],
+            },
+        ),
+        ("configuration is a list", [config]),
+    ]
+    for comment, bad in invalid_configs:
+        builder.add(
+            tests,
+            comment=f"invalid configuration: {comment}",
+            spec=["RISK-8"],
+            flags=["invalid_config"],
+            source="generated",
+            inputs={"config": bad, "windows": [boundary]},
+            expected={"error": "invalid_risk_configuration"},
+            result="invalid",
+        )
+    invalid_windows = [
+        ("report type UNKNOWN (0)", {**boundary, "report_type": 0}),
+        ("report type REVOKED (5)", {**boundary, "report_type": 5}),
+        ("infectiousness NONE (0)", {**boundary, "infectiousness": 0}),
+        ("attenuation 256", {**boundary, "scan_instances": [scan(256, 65, 300)]}),
+        ("missing day", {k: v for k, v in boundary.items() if k != "day"}),
+        ("calibration confidence 4", {**boundary, "calibration_confidence": 4}),
+    ]
+    for comment, bad in invalid_windows:
+        builder.add(
+            tests,
+            comment=f"invalid window: {comment}",
+            spec=["RISK-9"],
+            flags=["invalid_window"],
+            source="generated",
+            inputs={"config": config, "windows": [bad]},
+            expected={"error": "invalid_exposure_window"},
+            result="invalid",
+        )
+
+
+def build(android: dict[str, Any], ios: dict[str, Any]) -> dict[str, Any]:
+    builder = Builder()
+    converted(builder, android, "cwa_android", ANDROID_SOURCE)
+    converted(builder, ios, "cwa_ios", IOS_SOURCE)
+    hand_cases(builder, android)
+    return {
+        "schema": "bluezone-vectors/1",
+        "algorithm": "Corona-Warn-App risk calculation over exposure windows (spec section 5)",
+        "generator": "spec/tools/cwa_vectors.py",
+        "notes": NOTES,
+        "numberOfTests": builder.next_id - 1,
+        "testGroups": builder.groups,
+    }
+
+
+UPSTREAM = Path(__file__).resolve().parent / "upstream"
+ANDROID_FILE = (
+    UPSTREAM / "cwa-android-exposure-windows-risk-calculation.json",
+    "3fe3e99e68f0b6929a9f79c438dc7964e8b44fb4977cdfe8dd17f6d56bfe51a2",
+)
+IOS_FILE = (
+    UPSTREAM / "cwa-ios-exposure-windows-risk-calculation.json",
+    "651155fbb3d991aed34458fcea85f17eb421d241b6d22ce263e59a08a166d551",
+)
+
+
+def read_upstream(path: Path, digest: str) -> dict[str, Any]:
+    """The upstream file, after checking it is byte for byte the published one."""
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise SystemExit(f"{path.name}: not the published file (sha256 differs)")
+    return json.loads(data)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "vectors")
+    args = parser.parse_args()
+    document = build(read_upstream(*ANDROID_FILE), read_upstream(*IOS_FILE))
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "risk-cwa.json"
+    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8", newline="\n")
+    print(f"risk-cwa.json: {document['numberOfTests']} tests")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The suite, its spec section and its guide agree: rule ids, ops, group types, test names."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from interop_tests.behaviour import behaviour_tests, gate_tests
+from interop_tests.checks import RESULT_FIELDS
+from interop_tests.replay import GROUP_OPS, LIBRARY_LEVEL
+from tests.interop.conftest import ROOT
+
+SPEC = ROOT / "spec"
+SECTION = (SPEC / "90-interop-adapter.md").read_text(encoding="utf-8")
+GUIDE = (ROOT / "docs" / "interop" / "writing-an-adapter.md").read_text(encoding="utf-8")
+ANCHOR = re.compile(r'<a id="([A-Z]+-[0-9]+)"></a>\*\*([A-Z]+-[0-9]+)\*\*')
+RULE = re.compile(r"\b(?:CONV|KS|ADV|MATCH|IOP)-[0-9]+\b")
+SOURCES = sorted((ROOT / "interop_tests").rglob("*.py"))
+
+
+def anchors() -> set[str]:
+    found = set()
+    for path in SPEC.glob("[0-9][0-9]-*.md"):
+        for anchor, bold in ANCHOR.findall(path.read_text(encoding="utf-8")):
+            assert anchor == bold
+            found.add(anchor)
+    return found
+
+
+def test_iop_rules_are_numbered_without_gaps():
+    ids = [anchor for anchor, _ in ANCHOR.findall(SECTION)]
+    assert all(rule.startswith("IOP-") for rule in ids)
+    numbers = sorted(int(rule.removeprefix("IOP-")) for rule in ids)
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert len(numbers) >= 20
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_rule_the_code_cites_exists(path: Path):
+    cited = set(RULE.findall(path.read_text(encoding="utf-8")))
+    assert cited <= anchors(), sorted(cited - anchors())
+
+
+def test_every_rule_a_test_cites_exists():
+    for test in [*gate_tests(), *behaviour_tests()]:
+        assert set(test.rules) <= anchors(), test.id
+
+
+def test_every_group_type_has_a_row_in_the_mapping_table():
+    for group in [*GROUP_OPS, *LIBRARY_LEVEL]:
+        assert f"`{group}`" in SECTION, group
+
+
+@pytest.mark.parametrize("op", ["hello", *RESULT_FIELDS])
+def test_every_op_is_specified_and_documented(op: str):
+    assert re.search(rf"`{op}( \{{[a-z_, ]+\}})?`", SECTION), op
+    assert f"`{op}`" in GUIDE, op
+
+
+def test_every_behavioural_test_is_listed_in_the_spec():
+    for test in [*gate_tests(), *behaviour_tests()]:
+        name = test.id.split("/", 1)[1]
+        assert f"`{test.id}`" in SECTION or f"`{name}`" in SECTION, test.id

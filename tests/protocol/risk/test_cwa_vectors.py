@@ -1,0 +1,31 @@
+"""CWA risk calculation replayed from spec/vectors/risk-cwa.json (RISK-30..RISK-38)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from protocol.errors import ProtocolError
+from protocol.risk.api import score_cwa_json
+from tests.protocol.risk.vectors import cases, load
+
+
+@pytest.mark.parametrize(("group", "test"), cases("risk-cwa.json"))
+def test_cwa_vector(group: dict[str, Any], test: dict[str, Any]) -> None:
+    inputs = test["inputs"]
+    if test["result"] == "invalid":
+        with pytest.raises(ProtocolError) as caught:
+            score_cwa_json(inputs["config"], inputs["windows"])
+        assert caught.value.code == test["expected"]["error"]
+    else:
+        assert score_cwa_json(inputs["config"], inputs["windows"]) == test["expected"]
+
+
+def test_file_holds_every_cwa_case() -> None:
+    data = load("risk-cwa.json")
+    tests = [t for g in data["testGroups"] for t in g["tests"]]
+    assert data["numberOfTests"] == len(tests) == len({t["tcId"] for t in tests})
+    android = [t for t in tests if "cwa_android" in t["flags"]]
+    ios = [t for t in tests if "cwa_ios" in t["flags"]]
+    assert (len(android), len(ios)) == (29, 28)

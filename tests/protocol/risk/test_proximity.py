@@ -1,0 +1,189 @@
+"""The proximity profile: unscented smoother, kernel, scores, configuration, fit (RISK-50..57)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocol.errors import ProtocolError
+from protocol.risk.errors import InvalidConfigurationError, InvalidGroundTruthError
+from protocol.risk.proximity import (
+    ProximityConfig,
+    expected_kernel,
+    proximity_window_score,
+    score_proximity,
+    smooth_window,
+)
+from protocol.risk.proximity_fit import PathLossSample, fit_path_loss
+from protocol.risk.resources import proximity_defaults
+from protocol.risk.windows import ExposureWindow, Infectiousness, ReportType, ScanInstance
+from tests.protocol.risk.strategies import exposure_windows, json_values
+
+CONFIG = proximity_defaults()
+
+
+def window(*scans: tuple[int, int, int], day: int = 19000) -> ExposureWindow:
+    return ExposureWindow(
+        day,
+        ReportType.CONFIRMED_TEST,
+        Infectiousness.HIGH,
+        3,
+        tuple(ScanInstance(*s) for s in scans),
+    )
+
+
+def linear_kalman_smoother(config: ProximityConfig, w: ExposureWindow) -> list[tuple[float, float]]:
+    """A plain linear Kalman filter and RTS smoother on ln d, written separately for the test."""
+    slope = config.path_loss_exponent * 10.0 / math.log(10.0)
+    h = np.array([slope, slope])
+    a = np.array(
+        [
+            config.attenuation_at_1m_db,
+            config.attenuation_at_1m_db - config.min_attenuation_offset_db,
+        ]
+    )
+    r = np.array(
+        [
+            [config.typical_variance_db2, config.typical_min_covariance_db2],
+            [config.typical_min_covariance_db2, config.min_variance_db2],
+        ]
+    )
+    m, p = math.log(config.prior_median_m), config.prior_log_variance
+    filtered, predicted = [], []
+    for s in w.scan_instances:
+        p += config.process_variance_per_s * max(s.seconds, 1)
+        predicted.append((m, p))
+        gain = p * np.linalg.solve(np.outer(h, h) * p + r, h)
+        y = np.array([s.typical_attenuation_db, s.min_attenuation_db], dtype=float)
+        m, p = m + gain @ (y - (a + h * m)), p - (gain @ h) * p
+        filtered.append((m, p))
+    smoothed = list(filtered)
+    for t in range(len(filtered) - 2, -1, -1):
+        g = filtered[t][1] / predicted[t + 1][1]
+        smoothed[t] = (
+            filtered[t][0] + g * (smoothed[t + 1][0] - predicted[t + 1][0]),
+            filtered[t][1] + g * g * (smoothed[t + 1][1] - predicted[t + 1][1]),
+        )
+    return smoothed
+
+
+def test_worked_example_of_the_spec() -> None:
+    w = window((60, 55, 300), (52, 48, 300))
+    first, second = smooth_window(CONFIG, w)
+    assert first.median_m == pytest.approx(1.363, abs=1e-3)
+    assert (first.low_m, first.high_m) == pytest.approx((0.728, 2.554), abs=1e-3)
+    assert second.median_m == pytest.approx(1.165, abs=1e-3)
+    assert expected_kernel(CONFIG, first) == pytest.approx(0.729, abs=1e-3)
+    assert expected_kernel(CONFIG, second) == pytest.approx(0.786, abs=1e-3)
+    assert proximity_window_score(CONFIG, w) == pytest.approx(454.6, abs=0.1)
+
+
+@settings(deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(52, 90), st.integers(0, 8), st.integers(1, 300)),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_unscented_smoother_equals_the_linear_one_where_the_model_is_linear(
+    scans: list[tuple[int, int, int]],
+) -> None:
+    # Attenuations far above 0 dB and distances far above the 0.1 m floor: h is linear in ln d.
+    w = window(*[(t, t - d, s) for t, d, s in scans])
+    expected = linear_kalman_smoother(CONFIG, w)
+    for estimate, (m, p) in zip(smooth_window(CONFIG, w), expected, strict=True):
+        assert estimate.log_mean == pytest.approx(m, rel=1e-9, abs=1e-9)
+        assert estimate.log_variance == pytest.approx(p, rel=1e-9, abs=1e-12)
+
+
+def test_closer_means_higher_score_and_no_scans_means_zero() -> None:
+    near = proximity_window_score(CONFIG, window((45, 40, 300), (46, 41, 300)))
+    far = proximity_window_score(CONFIG, window((75, 70, 300), (76, 71, 300)))
+    assert near > far > 0.0
+    assert proximity_window_score(CONFIG, window()) == 0.0
+
+
+def test_zero_attenuation_and_huge_gaps_stay_finite() -> None:
+    estimates = smooth_window(CONFIG, window((0, 0, 0), (255, 255, 86400), (0, 0, -5)))
+    assert all(math.isfinite(e.log_mean) and e.log_variance > 0 for e in estimates)
+
+
+def test_recursive_reports_take_their_own_weight() -> None:
+    scans = ((50, 45, 300),)
+    confirmed = window(*scans)
+    recursive = dataclasses.replace(confirmed, report_type=ReportType.RECURSIVE)
+    weighted = dataclasses.replace(
+        CONFIG, report_type_weights={**CONFIG.report_type_weights, ReportType.RECURSIVE: 0.5}
+    )
+    assert proximity_window_score(CONFIG, recursive) == 0.0
+    assert proximity_window_score(weighted, recursive) == pytest.approx(
+        0.5 * proximity_window_score(weighted, confirmed)
+    )
+
+
+@settings(deadline=None, max_examples=50)
+@given(st.lists(exposure_windows, max_size=6), st.randoms(use_true_random=False))
+def test_scores_are_independent_of_window_order(windows: list[Any], rng: Any) -> None:
+    shuffled = list(windows)
+    rng.shuffle(shuffled)
+    assert score_proximity(CONFIG, windows) == score_proximity(CONFIG, shuffled)
+
+
+@settings(deadline=None)
+@given(json_values)
+def test_configuration_parsing_raises_only_protocol_errors(value: Any) -> None:
+    with contextlib.suppress(ProtocolError):
+        ProximityConfig.from_json(value)
+
+
+def test_configuration_round_trip_and_positive_definite_noise() -> None:
+    assert ProximityConfig.from_json(CONFIG.to_json()) == CONFIG
+    bad = {**CONFIG.to_json(), "typical_min_covariance_db2": 80.0}
+    with pytest.raises(InvalidConfigurationError):
+        ProximityConfig.from_json(bad)
+
+
+def synthetic_samples(seed: int) -> list[PathLossSample]:
+    """Scans drawn from the RISK-50 model with A1 = 50, n = 2, delta = 5, model offsets +-4."""
+    rng = np.random.default_rng(seed)
+    samples = []
+    for index in range(400):
+        distance = float(rng.choice([1.0, 1.5, 2.0, 3.0, 5.0]))
+        model = ("phone-a", "phone-b")[index % 2]
+        shift = 4.0 if model == "phone-a" else -4.0
+        mean = 50.0 + shift + 20.0 * math.log10(distance)
+        scans = []
+        for _ in range(5):
+            noise = rng.normal(0.0, 3.0)
+            typical = round(mean + noise + rng.normal(0.0, 0.5))
+            scans.append((typical, round(mean + noise - 5.0), 300))
+        samples.append(PathLossSample((window(*scans),), distance, model))
+    return samples
+
+
+def test_fit_recovers_the_model() -> None:
+    fit = fit_path_loss(synthetic_samples(7), model_prior_scans=1.0)
+    assert fit.path_loss_exponent == pytest.approx(2.0, abs=0.1)
+    assert fit.min_attenuation_offset_db == pytest.approx(5.0, abs=0.2)
+    a = fit.attenuation_at_1m_db
+    assert a + fit.model_offsets_db["phone-a"] == pytest.approx(54.0, abs=0.5)
+    assert a + fit.model_offsets_db["phone-b"] == pytest.approx(46.0, abs=0.5)
+    config = fit.config(CONFIG, "phone-a")
+    assert config.attenuation_at_1m_db == pytest.approx(54.0, abs=0.5)
+    assert fit.config(CONFIG, "unknown").attenuation_at_1m_db == pytest.approx(a)
+
+
+def test_fit_needs_two_distances() -> None:
+    one = [PathLossSample((window((60, 55, 300)),), 2.0)] * 3
+    with pytest.raises(InvalidGroundTruthError):
+        fit_path_loss(one)
+    with pytest.raises(InvalidGroundTruthError):
+        fit_path_loss([PathLossSample((window((60, 55, 300)),), -1.0)])
