@@ -52,7 +52,7 @@ def throwaway_postgres() -> Iterator[str]:
     if bindir is None:
         message = "PostgreSQL binaries (initdb, postgres) are not installed"
         if os.environ.get("CI") == "true":
-            pytest.fail(message + "; CI must install them (see CI_NOTES.md)")
+            pytest.fail(message + "; CI must install them (.ci/run does)")
         pytest.skip(message)
     user = None
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
