@@ -102,6 +102,9 @@ class RiskDataError(NodeError):
     code = "risk_data_error"
 
 
+# --- Radio (reference_node.radio) ---------------------------------------------------------
+
+
 class RadioError(NodeError):
     """Base class of radio failures (``reference_node.radio``)."""
 
@@ -150,6 +153,18 @@ class UnsupportedOperationError(RadioError):
     """The radio or its controller cannot do what was asked (see its capabilities)."""
 
     code = "unsupported_operation"
+
+
+class BluezError(RadioError):
+    """BlueZ refused a D-Bus call (``error_name`` is its D-Bus error name)."""
+
+    code = "bluez_error"
+
+
+class ConfigurationError(RadioError):
+    """A radio setting is out of the range the radio or HCI allows."""
+
+    code = "invalid_radio_config"
 
 
 class ChannelError(RadioError):

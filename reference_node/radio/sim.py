@@ -256,6 +256,7 @@ class SimRadio:
         self._timer = self.medium.scheduler.call_at(when, self._on_advertising_event)
 
     def _resume(self) -> None:
+        self._cancel_timer()
         now = self.medium.scheduler.time()
         self._schedule(now + self._rng.uniform(0.0, self._interval_s))
 

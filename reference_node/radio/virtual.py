@@ -34,16 +34,20 @@ import collections
 import dataclasses
 import logging
 import random
+from typing import Any
 
 from bumble import hci, ll
 from bumble import link as bumble_link
 from bumble.controller import AdvertisingSet, Controller, LegacyAdvertiser
 
+from reference_node.radio.btsnoop import BtSnoopWriter
+from reference_node.radio.bumble_radio import BumbleRadio, BumbleRadioConfig
 from reference_node.radio.channel import Channel
 from reference_node.radio.hci_rules import (
     EXTENDED_ADVERTISING_COMMANDS,
     LEGACY_ADVERTISING_COMMANDS,
 )
+from reference_node.vclock import Clock
 
 logger = logging.getLogger(__name__)
 _bumble_controller_logger = logging.getLogger("bumble.controller")
@@ -122,6 +126,22 @@ class VirtualLink(bumble_link.LocalLink):
     def remove_controller(self, controller: Controller) -> None:
         super().remove_controller(controller)
         self._ordered.pop(controller, None)
+
+    def radio(
+        self,
+        node: str,
+        *,
+        config: BumbleRadioConfig | None = None,
+        snoop: BtSnoopWriter | None = None,
+        clock: Clock | None = None,
+        **controller_options: Any,
+    ) -> BumbleRadio:
+        """A bumble radio (not yet started) on a new `VirtualController` for ``node``.
+
+        ``controller_options`` go to `VirtualController`. Call it in a running event loop.
+        """
+        controller = VirtualController(node, self, **controller_options)
+        return BumbleRadio.from_controller(controller, config=config, snoop=snoop, clock=clock)
 
     def send_advertising_pdu(self, sender_controller: Controller, packet: ll.AdvertisingPdu):
         """Deliver an advertisement once to each listening controller, with a channel RSSI."""

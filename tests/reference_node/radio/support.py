@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from reference_node.radio.address import make_nrpa
 from reference_node.radio.base import Sighting
 from reference_node.radio.btsnoop import BtSnoopWriter
-from reference_node.radio.bumble_radio import BumbleRadio, BumbleRadioConfig, CommandSet
+from reference_node.radio.bumble_radio import BumbleRadioConfig, CommandSet
 from reference_node.radio.channel import Channel, PathLossModel, Placement
 from reference_node.radio.sim import SimMedium
-from reference_node.radio.virtual import VirtualController, VirtualLink
+from reference_node.radio.virtual import VirtualLink
 
 # Flags, Complete List of 16-bit UUIDs (0xFD6F), Service Data header for 0xFD6F + 20 bytes.
 AD_PREFIX = bytes.fromhex("02011a03036ffd17166ffd")
@@ -110,9 +110,11 @@ class Bench:
             link = VirtualLink(channel)
             config = BumbleRadioConfig(commands=CommandSet(backend.removeprefix("bumble-")))
             for node in placements:
-                controller = VirtualController(node, link, command_latency_s=command_latency_s)
-                radios[node] = BumbleRadio.from_controller(
-                    controller, config=config, snoop=(snoop or {}).get(node)
+                radios[node] = link.radio(
+                    node,
+                    config=config,
+                    snoop=(snoop or {}).get(node),
+                    command_latency_s=command_latency_s,
                 )
             sent = link.advertisements_sent
         for radio in radios.values():

@@ -10,7 +10,12 @@ import pytest
 from bumble import hci
 
 from reference_node import vclock
-from reference_node.errors import HciCommandError, TransportError
+from reference_node.errors import (
+    ConfigurationError,
+    HciCommandError,
+    RadioStateError,
+    TransportError,
+)
 from reference_node.radio.address import is_nrpa, parse_address
 from reference_node.radio.btsnoop import DATALINK_H4, UNIX_EPOCH_US, BtSnoopWriter
 from reference_node.radio.bumble_radio import BumbleRadio, BumbleRadioConfig, CommandSet
@@ -298,3 +303,70 @@ def test_sightings_reach_every_stream_of_a_bumble_radio():
 
     first, second = run(scenario())
     assert 0 < first < second
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"commands": "fancy"},
+        {"advertising_interval_min_ms": 10.0},  # below 20 ms
+        {"advertising_interval_min_ms": 300.0},  # above the maximum
+        {"scan_window_ms": 200.0},  # longer than the interval
+        {"advertising_handle": 0xF0},
+    ],
+)
+def test_bad_settings_raise_configuration_error(settings):
+    with pytest.raises(ConfigurationError) as info:
+        BumbleRadioConfig(**settings)
+    assert info.value.code == "invalid_radio_config"
+
+
+def test_command_set_accepts_its_string_value():
+    assert BumbleRadioConfig(commands="extended").commands is CommandSet.EXTENDED
+
+
+def test_a_failed_start_leaves_the_radio_unstarted():
+    async def scenario():
+        channel = Channel(PathLossModel(), random.Random(1))
+        channel.place("a", Placement(Position(0, 0)))
+        controller = VirtualController("a", VirtualLink(channel), legacy_commands=False)
+        radio = BumbleRadio.from_controller(
+            controller, config=BumbleRadioConfig(commands=CommandSet.LEGACY)
+        )
+        with pytest.raises(HciCommandError):
+            await radio.start()
+        with pytest.raises(RadioStateError):
+            await radio.start_scanning()
+
+    run(scenario())
+
+
+def test_a_lost_transport_raises_transport_error():
+    class Unpluggable:
+        """A sink that forwards to the controller until unplugged, then reports the loss."""
+
+        def __init__(self, controller) -> None:
+            self.controller = controller
+            self.unplugged = False
+
+        def on_packet(self, packet: bytes) -> None:
+            if self.unplugged:
+                self.controller.host.on_transport_lost()
+            else:
+                self.controller.on_packet(packet)
+
+    async def scenario():
+        channel = Channel(PathLossModel(), random.Random(1))
+        channel.place("a", Placement(Position(0, 0)))
+        controller = VirtualController("a", VirtualLink(channel))
+        sink = Unpluggable(controller)
+        radio = BumbleRadio(controller, sink)
+        await radio.start()
+        sink.unplugged = True
+        try:
+            await radio.set_advertisement(payload(1), "3A:1F:00:9C:12:7E")
+        finally:
+            await radio.close()
+
+    with pytest.raises(TransportError):
+        run(scenario())
