@@ -5,16 +5,18 @@
 - ``sim`` or ``sim:peers=N``: the in-memory medium with N simulated neighbours (2 by default,
   at 1.5 m, 4 m, 10 m, ...) that advertise random exposure-notification payloads and rotate
   them every 10 minutes, so a node on ``sim`` has something to hear.
-- ``bleak+bluez``: scanning through bleak and advertising through BlueZ over D-Bus; refused
-  with RadioUnavailableError until those backends are part of the radio layer.
+- ``bleak[:ADAPTER]``: scanning only, through the OS stack (BlueZ, CoreBluetooth, WinRT).
+- ``bleak+bluez[:ADAPTER]``: bleak scanning plus advertising through BlueZ's D-Bus API
+  (Linux only). BlueZ owns the address, so identifier and address do not change together
+  (spec ADV-3); the node warns about it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import random
 import secrets
+import sys
 from collections.abc import Callable
 from types import TracebackType
 from typing import Self
@@ -30,7 +32,7 @@ from reference_node.rotation import AddressSource
 
 RADIO_HELP = (
     "bumble:<transport> (e.g. bumble:usb:0, bumble:serial:/dev/ttyACM0, bumble:hci-socket:0), "
-    "sim[:peers=N], or bleak+bluez"
+    "sim[:peers=N], bleak[:ADAPTER] (scan only) or bleak+bluez[:ADAPTER] (Linux)"
 )
 DEFAULT_SIM_PEERS = 2
 MAX_SIM_PEERS = 100
@@ -52,17 +54,27 @@ async def open_radio(
         raise NodeConfigError("an HCI capture (--btsnoop) needs a bumble radio")
     if spec == "sim" or spec.startswith("sim:"):
         return SimNeighbourhood(_sim_peers(spec), random_bytes)
-    if spec == "bleak+bluez":
-        missing = [
-            name
-            for name in ("reference_node.radio.bleak_radio", "reference_node.radio.bluez_radio")
-            if importlib.util.find_spec(name) is None
-        ]
-        raise RadioUnavailableError(
-            "the bleak scanner and BlueZ advertiser backends are not part of this build yet"
-            f" ({', '.join(missing)} missing); use bumble:<transport> or sim"
-        )
+    if spec == "bleak" or spec.startswith(("bleak:", "bleak+bluez")):
+        return _bleak_radio(spec)
     raise NodeConfigError(f"unknown radio {spec!r}; expected {RADIO_HELP}")
+
+
+def _bleak_radio(spec: str) -> Radio:
+    """``bleak[:ADAPTER]`` scans only; ``bleak+bluez[:ADAPTER]`` also advertises (Linux)."""
+    kind, _, adapter = spec.partition(":")
+    if kind not in ("bleak", "bleak+bluez"):
+        raise NodeConfigError(f"unknown radio {spec!r}; expected {RADIO_HELP}")
+    from reference_node.radio.bleak_radio import BleakRadio
+
+    if kind == "bleak":
+        return BleakRadio(adapter=adapter or None)
+    if not sys.platform.startswith("linux"):
+        raise RadioUnavailableError(
+            "advertising through BlueZ needs Linux; use bleak (scanning only) or bumble:usb:0"
+        )
+    from reference_node.radio.bluez_advertiser import BluezAdvertiser
+
+    return BleakRadio(adapter=adapter or None, advertiser=BluezAdvertiser(adapter or "hci0"))
 
 
 def _sim_peers(spec: str) -> int:
