@@ -15,7 +15,7 @@ import pytest
 from protocol import params
 from protocol.keys import interval_number
 from reference_node import vclock
-from reference_node.errors import HciCommandError, NodeStateError
+from reference_node.errors import HciCommandError, NodeStateError, RadioStateError
 from reference_node.node import Node, NodeConfig
 from reference_node.radio.address import is_nrpa
 from reference_node.radio.base import RadioCapabilities
@@ -189,11 +189,12 @@ def test_a_failing_radio_stops_the_node_and_wait_raises(tmp_path: Path):
         alice.radio.set_advertisement = broken
         with pytest.raises(HciCommandError):
             await asyncio.wait_for(alice.wait(), 700)
-        closed = alice.radio._closed
+        assert not alice.running
+        with pytest.raises(RadioStateError):  # the node closed its radio on the way out
+            await alice.radio.start_scanning()
         await world.close()
-        return closed
 
-    assert run(main())
+    run(main())
 
 
 def test_a_node_starts_once_and_checks_only_with_a_key_source(tmp_path: Path):
