@@ -276,6 +276,11 @@ class Node:
                 "identifier and address may not change together (spec ADV-3)",
                 self.radio.backend,
             )
+        if not capabilities.passive_scanning:
+            log.warning(
+                "the %s radio can only scan actively: it sends scan requests (spec ADV-13)",
+                self.radio.backend,
+            )
 
     # -- advertising (spec ADV-1, ADV-3) -----------------------------------------------
 

@@ -61,12 +61,15 @@ class RadioCapabilities:
         together (spec ADV-3); without it the OS picks and rotates the address.
     per_packet_reports: every advertisement heard yields a sighting (no coalescing).
     raw_ad_bytes: sightings carry the raw advertising data.
+    passive_scanning: it scans without sending scan requests (spec ADV-13); False only
+        where the stack cannot scan passively at all (bleak on macOS).
     """
 
     can_advertise: bool
     controls_address: bool
     per_packet_reports: bool
     raw_ad_bytes: bool
+    passive_scanning: bool = True
 
 
 @runtime_checkable

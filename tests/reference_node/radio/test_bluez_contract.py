@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from reference_node.errors import (
     AdvertisingDataError,
     NodeError,
+    TransportError,
     UnsupportedOperationError,
 )
 from reference_node.radio.bleak_radio import BleakRadio
@@ -156,7 +157,9 @@ def test_scanner_hears_each_payload_the_advertiser_registers(on_mock_bus):
 
     async def scenario():
         advertiser = BleakRadio(adapter="hci0", advertiser=BluezAdvertiser("hci0"))
-        scanner = BleakRadio(adapter="hci1")
+        # The mock has no advertisement monitor API, so only an active scan hears anything
+        # there (see test_passive_scanning_without_the_monitor_api_fails_loudly).
+        scanner = BleakRadio(adapter="hci1", scanning_mode="active")
         async with advertiser, scanner:
             stream = scanner.sightings()
             await scanner.start_scanning()
@@ -176,6 +179,19 @@ def test_scanner_hears_each_payload_the_advertiser_registers(on_mock_bus):
         assert sighting.address_type == "public"
     assert active == 1  # each rotation replaced the previous registration
     assert after_close == 0
+
+
+@pytest.mark.e2e
+def test_passive_scanning_without_the_monitor_api_fails_loudly(on_mock_bus):
+    # spec ADV-13: a BlueZ without AdvertisementMonitorManager1 cannot scan passively; the
+    # radio says so instead of sending scan requests behind the node's back.
+    async def scenario():
+        async with BleakRadio(adapter="hci1") as scanner:
+            assert scanner.capabilities.passive_scanning
+            await scanner.start_scanning()
+
+    with pytest.raises(TransportError, match="ADV-13"):
+        asyncio.run(scenario())
 
 
 @pytest.mark.e2e
