@@ -8,7 +8,7 @@ The BlueZ contract tests (test_bluez_contract.py) run the real bleak against a B
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from bleak.args.bluez import OrPattern
@@ -25,7 +25,7 @@ from tests.reference_node.radio.support import payload
 class RecordingScanner:
     """Stands in for bleak.BleakScanner: keeps its arguments and its callback."""
 
-    made: list[RecordingScanner] = []
+    made: ClassVar[list[RecordingScanner]] = []
 
     def __init__(self, callback: Any, **options: Any) -> None:
         self.callback = callback
