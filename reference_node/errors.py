@@ -198,3 +198,30 @@ class NodeStateError(NodeError):
     """An operation was asked of a node that is not running, or already stopped."""
 
     code = "node_state"
+
+
+class ReportError(NodeError):
+    """A report could not be sent: a bad or spent code, a refused upload (spec SRV-3..SRV-7).
+
+    ``reason`` is the spec's error name of the cause (``code_used``, ``hmac_mismatch``, ...).
+    """
+
+    code = "report_failed"
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class LogRefusedError(KeySourceError):
+    """A key server's log failed verification (spec LOG-10, LOG-11, SRV-17).
+
+    ``kind`` is the finding: ``bad_signature``, ``rewritten_history`` or ``split_view``.
+    No key of that download is used, and the checkpoint kept before stays.
+    """
+
+    code = "log_refused"
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind

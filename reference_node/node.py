@@ -12,6 +12,9 @@ A `Node` drives one `Radio` with one `AsyncStore`:
   sightings are decoded (invalid adverts counted and dropped) and stored with the scan
   record in one transaction (spec ADV-13, ADV-14, RISK-4).
 - Exposure check: on request or on a timer, through a `KeySource` (`check.run_check`).
+- Reports: `report_to_server` re-keys at once and exchanges the code (KS-13, SRV-4); the
+  upload loop sends each report's keys once their embargo is over (KS-12, SRV-7), from
+  the store, so uploads a restart interrupted are made when the node runs again.
 - Retention: a prune at start and after every UTC midnight (spec MATCH-6, KS-11).
 
 Time comes from a `Clock` (the running loop's by default: virtual under
@@ -48,6 +51,7 @@ from reference_node.node_config import (
 )
 from reference_node.node_log import LOGGER_NAME, NodeStatus, clock_time, short_address, short_id
 from reference_node.radio.base import Radio, Sighting
+from reference_node.reporting import ClientFactory, Reporter, default_client
 from reference_node.rotation import (
     AddressSource,
     advertising_payload,
@@ -63,6 +67,7 @@ from reference_node.store import (
     SightingRecord,
     Store,
     StoredReport,
+    StoredUpload,
 )
 from reference_node.vclock import Clock, VirtualTimeEventLoop, current_clock
 
@@ -86,6 +91,8 @@ CLOCK_CHECK_S = 60.0
 PRUNE_DELAY_S = 60.0
 # The status line's sightings-per-minute rate covers the scans of this many seconds.
 RATE_WINDOW_S = 600.0
+# An upload that failed for a reason worth retrying (network, rate limit) is retried after.
+UPLOAD_RETRY_S = 60.0
 
 
 class _State(enum.Enum):
@@ -102,7 +109,8 @@ class Node:
     called (a signal handler calls it) or a part of the node failed, after a clean stop.
     The caller owns the store and closes it after the node stopped; the node owns the
     radio from `start` on and closes it in `stop`. ``executor`` runs exposure checks
-    (default: inline under virtual time, else the loop's thread pool).
+    (default: inline under virtual time, else the loop's thread pool);
+    ``client_factory(url)`` makes the key-server clients reports are sent with.
     """
 
     def __init__(
@@ -118,6 +126,7 @@ class Node:
         on_rotation: Callable[[Rotation], None] | None = None,
         on_scan: Callable[[ScanSummary], None] | None = None,
         on_status: Callable[[NodeStatus], None] | None = None,
+        client_factory: ClientFactory = default_client,
     ) -> None:
         self.config = config
         self.radio = radio
@@ -125,6 +134,8 @@ class Node:
         self.key_source = key_source
         self.risk = config.risk or RiskSettings.defaults()
         self.identity = AsyncDeviceIdentity(store, random_bytes)
+        self.reporter = Reporter(store, client_factory=client_factory, random_bytes=random_bytes)
+        self._uploads_changed = asyncio.Event()
         self._clock = clock
         self._random_bytes = random_bytes
         self._executor = executor
@@ -186,6 +197,7 @@ class Node:
         self._spawn(self._rotation_loop(), "rotation")
         self._spawn(self._scan_loop(), "scanning")
         self._spawn(self._maintenance_loop(), "retention")
+        self._spawn(self._upload_loop(), "uploads")
         if self.config.status_interval_s is not None:
             self._spawn(self._status_loop(self.config.status_interval_s), "status")
         if self.config.check_interval_s is not None and self.key_source is not None:
@@ -350,6 +362,42 @@ class Node:
         if self.running:
             await self._rotate()
         return report
+
+    async def report_to_server(self, code: str, server_url: str) -> StoredUpload | None:
+        """Report with a health authority's code: re-key, then exchange the code (KS-13).
+
+        The new key goes on air before the code is sent. The keys are uploaded together
+        once the cut key's embargo is over (KS-12): at once when already due, else by the
+        upload loop of the running node. Returns the upload (None when there was no key
+        to upload); raises ReportError when the code or the upload is refused.
+        """
+        report = await self.report()
+        upload = await self.reporter.submit(report, code, server_url, self.clock.wall())
+        self._uploads_changed.set()
+        return upload
+
+    async def _upload_loop(self) -> None:
+        """Upload each report's keys once due (KS-12, SRV-7), and retry what may succeed."""
+        await self.reporter.abandon_interrupted()
+        while True:
+            self._uploads_changed.clear()
+            tried = await self.reporter.upload_due(self.clock.wall())
+            due = await self.reporter.next_due_s()
+            if any(upload.state == "waiting" for upload in tried):
+                due = self.clock.wall() + UPLOAD_RETRY_S
+            await self._wait_for_uploads(due)
+
+    async def _wait_for_uploads(self, due: float | None) -> None:
+        """Sleep until ``due`` (unix seconds; None: no limit) or a new report, if sooner."""
+        changed = asyncio.ensure_future(self._uploads_changed.wait())
+        waits = [changed]
+        if due is not None:
+            waits.append(asyncio.ensure_future(self._sleep_until(due)))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
     # -- scanning (spec ADV-13, ADV-14, RISK-4) -----------------------------------------
 

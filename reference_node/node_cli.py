@@ -1,4 +1,8 @@
-"""`bluezone node run`, `bluezone node check` and `bluezone demo`."""
+"""`bluezone node run`, `node check`, `node report`, `node upload` and `bluezone demo`.
+
+The command functions take the parsed arguments and, for tests, a `Clock` (the system's by
+default); each runs its own event loop with `asyncio.run`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from reference_node import demo, demo_text
@@ -27,9 +32,11 @@ from reference_node.node import (
 from reference_node.node_log import configure_logging, unconfigure_logging
 from reference_node.radio.btsnoop import BtSnoopWriter
 from reference_node.radios import RADIO_HELP, open_radio
+from reference_node.report_cli import add_report_commands
 from reference_node.scanning import DutyCycle
+from reference_node.server_source import ServerKeySource, trust_from_keys_file
 from reference_node.store import STORE_FILENAME, AsyncStore
-from reference_node.vclock import SystemClock
+from reference_node.vclock import Clock, SystemClock
 
 log = logging.getLogger("reference_node.cli")
 DAY_S = 86_400.0
@@ -80,6 +87,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.set_defaults(handler=node_check)
 
+    add_report_commands(node_commands)
+
     demo_parser = commands.add_parser(
         "demo", help="three nodes on a simulated BLE link: who was exposed, and why"
     )
@@ -96,17 +105,33 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_key_source_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
-    parser.add_argument(
-        "--keys-dir", type=Path, required=required, help="directory of export files (*.zip)"
+    """Where published keys come from: a directory of export files, or a key server."""
+    source = parser.add_argument_group(
+        "published keys"
+        + (
+            " (--keys-dir with --public-key, or --server with --server-keys)"
+            if required
+            else " (optional)"
+        )
     )
-    parser.add_argument(
-        "--public-key",
+    source.add_argument("--keys-dir", type=Path, help="directory of export files (*.zip)")
+    source.add_argument(
+        "--public-key", type=Path, help="PEM public key the export files are signed with"
+    )
+    source.add_argument("--key-id", help="verification key id in the files (default: any)")
+    source.add_argument("--key-version", help="verification key version (with --key-id)")
+    source.add_argument("--server", help="key server base URL (verified through its log)")
+    source.add_argument(
+        "--server-keys",
         type=Path,
-        required=required,
-        help="PEM public key the export files are signed with",
+        help="the server's v1/keys document, from the operator (a trusted channel, SRV-11)",
     )
-    parser.add_argument("--key-id", help="verification key id in the files (default: any)")
-    parser.add_argument("--key-version", help="verification key version (with --key-id)")
+    source.add_argument(
+        "--witness-quorum",
+        type=int,
+        default=0,
+        help="witness cosignatures a checkpoint needs (keys from --server-keys; default 0)",
+    )
 
 
 def _add_calibration_options(parser: argparse.ArgumentParser) -> None:
@@ -127,18 +152,44 @@ def _add_calibration_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _key_source(args: argparse.Namespace) -> KeySource | None:
-    if args.keys_dir is None and args.public_key is None:
+KeySourceFactory = Callable[[AsyncStore, Clock], KeySource]
+
+
+def key_source_factory(args: argparse.Namespace, required: bool = False) -> KeySourceFactory | None:
+    """Check the key-source options and read their files; None when no source is named.
+
+    The factory builds the source once the store is open (a server source keeps the log's
+    checkpoint there). Raises NodeConfigError for options that do not go together.
+    """
+    directory = args.keys_dir is not None or args.public_key is not None
+    server = args.server is not None or args.server_keys is not None
+    if directory and server:
+        raise NodeConfigError("give --keys-dir/--public-key or --server/--server-keys, not both")
+    if server:
+        if args.server is None or args.server_keys is None:
+            raise NodeConfigError("--server and --server-keys go together")
+        trust = trust_from_keys_file(_read(args.server_keys, "server keys"), args.witness_quorum)
+        url = args.server
+        return lambda store, clock: ServerKeySource(url, trust, store, clock=clock.wall)
+    if not directory:
+        if required:
+            raise NodeConfigError(
+                "give --keys-dir with --public-key, or --server with --server-keys"
+            )
         return None
     if args.keys_dir is None or args.public_key is None:
         raise NodeConfigError("--keys-dir and --public-key go together")
+    pem = _read(args.public_key, "public key")
+    trusted = TrustedKey.from_pem(pem, args.key_id, args.key_version)
+    keys_dir = args.keys_dir
+    return lambda store, clock: DirectoryKeySource(keys_dir, trusted)
+
+
+def _read(path: Path, what: str) -> bytes:
     try:
-        pem = args.public_key.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
-        raise NodeConfigError(f"cannot read the public key: {exc.strerror}") from exc
-    return DirectoryKeySource(
-        args.keys_dir, TrustedKey.from_pem(pem, args.key_id, args.key_version)
-    )
+        raise NodeConfigError(f"cannot read the {what}: {exc.strerror}") from exc
 
 
 def _fail(error: NodeError) -> int:
@@ -146,7 +197,7 @@ def _fail(error: NodeError) -> int:
     return 1
 
 
-def node_run(args: argparse.Namespace) -> int:
+def node_run(args: argparse.Namespace, clock: Clock | None = None) -> int:
     """``bluezone node run``: run until SIGINT/SIGTERM (or --duration); exit 0 when clean."""
     configure_logging(json_lines=args.json_logs)
     try:
@@ -159,21 +210,27 @@ def node_run(args: argparse.Namespace) -> int:
             status_interval_s=args.status_every or None,
             check_interval_s=args.check_every or None,
         )
-        key_source = _key_source(args)
-        return asyncio.run(_run(args, config, key_source))
+        sources = key_source_factory(args)
+        return asyncio.run(_run(args, config, sources, clock))
     except NodeError as error:
         return _fail(error)
     finally:
         unconfigure_logging()
 
 
-async def _run(args: argparse.Namespace, config: NodeConfig, key_source: KeySource | None) -> int:
+async def _run(
+    args: argparse.Namespace,
+    config: NodeConfig,
+    sources: KeySourceFactory | None,
+    clock: Clock | None,
+) -> int:
     snoop = BtSnoopWriter.open(args.btsnoop, SystemClock()) if args.btsnoop else None
     try:
         radio = await open_radio(args.radio, snoop=snoop)
         store = await AsyncStore.open(args.data)
         try:
-            node = Node(config, radio=radio, store=store, key_source=key_source)
+            key_source = sources(store, clock or SystemClock()) if sources else None
+            node = Node(config, radio=radio, store=store, key_source=key_source, clock=clock)
             loop = asyncio.get_running_loop()
             _on_signals(loop, node)
             await node.start()
@@ -209,12 +266,12 @@ async def _check_now(node: Node) -> None:
         log.error("exposure check failed: %s", error, extra={"event": "check_failed"})
 
 
-def node_check(args: argparse.Namespace) -> int:
+def node_check(args: argparse.Namespace, clock: Clock | None = None) -> int:
     """``bluezone node check``: check the stored sightings against the published keys now."""
     try:
-        key_source = _key_source(args)
-        assert key_source is not None
-        outcome = asyncio.run(_check(args, key_source))
+        sources = key_source_factory(args, required=True)
+        assert sources is not None
+        outcome = asyncio.run(_check(args, sources, clock or SystemClock()))
     except StoreLockedError:
         print(
             f"bluezone: a node is running on {args.data}; send it SIGUSR1 to check now",
@@ -236,15 +293,15 @@ def node_check(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _check(args: argparse.Namespace, key_source: KeySource) -> CheckOutcome:
+async def _check(args: argparse.Namespace, sources: KeySourceFactory, clock: Clock) -> CheckOutcome:
     if not (args.data / STORE_FILENAME).is_file():
         raise NodeConfigError(f"no node store in {args.data}")
     store = await AsyncStore.open(args.data, busy_timeout_s=CHECK_BUSY_TIMEOUT_S)
     try:
         return await run_check(
             store,
-            key_source,
-            now_s=SystemClock().wall(),
+            sources(store, clock),
+            now_s=clock.wall(),
             rssi_correction_db=args.rssi_correction,
             risk=RiskSettings.defaults(),
         )

@@ -10,6 +10,7 @@ read within a size limit and parsed strictly; failures raise ClientError subclas
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -278,12 +279,16 @@ class KeyServerClient:
 
     # --- device: upload -----------------------------------------------------------------
 
-    async def request_token(self, code: str, keys: Sequence[TemporaryExposureKey]) -> UploadGrant:
+    async def request_token(
+        self, code: str, keys: Sequence[TemporaryExposureKey], secret: bytes | None = None
+    ) -> UploadGrant:
         """Exchange a code for a token bound to these keys' HMAC (SRV-4, SRV-5).
 
-        The HMAC secret is drawn here and never sent before the upload.
+        The HMAC secret is drawn here unless given (a device that must survive a restart
+        stores it first); it is never sent before the upload.
         """
-        secret = self.random_bytes(MAX_HMAC_SECRET_BYTES // 2)
+        if secret is None:
+            secret = self.random_bytes(MAX_HMAC_SECRET_BYTES // 2)
         body = {"code": code, "key_hmac": _b64(key_list_hmac(secret, keys))}
         value = await self.post("v1/token", _padded(body, TOKEN_BODY_BYTES))
         try:
@@ -389,14 +394,8 @@ class KeyServerClient:
     ) -> VerifiedBatch:
         """Download batch ``number`` and verify signature and inclusion (LOG-11 steps 3-4)."""
         archive = await self.batch_archive(number)
-        try:
-            export = ExportFile.from_zip(archive)
-            export.verify(trust.export)
-        except ProtocolError as exc:
-            raise LogVerificationError(
-                f"EXP-8: batch {number} is not a valid signed export ({exc.code})",
-                "bad_signature",
-            ) from exc
+        # Parsing and checking a large export takes a while: off the event loop.
+        export = await asyncio.to_thread(_signed_export, archive, trust.export, number)
         leaf = BatchLeaf.for_export(number, export.export_bin)
         proof = await self.inclusion_proof(number, checkpoint.tree_size)
         try:
@@ -428,6 +427,19 @@ class KeyServerClient:
             for number in range(next_batch, checkpoint.tree_size)
         ]
         return DownloadResult(note, checkpoint, tuple(batches))
+
+
+def _signed_export(archive: bytes, key: ExportVerificationKey, number: int) -> ExportFile:
+    """Parse an export file and verify its signature (EXP-10, EXP-8), for a thread."""
+    try:
+        export = ExportFile.from_zip(archive)
+        export.verify(key)
+    except ProtocolError as exc:
+        raise LogVerificationError(
+            f"EXP-8: batch {number} is not a valid signed export ({exc.code})",
+            "bad_signature",
+        ) from exc
+    return export
 
 
 def _json_field(data: bytes, name: str) -> object:

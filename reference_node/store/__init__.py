@@ -7,16 +7,20 @@
 from reference_node.store.aio import AsyncStore
 from reference_node.store.records import (
     BatchRecord,
+    CachedBatch,
     ExposureCheckRecord,
     PruneResult,
     ReportedKey,
     ScanRecord,
+    ServerLogState,
     SightingRecord,
     StoredExposureCheck,
     StoredKey,
     StoredReport,
     StoredScan,
     StoredSighting,
+    StoredUpload,
+    UploadRecord,
 )
 from reference_node.store.store import STORE_FILENAME, Store
 
@@ -24,10 +28,12 @@ __all__ = [
     "STORE_FILENAME",
     "AsyncStore",
     "BatchRecord",
+    "CachedBatch",
     "ExposureCheckRecord",
     "PruneResult",
     "ReportedKey",
     "ScanRecord",
+    "ServerLogState",
     "SightingRecord",
     "Store",
     "StoredExposureCheck",
@@ -35,4 +41,6 @@ __all__ = [
     "StoredReport",
     "StoredScan",
     "StoredSighting",
+    "StoredUpload",
+    "UploadRecord",
 ]

@@ -20,15 +20,19 @@ from protocol.matching import Sighting
 from reference_node.errors import StoreClosedError
 from reference_node.store.records import (
     BatchRecord,
+    CachedBatch,
     ExposureCheckRecord,
     PruneResult,
     ScanRecord,
+    ServerLogState,
     SightingRecord,
     StoredExposureCheck,
     StoredKey,
     StoredReport,
     StoredScan,
     StoredSighting,
+    StoredUpload,
+    UploadRecord,
 )
 from reference_node.store.store import DEFAULT_BUSY_TIMEOUT_S, Store
 
@@ -198,6 +202,50 @@ class AsyncStore:
     async def exposure_checks(self) -> list[StoredExposureCheck]:
         """See ``Store.exposure_checks``."""
         return await self.run(self._store.exposure_checks)
+
+    async def add_upload(self, upload: UploadRecord) -> StoredUpload:
+        """See ``Store.add_upload``."""
+        return await self.run(self._store.add_upload, upload)
+
+    async def upload(self, report_id: int) -> StoredUpload:
+        """See ``Store.upload``."""
+        return await self.run(self._store.upload, report_id)
+
+    async def uploads(self) -> list[StoredUpload]:
+        """See ``Store.uploads``."""
+        return await self.run(self._store.uploads)
+
+    async def set_upload_token(self, report_id: int, token: bytes, expires_s: int) -> StoredUpload:
+        """See ``Store.set_upload_token``."""
+        return await self.run(self._store.set_upload_token, report_id, token, expires_s)
+
+    async def finish_upload(self, report_id: int, accepted: int, wall_time: float) -> StoredUpload:
+        """See ``Store.finish_upload``."""
+        return await self.run(self._store.finish_upload, report_id, accepted, wall_time)
+
+    async def fail_upload(self, report_id: int, failure: str) -> StoredUpload:
+        """See ``Store.fail_upload``."""
+        return await self.run(self._store.fail_upload, report_id, failure)
+
+    async def uploaded_key_ids(self) -> set[int]:
+        """See ``Store.uploaded_key_ids``."""
+        return await self.run(self._store.uploaded_key_ids)
+
+    async def own_key(self, key_id: int) -> StoredKey:
+        """See ``Store.own_key``."""
+        return await self.run(self._store.own_key, key_id)
+
+    async def server_log(self, origin: str) -> ServerLogState | None:
+        """See ``Store.server_log``."""
+        return await self.run(self._store.server_log, origin)
+
+    async def save_server_log(self, state: ServerLogState, batches: Sequence[CachedBatch]) -> None:
+        """See ``Store.save_server_log``."""
+        await self.run(self._store.save_server_log, state, batches)
+
+    async def server_batches(self, origin: str, since_s: int = 0) -> list[CachedBatch]:
+        """See ``Store.server_batches``."""
+        return await self.run(self._store.server_batches, origin, since_s)
 
     async def prune(self, now_interval: int) -> PruneResult:
         """See ``Store.prune``."""

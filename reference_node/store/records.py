@@ -263,3 +263,121 @@ class PruneResult:
     batches: int
     exposure_checks: int
     scans: int = 0
+    downloaded_batches: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRecord:
+    """The planned upload of a report's keys to a key server (spec KS-13, SRV-4..SRV-7).
+
+    ``hmac_secret`` binds the token to exactly the keys ``key_ids`` (SRV-5); the keys go up
+    together once ``due_interval`` is reached, when the last one's embargo is over (KS-12).
+    """
+
+    report_id: int
+    server_url: str
+    hmac_secret: bytes
+    key_ids: tuple[int, ...]
+    due_interval: int
+    created_wall_time: float
+
+    def __post_init__(self) -> None:
+        check_row_id(self.report_id, "upload report id")
+        _check_text(self.server_url, "upload server_url")
+        secret = self.hmac_secret
+        if not isinstance(secret, bytes) or not (
+            params.MIN_HMAC_SECRET_BYTES <= len(secret) <= params.MAX_HMAC_SECRET_BYTES
+        ):
+            raise InvalidRecordError("upload hmac_secret must be 16..64 bytes (SRV-5)")
+        if not isinstance(self.key_ids, tuple) or not self.key_ids:
+            raise InvalidRecordError("upload key_ids must be a non-empty tuple")
+        for key_id in self.key_ids:
+            check_row_id(key_id, "upload key id")
+        check_interval(self.due_interval, "upload due_interval")
+        check_time(self.created_wall_time, "upload created_wall_time")
+
+    def __repr__(self) -> str:
+        return f"UploadRecord(report_id={self.report_id}, keys={len(self.key_ids)})"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUpload(UploadRecord):
+    """An upload read back: its token once exchanged, and how it ended (if it did).
+
+    ``state`` is "exchanging" (no token yet), "waiting" (token held, keys not sent),
+    "uploaded" or "failed" (``failure`` holds the error code).
+    """
+
+    token: bytes | None = field(default=None, kw_only=True)
+    token_expires_s: int | None = field(default=None, kw_only=True)
+    uploaded_wall_time: float | None = field(default=None, kw_only=True)
+    accepted: int | None = field(default=None, kw_only=True)
+    failure: str | None = field(default=None, kw_only=True)
+
+    @property
+    def state(self) -> str:
+        """One of "exchanging", "waiting", "uploaded" and "failed"."""
+        if self.failure is not None:
+            return "failed"
+        if self.uploaded_wall_time is not None:
+            return "uploaded"
+        return "exchanging" if self.token is None else "waiting"
+
+    def __repr__(self) -> str:
+        return f"StoredUpload(report_id={self.report_id}, state={self.state!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLogState:
+    """What the node accepted last from one transparency log (spec SRV-17, LOG-11).
+
+    ``origin`` and ``log_key`` name the log and the verifier key it was checked with;
+    ``checkpoint`` is the signed note; ``next_batch`` the first batch not yet downloaded.
+    """
+
+    origin: str
+    log_key: str
+    checkpoint: bytes
+    tree_size: int
+    next_batch: int
+    updated_wall_time: float
+
+    def __post_init__(self) -> None:
+        _check_text(self.origin, "log origin")
+        _check_text(self.log_key, "log key")
+        if not isinstance(self.checkpoint, bytes) or not self.checkpoint:
+            raise InvalidRecordError("log checkpoint must be non-empty bytes")
+        for name in ("tree_size", "next_batch"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise InvalidRecordError(f"log {name} must be an int >= 0")
+        if self.next_batch > self.tree_size:
+            raise InvalidRecordError("log next_batch is past the tree size")
+        check_time(self.updated_wall_time, "log updated_wall_time")
+
+
+@dataclass(frozen=True, slots=True)
+class CachedBatch:
+    """A batch downloaded from a log and verified (export signature, inclusion: LOG-11).
+
+    ``archive`` is its export file; ``end_s`` its end timestamp (unix seconds, EXP-5).
+    """
+
+    origin: str
+    number: int
+    leaf_hash: bytes
+    end_s: int
+    archive: bytes
+
+    def __post_init__(self) -> None:
+        _check_text(self.origin, "batch origin")
+        check_row_id(self.number, "batch number")
+        if self.number < 0:
+            raise InvalidRecordError("batch number must be >= 0")
+        _check_bytes(self.leaf_hash, 32, "batch leaf hash")
+        check_row_id(self.end_s, "batch end_s")
+        if not isinstance(self.archive, bytes) or not self.archive:
+            raise InvalidRecordError("batch archive must be non-empty bytes")
+
+    def __repr__(self) -> str:
+        return f"CachedBatch({self.origin!r}, {self.number})"

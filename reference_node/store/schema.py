@@ -106,7 +106,51 @@ _V2 = (
     "CREATE INDEX scans_by_interval ON scans (start_interval)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# spec KS-13, SRV-4..SRV-7: the upload of a report's keys to a key server. The HMAC secret
+# is stored before the code is exchanged and the token as soon as it is received, so a
+# restart between the report and the end of the cut key's embargo loses neither.
+# spec SRV-17, LOG-11: per log (its origin), the last checkpoint accepted and the batches
+# downloaded and verified under it, kept while their keys can still match (MATCH-6).
+_V3 = (
+    """
+    CREATE TABLE uploads (
+        report_id INTEGER PRIMARY KEY REFERENCES reports (report_id) ON DELETE CASCADE,
+        server_url TEXT NOT NULL,
+        hmac_secret BLOB NOT NULL CHECK (length(hmac_secret) BETWEEN 16 AND 64),
+        key_ids TEXT NOT NULL,
+        due_interval INTEGER NOT NULL CHECK (due_interval BETWEEN 0 AND 4294967295),
+        created_wall_time REAL NOT NULL,
+        token BLOB CHECK (token IS NULL OR length(token) = 32),
+        token_expires_s INTEGER,
+        uploaded_wall_time REAL,
+        accepted INTEGER CHECK (accepted IS NULL OR accepted >= 0),
+        failure TEXT
+    ) STRICT
+    """,
+    """
+    CREATE TABLE server_logs (
+        origin TEXT PRIMARY KEY,
+        log_key TEXT NOT NULL,
+        checkpoint BLOB NOT NULL,
+        tree_size INTEGER NOT NULL CHECK (tree_size >= 0),
+        next_batch INTEGER NOT NULL CHECK (next_batch BETWEEN 0 AND tree_size),
+        updated_wall_time REAL NOT NULL
+    ) STRICT
+    """,
+    """
+    CREATE TABLE server_batches (
+        origin TEXT NOT NULL REFERENCES server_logs (origin) ON DELETE CASCADE,
+        number INTEGER NOT NULL CHECK (number >= 0),
+        leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32),
+        end_s INTEGER NOT NULL,
+        archive BLOB NOT NULL,
+        UNIQUE (origin, number)
+    ) STRICT
+    """,
+    "CREATE INDEX server_batches_by_end ON server_batches (end_s)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -30,19 +30,32 @@ from reference_node.errors import (
     StoreError,
     StoreIOError,
 )
-from reference_node.store import checks, own_keys, retention, scans, schema, sightings
+from reference_node.store import (
+    checks,
+    own_keys,
+    retention,
+    scans,
+    schema,
+    server_logs,
+    sightings,
+    uploads,
+)
 from reference_node.store.failures import translate
 from reference_node.store.records import (
     BatchRecord,
+    CachedBatch,
     ExposureCheckRecord,
     PruneResult,
     ScanRecord,
+    ServerLogState,
     SightingRecord,
     StoredExposureCheck,
     StoredKey,
     StoredReport,
     StoredScan,
     StoredSighting,
+    StoredUpload,
+    UploadRecord,
 )
 
 STORE_FILENAME = "node.sqlite3"
@@ -247,6 +260,63 @@ class Store:
         """Record that these keys of a report were uploaded; each must be pending."""
         with self._write("mark keys uploaded") as conn:
             own_keys.mark_uploaded(conn, report_id, key_ids, wall_time)
+
+    # -- uploads to a key server (spec KS-13, SRV-4..SRV-7) ------------------------------
+
+    def add_upload(self, upload: UploadRecord) -> StoredUpload:
+        """Record a planned upload of some of a report's keys (its HMAC secret drawn)."""
+        _require(upload, UploadRecord)
+        with self._write("add an upload") as conn:
+            return uploads.add(conn, upload)
+
+    def upload(self, report_id: int) -> StoredUpload:
+        """Return the upload of a report; InvalidRecordError if it has none."""
+        return self._read("read uploads", uploads.get, report_id)
+
+    def uploads(self) -> list[StoredUpload]:
+        """Return every upload held, oldest report first."""
+        return self._read("read uploads", uploads.select)
+
+    def set_upload_token(self, report_id: int, token: bytes, expires_s: int) -> StoredUpload:
+        """Store the token the code was exchanged for (SRV-4)."""
+        with self._write("store an upload token") as conn:
+            return uploads.set_token(conn, report_id, token, expires_s)
+
+    def finish_upload(self, report_id: int, accepted: int, wall_time: float) -> StoredUpload:
+        """Record that an upload's keys went up, and mark each key uploaded (KS-13)."""
+        with self._write("finish an upload") as conn:
+            return uploads.finish(conn, report_id, accepted, wall_time)
+
+    def fail_upload(self, report_id: int, failure: str) -> StoredUpload:
+        """Record that an upload cannot happen; ``failure`` is the error code."""
+        with self._write("fail an upload") as conn:
+            return uploads.fail(conn, report_id, failure)
+
+    def uploaded_key_ids(self) -> set[int]:
+        """Return the ids of own keys that some report already uploaded."""
+        return self._read("read reports", uploads.uploaded_key_ids)
+
+    def own_key(self, key_id: int) -> StoredKey:
+        """Return one own key by id; InvalidRecordError if it is not held."""
+        return self._read("read own keys", own_keys.get, key_id)
+
+    # -- transparency logs (spec SRV-17, LOG-11) ------------------------------------------
+
+    def server_log(self, origin: str) -> ServerLogState | None:
+        """Return the checkpoint last accepted from the log ``origin``, or None."""
+        return self._read("read server logs", server_logs.state, origin)
+
+    def save_server_log(self, state: ServerLogState, batches: Sequence[CachedBatch]) -> None:
+        """Store an accepted checkpoint and the batches verified under it, together."""
+        _require(state, ServerLogState)
+        for batch in batches:
+            _require(batch, CachedBatch)
+        with self._write("save a server log") as conn:
+            server_logs.save(conn, state, batches)
+
+    def server_batches(self, origin: str, since_s: int = 0) -> list[CachedBatch]:
+        """Return the verified batches of ``origin`` that ended at ``since_s`` or later."""
+        return self._read("read server batches", server_logs.batches, origin, since_s)
 
     # -- downloaded batches and exposure checks (spec MATCH-10) ---------------------------
 
