@@ -51,7 +51,7 @@ from reference_node.node_config import (
 )
 from reference_node.node_log import LOGGER_NAME, NodeStatus, clock_time, short_address, short_id
 from reference_node.radio.base import Radio, Sighting
-from reference_node.reporting import ClientFactory, Reporter, default_client
+from reference_node.reporting import ClientFactory, Reporter, check_code, default_client
 from reference_node.rotation import (
     AddressSource,
     advertising_payload,
@@ -371,6 +371,7 @@ class Node:
         upload loop of the running node. Returns the upload (None when there was no key
         to upload); raises ReportError when the code or the upload is refused.
         """
+        code = check_code(code)
         report = await self.report()
         upload = await self.reporter.submit(report, code, server_url, self.clock.wall())
         self._uploads_changed.set()

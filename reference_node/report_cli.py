@@ -22,7 +22,7 @@ from protocol import params
 from reference_node.errors import NodeConfigError, NodeError, ReportError, StoreLockedError
 from reference_node.identity import AsyncDeviceIdentity
 from reference_node.node_log import clock_time
-from reference_node.reporting import Reporter
+from reference_node.reporting import Reporter, check_code
 from reference_node.store import STORE_FILENAME, AsyncStore, StoredReport, StoredUpload
 from reference_node.vclock import Clock, SystemClock
 
@@ -96,12 +96,13 @@ async def _open(data: Path) -> AsyncStore:
 async def _report(
     args: argparse.Namespace, clock: Clock
 ) -> tuple[StoredReport, StoredUpload | None]:
+    code = check_code(args.code)
     store = await _open(args.data)
     try:
         reporter = Reporter(store)
         await reporter.abandon_interrupted()
         report = await AsyncDeviceIdentity(store).report(clock.wall())
-        upload = await reporter.submit(report, args.code, args.server, clock.wall())
+        upload = await reporter.submit(report, code, args.server, clock.wall())
         if args.wait and upload is not None:
             await _wait(reporter, clock)
             upload = await store.upload(upload.report_id)

@@ -70,6 +70,17 @@ def keys_to_upload(
     return sorted(newest, key=lambda s: (s.key.rolling_start, s.key_id))
 
 
+def check_code(code: str) -> str:
+    """Return the code in canonical form (SRV-3); ReportError (``invalid_code``) if it is not one.
+
+    Check it before re-keying, so a typo costs nothing.
+    """
+    try:
+        return normalize_code(code)
+    except ProtocolError as exc:
+        raise ReportError(f"SRV-3: not a verification code ({exc.code})", exc.code) from exc
+
+
 def due_interval(keys: Sequence[StoredKey]) -> int:
     """The first interval at which every key is past its embargo (spec KS-12)."""
     return max(stored.key.end_interval for stored in keys) + params.EMBARGO_INTERVALS
@@ -108,10 +119,7 @@ class Reporter:
         for a malformed, unknown, used or expired code and for a refused upload, with the
         spec's error name in ``reason``; ClientError when the server cannot be reached.
         """
-        try:
-            code = normalize_code(code)
-        except ProtocolError as exc:
-            raise ReportError(f"SRV-3: not a verification code ({exc.code})", exc.code) from exc
+        code = check_code(code)
         now = interval_number(now_s)
         uploaded = await self.store.uploaded_key_ids()
         keys = keys_to_upload([k.key for k in report.keys], uploaded, now)
