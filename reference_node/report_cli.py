@@ -28,6 +28,8 @@ from reference_node.vclock import Clock, SystemClock
 
 # While waiting (--wait) for a retry after a failure worth retrying.
 RETRY_S = 60.0
+# How --wait sleeps (a test replaces it to move its clock instead).
+_sleep = asyncio.sleep
 
 
 def add_report_commands(node_commands: argparse._SubParsersAction) -> None:
@@ -130,11 +132,11 @@ async def _wait(reporter: Reporter, clock: Clock) -> list[StoredUpload]:
     """Upload each waiting upload when due, retrying what may succeed, until none waits."""
     tried: list[StoredUpload] = []
     while (due := await reporter.next_due_s()) is not None:
-        await asyncio.sleep(max(0.0, due - clock.wall()))
+        await _sleep(max(0.0, due - clock.wall()))
         attempt = await reporter.upload_due(clock.wall())
         tried += attempt
         if any(upload.state == "waiting" for upload in attempt):
-            await asyncio.sleep(RETRY_S)
+            await _sleep(RETRY_S)
     return tried
 
 

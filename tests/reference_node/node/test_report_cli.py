@@ -1,0 +1,130 @@
+"""``bluezone node report``, ``node upload`` and the key-source options, as commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from protocol import params
+from reference_node import report_cli
+from reference_node.cli import build_parser, main
+from reference_node.identity import DeviceIdentity
+from reference_node.server.client import KeyServerClient
+from reference_node.store import Store
+from tests.reference_node.node.server_thread import ServerThread, SettableClock
+from tests.reference_node.server.conftest import HA_API_KEY, config_for
+
+DAY_S = params.SECONDS_PER_DAY
+
+
+def node_with_keys(data: Path, now_s: float) -> None:
+    """A node store holding yesterday's key and today's, as a node that ran would."""
+    with Store.open(data) as store:
+        identity = DeviceIdentity(store)
+        identity.current_key(now_s - DAY_S)
+        identity.current_key(now_s - 1800)
+
+
+def command(argv: list[str], clock: SettableClock | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args, clock) if clock is not None else args.handler(args)
+
+
+def issue_code(server: ServerThread) -> str:
+    async def issue():
+        async with KeyServerClient(server.url) as client:
+            return (await client.issue_code(HA_API_KEY)).code
+
+    return server.call(issue())
+
+
+@pytest.fixture
+def now() -> float:
+    # 2025-11-24 16:05 UTC, five minutes into an interval.
+    return (1_764_000_000 // params.INTERVAL_SECONDS) * params.INTERVAL_SECONDS + 300
+
+
+def test_report_with_wait_uploads_once_the_embargo_is_over(tmp_path, now, capsys, monkeypatch):
+    clock = SettableClock(now)
+    node_with_keys(tmp_path / "node", now)
+
+    async def sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    monkeypatch.setattr(report_cli, "_sleep", sleep)
+    with ServerThread(config_for(tmp_path), clock) as server:
+        code = issue_code(server)
+        argv = ["node", "report", "--code", code, "--server", server.url]
+        assert command([*argv, "--data", str(tmp_path / "node"), "--wait"], clock) == 0
+    out = capsys.readouterr().out
+    assert "report 1 recorded" in out
+    assert "uploaded: the key server accepted 2 of 2 keys" in out
+    assert clock.now >= (now // params.INTERVAL_SECONDS + 13) * params.INTERVAL_SECONDS
+    with Store.open(tmp_path / "node") as store:
+        (upload,) = store.uploads()
+        assert upload.state == "uploaded"
+        assert len(store.own_keys()) == 3  # yesterday's, today's (cut) and the new one
+
+
+def test_a_used_code_is_refused_and_said_so(tmp_path, now, capsys):
+    clock = SettableClock(now)
+    node_with_keys(tmp_path / "a", now)
+    node_with_keys(tmp_path / "b", now)
+    with ServerThread(config_for(tmp_path), clock) as server:
+        code = issue_code(server)
+        for name, status in (("a", 0), ("b", 1)):
+            argv = ["node", "report", "--code", code, "--server", server.url]
+            assert command([*argv, "--data", str(tmp_path / name)], clock) == status
+    assert "report refused (code_used)" in capsys.readouterr().err
+    with Store.open(tmp_path / "b") as store:
+        (upload,) = store.uploads()
+        assert (upload.state, upload.failure) == ("failed", "code_used")
+
+
+def test_a_mistyped_code_changes_nothing(tmp_path, now, capsys):
+    node_with_keys(tmp_path, now)
+    argv = ["node", "report", "--code", "NOT-A-CODE", "--server", "http://127.0.0.1:9"]
+    assert command([*argv, "--data", str(tmp_path)], SettableClock(now)) == 1
+    assert "invalid_code" in capsys.readouterr().err
+    with Store.open(tmp_path) as store:
+        assert store.reports() == [] and len(store.own_keys()) == 2
+
+
+def test_report_on_the_store_of_a_running_node_says_to_stop_it(tmp_path, now, capsys):
+    node_with_keys(tmp_path, now)
+    with Store.open(tmp_path):  # held, as a running node holds it
+        argv = ["node", "report", "--code", "7KQ4MX2P9H", "--server", "http://127.0.0.1:9"]
+        assert command([*argv, "--data", str(tmp_path)], SettableClock(now)) == 1
+    assert "a node is running on" in capsys.readouterr().err
+
+
+def test_report_and_upload_need_a_node_store(tmp_path, capsys):
+    argv = ["node", "report", "--code", "7KQ4MX2P9H", "--server", "http://127.0.0.1:9"]
+    assert main([*argv, "--data", str(tmp_path / "none")]) == 1
+    assert main(["node", "upload", "--data", str(tmp_path / "none")]) == 1
+    assert capsys.readouterr().err.count("no node store") == 2
+
+
+def test_upload_with_nothing_to_do(tmp_path, now, capsys):
+    node_with_keys(tmp_path, now)
+    assert main(["node", "upload", "--data", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"uploads": []}
+    assert main(["node", "upload", "--data", str(tmp_path)]) == 0
+    assert "no report to upload" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ([], "give --keys-dir with --public-key, or --server with --server-keys"),
+        (["--server", "http://127.0.0.1:9"], "--server and --server-keys go together"),
+        (["--keys-dir", ".", "--server", "http://x"], "not both"),
+        (["--server", "http://x", "--server-keys", "/no/such/file"], "cannot read"),
+    ],
+)
+def test_check_options_name_one_key_source(tmp_path, now, capsys, options, message):
+    node_with_keys(tmp_path, now)
+    assert main(["node", "check", "--data", str(tmp_path), *options]) == 1
+    assert message in capsys.readouterr().err
