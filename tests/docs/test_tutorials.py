@@ -3,15 +3,23 @@
 The rules (docs/tutorials/index.md, "How tutorials are tested"): in docs/tutorials/*.md every
 fenced python block runs, and an sh block runs when the line before it is ``<!-- test -->``;
 elsewhere in docs/ only marked blocks run. The python blocks of one page share a namespace.
-sh blocks run with bash from the repository root, with ``bluezone`` and ``python`` on PATH.
+sh blocks run with bash, with ``bluezone`` and ``python`` on PATH; the sh blocks of one page
+behave as one terminal session: the first starts at the repository root, and each later one
+starts in the directory the previous one ended in, with the variables it exported. A
+process a block leaves running in the background must be stopped by a later block of the
+page: one still running when the page ends fails the page (and is stopped).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +32,12 @@ MARK = "<!-- test -->"
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<language>[\w+-]*)")
 SHELLS = ("sh", "bash", "shell")
 TIMEOUT_S = 600
+# Wrapped around each sh block: take the previous block's exported variables and directory,
+# hand on this block's. The state file's path is the only argument ($1).
+SESSION_START = 'if [ -s "$1" ]; then . "$1"; fi\n'
+SESSION_END = '\n{ export -p; printf "cd %q\\n" "$PWD"; } > "$1"\n'
+# How long a leftover background process gets to exit after SIGTERM.
+LEFTOVER_GRACE_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,27 +127,83 @@ def run_page(path: Path, tutorial: bool, bin_dir: Path) -> None:
         p for p in (str(ROOT), environment.get("PYTHONPATH", "")) if p
     )
     where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-    for block in code_blocks(path.read_text()):
-        if not runnable(block, tutorial):
+    groups: list[int] = []
+    with tempfile.TemporaryDirectory(prefix="bluezone-docs-") as session:
+        state = Path(session) / "shell-state"
+        try:
+            for block in code_blocks(path.read_text()):
+                if not runnable(block, tutorial):
+                    continue
+                if block.language == "python":
+                    # Padding keeps line numbers in tracebacks equal to the page's own.
+                    source = "\n" * (block.line - 1) + block.code
+                    exec(compile(source, str(where), "exec"), namespace)
+                    continue
+                run_shell_block(block, where, state, environment, groups)
+        except BaseException:
+            stop_groups(groups)
+            raise
+        leftover = stop_groups(groups)
+        assert not leftover, f"{where}: the page left background processes running: {leftover}"
+
+
+def run_shell_block(
+    block: Block, where: Path, state: Path, environment: dict[str, str], groups: list[int]
+) -> None:
+    """Run one sh block in the page's shell session (see the module docstring)."""
+    script = SESSION_START + block.code + SESSION_END
+    # Its own process group, so that what it leaves in the background can be found.
+    process = subprocess.Popen(
+        ["bash", "-euo", "pipefail", "-c", script, "bash", str(state)],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    groups.append(process.pid)
+    stdout, stderr = process.communicate(timeout=TIMEOUT_S)
+    assert process.returncode == 0, (
+        f"{where}:{block.line}: exit {process.returncode}\n{block.code}\n"
+        f"--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    )
+
+
+def running(group: int) -> bool:
+    """Say whether a process group has a member that is not a zombie."""
+    proc = Path("/proc")
+    if not proc.is_dir():  # not Linux: any member, zombies included, counts
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
             continue
-        if block.language == "python":
-            # Padding keeps line numbers in tracebacks equal to the page's own.
-            source = "\n" * (block.line - 1) + block.code
-            exec(compile(source, str(where), "exec"), namespace)
-            continue
-        result = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", block.code],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_S,
-            check=False,
-        )
-        assert result.returncode == 0, (
-            f"{where}:{block.line}: exit {result.returncode}\n{block.code}\n"
-            f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
-        )
+        # After the command name: state, parent pid, process group.
+        if int(fields[2]) == group and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
+def stop_groups(groups: list[int]) -> list[int]:
+    """Stop what is left of these process groups; return the groups that were still running."""
+    alive = [group for group in groups if running(group)]
+    for group in alive:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGTERM)
+    deadline = time.monotonic() + LEFTOVER_GRACE_S
+    for group in alive:
+        while running(group) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if running(group):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+    return alive
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +283,45 @@ def test_blocks_share_a_session_and_report_page_lines(tmp_path: Path, bin_dir: P
     with pytest.raises(AssertionError) as raised:
         run_page(path, tutorial=True, bin_dir=bin_dir)
     assert raised.traceback[-1].lineno + 1 == 9  # pytest counts lines from 0
+
+
+def test_shell_blocks_share_a_session(tmp_path: Path, bin_dir: Path) -> None:
+    path = tmp_path / "page.md"
+    work = tmp_path / "work"
+    path.write_text(
+        "<!-- test -->\n```sh\n"
+        f"mkdir {work} && cd {work}\nexport GREETING=hello\nkept=no\n```\n"
+        "<!-- test -->\n```sh\n"
+        f'test "$PWD" = {work}\ntest "$GREETING" = hello\ntest -z "${{kept:-}}"\n```\n'
+    )
+    run_page(path, tutorial=True, bin_dir=bin_dir)
+
+
+def _running_pid(pid: int) -> bool:
+    """Say whether the process group of ``pid`` (its own block's) still runs anything."""
+    try:
+        return running(os.getpgid(pid))
+    except ProcessLookupError:
+        return False
+
+
+def test_a_background_process_left_running_fails_the_page_and_is_stopped(
+    tmp_path: Path, bin_dir: Path
+) -> None:
+    pid_file = tmp_path / "pid"
+    path = tmp_path / "page.md"
+    block = f"sleep 300 >/dev/null 2>&1 &\necho $! > {pid_file}\n"
+    path.write_text(f"<!-- test -->\n```sh\n{block}```\n")
+    with pytest.raises(AssertionError, match="background processes"):
+        run_page(path, tutorial=True, bin_dir=bin_dir)
+    pid = int(pid_file.read_text())
+    assert not _running_pid(pid)
+
+
+def test_a_background_process_a_later_block_stops_is_fine(tmp_path: Path, bin_dir: Path) -> None:
+    path = tmp_path / "page.md"
+    path.write_text(
+        "<!-- test -->\n```sh\nsleep 300 >/dev/null 2>&1 &\nexport SLEEPER=$!\n```\n"
+        '<!-- test -->\n```sh\nkill "$SLEEPER"\n```\n'
+    )
+    run_page(path, tutorial=True, bin_dir=bin_dir)
