@@ -105,6 +105,7 @@ async def _serve(config: ServerConfig) -> None:
         await stop.wait()
     finally:
         await server.stop()
+    print(f"stopped serving {config.origin}", flush=True)
 
 
 def run_server(args: argparse.Namespace) -> int:

@@ -36,8 +36,8 @@ TIMEOUT_S = 600
 # hand on this block's. The state file's path is the only argument ($1).
 SESSION_START = 'if [ -s "$1" ]; then . "$1"; fi\n'
 SESSION_END = '\n{ export -p; printf "cd %q\\n" "$PWD"; } > "$1"\n'
-# How long a leftover background process gets to exit after SIGTERM.
-LEFTOVER_GRACE_S = 5.0
+# How long background processes get to end by themselves, then after SIGTERM.
+LEFTOVER_GRACE_S = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +191,13 @@ def running(group: int) -> bool:
 
 
 def stop_groups(groups: list[int]) -> list[int]:
-    """Stop what is left of these process groups; return the groups that were still running."""
+    """Stop what is left of these process groups; return the groups that were still running.
+
+    A process that is ending by itself (a server a block just told to stop) gets a moment.
+    """
+    deadline = time.monotonic() + LEFTOVER_GRACE_S
+    while any(running(group) for group in groups) and time.monotonic() < deadline:
+        time.sleep(0.05)
     alive = [group for group in groups if running(group)]
     for group in alive:
         with contextlib.suppress(ProcessLookupError):
