@@ -3,8 +3,9 @@
 `KeySource.fetch()` returns the batches of keys a health authority published, each already
 checked (parsed strictly and signature verified), plus the batches it refused and why.
 `DirectoryKeySource` reads GAEN export files (``*.zip``, spec EXP-1..EXP-10) from a
-directory and verifies them with a trusted public key. The key server's client will be
-another `KeySource`; the node does not care which one it talks to.
+directory and verifies them with a trusted public key; `server_source.ServerKeySource`
+downloads them from a key server and verifies each through its transparency log. The node
+does not care which one it talks to.
 """
 
 from __future__ import annotations

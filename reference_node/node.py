@@ -36,7 +36,7 @@ from collections.abc import Callable
 from protocol import params
 from protocol.keys import interval_number
 from reference_node.check import CheckOutcome, run_check
-from reference_node.errors import NodeStateError
+from reference_node.errors import KeySourceError, NodeStateError
 from reference_node.exposure import RiskSettings
 from reference_node.identity import AsyncDeviceIdentity
 from reference_node.inline import InlineExecutor
@@ -60,6 +60,7 @@ from reference_node.rotation import (
     uniform_fraction,
 )
 from reference_node.scanning import OUTSIDE_SCAN, ScanBuffer
+from reference_node.server.errors import ClientError
 from reference_node.store import (
     AsyncStore,
     PruneResult,
@@ -544,7 +545,17 @@ class Node:
     async def _check_loop(self, every_s: float) -> None:
         while True:
             await asyncio.sleep(every_s)
-            await self.check_exposures()
+            try:
+                await self.check_exposures()
+            except (KeySourceError, ClientError) as error:
+                # An unreachable server or a refused log fails this check, not the node.
+                log.error(
+                    "%s: exposure check failed (%s): %s",
+                    self.config.name,
+                    error.code,
+                    error,
+                    extra={"event": "check_failed", "fields": {"code": error.code}},
+                )
 
     # -- exposure checks ----------------------------------------------------------------
 

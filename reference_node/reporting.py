@@ -143,9 +143,11 @@ class Reporter:
             except ServerResponseError as exc:
                 await self.store.fail_upload(report.report_id, exc.error)
                 raise ReportError(f"the code was refused: {exc.error}", exc.error) from exc
-            except ClientError:
+            except (ClientError, TimeoutError) as exc:
                 await self.store.fail_upload(report.report_id, UNREACHABLE)
-                raise
+                if isinstance(exc, ClientError):
+                    raise
+                raise ClientError("the key server did not answer in time") from exc
             upload = await self.store.set_upload_token(
                 report.report_id, grant.token, grant.expires_s
             )
@@ -162,8 +164,8 @@ class Reporter:
             if now >= upload.due_interval:
                 try:
                     upload = await self._send(client, upload, now_s)
-                except ClientError as exc:
-                    log.warning("report %d: upload failed, will retry: %s", report.report_id, exc)
+                except (ClientError, TimeoutError) as exc:
+                    log.warning("report %d: upload failed, will retry: %r", report.report_id, exc)
         return upload
 
     async def upload_due(self, now_s: float) -> list[StoredUpload]:
@@ -184,9 +186,9 @@ class Reporter:
             try:
                 async with self.client_factory(upload.server_url) as client:
                     tried.append(await self._send(client, upload, now_s))
-            except ClientError as exc:
+            except (ClientError, TimeoutError) as exc:
                 log.warning(
-                    "report %d: upload failed, will retry: %s",
+                    "report %d: upload failed, will retry: %r",
                     upload.report_id,
                     exc,
                     extra={"event": "upload_retry", "fields": {"report": upload.report_id}},

@@ -126,6 +126,8 @@ class ServerKeySource:
             raise LogRefusedError(f"{exc} ({exc.kind})", exc.kind) from exc
         except ClientError as exc:
             raise KeySourceError(f"cannot download from the key server: {exc}") from exc
+        except TimeoutError as exc:  # aiohttp's total timeout is not a ClientError
+            raise KeySourceError("cannot download from the key server: timed out") from exc
         first_kept = max(0, interval_number(now_s) - params.RETENTION_INTERVALS)
         cached = await self.store.server_batches(self.origin, first_kept * params.INTERVAL_SECONDS)
         batches: list[PublishedBatch] = []

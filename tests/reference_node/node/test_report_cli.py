@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,34 @@ def test_check_options_name_one_key_source(tmp_path, now, capsys, options, messa
     node_with_keys(tmp_path, now)
     assert main(["node", "check", "--data", str(tmp_path), *options]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_node_run_checks_against_the_key_server(tmp_path, capsys):
+    clock = SettableClock(time.time())
+    config = config_for(tmp_path)
+    with ServerThread(config, clock) as server:
+        assert server.publish() == 0
+        argv = ["node", "run", "--radio", "sim", "--data", str(tmp_path / "node")]
+        options = ["--duration", "1.5", "--scan", "continuous", "--status-every", "0"]
+        keys = str(config.data_dir / "public" / "v1" / "keys")
+        source = ["--server", server.url, "--server-keys", keys, "--check-every", "0.5"]
+        assert main([*argv, *options, *source]) == 0
+    with Store.open(tmp_path / "node") as store:
+        checks = store.exposure_checks()
+        state = store.server_log("bluezone.test/log")
+    assert checks and all(c.batch_ids == ("bluezone.test/log#0",) for c in checks)
+    assert all(c.keys_checked == 20 for c in checks)
+    assert state is not None and state.tree_size == 1
+
+
+def test_an_unreachable_key_server_fails_the_check_not_the_node(tmp_path, capsys):
+    config = config_for(tmp_path)
+    with ServerThread(config, SettableClock(time.time())):
+        keys = str(config.data_dir / "public" / "v1" / "keys")
+    argv = ["node", "run", "--radio", "sim", "--data", str(tmp_path / "node")]
+    options = ["--duration", "1.2", "--scan", "continuous", "--status-every", "0"]
+    source = ["--server", "http://127.0.0.1:9", "--server-keys", keys, "--check-every", "0.3"]
+    assert main([*argv, *options, *source]) == 0
+    assert "exposure check failed (key_source)" in capsys.readouterr().err
+    with Store.open(tmp_path / "node") as store:
+        assert store.exposure_checks() == []
