@@ -96,6 +96,7 @@ class Evaluation:
     """All scorers on one data set, the margins of the proximity profile over ENX, the fits."""
 
     data_set: str
+    label: str
     validation: str
     encounters: tuple[LabelledEncounter, ...]
     results: tuple[ScorerResult, ...]
@@ -126,6 +127,8 @@ def evaluate_nhs(
 ) -> Evaluation:
     """Every scorer on the NHS experiments under ``directory``, learned ones fitted
     leave-one-experiment-out. Raises RiskDataError when the data cannot be read."""
+    if not Path(directory).is_dir():
+        raise RiskDataError(f"{directory} is not a directory (pass the nhs_gaen_data folder)")
     encounters = tuple(load_nhs_encounters(directory))
     models = read_device_models(directory)
     enx = enx_defaults().daily_summaries_config
@@ -145,6 +148,7 @@ def evaluate_nhs(
     experiments = len({e.experiment for e in encounters})
     return _measure(
         f"NHS experiments ({experiments} experiments, labels from the seating diagrams)",
+        "seats within 2 m (each pair shared its experiment throughout)",
         f"learned scorers fitted leave-one-experiment-out (on {experiments - 1}, "
         "scored on the held-out one)",
         encounters,
@@ -181,6 +185,7 @@ def evaluate_simulation(
     return _measure(
         f"simulator ({scenes} test scenes of seed {test_seed}; phone population of seed "
         f"{population_seed})",
+        "within 2 m for 15 minutes or more (true positions)",
         f"learned scorers fitted on {scenes} scenes of seed {train_seed}, tested on the "
         f"scenes of seed {test_seed}",
         testing,
@@ -194,6 +199,7 @@ def evaluate_simulation(
 
 def _measure(
     data_set: str,
+    label: str,
     validation: str,
     encounters: Sequence[LabelledEncounter],
     named: Mapping[str, Sequence[float]],
@@ -243,6 +249,7 @@ def _measure(
         margins.append(Margin(candidate, BASELINE, interval.estimate, interval.low, interval.high))
     return Evaluation(
         data_set,
+        label,
         validation,
         tuple(encounters),
         tuple(results),
@@ -262,8 +269,8 @@ def report(evaluation: Evaluation) -> str:
     rate = format(evaluation.false_alarm_rate, ".0%")
     lines = [
         f"data: {evaluation.data_set}",
-        f"{len(encounters)} encounters ({positives} close contacts: within 2 m for 15 minutes "
-        f"or more) in {clusters} scenes or experiments",
+        f"{len(encounters)} encounters in {clusters} scenes or experiments; {positives} close "
+        f"contacts: {evaluation.label}",
         f"validation: {evaluation.validation}",
         f"intervals: 95 % cluster bootstrap over scenes or experiments "
         f"({evaluation.resamples} resamples, seed {evaluation.seed})",
@@ -290,6 +297,7 @@ def to_json(evaluation: Evaluation) -> dict[str, Any]:
     """The evaluation as one JSON object (what ``--json`` prints)."""
     return {
         "data_set": evaluation.data_set,
+        "close_contact": evaluation.label,
         "validation": evaluation.validation,
         "encounters": len(evaluation.encounters),
         "close_contacts": sum(e.close_contact for e in evaluation.encounters),

@@ -146,7 +146,7 @@ def _attenuation_panel(axes: Any, evaluation: Any) -> None:
     axes.axvline(2.0, color="black", linestyle="--", linewidth=0.8)
     axes.set_xscale("log")
     axes.set_xlim(left, d.max() * 1.1)
-    ticks = [t for t in (0.2, 0.5, 1, 2, 3, 5, 10, 20) if left <= t <= d.max() * 1.1]
+    ticks = [t for t in (0.2, 0.5, 1, 1.5, 2, 3, 4, 6, 10, 20) if left <= t <= d.max() * 1.1]
     axes.set_xticks(ticks, [f"{t:g}" for t in ticks])
     axes.minorticks_off()
     axes.set(
