@@ -32,6 +32,7 @@ from protocol import (
     encrypt_aem,
     find_matches,
 )
+from protocol.risk.api import score_cwa_json, score_v1_json, score_v2_json
 
 IMPLEMENTATION = "bluezone-reference"
 
@@ -91,6 +92,21 @@ def match(params: dict[str, Any]) -> dict[str, Any]:
     return {"matches": [{"key_index": k, "sighting_index": s} for k, s in pairs]}
 
 
+def score_v2(params: dict[str, Any]) -> dict[str, Any]:
+    """Op score_v2 (IOP-27): GAEN v2 daily summaries of the windows (RISK-10..RISK-14)."""
+    return score_v2_json(params.get("config"), params.get("windows"), params.get("today"))
+
+
+def score_cwa(params: dict[str, Any]) -> dict[str, Any]:
+    """Op score_cwa (IOP-28): the Corona-Warn-App verdict over the windows (RISK-30..RISK-39)."""
+    return score_cwa_json(params.get("config"), params.get("windows"))
+
+
+def score_v1(params: dict[str, Any]) -> dict[str, Any]:
+    """Op score_v1 (IOP-29): the GAEN v1 summary of the windows on day today (RISK-20..25)."""
+    return score_v1_json(params.get("config"), params.get("windows"), params.get("today"))
+
+
 HANDLERS: dict[str, Handler] = {
     "derive_keys": derive_keys,
     "rpi": rpi,
@@ -99,6 +115,9 @@ HANDLERS: dict[str, Handler] = {
     "advertisement_encode": advertisement_encode,
     "advertisement_decode": advertisement_decode,
     "match": match,
+    "score_v2": score_v2,
+    "score_cwa": score_cwa,
+    "score_v1": score_v1,
 }
 
 

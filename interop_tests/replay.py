@@ -24,6 +24,9 @@ GROUP_OPS: dict[str, tuple[str, ...]] = {
     "AdvertisementEncode": ("advertisement_encode",),
     "AdvertisementDecode": ("advertisement_decode",),
     "Match": ("match",),
+    "GaenV2DailySummaries": ("score_v2",),
+    "CwaRiskCalculation": ("score_cwa",),
+    "GaenV1Summary": ("score_v1",),
 }
 
 # spec IOP-21: group types checked only against the library, with the reason.
@@ -158,6 +161,47 @@ def _match(case: VectorCase) -> list[Step]:
     return [Step("match", {"keys": keys, "sightings": sightings}, _expected(case, "matches"))]
 
 
+# spec IOP-27..IOP-29: the fields a risk op's answer is compared on.
+_CWA_RESULT = (
+    "total_risk_level",
+    "most_recent_day_with_low_risk",
+    "most_recent_day_with_high_risk",
+    "number_of_days_with_low_risk",
+    "number_of_days_with_high_risk",
+    "total_minimum_distinct_encounters_with_low_risk",
+    "total_minimum_distinct_encounters_with_high_risk",
+)
+_V1_RESULT = (
+    "matched_exposures",
+    "maximum_risk_score",
+    "summation_risk_score",
+    "days_since_last_exposure",
+    "attenuation_durations_minutes",
+)
+
+
+def _risk_params(case: VectorCase, *optional: str) -> dict[str, Any]:
+    """``config`` and ``windows`` of a risk case, plus the optional inputs it carries."""
+    params = _need(case.inputs, case, "config", "windows")
+    params.update({name: case.inputs[name] for name in optional if name in case.inputs})
+    return params
+
+
+def _score_v2(case: VectorCase) -> list[Step]:
+    params = _risk_params(case, "today")
+    return [Step("score_v2", params, _expected(case, "daily_summaries"))]
+
+
+def _score_cwa(case: VectorCase) -> list[Step]:
+    return [Step("score_cwa", _risk_params(case), _expected(case, *_CWA_RESULT))]
+
+
+def _score_v1(case: VectorCase) -> list[Step]:
+    params = _risk_params(case)
+    params.update(_need(case.inputs, case, "today"))
+    return [Step("score_v1", params, _expected(case, *_V1_RESULT))]
+
+
 _PLANNERS: dict[str, Callable[[VectorCase], list[Step]]] = {
     "KeyDerivation": _key_derivation,
     "RpiDerivation": _rpi_derivation,
@@ -165,6 +209,9 @@ _PLANNERS: dict[str, Callable[[VectorCase], list[Step]]] = {
     "AdvertisementEncode": _advertisement_encode,
     "AdvertisementDecode": _advertisement_decode,
     "Match": _match,
+    "GaenV2DailySummaries": _score_v2,
+    "CwaRiskCalculation": _score_cwa,
+    "GaenV1Summary": _score_v1,
 }
 
 

@@ -171,3 +171,9 @@ class ChannelError(RadioError):
     """The channel model has no placement for a node, or a parameter is out of range."""
 
     code = "channel_error"
+
+
+class PlotUnavailableError(NodeError):
+    """A plot was asked for but matplotlib is not installed (the ``plot`` extra)."""
+
+    code = "plot_unavailable"

@@ -6,7 +6,7 @@ adapter's own answers, and judge the answers by invariants of the spec.
 
 from __future__ import annotations
 
-from interop_tests.behaviour import advertisement, framing, key_schedule, matching
+from interop_tests.behaviour import advertisement, framing, key_schedule, matching, risk
 from interop_tests.model import InteropTest
 
 
@@ -17,4 +17,10 @@ def gate_tests() -> list[InteropTest]:
 
 def behaviour_tests() -> list[InteropTest]:
     """Every other behavioural test, topic by topic."""
-    return [*framing.TESTS, *key_schedule.TESTS, *advertisement.TESTS, *matching.TESTS]
+    return [
+        *framing.TESTS,
+        *key_schedule.TESTS,
+        *advertisement.TESTS,
+        *matching.TESTS,
+        *risk.TESTS,
+    ]

@@ -134,4 +134,36 @@ MUTANTS: tuple[Mutant, ...] = (
         ("IOP-8",),
         ("key-schedule",),
     ),
+    Mutant(
+        "v2_ignores_infectiousness",
+        "the window score leaves out the infectiousness weight",
+        ("RISK-12",),
+        ("risk-v2",),
+    ),
+    Mutant(
+        "v2_ignores_report_type",
+        "the window score leaves out the report type weight, so a recursive report counts as "
+        "confirmed",
+        ("RISK-12",),
+        ("risk-v2",),
+    ),
+    Mutant(
+        "cwa_rounds_day_sum",
+        "each day's normalized time is rounded to one decimal (CWA Android since "
+        "EXPOSUREAPP-12211)",
+        ("RISK-36",),
+        ("risk-cwa",),
+    ),
+    Mutant(
+        "cwa_rounds_window_time",
+        "each window's normalized time is rounded to one decimal before its level and the day sum",
+        ("RISK-35",),
+        ("risk-cwa",),
+    ),
+    Mutant(
+        "cwa_float_sums",
+        "normalized times are binary doubles summed in window order (CWA iOS)",
+        ("RISK-7",),
+        ("risk-cwa",),
+    ),
 )

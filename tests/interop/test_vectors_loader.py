@@ -14,17 +14,26 @@ from interop_tests.vectors import VectorError, default_vectors_dir, load_vectors
 from tests.interop.conftest import FIXTURE_VECTORS, ROOT
 
 SECTIONS_1_TO_3 = {"key-schedule", "advertisement", "matching"}
+RISK = {"risk-v2", "risk-cwa", "risk-v1"}
 
 
 def test_the_default_directory_is_spec_vectors_of_the_checkout():
     assert default_vectors_dir() == ROOT / "spec" / "vectors"
 
 
-def test_every_group_type_of_sections_1_to_3_is_mapped_or_library_level():
+def test_every_group_type_of_sections_1_to_3_and_risk_is_mapped_or_library_level():
     cases = load_vectors(default_vectors_dir())
-    types = {case.group_type for case in cases if case.topic in SECTIONS_1_TO_3}
+    types = {case.group_type for case in cases if case.topic in SECTIONS_1_TO_3 | RISK}
     assert types <= set(GROUP_OPS) | set(LIBRARY_LEVEL)
     assert types & set(GROUP_OPS) == set(GROUP_OPS)
+
+
+def test_every_risk_vector_case_is_replayed():
+    cases = [c for c in load_vectors(default_vectors_dir()) if c.topic in RISK]
+    tests = vector_tests(cases)
+    assert len(tests) == len(cases) == 180
+    assert all(t.not_applicable is None for t in tests)
+    assert {next(iter(t.ops)) for t in tests} == {"score_v2", "score_cwa", "score_v1"}
 
 
 def test_groups_of_later_sections_without_ops_are_named_in_their_reason():
