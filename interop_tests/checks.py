@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from interop_tests.log_checks import LOG_OPS, log_same, log_shape_error
 from interop_tests.model import CheckFailed, PreconditionFailed
 from interop_tests.risk_checks import RISK_OPS, risk_shape_error, same
 from interop_tests.session import AdapterSession, Answer, Hello
@@ -34,6 +35,8 @@ def result_shape_error(op: str, result: Mapping[str, Any]) -> str | None:
     """Say what is wrong with the shape of ``op``'s result, or None if it is well formed."""
     if op in RISK_OPS:
         return risk_shape_error(op, result)
+    if op in LOG_OPS:
+        return log_shape_error(op, result)
     for name, length in RESULT_FIELDS.get(op, {}).items():
         value = result.get(name)
         if length == "matches":
@@ -145,6 +148,8 @@ def check_fields(
             )
         elif op in RISK_OPS:
             equal = same(want, got, name)
+        elif op in LOG_OPS:
+            equal = log_same(op, name, want, result)
         else:
             equal = got == want
         if not equal:
