@@ -6,7 +6,16 @@ adapter's own answers, and judge the answers by invariants of the spec.
 
 from __future__ import annotations
 
-from interop_tests.behaviour import advertisement, framing, key_schedule, matching, risk
+from interop_tests.behaviour import (
+    advertisement,
+    checkpoint,
+    export,
+    framing,
+    key_schedule,
+    matching,
+    merkle,
+    risk,
+)
 from interop_tests.model import InteropTest
 
 
@@ -23,4 +32,7 @@ def behaviour_tests() -> list[InteropTest]:
         *advertisement.TESTS,
         *matching.TESTS,
         *risk.TESTS,
+        *merkle.TESTS,
+        *export.TESTS,
+        *checkpoint.TESTS,
     ]
