@@ -86,3 +86,10 @@ def test_bad_options_are_errors(capsys):
     assert cli.main(["risk", "evaluate", "--false-alarm", "1.5"]) == 2
     assert cli.main(["risk", "evaluate", "--scenes", "2", "--train-seed", "2"]) == 2
     assert "differ" in capsys.readouterr().err
+
+
+def test_the_module_takes_the_data_directory_as_an_argument_too(tmp_path, capsys):
+    from reference_node.risk_evaluate import main
+
+    assert main([str(tmp_path / "absent")]) == 2
+    assert "nhs_gaen_data" in capsys.readouterr().err
