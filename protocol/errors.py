@@ -312,3 +312,54 @@ class WitnessQuorumError(NoteError):
     """Fewer distinct witnesses than required cosigned a checkpoint (LOG-10)."""
 
     code = "witness_quorum_not_met"
+
+
+# --- Section 4: key upload (SRV) -------------------------------------------------------------
+
+
+class UploadError(ProtocolError):
+    """Base class of key-upload rule violations (SRV-5, SRV-6)."""
+
+    code = "invalid_upload"
+
+
+class TooFewKeysError(UploadError):
+    """An upload holds no key (SRV-6)."""
+
+    code = "too_few_keys"
+
+
+class TooManyKeysError(UploadError):
+    """An upload holds more than 14 keys (SRV-6)."""
+
+    code = "too_many_keys"
+
+
+class DuplicateKeyError(UploadError):
+    """Two keys of one upload carry the same key data (SRV-6)."""
+
+    code = "duplicate_key"
+
+
+class KeyTooOldError(UploadError):
+    """A key ended before the 14-day retention window (SRV-6, KS-11)."""
+
+    code = "key_too_old"
+
+
+class HmacMismatchError(UploadError):
+    """The key-list HMAC under the upload's secret differs from the token's (SRV-5)."""
+
+    code = "hmac_mismatch"
+
+
+class HmacSecretError(UploadError):
+    """An HMAC secret or a key-list HMAC has the wrong length (SRV-5)."""
+
+    code = "invalid_hmac"
+
+
+class InvalidCodeError(UploadError):
+    """A verification code is not CODE_LENGTH symbols of the code alphabet (SRV-3)."""
+
+    code = "invalid_code"

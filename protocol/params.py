@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Final
 
+# --- Sections 1-3: key schedule, advertisement, matching -----------------------------------
+
 # spec KS-1: a temporary exposure key is 16 bytes from a CSPRNG.
 TEK_LENGTH: Final = 16
 # spec KS-5, KS-7: RPIK and AEMK are 16-byte AES-128 keys.
@@ -160,9 +162,52 @@ MAX_COSIGNATURE_TIMESTAMP: Final = 2**63 - 1
 # spec LOG-8: a checkpoint body has at least origin, tree size and root hash lines.
 CHECKPOINT_MIN_LINES: Final = 3
 
-# ---------------------------------------------------------------------------------------------
-# Risk scoring (spec section 5, RISK-n).
-# ---------------------------------------------------------------------------------------------
+# The key server's HTTP API (SRV rules of section 4).
+
+# spec SRV-3: verification codes: digits and capitals without 0/O, 1/I/L, so a code read
+# aloud or typed from paper is unambiguous. 31 symbols, 10 of them: about 49.5 bits, so an
+# online guesser held to the rate limits of SRV-14 is very unlikely to find a live code.
+CODE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH: Final = 10
+MIN_CODE_LENGTH: Final = 8
+# spec SRV-3: a code expires 24 h after issue unless the health authority asks for less.
+CODE_DEFAULT_VALIDITY_S: Final = 24 * 3600
+CODE_MIN_VALIDITY_S: Final = 60
+CODE_MAX_VALIDITY_S: Final = 24 * 3600
+# spec SRV-3: report types a health authority may attach to a code (EXP-5 values 1..3:
+# confirmed test, confirmed clinical diagnosis, self report).
+CODE_REPORT_TYPES: Final = (1, 2, 3)
+# spec SRV-4: an upload token is 32 random bytes; it lives long enough to wait out the
+# embargo of the key cut at report time (KS-13: 12 intervals after the cut) with margin.
+TOKEN_BYTES: Final = 32
+TOKEN_VALIDITY_S: Final = 4 * 3600
+# spec SRV-5: the key-list HMAC is HMAC-SHA256; its secret is 16..64 random bytes.
+KEY_HMAC_LENGTH: Final = 32
+MIN_HMAC_SECRET_BYTES: Final = 16
+MAX_HMAC_SECRET_BYTES: Final = 64
+# spec SRV-6: an upload holds 1..14 keys (one per day of the retention window, KS-11).
+MIN_UPLOAD_KEYS: Final = 1
+MAX_UPLOAD_KEYS: Final = RETENTION_DAYS
+# spec SRV-2, SRV-8: request body limits. 14 keys in JSON take under 1.5 KiB; the padding
+# field may hold up to 4 KiB so every device can send a body of the same size.
+MAX_PADDING_CHARS: Final = 4096
+MAX_UPLOAD_REQUEST_BYTES: Final = 8 * 1024
+MAX_SMALL_REQUEST_BYTES: Final = 6 * 1024
+# spec SRV-9: every batch is padded with random keys to at least this many keys, and holds
+# at most this many (about 3 MiB of export.bin, far under EXP-3's limit).
+MIN_BATCH_KEYS: Final = 1000
+MAX_BATCH_KEYS: Final = 100_000
+# spec SRV-9: the batch order key: keyed BLAKE2b over the key data, 16-byte output,
+# keyed with a fresh 32-byte secret per batch.
+BATCH_ORDER_SECRET_BYTES: Final = 32
+BATCH_ORDER_DIGEST_BYTES: Final = 16
+# spec SRV-9: bytes of randomness per padding key: 16 key bytes, 4 to pick a template.
+PADDING_KEY_RANDOM_BYTES: Final = TEK_LENGTH + 4
+# spec SRV-10: the export files a server writes are signed as region-wide batch 1 of 1.
+EXPORT_BATCH_NUM: Final = 1
+EXPORT_BATCH_SIZE: Final = 1
+
+# --- Section 5: risk scoring ------------------------------------------------------------------
 
 # spec RISK-2: calibration confidence reported for each lookup fallback (ENCalibrationConfidence:
 # 0 lowest = no data, 1 low = similar devices, 3 high = this model measured).

@@ -6,7 +6,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from reference_node import keys_demo, risk_evaluate
+from reference_node import keys_demo, node_cli, risk_evaluate
+from reference_node.server import cli as server_cli
 
 
 def _keys_demo(args: argparse.Namespace) -> int:
@@ -38,6 +39,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, help="draw the keys from this seed (reproducible)")
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     demo.set_defaults(handler=_keys_demo)
+    server = commands.add_parser("server", help="the key server").add_subparsers(
+        dest="server_command", required=True
+    )
+    run = server.add_parser("run", help="run a key server")
+    server_cli.add_server_arguments(run)
+    run.set_defaults(handler=server_cli.run_server)
+    ha = commands.add_parser("ha", help="health-authority tools").add_subparsers(
+        dest="ha_command", required=True
+    )
+    issue = ha.add_parser("issue-code", help="issue a one-time verification code")
+    server_cli.add_ha_arguments(issue)
+    issue.set_defaults(handler=server_cli.run_ha)
+    audit = commands.add_parser("audit", help="audit a key server's transparency log")
+    server_cli.add_audit_arguments(audit)
+    audit.set_defaults(handler=server_cli.run_audit)
+
+    node_cli.add_commands(commands)
 
     risk = commands.add_parser("risk", help="risk scoring").add_subparsers(
         dest="risk_command", required=True

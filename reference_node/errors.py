@@ -102,6 +102,9 @@ class RiskDataError(NodeError):
     code = "risk_data_error"
 
 
+# --- Radio (reference_node.radio) ---------------------------------------------------------
+
+
 class RadioError(NodeError):
     """Base class of radio failures (``reference_node.radio``)."""
 
@@ -152,10 +155,49 @@ class UnsupportedOperationError(RadioError):
     code = "unsupported_operation"
 
 
+class BluezError(RadioError):
+    """BlueZ refused a D-Bus call (``error_name`` is its D-Bus error name)."""
+
+    code = "bluez_error"
+
+
+class ConfigurationError(RadioError):
+    """A radio setting is out of the range the radio or HCI allows."""
+
+    code = "invalid_radio_config"
+
+
 class ChannelError(RadioError):
     """The channel model has no placement for a node, or a parameter is out of range."""
 
     code = "channel_error"
+
+
+# --- Node runtime (reference_node.node and its modules) ---------------------------------------
+
+
+class NodeConfigError(NodeError):
+    """A node setting is out of range or inconsistent (duty cycle, calibration, radio name)."""
+
+    code = "node_config"
+
+
+class RadioUnavailableError(NodeError):
+    """The radio named on the command line cannot be used here (backend missing or unknown)."""
+
+    code = "radio_unavailable"
+
+
+class KeySourceError(NodeError):
+    """Published keys cannot be fetched: the source is unreadable or its trust key is bad."""
+
+    code = "key_source"
+
+
+class NodeStateError(NodeError):
+    """An operation was asked of a node that is not running, or already stopped."""
+
+    code = "node_state"
 
 
 class PlotUnavailableError(NodeError):

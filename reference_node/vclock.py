@@ -22,6 +22,7 @@ from collections.abc import Coroutine, Mapping
 from typing import Any, Protocol, TypeVar
 
 _T = TypeVar("_T")
+_CLOCK_RESOLUTION_S = 1e-6
 
 
 class Clock(Protocol):
@@ -114,6 +115,11 @@ class VirtualTimeEventLoop(asyncio.SelectorEventLoop):
         self._now = self.time_start
         self.clock = LoopClock(self)
         super().__init__(_VirtualSelector(selectors.DefaultSelector(), self))
+        # asyncio runs a timer when its deadline is below time() + _clock_resolution. With
+        # the monotonic clock's 1 ns, that sum stops changing once time() passes about
+        # 2**24 s (194 days) and a timer due exactly now never runs; 1 us holds for
+        # 2**33 s (272 years) of simulated time.
+        self._clock_resolution = max(self._clock_resolution, _CLOCK_RESOLUTION_S)
 
     def time(self) -> float:
         """The virtual time in seconds."""

@@ -3,6 +3,8 @@
 - `bumble_radio.BumbleRadio`: any HCI controller bumble opens, or the virtual link
   (`virtual.VirtualLink`, `virtual.VirtualController`).
 - `sim.SimRadio`: an in-memory medium for large simulations.
+- `bleak_radio.BleakRadio`: scanning through the OS stack (BlueZ, CoreBluetooth, WinRT),
+  optionally advertising on Linux through `bluez_advertiser.BluezAdvertiser`.
 
 Both simulated media draw RSSI from `channel.Channel`. Backends import their third-party
 stacks only when used, so import them from their modules.

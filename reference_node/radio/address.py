@@ -11,10 +11,13 @@ The advertiser uses a fresh one at each identifier rotation (spec ADV-2, ADV-3).
 
 from __future__ import annotations
 
+import re
+
 from reference_node.errors import AddressError
 
 ADDRESS_LENGTH = 6
 _RANDOM_PART_MASK = (1 << 46) - 1
+_ADDRESS_TEXT = re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}")
 
 
 def parse_address(address: str | bytes) -> bytes:
@@ -26,13 +29,9 @@ def parse_address(address: str | bytes) -> bytes:
         if len(address) != ADDRESS_LENGTH:
             raise AddressError(f"an address is 6 octets, got {len(address)}")
         return bytes(address)
-    parts = address.split(":")
-    if len(parts) != ADDRESS_LENGTH or any(len(p) != 2 for p in parts):
+    if not isinstance(address, str) or not _ADDRESS_TEXT.fullmatch(address):
         raise AddressError("an address is written as six colon-separated hex octets")
-    try:
-        return bytes.fromhex("".join(parts))
-    except ValueError as exc:
-        raise AddressError("an address is written as six colon-separated hex octets") from exc
+    return bytes.fromhex(address.replace(":", ""))
 
 
 def format_address(address: bytes) -> str:

@@ -103,6 +103,8 @@ class Radio(Protocol):
 
         No advertisement ever goes out with the new payload and the old address or the
         reverse (spec ADV-3). If a step fails, advertising stays off and the error is raised.
+        A backend without ``capabilities.controls_address`` ignores ``address``: the OS
+        picks and rotates the address on its own schedule, and ADV-3 cannot be kept.
         """
         ...
 
@@ -124,7 +126,10 @@ class Radio(Protocol):
 
 
 class SightingStream:
-    """An async iterator over sightings, ending when its radio closes or on `close()`."""
+    """An async iterator over sightings, ending when its radio closes or on `close()`.
+
+    One task reads a stream; give each consumer its own (``radio.sightings()``).
+    """
 
     def __init__(self, hub: SightingHub, limit: int) -> None:
         self._hub = hub

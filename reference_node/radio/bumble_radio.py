@@ -34,7 +34,7 @@ from typing import Any, Self
 from bumble import hci
 from bumble.host import Host
 from bumble.transport import open_transport
-from bumble.transport.common import Transport
+from bumble.transport.common import Transport, TransportLostError
 
 from protocol.params import (
     ADVERTISING_INTERVAL_MAX_MS,
@@ -43,6 +43,7 @@ from protocol.params import (
 )
 from reference_node.errors import (
     AdvertisingDataError,
+    ConfigurationError,
     HciCommandError,
     RadioStateError,
     TransportError,
@@ -108,9 +109,10 @@ class CommandSet(enum.StrEnum):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class BumbleRadioConfig:
-    """Settings of the bumble backend (times in ms and s).
+    """Settings of the bumble backend (times in ms and s); ConfigurationError if invalid.
 
     Scan window equal to the scan interval means listening all the time while scanning.
+    ``commands`` takes a CommandSet or its string value.
     """
 
     advertising_interval_min_ms: float = ADVERTISING_INTERVAL_MIN_MS  # spec ADV-2
@@ -122,11 +124,41 @@ class BumbleRadioConfig:
     command_timeout_s: float = 5.0
     reset_timeout_s: float = 30.0  # a driver may load firmware during the reset
 
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "commands", CommandSet(self.commands))
+        except ValueError:
+            raise ConfigurationError(f"unknown command set {self.commands!r}") from None
+        low, high = self.advertising_interval_units
+        interval, window = self.scan_units
+        if low > high:
+            raise ConfigurationError("advertising interval minimum exceeds its maximum")
+        if window > interval:
+            raise ConfigurationError("scan window exceeds the scan interval")
+        if not 0 <= self.advertising_handle <= 0xEF:
+            raise ConfigurationError("advertising handle is outside 0x00-0xEF")
+
+    @property
+    def advertising_interval_units(self) -> tuple[int, int]:
+        """Advertising interval minimum and maximum in 0.625 ms units."""
+        return (
+            _units(self.advertising_interval_min_ms, LEGACY_INTERVAL_RANGE, "advertising"),
+            _units(self.advertising_interval_max_ms, LEGACY_INTERVAL_RANGE, "advertising"),
+        )
+
+    @property
+    def scan_units(self) -> tuple[int, int]:
+        """Scan interval and window in 0.625 ms units."""
+        return (
+            _units(self.scan_interval_ms, SCAN_INTERVAL_RANGE, "scan"),
+            _units(self.scan_window_ms, SCAN_INTERVAL_RANGE, "scan"),
+        )
+
 
 def _units(ms: float, limits: tuple[int, int], what: str) -> int:
     value = round(ms / INTERVAL_UNIT_MS)
     if not limits[0] <= value <= limits[1]:
-        raise ValueError(f"{what} {ms} ms is outside the range HCI allows")
+        raise ConfigurationError(f"{what} interval {ms} ms is outside the range HCI allows")
     return value
 
 
@@ -223,17 +255,25 @@ class BumbleRadio:
         host.on("advertising_report", self._on_report)
         self._host = host
         try:
+            await self._reset(host)
+            self.command_set = self._choose_command_set(host)
+            if self.command_set is CommandSet.LEGACY:
+                await self._configure_legacy()
+            else:
+                await self._configure_extended()
+        except BaseException:
+            host.remove_listener("advertising_report", self._on_report)
+            self._host = None
+            raise
+
+    async def _reset(self, host: _Host) -> None:
+        try:
             async with asyncio.timeout(self.config.reset_timeout_s):
                 await host.reset()
         except hci.HCI_Error as exc:
             raise HciCommandError("HCI_Reset sequence", exc.error_code, exc.error_name) from exc
         except TimeoutError as exc:
             raise HciCommandError("HCI_Reset sequence", None, "no response") from exc
-        self.command_set = self._choose_command_set(host)
-        if self.command_set is CommandSet.LEGACY:
-            await self._configure_legacy()
-        else:
-            await self._configure_extended()
 
     async def close(self) -> None:
         """Stop advertising and scanning, end the sighting streams, close an owned transport."""
@@ -245,7 +285,7 @@ class BumbleRadio:
                 async with self._lock:
                     await self._stop_advertising()
                     await self._stop_scanning()
-        except HciCommandError as exc:
+        except (HciCommandError, TransportError) as exc:
             logger.warning("could not stop the radio cleanly: %s", exc)
         finally:
             if self._host is not None:
@@ -436,12 +476,8 @@ class BumbleRadio:
         cfg = self.config
         await self._send(
             hci.HCI_LE_Set_Advertising_Parameters_Command(
-                advertising_interval_min=_units(
-                    cfg.advertising_interval_min_ms, LEGACY_INTERVAL_RANGE, "advertising interval"
-                ),
-                advertising_interval_max=_units(
-                    cfg.advertising_interval_max_ms, LEGACY_INTERVAL_RANGE, "advertising interval"
-                ),
+                advertising_interval_min=cfg.advertising_interval_units[0],
+                advertising_interval_max=cfg.advertising_interval_units[1],
                 advertising_type=_AdvType.ADV_NONCONN_IND,  # spec ADV-2
                 own_address_type=hci.OwnAddressType.RANDOM,
                 peer_address_type=hci.Address.PUBLIC_DEVICE_ADDRESS,
@@ -453,8 +489,8 @@ class BumbleRadio:
         await self._send(
             hci.HCI_LE_Set_Scan_Parameters_Command(
                 le_scan_type=hci.HCI_LE_Set_Scan_Parameters_Command.PASSIVE_SCANNING,
-                le_scan_interval=_units(cfg.scan_interval_ms, SCAN_INTERVAL_RANGE, "scan interval"),
-                le_scan_window=_units(cfg.scan_window_ms, SCAN_INTERVAL_RANGE, "scan window"),
+                le_scan_interval=cfg.scan_units[0],
+                le_scan_window=cfg.scan_units[1],
                 # passive scanning sends nothing, so the own address is never on air
                 own_address_type=hci.OwnAddressType.PUBLIC,
                 scanning_filter_policy=0,
@@ -468,12 +504,8 @@ class BumbleRadio:
             params(
                 advertising_handle=cfg.advertising_handle,
                 advertising_event_properties=_Props.USE_LEGACY_ADVERTISING_PDUS,  # spec ADV-2
-                primary_advertising_interval_min=_units(
-                    cfg.advertising_interval_min_ms, LEGACY_INTERVAL_RANGE, "advertising interval"
-                ),
-                primary_advertising_interval_max=_units(
-                    cfg.advertising_interval_max_ms, LEGACY_INTERVAL_RANGE, "advertising interval"
-                ),
+                primary_advertising_interval_min=cfg.advertising_interval_units[0],
+                primary_advertising_interval_max=cfg.advertising_interval_units[1],
                 primary_advertising_channel_map=0x07,
                 own_address_type=hci.OwnAddressType.RANDOM,
                 peer_address_type=hci.Address.PUBLIC_DEVICE_ADDRESS,
@@ -493,8 +525,8 @@ class BumbleRadio:
                 scanning_filter_policy=0,
                 scanning_phys=1,  # LE 1M: legacy advertisements are only sent there
                 scan_types=[hci.HCI_LE_Set_Extended_Scan_Parameters_Command.PASSIVE_SCANNING],
-                scan_intervals=[_units(cfg.scan_interval_ms, SCAN_INTERVAL_RANGE, "scan interval")],
-                scan_windows=[_units(cfg.scan_window_ms, SCAN_INTERVAL_RANGE, "scan window")],
+                scan_intervals=[cfg.scan_units[0]],
+                scan_windows=[cfg.scan_units[1]],
             )
         )
 
@@ -508,6 +540,8 @@ class BumbleRadio:
             raise HciCommandError(command.name, exc.error_code, exc.error_name) from exc
         except TimeoutError as exc:
             raise HciCommandError(command.name, None, "no response") from exc
+        except TransportLostError as exc:
+            raise TransportError(f"HCI transport lost during {command.name}") from exc
 
     def _check_open(self) -> None:
         if self._closed:

@@ -87,14 +87,17 @@ class Channel:
         self.model = model
         self.rng = rng
         self._placements: dict[str, Placement] = {}
+        # mean RSSI per (tx, rx): a crowd samples the same pairs hundreds of thousands of times
+        self._mean_cache: dict[tuple[str, str], float] = {}
 
     def place(self, node: str, placement: Placement) -> None:
         """Put ``node`` at ``placement`` (replacing any previous one)."""
         self._placements[node] = placement
+        self._mean_cache.clear()
 
     def move(self, node: str, position: Position) -> None:
         """Move a placed node, keeping its transmit power."""
-        self._placements[node] = dataclasses.replace(self.placement(node), position=position)
+        self.place(node, dataclasses.replace(self.placement(node), position=position))
 
     def placement(self, node: str) -> Placement:
         """The placement of ``node``; ChannelError if it was never placed."""
@@ -109,14 +112,19 @@ class Channel:
 
     def mean_rssi(self, tx: str, rx: str) -> float:
         """The expected RSSI in dBm at ``rx`` of an advertisement from ``tx``."""
-        placement = self.placement(tx)
-        return self.model.mean_rssi(placement.tx_power_at_1m_dbm, self.distance(tx, rx))
+        mean = self._mean_cache.get((tx, rx))
+        if mean is None:
+            placement = self.placement(tx)
+            mean = self.model.mean_rssi(placement.tx_power_at_1m_dbm, self.distance(tx, rx))
+            self._mean_cache[tx, rx] = mean
+        return mean
 
     def sample_rssi(self, tx: str, rx: str) -> int | None:
         """One advertisement's RSSI at ``rx`` in whole dBm, or None if it is not heard."""
+        model = self.model
         power = self.mean_rssi(tx, rx)
-        if self.model.shadowing_sigma_db:
-            power += self.rng.gauss(0.0, self.model.shadowing_sigma_db)
-        if power < self.model.sensitivity_dbm:
+        if model.shadowing_sigma_db:
+            power += self.rng.gauss(0.0, model.shadowing_sigma_db)
+        if power < model.sensitivity_dbm:
             return None
         return min(max(round(power), RSSI_MIN_DBM), RSSI_MAX_DBM)

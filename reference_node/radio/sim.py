@@ -141,26 +141,18 @@ class SimMedium:
             self._advertisers.pop(radio, None)
 
     def _transmit(self, sender: SimRadio, ad: bytes, address: str) -> None:
-        self.transmissions[sender.node] += 1
-        clock = self.clock
+        tx = sender.node
+        self.transmissions[tx] += 1
+        monotonic, wall = self.clock.monotonic(), self.clock.wall()
+        sample_rssi = self.channel.sample_rssi
         for receiver in self._scanners:
             if receiver is sender:
                 continue
-            rssi = self.channel.sample_rssi(sender.node, receiver.node)
-            if rssi is None:
-                continue
-            receiver._hub.publish(
-                Sighting(
-                    monotonic_time=clock.monotonic(),
-                    wall_time=clock.wall(),
-                    address=address,
-                    address_type="random",
-                    rssi=rssi,
-                    ad=ad,
-                    service_data=None,
-                    backend=BACKEND,
+            rssi = sample_rssi(tx, receiver.node)
+            if rssi is not None:
+                receiver._hub.publish(
+                    Sighting(monotonic, wall, address, "random", rssi, ad, None, BACKEND)
                 )
-            )
 
 
 class SimRadio:
@@ -264,6 +256,7 @@ class SimRadio:
         self._timer = self.medium.scheduler.call_at(when, self._on_advertising_event)
 
     def _resume(self) -> None:
+        self._cancel_timer()
         now = self.medium.scheduler.time()
         self._schedule(now + self._rng.uniform(0.0, self._interval_s))
 

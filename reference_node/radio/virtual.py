@@ -34,16 +34,20 @@ import collections
 import dataclasses
 import logging
 import random
+from typing import Any
 
 from bumble import hci, ll
 from bumble import link as bumble_link
 from bumble.controller import AdvertisingSet, Controller, LegacyAdvertiser
 
+from reference_node.radio.btsnoop import BtSnoopWriter
+from reference_node.radio.bumble_radio import BumbleRadio, BumbleRadioConfig
 from reference_node.radio.channel import Channel
 from reference_node.radio.hci_rules import (
     EXTENDED_ADVERTISING_COMMANDS,
     LEGACY_ADVERTISING_COMMANDS,
 )
+from reference_node.vclock import Clock
 
 logger = logging.getLogger(__name__)
 _bumble_controller_logger = logging.getLogger("bumble.controller")
@@ -122,6 +126,22 @@ class VirtualLink(bumble_link.LocalLink):
     def remove_controller(self, controller: Controller) -> None:
         super().remove_controller(controller)
         self._ordered.pop(controller, None)
+
+    def radio(
+        self,
+        node: str,
+        *,
+        config: BumbleRadioConfig | None = None,
+        snoop: BtSnoopWriter | None = None,
+        clock: Clock | None = None,
+        **controller_options: Any,
+    ) -> BumbleRadio:
+        """A bumble radio (not yet started) on a new `VirtualController` for ``node``.
+
+        ``controller_options`` go to `VirtualController`. Call it in a running event loop.
+        """
+        controller = VirtualController(node, self, **controller_options)
+        return BumbleRadio.from_controller(controller, config=config, snoop=snoop, clock=clock)
 
     def send_advertising_pdu(self, sender_controller: Controller, packet: ll.AdvertisingPdu):
         """Deliver an advertisement once to each listening controller, with a channel RSSI."""
@@ -369,9 +389,9 @@ class VirtualController(Controller):
         if (
             command.advertising_enable
             and advertiser.own_address_type != hci.Address.PUBLIC_DEVICE_ADDRESS
-            and self.random_address == hci.Address.ANY
+            and self.random_address.address_bytes == bytes(6)
         ):
-            return self._status(hci.HCI_ErrorCode.INVALID_HCI_COMMAND_PARAMETERS_ERROR)
+            return self._status(hci.HCI_ErrorCode.INVALID_COMMAND_PARAMETERS_ERROR)
         return super().on_hci_le_set_advertising_enable_command(command)
 
     def _advertising_set(self, handle: int) -> AdvertisingSet:
@@ -403,7 +423,7 @@ class VirtualController(Controller):
                     advertising_set.parameters.own_address_type != hci.Address.PUBLIC_DEVICE_ADDRESS
                 )
                 if random_own and advertising_set.random_address is None:
-                    return self._status(hci.HCI_ErrorCode.INVALID_HCI_COMMAND_PARAMETERS_ERROR)
+                    return self._status(hci.HCI_ErrorCode.INVALID_COMMAND_PARAMETERS_ERROR)
         return super().on_hci_le_set_extended_advertising_enable_command(command)
 
     # -- scanning -------------------------------------------------------------------

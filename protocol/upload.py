@@ -1,0 +1,204 @@
+"""Key upload and batch assembly rules of the key server (spec SRV-5, SRV-6, SRV-9).
+
+The key-list HMAC binds an upload token to exactly the keys a device will upload, as the
+GAEN verification server does: the device keeps a random secret, sends only the HMAC when it
+exchanges its code, and reveals the secret with the keys. Batch assembly orders keys by a
+keyed hash and pads them with random keys, so a batch never shows which keys came together.
+Every secret and every random byte is an argument: nothing here draws randomness.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from collections.abc import Sequence
+from hashlib import blake2b, sha256
+
+from protocol.errors import (
+    DuplicateKeyError,
+    HmacMismatchError,
+    HmacSecretError,
+    InvalidCodeError,
+    KeyTooOldError,
+    TooFewKeysError,
+    TooManyKeysError,
+    UploadError,
+)
+from protocol.export import ExportKey
+from protocol.keys import TemporaryExposureKey, day_start_interval
+from protocol.params import (
+    BATCH_ORDER_DIGEST_BYTES,
+    BATCH_ORDER_SECRET_BYTES,
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    INTERVALS_PER_DAY,
+    KEY_HMAC_LENGTH,
+    MAX_HMAC_SECRET_BYTES,
+    MAX_ROLLING_PERIOD,
+    MAX_UPLOAD_KEYS,
+    MIN_HMAC_SECRET_BYTES,
+    MIN_UPLOAD_KEYS,
+    PADDING_KEY_RANDOM_BYTES,
+    RETENTION_DAYS,
+    RETENTION_INTERVALS,
+    TEK_LENGTH,
+)
+
+_CODE_SYMBOLS = frozenset(CODE_ALPHABET)
+
+
+def canonical_key_list(keys: Sequence[TemporaryExposureKey]) -> bytes:
+    """Return the canonical text of a key list that the key-list HMAC covers (spec SRV-5).
+
+    Each key becomes "base64(key data).rolling_start.rolling_period" (standard padded
+    base64, decimal integers); the strings are sorted by their bytes and joined with ",".
+    The order of the keys in the upload therefore does not matter.
+    """
+    items = sorted(
+        f"{base64.b64encode(k.key_data).decode('ascii')}.{k.rolling_start}.{k.rolling_period}"
+        for k in keys
+    )
+    return ",".join(items).encode("ascii")
+
+
+def _check_secret(secret: bytes) -> None:
+    if not isinstance(secret, bytes) or not (
+        MIN_HMAC_SECRET_BYTES <= len(secret) <= MAX_HMAC_SECRET_BYTES
+    ):
+        length = len(secret) if isinstance(secret, bytes) else "non-bytes"
+        raise HmacSecretError(f"SRV-5: HMAC secret must be 16..64 bytes, got {length}")
+
+
+def key_list_hmac(secret: bytes, keys: Sequence[TemporaryExposureKey]) -> bytes:
+    """Return HMAC-SHA256(secret, canonical key list), 32 bytes (spec SRV-5)."""
+    _check_secret(secret)
+    return hmac.digest(secret, canonical_key_list(keys), "sha256")
+
+
+def check_key_list_hmac(
+    secret: bytes, keys: Sequence[TemporaryExposureKey], expected: bytes
+) -> None:
+    """Raise HmacMismatchError unless the keys' HMAC under ``secret`` equals ``expected``.
+
+    The comparison takes the same time wherever the values differ (spec SRV-5).
+    """
+    if not isinstance(expected, bytes) or len(expected) != KEY_HMAC_LENGTH:
+        raise HmacSecretError("SRV-5: a key-list HMAC is 32 bytes")
+    if not hmac.compare_digest(key_list_hmac(secret, keys), expected):
+        raise HmacMismatchError("SRV-5: the keys do not match the token's HMAC")
+
+
+def check_upload(keys: Sequence[TemporaryExposureKey], now_interval: int) -> None:
+    """Check an upload's keys against spec SRV-6 at ``now_interval``.
+
+    Raises TooFewKeysError or TooManyKeysError (1..14 keys), DuplicateKeyError (same key data
+    twice), EmbargoedKeyError (KS-12: a key whose period plus 12 intervals has not ended) and
+    KeyTooOldError (a key that ended 14 days or more before today's UTC midnight). Key
+    lengths and periods are checked when each TemporaryExposureKey is built (KS-1, KS-4).
+    """
+    if len(keys) < MIN_UPLOAD_KEYS:
+        raise TooFewKeysError("SRV-6: an upload holds at least one key")
+    if len(keys) > MAX_UPLOAD_KEYS:
+        raise TooManyKeysError(f"SRV-6: an upload holds at most 14 keys, got {len(keys)}")
+    if len({k.key_data for k in keys}) != len(keys):
+        raise DuplicateKeyError("SRV-6: two keys carry the same key data")
+    oldest_end = day_start_interval(now_interval) - RETENTION_INTERVALS
+    for key in keys:
+        key.check_publishable(now_interval)
+        if key.end_interval <= oldest_end:
+            raise KeyTooOldError(f"SRV-6: a key ended more than {RETENTION_DAYS} days ago")
+
+
+def days_since_onset(rolling_start: int, onset_interval: int | None) -> int | None:
+    """Return the key's day minus the symptom-onset day, clamped to -14..14 (spec SRV-7).
+
+    None when the health authority gave no onset.
+    """
+    if onset_interval is None:
+        return None
+    days = rolling_start // INTERVALS_PER_DAY - onset_interval // INTERVALS_PER_DAY
+    return max(-RETENTION_DAYS, min(RETENTION_DAYS, days))
+
+
+def batch_order(keys: Sequence[ExportKey], secret: bytes) -> list[ExportKey]:
+    """Return the keys in batch order: by keyed BLAKE2b-128 of their key data (spec SRV-9).
+
+    ``secret`` is 32 fresh random bytes per batch, never published; the order then carries
+    no trace of upload order or of which keys were uploaded together.
+    """
+    if not isinstance(secret, bytes) or len(secret) != BATCH_ORDER_SECRET_BYTES:
+        raise UploadError("SRV-9: the batch order secret is 32 bytes")
+
+    def order_key(key: ExportKey) -> bytes:
+        return blake2b(key.key_data, key=secret, digest_size=BATCH_ORDER_DIGEST_BYTES).digest()
+
+    return sorted(keys, key=order_key)
+
+
+def padding_key_count(real_keys: int, minimum: int) -> int:
+    """Return how many padding keys bring a batch of ``real_keys`` to ``minimum`` (SRV-9)."""
+    return max(0, minimum - real_keys)
+
+
+def padding_keys(
+    count: int,
+    templates: Sequence[ExportKey],
+    now_interval: int,
+    randomness: bytes,
+) -> tuple[ExportKey, ...]:
+    """Return ``count`` padding keys that look like the batch's real keys (spec SRV-9).
+
+    ``randomness`` holds exactly ``count * 20`` random bytes (else UploadError): per key,
+    16 bytes of key data and a 4-byte big-endian number choosing a template. A padding key
+    copies the rolling start, rolling period, report type and days since onset of a real
+    key of the batch; a batch with no real key uses full-day keys of one of the 14 days
+    before today's midnight,
+    reported as confirmed tests.
+    """
+    if len(randomness) != count * PADDING_KEY_RANDOM_BYTES:
+        raise UploadError("SRV-9: padding needs 20 random bytes per key")
+    start_today = day_start_interval(now_interval)
+    result = []
+    for i in range(count):
+        chunk = randomness[i * PADDING_KEY_RANDOM_BYTES : (i + 1) * PADDING_KEY_RANDOM_BYTES]
+        key_data, pick = chunk[:TEK_LENGTH], int.from_bytes(chunk[TEK_LENGTH:], "big")
+        if templates:
+            t = templates[pick % len(templates)]
+            result.append(
+                ExportKey(
+                    key_data,
+                    t.rolling_start_interval_number,
+                    t.rolling_period,
+                    report_type=t.report_type,
+                    days_since_onset_of_symptoms=t.days_since_onset_of_symptoms,
+                )
+            )
+        else:
+            day = 1 + pick % RETENTION_DAYS
+            start = start_today - day * INTERVALS_PER_DAY
+            result.append(ExportKey(key_data, start, MAX_ROLLING_PERIOD, report_type=1))
+    return tuple(result)
+
+
+def normalize_code(text: str) -> str:
+    """Return a verification code as typed, in canonical form (spec SRV-3).
+
+    Spaces and hyphens are dropped and letters upper-cased; the result must be
+    ``CODE_LENGTH`` symbols of ``CODE_ALPHABET``, else InvalidCodeError.
+    """
+    if not isinstance(text, str) or len(text) > 4 * CODE_LENGTH:
+        raise InvalidCodeError("SRV-3: a code is a short string")
+    code = text.replace(" ", "").replace("-", "").upper()
+    if len(code) != CODE_LENGTH or not set(code) <= _CODE_SYMBOLS:
+        raise InvalidCodeError(f"SRV-3: a code is {CODE_LENGTH} symbols of the code alphabet")
+    return code
+
+
+def code_digest(code: str) -> bytes:
+    """Return SHA-256 of a verification code's ASCII text, what a server stores (SRV-8)."""
+    return sha256(code.encode("ascii")).digest()
+
+
+def token_digest(token: bytes) -> bytes:
+    """Return SHA-256 of an upload token, what a server stores (spec SRV-8)."""
+    return sha256(token).digest()

@@ -1,0 +1,336 @@
+"""The key server's HTTP API on aiohttp (spec SRV-1..SRV-16).
+
+``KeyServer`` ties storage, publisher, rate limits, clock and randomness together and builds
+the ``web.Application``. Handlers stay thin: they read and check a body, call storage, and
+answer JSON. Every error becomes ``{"error": name, "message": text}`` with the status of
+spec SRV-15. Logs carry method, route, status and duration: never a client address, a
+code, a token, a secret or a key (SRV-8).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from protocol.errors import ProtocolError
+from protocol.keys import interval_number
+from protocol.note import NoteVerifier
+from protocol.params import (
+    CODE_ALPHABET,
+    CODE_DEFAULT_VALIDITY_S,
+    CODE_LENGTH,
+    MAX_SMALL_REQUEST_BYTES,
+    MAX_UPLOAD_REQUEST_BYTES,
+    TOKEN_BYTES,
+    TOKEN_VALIDITY_S,
+)
+from protocol.upload import (
+    check_key_list_hmac,
+    check_upload,
+    code_digest,
+    days_since_onset,
+    token_digest,
+)
+from reference_node.server.errors import (
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    StorageError,
+    UnauthorizedError,
+)
+from reference_node.server.files import CHECKPOINT_PATH, INDEX_PATH, KEYS_PATH, PublicFiles
+from reference_node.server.keyfiles import ApiKeyCheck, ServerKeys
+from reference_node.server.publisher import Publisher
+from reference_node.server.ratelimit import ClientKeys, Rate, RateLimiter
+from reference_node.server.requests import (
+    CodeRequest,
+    TokenRequest,
+    UploadRequest,
+    parse_object,
+    read_body,
+)
+from reference_node.server.storage import NewKey, Storage
+
+log = logging.getLogger("bluezone.server")
+
+# spec SRV-14: default rate limits.
+DEFAULT_HA_RATE = Rate(per_minute=600, burst=100)
+DEFAULT_CLIENT_RATE = Rate(per_minute=30, burst=10)
+# spec SRV-11: cache lifetimes of the static files.
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT_LIVED = "public, max-age=60"
+# spec SRV-13: proofs for a given size never change.
+PROOF_CACHE = IMMUTABLE
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    """What the HTTP layer needs besides storage and publisher."""
+
+    ha_api_key: str
+    ha_rate: Rate = DEFAULT_HA_RATE
+    client_rate: Rate = DEFAULT_CLIENT_RATE
+    code_validity_s: int = CODE_DEFAULT_VALIDITY_S
+    token_validity_s: int = TOKEN_VALIDITY_S
+    witnesses: tuple[NoteVerifier, ...] = field(default=())
+
+
+def _json(value: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(value, status=status, headers=headers)
+
+
+def _error(exc: ServerError | ProtocolError, status: int) -> web.Response:
+    headers = {}
+    if isinstance(exc, RateLimitedError):
+        headers["Retry-After"] = str(exc.retry_after_s)
+    return _json({"error": exc.code, "message": str(exc)}, status, headers)
+
+
+def draw_code() -> str:
+    """Return a fresh verification code from the CSPRNG (spec SRV-3)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+class KeyServer:
+    """The key server's state and HTTP handlers."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        publisher: Publisher,
+        files: PublicFiles,
+        keys: ServerKeys,
+        config: ApiConfig,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Serve ``storage`` and ``publisher``; ``clock`` is unix seconds."""
+        self.storage = storage
+        self.publisher = publisher
+        self.files = files
+        self.keys = keys
+        self.config = config
+        self.clock = clock
+        self._api_key = ApiKeyCheck(config.ha_api_key)
+        self._ha_limit = RateLimiter(config.ha_rate, monotonic)
+        self._client_limit = RateLimiter(config.client_rate, monotonic)
+        self._client_keys = ClientKeys(secrets.token_bytes(32))
+
+    def build_app(self) -> web.Application:
+        """Return the aiohttp application of spec SRV-1."""
+        app = web.Application(middlewares=[self._errors], client_max_size=MAX_UPLOAD_REQUEST_BYTES)
+        app.router.add_post("/v1/ha/codes", self.issue_code)
+        app.router.add_post("/v1/token", self.exchange_code)
+        app.router.add_post("/v1/publish", self.upload)
+        app.router.add_get("/v1/checkpoint", self.latest_checkpoint)
+        app.router.add_get("/v1/checkpoints/{size:[0-9]{1,20}}", self.checkpoint)
+        app.router.add_get("/v1/batches/index.cbor", self.index)
+        app.router.add_get("/v1/batches/{number:[0-9]{1,20}}.zip", self.batch)
+        app.router.add_get("/v1/keys", self.server_keys)
+        app.router.add_get("/v1/proof/inclusion", self.inclusion_proof)
+        app.router.add_get("/v1/proof/consistency", self.consistency_proof)
+        app.router.add_post("/v1/checkpoints/{size:[0-9]{1,20}}/cosignatures", self.cosign)
+        return app
+
+    @web.middleware
+    async def _errors(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        started = time.perf_counter()
+        route = request.match_info.route.resource
+        name = route.canonical if route is not None else "unmatched"
+        try:
+            response = await handler(request)
+        except ServerError as exc:
+            response = _error(exc, exc.status)
+        except ProtocolError as exc:
+            response = _error(exc, 400)
+        except web.HTTPException as exc:
+            response = _json(
+                {"error": _http_error_name(exc.status), "message": exc.reason}, exc.status
+            )
+        except Exception:
+            log.exception("unexpected failure in %s %s", request.method, name)
+            response = _json({"error": "internal_error", "message": "internal error"}, 500)
+        log.info(
+            "%s %s %d %.1fms",
+            request.method,
+            name,
+            response.status,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    def _limit_client(self, request: web.Request) -> None:
+        wait = self._client_limit.take(self._client_keys.key(request.remote))
+        if wait:
+            raise RateLimitedError("SRV-14: too many requests", max(1, round(wait)))
+
+    async def issue_code(self, request: web.Request) -> web.Response:
+        """POST /v1/ha/codes: issue a verification code (spec SRV-3)."""
+        auth = request.headers.get("Authorization", "")
+        scheme, _, presented = auth.partition(" ")
+        if scheme.lower() != "bearer" or not self._api_key.matches(presented.strip()):
+            wait = self._client_limit.take(self._client_keys.key(request.remote))
+            if wait:
+                raise RateLimitedError("SRV-14: too many requests", max(1, round(wait)))
+            raise UnauthorizedError("SRV-3: a valid health-authority API key is required")
+        wait = self._ha_limit.take(b"ha")
+        if wait:
+            raise RateLimitedError("SRV-14: too many codes issued", max(1, round(wait)))
+        body = parse_object(await read_body(request, MAX_SMALL_REQUEST_BYTES))
+        ask = CodeRequest.parse(body, self.config.code_validity_s)
+        now_s = int(self.clock())
+        expires_s = now_s + ask.validity_s
+        for _ in range(8):
+            code = draw_code()
+            if await self.storage.add_code(
+                code_digest(code), ask.report_type, ask.onset_interval, expires_s
+            ):
+                return _json(
+                    {"code": code, "expires_s": expires_s, "report_type": ask.report_type},
+                    status=201,
+                )
+        raise StorageError("SRV-3: could not draw an unused code")
+
+    async def exchange_code(self, request: web.Request) -> web.Response:
+        """POST /v1/token: exchange a code for an upload token bound to a key-list HMAC."""
+        self._limit_client(request)
+        body = parse_object(await read_body(request, MAX_SMALL_REQUEST_BYTES))
+        ask = TokenRequest.parse(body)
+        token = secrets.token_bytes(TOKEN_BYTES)
+        now_s = int(self.clock())
+        expires_s = now_s + self.config.token_validity_s
+        await self.storage.exchange_code(
+            code_digest(ask.code), now_s, token_digest(token), ask.key_hmac, expires_s
+        )
+        return _json({"token": base64.b64encode(token).decode(), "expires_s": expires_s})
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """POST /v1/publish: upload keys with a token (spec SRV-6, SRV-7)."""
+        self._limit_client(request)
+        body = parse_object(await read_body(request, MAX_UPLOAD_REQUEST_BYTES))
+        ask = UploadRequest.parse(body)
+        now_s = int(self.clock())
+        check_upload(ask.keys, interval_number(now_s))
+        digest = token_digest(ask.token)
+        token = await self.storage.get_token(digest)
+        check_key_list_hmac(ask.hmac_secret, ask.keys, token.key_hmac)
+        keys = [
+            NewKey(
+                k.key_data,
+                k.rolling_start,
+                k.rolling_period,
+                token.report_type,
+                days_since_onset(k.rolling_start, token.onset_interval),
+            )
+            for k in ask.keys
+        ]
+        await self.storage.use_token(digest, now_s, keys)
+        return _json({"accepted": len(keys)})
+
+    def _static(self, relative: str, content_type: str, cache: str) -> web.Response:
+        data = self.files.read(relative)
+        if data is None:
+            raise NotFoundError("SRV-11: not published")
+        return web.Response(body=data, content_type=content_type, headers={"Cache-Control": cache})
+
+    async def latest_checkpoint(self, request: web.Request) -> web.Response:
+        """GET /v1/checkpoint: the latest signed checkpoint (spec SRV-11)."""
+        return self._static(CHECKPOINT_PATH, "text/plain", SHORT_LIVED)
+
+    async def checkpoint(self, request: web.Request) -> web.Response:
+        """GET /v1/checkpoints/{size}: the checkpoint signed at a tree size (SRV-11)."""
+        size = int(request.match_info["size"])
+        return self._static(f"v1/checkpoints/{size}", "text/plain", IMMUTABLE)
+
+    async def index(self, request: web.Request) -> web.Response:
+        """GET /v1/batches/index.cbor: recent batches (spec SRV-12)."""
+        return self._static(INDEX_PATH, "application/cbor", SHORT_LIVED)
+
+    async def batch(self, request: web.Request) -> web.Response:
+        """GET /v1/batches/{n}.zip: a batch's export file (spec SRV-11)."""
+        number = int(request.match_info["number"])
+        return self._static(f"v1/batches/{number}.zip", "application/zip", IMMUTABLE)
+
+    async def server_keys(self, request: web.Request) -> web.Response:
+        """GET /v1/keys: the server's public keys (spec SRV-11)."""
+        return self._static(KEYS_PATH, "application/json", SHORT_LIVED)
+
+    def _query_int(self, request: web.Request, name: str) -> int:
+        text = request.query.get(name, "")
+        if not text.isdigit() or len(text) > 20:
+            raise NotFoundError(f"SRV-13: query parameter {name!r} must be a decimal integer")
+        return int(text)
+
+    async def _tree_of_size(self, size: int) -> None:
+        if size > self.publisher.tree.size:
+            # Another server process may have published: pick up its leaves.
+            await self.publisher.refresh()
+        if size > self.publisher.tree.size or size < 1:
+            raise NotFoundError("SRV-13: no checkpoint of that tree size")
+
+    async def inclusion_proof(self, request: web.Request) -> web.Response:
+        """GET /v1/proof/inclusion?batch=N&tree_size=S (spec SRV-13)."""
+        number = self._query_int(request, "batch")
+        size = self._query_int(request, "tree_size")
+        await self._tree_of_size(size)
+        if number >= size:
+            raise NotFoundError("SRV-13: the batch is not below the tree size")
+        tree = self.publisher.tree
+        proof = tree.inclusion_proof(number, size)
+        return _json(
+            {
+                "batch": number,
+                "tree_size": size,
+                "leaf_hash": base64.b64encode(tree.leaf_hash_at(number)).decode(),
+                "proof": [base64.b64encode(h).decode() for h in proof],
+            },
+            headers={"Cache-Control": PROOF_CACHE},
+        )
+
+    async def consistency_proof(self, request: web.Request) -> web.Response:
+        """GET /v1/proof/consistency?first=M&second=N (spec SRV-13)."""
+        first = self._query_int(request, "first")
+        second = self._query_int(request, "second")
+        await self._tree_of_size(second)
+        if first > second:
+            raise NotFoundError("SRV-13: first must not exceed second")
+        proof = self.publisher.tree.consistency_proof(first, second)
+        return _json(
+            {
+                "first": first,
+                "second": second,
+                "proof": [base64.b64encode(h).decode() for h in proof],
+            },
+            headers={"Cache-Control": PROOF_CACHE},
+        )
+
+    async def cosign(self, request: web.Request) -> web.Response:
+        """POST /v1/checkpoints/{size}/cosignatures: add witness cosignatures (SRV-16)."""
+        from reference_node.server.witness import merge_cosignatures
+
+        self._limit_client(request)
+        size = int(request.match_info["size"])
+        body = await read_body(request, MAX_SMALL_REQUEST_BYTES * 4)
+        stored = await self.storage.checkpoints(size)
+        if not stored or stored[0].tree_size != size:
+            raise NotFoundError("SRV-16: no checkpoint of that tree size")
+        merged = merge_cosignatures(stored[0].note, body, self.keys.log, self.config.witnesses)
+        if merged != stored[0].note:
+            await self.publisher.store_cosigned(size, merged)
+        return _json({"tree_size": size, "accepted": True})
+
+
+def _http_error_name(status: int) -> str:
+    return {
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "request_too_large",
+    }.get(status, "invalid_request" if status < 500 else "internal_error")

@@ -1,0 +1,93 @@
+"""The static files a key server publishes, laid out as their URLs (spec SRV-11).
+
+Everything a client downloads except proofs is a file under the public directory, written
+atomically (temporary file, fsync, rename, fsync of the directory), so a CDN or any static
+web server can serve the directory as it is and a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# spec SRV-11: paths below the server's base URL.
+CHECKPOINT_PATH = "v1/checkpoint"
+INDEX_PATH = "v1/batches/index.cbor"
+KEYS_PATH = "v1/keys"
+
+
+def batch_path(number: int) -> str:
+    """Return the path of batch ``number``'s export file (spec SRV-11)."""
+    return f"v1/batches/{number}.zip"
+
+
+def checkpoint_path(tree_size: int) -> str:
+    """Return the path of the checkpoint for ``tree_size`` (spec SRV-11)."""
+    return f"v1/checkpoints/{tree_size}"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class PublicFiles:
+    """The public directory: atomic writes and reads by URL path."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        """Use ``root`` as the public directory (created on first write)."""
+        self.root = Path(root)
+
+    def path(self, relative: str) -> Path:
+        """Return the file for a URL path below the base URL."""
+        return self.root / relative
+
+    def write(self, relative: str, data: bytes) -> None:
+        """Write a file atomically and durably: it appears whole or not at all."""
+        target = self.path(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.tmp")
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+        _fsync_dir(target.parent)
+
+    def read(self, relative: str) -> bytes | None:
+        """Return a file's bytes, or None if it does not exist."""
+        try:
+            return self.path(relative).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def size(self, relative: str) -> int | None:
+        """Return a file's size, or None if it does not exist."""
+        try:
+            return self.path(relative).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def remove_temporary(self) -> int:
+        """Delete temporary files a killed writer left; return how many."""
+        removed = 0
+        if self.root.is_dir():
+            for path in self.root.rglob(".*.tmp"):
+                path.unlink()
+                removed += 1
+        return removed
+
+    def numbered(self, directory: str, suffix: str = "") -> list[int]:
+        """Return the numbers n of files ``directory/n<suffix>`` that exist, sorted."""
+        folder = self.path(directory)
+        if not folder.is_dir():
+            return []
+        numbers = []
+        for entry in folder.iterdir():
+            stem = entry.name.removesuffix(suffix) if suffix else entry.name
+            if (not suffix or entry.name.endswith(suffix)) and stem.isdigit():
+                numbers.append(int(stem))
+        return sorted(numbers)

@@ -1,0 +1,170 @@
+"""The key server's secrets on disk: log signing key, export signing key, HA API key.
+
+Each is created on first start with fresh randomness, written with mode 0600, and read back
+on later starts. Public halves are published as ``v1/keys`` (spec SRV-11).
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from hashlib import sha256
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from protocol.errors import ProtocolError
+from protocol.export import ExportSigner, ExportVerificationKey, SignatureInfo
+from protocol.note import NoteSigner, NoteVerifier, encode_base64
+from protocol.params import SIGNATURE_TYPE_ED25519
+from reference_node.server.errors import BadServerDataError, ConfigError
+
+LOG_KEY_FILE = "log-signing.key"
+EXPORT_KEY_FILE = "export-signing.pem"
+HA_API_KEY_FILE = "ha-api.key"
+
+
+def _write_secret(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def signer_key_text(signer: NoteSigner) -> str:
+    """Return "PRIVATE+KEY+name+keyid+base64(0x01 || seed)" (spec LOG-7)."""
+    key_id = signer.verifier().key_id
+    key64 = encode_base64(bytes([SIGNATURE_TYPE_ED25519]) + signer.seed)
+    return f"PRIVATE+KEY+{signer.name}+{key_id:08x}+{key64}"
+
+
+def load_or_create_log_signer(path: Path, origin: str) -> NoteSigner:
+    """Return the log's note signer, creating it named ``origin`` if the file is absent."""
+    if not path.exists():
+        signer = NoteSigner(origin, secrets.token_bytes(32))
+        _write_secret(path, (signer_key_text(signer) + "\n").encode())
+    signer = NoteSigner.from_skey(path.read_text().strip())
+    if signer.name != origin:
+        raise ConfigError("LOG-8: the log key's name differs from the configured origin")
+    return signer
+
+
+def load_or_create_export_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    """Return the P-256 export signing key, creating it if the file is absent (EXP-8)."""
+    if not path.exists():
+        key = ec.generate_private_key(ec.SECP256R1())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        _write_secret(path, pem)
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise ConfigError("EXP-8: the export signing key must be ECDSA P-256")
+    return key
+
+
+def export_signer(key: ec.EllipticCurvePrivateKey, key_id: str, key_version: str) -> ExportSigner:
+    """Return a signer that signs export.bin with ECDSA P-256 / SHA-256 (spec EXP-8)."""
+
+    def sign(export_bin: bytes) -> bytes:
+        return key.sign(export_bin, ec.ECDSA(hashes.SHA256()))
+
+    return ExportSigner(SignatureInfo(key_id, key_version), sign)
+
+
+def export_verification_key(
+    key: ec.EllipticCurvePrivateKey, key_id: str, key_version: str
+) -> ExportVerificationKey:
+    """Return the public half as clients configure it (spec EXP-7)."""
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return ExportVerificationKey(key_id, key_version, der)
+
+
+def load_or_create_ha_api_key(path: Path) -> str:
+    """Return the health authority's API key, creating a random one if the file is absent."""
+    if not path.exists():
+        _write_secret(path, (secrets.token_urlsafe(32) + "\n").encode())
+    key = path.read_text().strip()
+    if len(key) < 16:
+        raise ConfigError("SRV-3: the health-authority API key must be at least 16 characters")
+    return key
+
+
+class ApiKeyCheck:
+    """Checks a presented API key against the configured one in constant time (SRV-3)."""
+
+    __slots__ = ("_digest",)
+
+    def __init__(self, api_key: str) -> None:
+        """Keep only the key's SHA-256."""
+        self._digest = sha256(api_key.encode()).digest()
+
+    def matches(self, presented: str) -> bool:
+        """Return whether ``presented`` is the configured key."""
+        return hmac.compare_digest(sha256(presented.encode()).digest(), self._digest)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerKeys:
+    """The public keys a client trusts: the log's note key and the export signing key."""
+
+    origin: str
+    log: NoteVerifier
+    export: ExportVerificationKey
+    witnesses: tuple[NoteVerifier, ...] = ()
+
+    def to_json(self) -> bytes:
+        """Encode as the ``v1/keys`` document (spec SRV-11)."""
+        return json.dumps(
+            {
+                "origin": self.origin,
+                "log_key": self.log.vkey,
+                "export_key": {
+                    "key_id": self.export.key_id,
+                    "key_version": self.export.key_version,
+                    "public_key": base64.b64encode(self.export.public_key_der).decode(),
+                },
+                "witness_keys": [w.vkey for w in self.witnesses],
+            },
+            indent=1,
+        ).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> ServerKeys:
+        """Parse a ``v1/keys`` document strictly; raise BadServerDataError."""
+        try:
+            value = json.loads(data)
+            export = value["export_key"]
+            keys = cls(
+                value["origin"],
+                NoteVerifier.from_vkey(value["log_key"]),
+                ExportVerificationKey(
+                    _str(export["key_id"]),
+                    _str(export["key_version"]),
+                    base64.b64decode(_str(export["public_key"]), validate=True),
+                ),
+                tuple(NoteVerifier.from_vkey(v) for v in value["witness_keys"]),
+            )
+            keys.export.public_key()
+        except (ValueError, KeyError, TypeError, ProtocolError) as exc:
+            raise BadServerDataError("SRV-11: the keys document is malformed") from exc
+        if keys.log.name != keys.origin:
+            raise BadServerDataError("LOG-8: the log key's name differs from the origin")
+        return keys
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value

@@ -1,0 +1,302 @@
+"""Batch publication: pending keys to a signed export file, a log leaf and a checkpoint.
+
+One publication (spec SRV-9, SRV-10): take up to MAX_BATCH_KEYS pending keys, pad them with
+random keys to the minimum batch size, order them by a keyed hash, sign the export file,
+append its leaf to the Merkle tree and sign the new checkpoint; then commit batch, key
+assignment and checkpoint in one storage transaction; only then write the static files,
+batch first, checkpoint next, index last. The storage is the truth: on start, ``recover``
+rewrites any file the last run did not finish, so a crash at any point leaves the log and
+the published files agreeing, and a key whose upload was answered is either pending or in a
+committed batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from hashlib import sha256
+
+from protocol.checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
+from protocol.export import ExportKey, ExportPayload, ExportSigner, sign_export
+from protocol.keys import interval_number
+from protocol.log_leaf import BatchLeaf
+from protocol.merkle import MerkleTree
+from protocol.note import NoteSigner
+from protocol.params import (
+    BATCH_ORDER_SECRET_BYTES,
+    EXPORT_BATCH_NUM,
+    EXPORT_BATCH_SIZE,
+    INTERVALS_PER_DAY,
+    MAX_BATCH_KEYS,
+    MIN_BATCH_KEYS,
+    PADDING_KEY_RANDOM_BYTES,
+    RETENTION_INTERVALS,
+)
+from protocol.upload import batch_order, padding_key_count, padding_keys
+from reference_node.server.errors import ConfigError
+from reference_node.server.files import (
+    CHECKPOINT_PATH,
+    INDEX_PATH,
+    PublicFiles,
+    batch_path,
+    checkpoint_path,
+)
+from reference_node.server.index import BatchIndex, IndexEntry
+from reference_node.server.storage import BatchRecord, CheckpointRecord, PendingKey, Storage
+
+log = logging.getLogger("bluezone.server.publisher")
+
+# spec SRV-12: the index lists batches that ended within this window (the 14-day retention
+# of KS-11 plus one day, so a device that was offline a day still finds every batch).
+INDEX_WINDOW_S = (RETENTION_INTERVALS + INTERVALS_PER_DAY) * 600
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherConfig:
+    """How batches are made: region, batch size bounds, whether to publish padding only."""
+
+    region: str = ""
+    min_batch_keys: int = MIN_BATCH_KEYS
+    max_batch_keys: int = MAX_BATCH_KEYS
+    publish_empty: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltBatch:
+    """A batch ready to commit: its record, export file bytes and checkpoint."""
+
+    record: BatchRecord
+    archive: bytes
+    checkpoint: CheckpointRecord
+    row_ids: tuple[int, ...]
+
+
+def _steps_none(step: str) -> None:
+    """Default step hook: nothing (tests use it to crash at a chosen step)."""
+
+
+class Publisher:
+    """Makes batches and keeps the in-memory Merkle tree equal to the stored log."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        files: PublicFiles,
+        log_signer: NoteSigner,
+        export_signer: ExportSigner,
+        config: PublisherConfig,
+        clock: Callable[[], float],
+        random_bytes: Callable[[int], bytes],
+        on_step: Callable[[str], None] = _steps_none,
+    ) -> None:
+        """Use ``clock`` (unix seconds) and ``random_bytes(n)`` (a CSPRNG) for every draw."""
+        self.storage = storage
+        self.files = files
+        self.log_signer = log_signer
+        self.export_signer = export_signer
+        self.config = config
+        self.clock = clock
+        self.random_bytes = random_bytes
+        self.on_step = on_step
+        self.tree = MerkleTree()
+        self.latest_note: bytes | None = None
+        self._last_end_s: int | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def origin(self) -> str:
+        """The log's origin, its signing key's name (spec LOG-8)."""
+        return self.log_signer.name
+
+    async def recover(self) -> None:
+        """Load the log from storage, check it, and rewrite unfinished files (spec SRV-10).
+
+        Refuses (ConfigError) a stored log whose checkpoint does not match its leaves, and a
+        public directory holding batches the storage does not know: that storage lost
+        committed batches, and signing on from it would fork the log.
+        """
+        batches = await self.storage.batches()
+        self.tree = MerkleTree(b.leaf_hash for b in batches)
+        checkpoints = await self.storage.checkpoints(len(batches))
+        if batches:
+            if not checkpoints or checkpoints[-1].tree_size != len(batches):
+                raise ConfigError("SRV-10: the stored log has no checkpoint for its size")
+            verified = verify_checkpoint(checkpoints[-1].note, self.log_signer.verifier())
+            if verified.checkpoint.root_hash != self.tree.root():
+                raise ConfigError("SRV-10: the stored checkpoint does not match the leaves")
+            self.latest_note = checkpoints[-1].note
+            self._last_end_s = batches[-1].end_s
+        self.files.remove_temporary()
+        published = self.files.numbered("v1/batches", ".zip")
+        if published and published[-1] >= len(batches):
+            raise ConfigError(
+                "SRV-10: the public directory holds batches the database does not: "
+                "restore the database before publishing again"
+            )
+        await self._sync_files(batches)
+
+    async def refresh(self) -> None:
+        """Append leaves another server process committed (shared PostgreSQL storage)."""
+        async with self._lock:
+            for batch in await self.storage.batches(self.tree.size):
+                if batch.number == self.tree.size:
+                    self.tree.append(batch.leaf_hash)
+
+    async def _sync_files(self, batches: list[BatchRecord]) -> None:
+        for i, batch in enumerate(batches):
+            path = batch_path(batch.number)
+            # Files are renamed into place whole, so a file of the right size is complete;
+            # the newest batch is compared byte for byte all the same.
+            if self.files.size(path) != batch.archive_size or i == len(batches) - 1:
+                archive = await self.storage.batch_archive(batch.number)
+                if self.files.read(path) != archive:
+                    log.warning("rewriting batch file %d after an interrupted publication", i)
+                    await asyncio.to_thread(self.files.write, path, archive)
+        sizes = set(self.files.numbered("v1/checkpoints"))
+        for record in await self.storage.checkpoints():
+            path = checkpoint_path(record.tree_size)
+            if record.tree_size not in sizes or self.files.read(path) != record.note:
+                await asyncio.to_thread(self.files.write, path, record.note)
+        if self.latest_note is not None:
+            if self.files.read(CHECKPOINT_PATH) != self.latest_note:
+                await asyncio.to_thread(self.files.write, CHECKPOINT_PATH, self.latest_note)
+            await self._write_index(batches)
+
+    async def _write_index(self, batches: list[BatchRecord] | None = None) -> None:
+        now_s = int(self.clock())
+        if batches is None:
+            batches = await self.storage.batches()
+        recent = [b for b in batches if b.end_s >= now_s - INDEX_WINDOW_S]
+        index = BatchIndex(
+            self.origin,
+            len(batches),
+            tuple(
+                IndexEntry(
+                    b.number, b.export_bin_sha256, b.start_s, b.end_s, b.key_count, b.archive_size
+                )
+                for b in recent
+            ),
+        )
+        await asyncio.to_thread(self.files.write, INDEX_PATH, bytes(index))
+
+    def _build(self, pending: list[PendingKey], number: int, now_s: int) -> BuiltBatch:
+        """Make the signed export file, leaf and checkpoint of batch ``number`` (SRV-9)."""
+        real = [
+            ExportKey(
+                p.key.key_data,
+                p.key.rolling_start,
+                p.key.rolling_period,
+                report_type=p.key.report_type,
+                days_since_onset_of_symptoms=p.key.days_since_onset,
+            )
+            for p in pending
+        ]
+        count = padding_key_count(len(real), self.config.min_batch_keys)
+        now_interval = interval_number(now_s)
+        padding = padding_keys(
+            count, real, now_interval, self.random_bytes(count * PADDING_KEY_RANDOM_BYTES)
+        )
+        ordered = batch_order([*real, *padding], self.random_bytes(BATCH_ORDER_SECRET_BYTES))
+        start_s = self._last_end_s if self._last_end_s is not None else now_s
+        payload = ExportPayload(
+            start_timestamp=min(start_s, now_s),
+            end_timestamp=now_s,
+            region=self.config.region,
+            batch_num=EXPORT_BATCH_NUM,
+            batch_size=EXPORT_BATCH_SIZE,
+            keys=tuple(ordered),
+        )
+        export = sign_export(payload, [self.export_signer])
+        archive = export.to_zip()
+        leaf = BatchLeaf.for_export(number, export.export_bin)
+        tree = MerkleTree(self.tree.leaf_hash_at(i) for i in range(self.tree.size))
+        tree.append(leaf.leaf_hash())
+        checkpoint = Checkpoint(self.origin, tree.size, tree.root())
+        note = sign_checkpoint(checkpoint, self.log_signer)
+        record = BatchRecord(
+            number,
+            leaf.leaf_hash(),
+            leaf.export_bin_sha256,
+            sha256(archive).digest(),
+            len(archive),
+            payload.start_timestamp,
+            payload.end_timestamp,
+            len(ordered),
+        )
+        return BuiltBatch(
+            record, archive, CheckpointRecord(tree.size, note), tuple(p.row_id for p in pending)
+        )
+
+    async def publish_once(self, force: bool = False) -> BatchRecord | None:
+        """Publish one batch of pending keys; return it, or None if there was nothing to do.
+
+        With no pending key, a padding-only batch is published when ``force`` or the
+        configuration's ``publish_empty`` says so (a steady cadence hides when uploads came).
+        """
+        async with self._lock:
+            pending = await self.storage.pending_keys(self.config.max_batch_keys)
+            if not pending and not (force or self.config.publish_empty):
+                return None
+            now_s = int(self.clock())
+            number = self.tree.size
+            built = await asyncio.to_thread(self._build, pending, number, now_s)
+            self.on_step("built")
+            await self.storage.add_batch(
+                built.record, built.archive, built.row_ids, built.checkpoint
+            )
+            self.tree.append(built.record.leaf_hash)
+            self.latest_note = built.checkpoint.note
+            self._last_end_s = built.record.end_s
+            self.on_step("committed")
+            await asyncio.to_thread(self.files.write, batch_path(number), built.archive)
+            self.on_step("batch_file")
+            await asyncio.to_thread(
+                self.files.write, checkpoint_path(built.checkpoint.tree_size), built.checkpoint.note
+            )
+            await asyncio.to_thread(self.files.write, CHECKPOINT_PATH, built.checkpoint.note)
+            self.on_step("checkpoint_file")
+            await self._write_index()
+            self.on_step("index_file")
+            log.info(
+                "published batch %d: %d keys, %d of them padding",
+                number,
+                built.record.key_count,
+                built.record.key_count - len(built.row_ids),
+            )
+            return built.record
+
+    async def store_cosigned(self, tree_size: int, note: bytes) -> None:
+        """Replace a checkpoint's note by one carrying more cosignatures (spec SRV-16)."""
+        async with self._lock:
+            await self.storage.replace_checkpoint(CheckpointRecord(tree_size, note))
+            await asyncio.to_thread(self.files.write, checkpoint_path(tree_size), note)
+            if tree_size == self.tree.size:
+                self.latest_note = note
+                await asyncio.to_thread(self.files.write, CHECKPOINT_PATH, note)
+
+    async def publish_pending(self) -> list[BatchRecord]:
+        """Publish batches until no key is pending (at least one batch if publish_empty)."""
+        published = []
+        while True:
+            record = await self.publish_once()
+            if record is None:
+                return published
+            published.append(record)
+            if await self.storage.pending_count() == 0:
+                return published
+
+    async def run(self, period_s: float) -> None:
+        """Publish at every multiple of ``period_s`` (unix time) until cancelled."""
+        while True:
+            now = self.clock()
+            await asyncio.sleep(period_s - now % period_s)
+            try:
+                await self.publish_pending()
+            except Exception:
+                log.exception("publication failed; it will be retried at the next period")
+                try:
+                    await self.recover()
+                except Exception:
+                    log.exception("recovery failed; it will be retried at the next period")

@@ -1,0 +1,199 @@
+"""Reading and checking request bodies of the key server's API (spec SRV-2..SRV-7).
+
+A body is read only up to its endpoint's limit, parsed as JSON, and every field checked for
+presence, type and range before anything else looks at it; unknown fields are refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from protocol.errors import ProtocolError
+from protocol.keys import TemporaryExposureKey
+from protocol.params import (
+    CODE_MAX_VALIDITY_S,
+    CODE_MIN_VALIDITY_S,
+    CODE_REPORT_TYPES,
+    KEY_HMAC_LENGTH,
+    MAX_HMAC_SECRET_BYTES,
+    MAX_INTERVAL,
+    MAX_PADDING_CHARS,
+    MAX_UPLOAD_KEYS,
+    MIN_HMAC_SECRET_BYTES,
+    TOKEN_BYTES,
+)
+from protocol.upload import normalize_code
+from reference_node.server.errors import (
+    InvalidRequestError,
+    MalformedJsonError,
+    RequestTooLargeError,
+)
+
+# An upload's "keys" array is refused past this many entries before any key is parsed;
+# the body limit already bounds it, this bounds the work on a body of tiny entries.
+_MAX_KEY_ENTRIES = MAX_UPLOAD_KEYS + 1
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """Return the body, refusing one over ``limit`` bytes unread (spec SRV-2)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestTooLargeError(f"SRV-2: body over {limit} bytes")
+    chunks, total = [], 0
+    while True:
+        chunk = await request.content.read(limit + 1 - total)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise RequestTooLargeError(f"SRV-2: body over {limit} bytes")
+    return b"".join(chunks)
+
+
+def _not_json(name: str) -> None:
+    raise ValueError(f"{name} is not JSON (RFC 8259)")
+
+
+def parse_object(body: bytes) -> dict[str, Any]:
+    """Parse a body as one JSON object (spec SRV-2)."""
+    try:
+        value = json.loads(body.decode("utf-8"), parse_constant=_not_json)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise MalformedJsonError("SRV-2: the body is not UTF-8 JSON") from exc
+    if not isinstance(value, dict):
+        raise MalformedJsonError("SRV-2: the body must be a JSON object")
+    return value
+
+
+def _only(obj: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = set(obj) - allowed
+    if unknown:
+        raise InvalidRequestError(f"SRV-2: unknown field in {where}: {sorted(unknown)[0]!r}")
+
+
+def _int(obj: dict[str, Any], name: str, low: int, high: int, default: int | None = None) -> int:
+    value = obj.get(name, default)
+    if value is None:
+        raise InvalidRequestError(f"SRV-2: field {name!r} is required")
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise InvalidRequestError(f"SRV-2: field {name!r} must be an integer in {low}..{high}")
+    return value
+
+
+def _str(obj: dict[str, Any], name: str, max_chars: int, required: bool = True) -> str | None:
+    value = obj.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or len(value) > max_chars:
+        raise InvalidRequestError(f"SRV-2: field {name!r} must be a string of <= {max_chars}")
+    return value
+
+
+def _b64(obj: dict[str, Any], name: str, low: int, high: int) -> bytes:
+    text = _str(obj, name, 4 * high)
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidRequestError(f"SRV-2: field {name!r} is not base64") from exc
+    if base64.b64encode(raw).decode() != text or not low <= len(raw) <= high:
+        raise InvalidRequestError(
+            f"SRV-2: field {name!r} must be canonical base64 of {low}..{high} bytes"
+        )
+    return raw
+
+
+def _padding(obj: dict[str, Any]) -> None:
+    # spec SRV-8: accepted so bodies can be made equal in size, then ignored.
+    _str(obj, "padding", MAX_PADDING_CHARS, required=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRequest:
+    """POST /v1/ha/codes (spec SRV-3)."""
+
+    report_type: int
+    onset_interval: int | None
+    validity_s: int
+
+    @classmethod
+    def parse(cls, obj: dict[str, Any], default_validity_s: int) -> CodeRequest:
+        """Check the fields of a code request."""
+        _only(obj, {"report_type", "onset_interval", "validity_s"}, "the code request")
+        report_type = _int(obj, "report_type", 1, 3, default=1)
+        if report_type not in CODE_REPORT_TYPES:
+            raise InvalidRequestError("SRV-3: report_type must be 1, 2 or 3")
+        onset = None
+        if obj.get("onset_interval") is not None:
+            onset = _int(obj, "onset_interval", 0, MAX_INTERVAL)
+        validity = _int(
+            obj, "validity_s", CODE_MIN_VALIDITY_S, CODE_MAX_VALIDITY_S, default=default_validity_s
+        )
+        return cls(report_type, onset, validity)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRequest:
+    """POST /v1/token (spec SRV-4)."""
+
+    code: str
+    key_hmac: bytes
+
+    @classmethod
+    def parse(cls, obj: dict[str, Any]) -> TokenRequest:
+        """Check the fields of a token request."""
+        _only(obj, {"code", "key_hmac", "padding"}, "the token request")
+        _padding(obj)
+        try:
+            code = normalize_code(_str(obj, "code", 64))
+        except ProtocolError as exc:
+            raise InvalidRequestError("SRV-3: field 'code' is not a well-formed code") from exc
+        return cls(code, _b64(obj, "key_hmac", KEY_HMAC_LENGTH, KEY_HMAC_LENGTH))
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRequest:
+    """POST /v1/publish (spec SRV-7)."""
+
+    token: bytes
+    hmac_secret: bytes
+    keys: tuple[TemporaryExposureKey, ...]
+
+    def __repr__(self) -> str:
+        return f"UploadRequest({len(self.keys)} keys)"
+
+    @classmethod
+    def parse(cls, obj: dict[str, Any]) -> UploadRequest:
+        """Check the fields of an upload; key rules raise the protocol's errors (KS-1, KS-4)."""
+        _only(obj, {"token", "hmac_secret", "keys", "padding"}, "the upload")
+        _padding(obj)
+        token = _b64(obj, "token", TOKEN_BYTES, TOKEN_BYTES)
+        secret = _b64(obj, "hmac_secret", MIN_HMAC_SECRET_BYTES, MAX_HMAC_SECRET_BYTES)
+        items = obj.get("keys")
+        if not isinstance(items, list):
+            raise InvalidRequestError("SRV-2: field 'keys' must be an array")
+        if len(items) > _MAX_KEY_ENTRIES:
+            raise InvalidRequestError("SRV-6: too many keys")
+        return cls(token, secret, tuple(_key(item) for item in items))
+
+
+def _key(item: object) -> TemporaryExposureKey:
+    if not isinstance(item, dict):
+        raise InvalidRequestError("SRV-2: each key must be an object")
+    _only(item, {"key_data", "rolling_start", "rolling_period"}, "a key")
+    text = _str(item, "key_data", 64)
+    try:
+        key_data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidRequestError("SRV-2: field 'key_data' is not base64") from exc
+    if base64.b64encode(key_data).decode() != text:
+        raise InvalidRequestError("SRV-2: field 'key_data' is not canonical base64")
+    start = _int(item, "rolling_start", 0, MAX_INTERVAL)
+    period = _int(item, "rolling_period", -(2**31), 2**31)
+    # KS-1 (16 bytes) and KS-4 (period 1..144) are the protocol's checks and error codes.
+    return TemporaryExposureKey(key_data, start, period)

@@ -1,0 +1,213 @@
+"""Starting and stopping a key server: storage, keys, recovery, HTTP site, schedule.
+
+``start_server(config)`` returns a ``RunningServer`` whose ``url`` is ready for requests;
+``stop()`` ends the schedule, the site and the storage. Tests and the CLI use the same path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from protocol.keys import interval_number
+from protocol.note import NoteVerifier
+from protocol.params import INTERVALS_PER_DAY, RETENTION_INTERVALS
+from reference_node.server.app import (
+    DEFAULT_CLIENT_RATE,
+    DEFAULT_HA_RATE,
+    ApiConfig,
+    KeyServer,
+)
+from reference_node.server.errors import ConfigError
+from reference_node.server.files import KEYS_PATH, PublicFiles
+from reference_node.server.keyfiles import (
+    EXPORT_KEY_FILE,
+    HA_API_KEY_FILE,
+    LOG_KEY_FILE,
+    ServerKeys,
+    export_signer,
+    export_verification_key,
+    load_or_create_export_key,
+    load_or_create_ha_api_key,
+    load_or_create_log_signer,
+)
+from reference_node.server.publisher import Publisher, PublisherConfig
+from reference_node.server.ratelimit import Rate
+from reference_node.server.storage import Storage, open_storage
+
+log = logging.getLogger("bluezone.server")
+
+DATABASE_FILE = "server.sqlite3"
+PUBLIC_DIR = "public"
+# Codes and tokens stay a day past expiry so a late retry learns "expired", not "unknown".
+PRUNE_GRACE_S = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """Everything ``bluezone server run`` takes."""
+
+    data_dir: Path
+    origin: str
+    database: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    region: str = ""
+    export_key_id: str = "bluezone"
+    export_key_version: str = "v1"
+    ha_api_key: str | None = None
+    batch_period_s: float = 3600.0
+    publisher: PublisherConfig = field(default_factory=PublisherConfig)
+    ha_rate: Rate = DEFAULT_HA_RATE
+    client_rate: Rate = DEFAULT_CLIENT_RATE
+    durable: bool = True
+    witnesses: tuple[NoteVerifier, ...] = ()
+    schedule: bool = True
+
+
+class _RedactAddresses(logging.Filter):
+    """Drops client addresses from aiohttp's own log records (spec SRV-8)."""
+
+    _ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\[?[0-9a-fA-F]*:[0-9a-fA-F:]+\]?")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        if " from %s" in message and isinstance(record.args, tuple) and record.args:
+            record.msg = message.replace(" from %s", "", 1)
+            record.args = record.args[1:]
+        record.msg = self._ADDRESS.sub("<address>", str(record.getMessage()))
+        record.args = ()
+        return True
+
+
+def install_log_redaction() -> None:
+    """Attach the address filter to aiohttp's loggers (idempotent)."""
+    for name in ("aiohttp.server", "aiohttp.web", "aiohttp.access", "aiohttp.internal"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactAddresses) for f in logger.filters):
+            logger.addFilter(_RedactAddresses())
+
+
+@dataclass
+class RunningServer:
+    """A started server: its URL, parts, and how to stop it."""
+
+    url: str
+    key_server: KeyServer
+    publisher: Publisher
+    storage: Storage
+    runner: web.AppRunner
+    keys: ServerKeys
+    tasks: list[asyncio.Task[None]]
+
+    async def stop(self) -> None:
+        """Stop the schedule, then the HTTP site, then the storage."""
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.runner.cleanup()
+        await self.storage.close()
+
+
+async def _check_origin(storage: Storage, origin: str) -> None:
+    stored = await storage.get_meta("origin")
+    if stored is None:
+        await storage.set_meta("origin", origin)
+    elif stored != origin:
+        raise ConfigError(f"LOG-8: this database belongs to origin {stored!r}")
+
+
+async def prepare(
+    config: ServerConfig,
+    clock: Callable[[], float] = time.time,
+    random_bytes: Callable[[int], bytes] = secrets.token_bytes,
+    on_step: Callable[[str], None] | None = None,
+) -> tuple[KeyServer, Storage]:
+    """Open storage and keys, recover the log, write ``v1/keys``; return the server."""
+    data_dir = Path(config.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_signer = load_or_create_log_signer(data_dir / LOG_KEY_FILE, config.origin)
+    export_key = load_or_create_export_key(data_dir / EXPORT_KEY_FILE)
+    api_key = config.ha_api_key or load_or_create_ha_api_key(data_dir / HA_API_KEY_FILE)
+    storage = await open_storage(
+        config.database or data_dir / DATABASE_FILE, durable=config.durable
+    )
+    try:
+        await _check_origin(storage, config.origin)
+        files = PublicFiles(data_dir / PUBLIC_DIR)
+        extra = {} if on_step is None else {"on_step": on_step}
+        publisher = Publisher(
+            storage,
+            files,
+            log_signer,
+            export_signer(export_key, config.export_key_id, config.export_key_version),
+            config.publisher,
+            clock,
+            random_bytes,
+            **extra,
+        )
+        await publisher.recover()
+        keys = ServerKeys(
+            config.origin,
+            log_signer.verifier(),
+            export_verification_key(export_key, config.export_key_id, config.export_key_version),
+            config.witnesses,
+        )
+        await asyncio.to_thread(files.write, KEYS_PATH, keys.to_json())
+        api = ApiConfig(api_key, config.ha_rate, config.client_rate, witnesses=config.witnesses)
+        return KeyServer(storage, publisher, files, keys, api, clock), storage
+    except BaseException:
+        await storage.close()
+        raise
+
+
+async def _prune_daily(server: KeyServer) -> None:
+    while True:
+        now_s = int(server.clock())
+        oldest = interval_number(now_s) - RETENTION_INTERVALS - INTERVALS_PER_DAY
+        try:
+            removed = await server.storage.prune(now_s - PRUNE_GRACE_S, oldest)
+            log.info("pruned %d expired rows", removed)
+        except Exception:
+            log.exception("pruning failed; it will be retried")
+        await asyncio.sleep(3600)
+
+
+async def start_server(
+    config: ServerConfig,
+    clock: Callable[[], float] = time.time,
+    random_bytes: Callable[[int], bytes] = secrets.token_bytes,
+) -> RunningServer:
+    """Start a key server on ``config.host:config.port`` (port 0 picks a free one)."""
+    install_log_redaction()
+    server, storage = await prepare(config, clock, random_bytes)
+    runner = web.AppRunner(server.build_app(), access_log=None, handle_signals=False)
+    try:
+        await runner.setup()
+        site = web.TCPSite(runner, config.host, config.port)
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        await storage.close()
+        raise
+    sockets = [s for s in (runner.addresses or [])]
+    host, port = sockets[0][:2]
+    host = f"[{host}]" if ":" in host else host
+    tasks = []
+    if config.schedule:
+        tasks.append(asyncio.create_task(server.publisher.run(config.batch_period_s)))
+        tasks.append(asyncio.create_task(_prune_daily(server)))
+    return RunningServer(
+        f"http://{host}:{port}", server, server.publisher, storage, runner, server.keys, tasks
+    )

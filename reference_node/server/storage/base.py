@@ -1,0 +1,166 @@
+"""The key server's storage interface and its records (spec SRV-4, SRV-7, SRV-10).
+
+One interface, two implementations: SQLite (embedded, the default) and PostgreSQL. Every
+method is one transaction: it happens whole or not at all, and a method that returns has
+made its effects durable. Codes and tokens are stored only as SHA-256 digests (SRV-8), and
+nothing links a code to its token or a token to the keys it uploaded.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """An upload token: the key-list HMAC it carries and what the code said (SRV-4)."""
+
+    key_hmac: bytes
+    report_type: int
+    onset_interval: int | None
+    expires_s: int
+    used: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A key accepted from an upload, waiting for publication (SRV-7)."""
+
+    key_data: bytes
+    rolling_start: int
+    rolling_period: int
+    report_type: int | None
+    days_since_onset: int | None
+
+    def __repr__(self) -> str:
+        # Never print key material (STYLE: messages never carry secrets).
+        return f"NewKey(rolling_start={self.rolling_start}, rolling_period={self.rolling_period})"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingKey:
+    """A stored key not yet in a batch, with its storage row id."""
+
+    row_id: int
+    key: NewKey
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRecord:
+    """A published batch: its number (= leaf index), leaf hash and export file facts."""
+
+    number: int
+    leaf_hash: bytes
+    export_bin_sha256: bytes
+    archive_sha256: bytes
+    archive_size: int
+    start_s: int
+    end_s: int
+    key_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointRecord:
+    """A signed checkpoint note for a tree size (SRV-10)."""
+
+    tree_size: int
+    note: bytes
+
+
+class Storage(abc.ABC):
+    """What the key server keeps. Every method is one atomic, durable transaction."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Finish pending work and release the database."""
+
+    @abc.abstractmethod
+    async def get_meta(self, name: str) -> str | None:
+        """Return a configuration value stored at first start, or None."""
+
+    @abc.abstractmethod
+    async def set_meta(self, name: str, value: str) -> None:
+        """Store a configuration value (insert or replace)."""
+
+    @abc.abstractmethod
+    async def add_code(
+        self,
+        code_digest: bytes,
+        report_type: int,
+        onset_interval: int | None,
+        expires_s: int,
+    ) -> bool:
+        """Store a new code; return False (storing nothing) if the digest exists (SRV-3)."""
+
+    @abc.abstractmethod
+    async def exchange_code(
+        self,
+        code_digest: bytes,
+        now_s: int,
+        token_digest: bytes,
+        key_hmac: bytes,
+        token_expires_s: int,
+    ) -> None:
+        """Mark the code used and store the token, atomically (SRV-4).
+
+        Of concurrent calls for one code, exactly one succeeds. Raises CodeNotFoundError,
+        CodeUsedError or CodeExpiredError (at ``now_s`` >= the code's expiry).
+        """
+
+    @abc.abstractmethod
+    async def get_token(self, token_digest: bytes) -> TokenRecord:
+        """Return the token's record; raise TokenNotFoundError."""
+
+    @abc.abstractmethod
+    async def use_token(self, token_digest: bytes, now_s: int, keys: Sequence[NewKey]) -> int:
+        """Mark the token used and store its keys, atomically (SRV-7).
+
+        Of concurrent calls for one token, exactly one succeeds. A key whose key data is
+        already stored is kept once. Returns how many keys were new. Raises
+        TokenNotFoundError, TokenUsedError or TokenExpiredError.
+        """
+
+    @abc.abstractmethod
+    async def pending_keys(self, limit: int) -> list[PendingKey]:
+        """Return up to ``limit`` keys not yet in a batch, oldest first."""
+
+    @abc.abstractmethod
+    async def pending_count(self) -> int:
+        """Return how many keys wait for publication."""
+
+    @abc.abstractmethod
+    async def add_batch(
+        self,
+        batch: BatchRecord,
+        archive: bytes,
+        row_ids: Sequence[int],
+        checkpoint: CheckpointRecord,
+    ) -> None:
+        """Record a batch, assign its keys and store its checkpoint, atomically (SRV-10).
+
+        ``batch.number`` must equal the number of batches stored and every row id must
+        name a pending key; otherwise nothing changes and StorageError is raised.
+        """
+
+    @abc.abstractmethod
+    async def batches(self, first: int = 0) -> list[BatchRecord]:
+        """Return the batches numbered ``first`` and up, in order."""
+
+    @abc.abstractmethod
+    async def batch_archive(self, number: int) -> bytes:
+        """Return a batch's export file; raise NotFoundError."""
+
+    @abc.abstractmethod
+    async def checkpoints(self, first_size: int = 0) -> list[CheckpointRecord]:
+        """Return the checkpoints of tree size ``first_size`` and up, by size."""
+
+    @abc.abstractmethod
+    async def replace_checkpoint(self, checkpoint: CheckpointRecord) -> None:
+        """Replace the note of an existing tree size (a witness added a cosignature)."""
+
+    @abc.abstractmethod
+    async def prune(self, expired_before_s: int, oldest_interval: int) -> int:
+        """Delete codes and tokens that expired before ``expired_before_s``, and published
+        keys that ended before ``oldest_interval``; return how many rows went."""

@@ -1,0 +1,325 @@
+"""PostgreSQL storage for the key server through asyncpg (spec SRV-10).
+
+The same interface and transactions as the SQLite storage. Codes and tokens are used by a
+conditional UPDATE (``used = false`` in its WHERE clause): PostgreSQL's row lock makes a
+second, concurrent UPDATE of the same row wait and then find it used, so exactly one wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reference_node.server.errors import (
+    CodeExpiredError,
+    CodeNotFoundError,
+    CodeUsedError,
+    NotFoundError,
+    StorageError,
+    TokenExpiredError,
+    TokenNotFoundError,
+    TokenUsedError,
+)
+from reference_node.server.storage.base import (
+    BatchRecord,
+    CheckpointRecord,
+    NewKey,
+    PendingKey,
+    Storage,
+    TokenRecord,
+)
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS codes (
+    digest BYTEA PRIMARY KEY,
+    report_type INTEGER NOT NULL,
+    onset_interval BIGINT,
+    expires_s BIGINT NOT NULL,
+    used BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    digest BYTEA PRIMARY KEY,
+    key_hmac BYTEA NOT NULL,
+    report_type INTEGER NOT NULL,
+    onset_interval BIGINT,
+    expires_s BIGINT NOT NULL,
+    used BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE IF NOT EXISTS keys (
+    id BIGSERIAL PRIMARY KEY,
+    key_data BYTEA NOT NULL UNIQUE,
+    rolling_start BIGINT NOT NULL,
+    rolling_period INTEGER NOT NULL,
+    report_type INTEGER,
+    days_since_onset INTEGER,
+    batch BIGINT
+);
+CREATE INDEX IF NOT EXISTS keys_pending ON keys (id) WHERE batch IS NULL;
+CREATE TABLE IF NOT EXISTS batches (
+    number BIGINT PRIMARY KEY,
+    leaf_hash BYTEA NOT NULL,
+    export_bin_sha256 BYTEA NOT NULL,
+    archive_sha256 BYTEA NOT NULL,
+    archive_size BIGINT NOT NULL,
+    start_s BIGINT NOT NULL,
+    end_s BIGINT NOT NULL,
+    key_count BIGINT NOT NULL,
+    archive BYTEA NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (tree_size BIGINT PRIMARY KEY, note BYTEA NOT NULL);
+"""
+
+_BATCH_COLUMNS = (
+    "number, leaf_hash, export_bin_sha256, archive_sha256, archive_size, start_s, end_s, key_count"
+)
+# Serialises batch publication across server processes sharing one database.
+_PUBLISH_LOCK_ID = 0x426C7A31
+
+
+def _batch(row) -> BatchRecord:
+    return BatchRecord(
+        row[0], bytes(row[1]), bytes(row[2]), bytes(row[3]), row[4], row[5], row[6], row[7]
+    )
+
+
+class PostgresStorage(Storage):
+    """Key-server storage in PostgreSQL; see the module docstring."""
+
+    def __init__(self, pool) -> None:
+        """Prefer ``PostgresStorage.open``."""
+        self._pool = pool
+
+    @classmethod
+    async def open(cls, dsn: str, min_size: int = 2, max_size: int = 10) -> PostgresStorage:
+        """Connect to ``dsn`` (postgresql://...), create the schema if needed."""
+        import asyncpg  # optional dependency: only PostgreSQL deployments need it
+
+        try:
+            pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StorageError("cannot connect to the server database") from exc
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _PUBLISH_LOCK_ID)
+                await conn.execute(SCHEMA)
+                version = await conn.fetchval(
+                    "SELECT value FROM meta WHERE name = 'schema_version'"
+                )
+                if version is None:
+                    await conn.execute(
+                        "INSERT INTO meta VALUES ('schema_version', $1)", SCHEMA_VERSION
+                    )
+                elif version != SCHEMA_VERSION:
+                    raise StorageError(f"unknown server schema version {version!r}")
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool)
+
+    async def close(self) -> None:
+        """Close every connection."""
+        await self._pool.close()
+
+    async def get_meta(self, name: str) -> str | None:
+        """Return a stored configuration value or None."""
+        return await self._pool.fetchval("SELECT value FROM meta WHERE name = $1", name)
+
+    async def set_meta(self, name: str, value: str) -> None:
+        """Store a configuration value."""
+        await self._pool.execute(
+            "INSERT INTO meta VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = $2",
+            name,
+            value,
+        )
+
+    async def add_code(
+        self, code_digest: bytes, report_type: int, onset_interval: int | None, expires_s: int
+    ) -> bool:
+        """Store a new code unless its digest exists (spec SRV-3)."""
+        status = await self._pool.execute(
+            "INSERT INTO codes (digest, report_type, onset_interval, expires_s) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
+            code_digest,
+            report_type,
+            onset_interval,
+            expires_s,
+        )
+        return status == "INSERT 0 1"
+
+    async def exchange_code(
+        self,
+        code_digest: bytes,
+        now_s: int,
+        token_digest: bytes,
+        key_hmac: bytes,
+        token_expires_s: int,
+    ) -> None:
+        """Use the code and store the token in one transaction (spec SRV-4)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "UPDATE codes SET used = true WHERE digest = $1 AND NOT used AND expires_s > $2 "
+                "RETURNING report_type, onset_interval",
+                code_digest,
+                now_s,
+            )
+            if row is None:
+                found = await conn.fetchrow(
+                    "SELECT expires_s, used FROM codes WHERE digest = $1", code_digest
+                )
+                if found is None:
+                    raise CodeNotFoundError("SRV-4: no such code")
+                if found["used"]:
+                    raise CodeUsedError("SRV-4: the code was already used")
+                raise CodeExpiredError("SRV-4: the code expired")
+            await conn.execute(
+                "INSERT INTO tokens (digest, key_hmac, report_type, onset_interval, expires_s) "
+                "VALUES ($1, $2, $3, $4, $5)",
+                token_digest,
+                key_hmac,
+                row["report_type"],
+                row["onset_interval"],
+                token_expires_s,
+            )
+
+    async def get_token(self, token_digest: bytes) -> TokenRecord:
+        """Return a token's record (spec SRV-7)."""
+        row = await self._pool.fetchrow(
+            "SELECT key_hmac, report_type, onset_interval, expires_s, used FROM tokens "
+            "WHERE digest = $1",
+            token_digest,
+        )
+        if row is None:
+            raise TokenNotFoundError("SRV-7: no such token")
+        return TokenRecord(bytes(row[0]), row[1], row[2], row[3], row[4])
+
+    async def use_token(self, token_digest: bytes, now_s: int, keys: Sequence[NewKey]) -> int:
+        """Use the token and store its keys in one transaction (spec SRV-7)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            used = await conn.fetchval(
+                "UPDATE tokens SET used = true WHERE digest = $1 AND NOT used AND expires_s > $2 "
+                "RETURNING true",
+                token_digest,
+                now_s,
+            )
+            if used is None:
+                found = await conn.fetchrow(
+                    "SELECT used FROM tokens WHERE digest = $1", token_digest
+                )
+                if found is None:
+                    raise TokenNotFoundError("SRV-7: no such token")
+                if found["used"]:
+                    raise TokenUsedError("SRV-7: the token was already used")
+                raise TokenExpiredError("SRV-7: the token expired")
+            inserted = await conn.fetch(
+                "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type, "
+                "days_since_onset) SELECT * FROM unnest($1::bytea[], $2::bigint[], "
+                "$3::integer[], $4::integer[], $5::integer[]) "
+                "ON CONFLICT (key_data) DO NOTHING RETURNING id",
+                [k.key_data for k in keys],
+                [k.rolling_start for k in keys],
+                [k.rolling_period for k in keys],
+                [k.report_type for k in keys],
+                [k.days_since_onset for k in keys],
+            )
+            return len(inserted)
+
+    async def pending_keys(self, limit: int) -> list[PendingKey]:
+        """Return up to ``limit`` unpublished keys, oldest first."""
+        rows = await self._pool.fetch(
+            "SELECT id, key_data, rolling_start, rolling_period, report_type, days_since_onset "
+            "FROM keys WHERE batch IS NULL ORDER BY id LIMIT $1",
+            limit,
+        )
+        return [PendingKey(r[0], NewKey(bytes(r[1]), r[2], r[3], r[4], r[5])) for r in rows]
+
+    async def pending_count(self) -> int:
+        """Return how many keys wait for publication."""
+        return await self._pool.fetchval("SELECT count(*) FROM keys WHERE batch IS NULL")
+
+    async def add_batch(
+        self,
+        batch: BatchRecord,
+        archive: bytes,
+        row_ids: Sequence[int],
+        checkpoint: CheckpointRecord,
+    ) -> None:
+        """Record a batch with its keys and checkpoint in one transaction (spec SRV-10)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _PUBLISH_LOCK_ID)
+            count = await conn.fetchval("SELECT count(*) FROM batches")
+            if count != batch.number or checkpoint.tree_size != batch.number + 1:
+                raise StorageError("SRV-10: the batch number is not the next leaf index")
+            await conn.execute(
+                f"INSERT INTO batches ({_BATCH_COLUMNS}, archive) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                batch.number,
+                batch.leaf_hash,
+                batch.export_bin_sha256,
+                batch.archive_sha256,
+                batch.archive_size,
+                batch.start_s,
+                batch.end_s,
+                batch.key_count,
+                archive,
+            )
+            status = await conn.execute(
+                "UPDATE keys SET batch = $1 WHERE id = ANY($2::bigint[]) AND batch IS NULL",
+                batch.number,
+                list(row_ids),
+            )
+            if status != f"UPDATE {len(row_ids)}":
+                raise StorageError("SRV-10: a key of the batch is no longer pending")
+            await conn.execute(
+                "INSERT INTO checkpoints VALUES ($1, $2)", checkpoint.tree_size, checkpoint.note
+            )
+
+    async def batches(self, first: int = 0) -> list[BatchRecord]:
+        """Return batch records from ``first`` on, in order."""
+        rows = await self._pool.fetch(
+            f"SELECT {_BATCH_COLUMNS} FROM batches WHERE number >= $1 ORDER BY number", first
+        )
+        return [_batch(r) for r in rows]
+
+    async def batch_archive(self, number: int) -> bytes:
+        """Return a batch's export file bytes."""
+        archive = await self._pool.fetchval("SELECT archive FROM batches WHERE number = $1", number)
+        if archive is None:
+            raise NotFoundError("SRV-11: no such batch")
+        return bytes(archive)
+
+    async def checkpoints(self, first_size: int = 0) -> list[CheckpointRecord]:
+        """Return checkpoints from ``first_size`` up."""
+        rows = await self._pool.fetch(
+            "SELECT tree_size, note FROM checkpoints WHERE tree_size >= $1 ORDER BY tree_size",
+            first_size,
+        )
+        return [CheckpointRecord(r[0], bytes(r[1])) for r in rows]
+
+    async def replace_checkpoint(self, checkpoint: CheckpointRecord) -> None:
+        """Replace the note stored for an existing tree size."""
+        status = await self._pool.execute(
+            "UPDATE checkpoints SET note = $1 WHERE tree_size = $2",
+            checkpoint.note,
+            checkpoint.tree_size,
+        )
+        if status != "UPDATE 1":
+            raise NotFoundError("SRV-16: no checkpoint of that size")
+
+    async def prune(self, expired_before_s: int, oldest_interval: int) -> int:
+        """Delete expired codes and tokens and published keys past retention."""
+        total = 0
+        async with self._pool.acquire() as conn, conn.transaction():
+            for query, arg in (
+                ("DELETE FROM codes WHERE expires_s < $1", expired_before_s),
+                ("DELETE FROM tokens WHERE expires_s < $1", expired_before_s),
+                (
+                    "DELETE FROM keys WHERE batch IS NOT NULL "
+                    "AND rolling_start + rolling_period < $1",
+                    oldest_interval,
+                ),
+            ):
+                status = await conn.execute(query, arg)
+                total += int(status.split()[-1])
+        return total

@@ -1,0 +1,444 @@
+"""SQLite storage for the key server: one file, WAL, every call in one thread (spec SRV-10).
+
+Calls queue to a dedicated thread. The thread takes every queued call, runs each in its own
+savepoint inside one transaction and commits once (group commit): an upload is answered only
+after the commit that holds it, yet hundreds of uploads share one fsync. A call that fails
+rolls back its savepoint only; a commit that fails fails every call of the group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from reference_node.server.errors import (
+    CodeExpiredError,
+    CodeNotFoundError,
+    CodeUsedError,
+    NotFoundError,
+    StorageError,
+    TokenExpiredError,
+    TokenNotFoundError,
+    TokenUsedError,
+)
+from reference_node.server.storage.base import (
+    BatchRecord,
+    CheckpointRecord,
+    NewKey,
+    PendingKey,
+    Storage,
+    TokenRecord,
+)
+
+T = TypeVar("T")
+
+SCHEMA_VERSION = "1"
+# How many queued calls one transaction may hold before it commits.
+MAX_GROUP = 512
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS codes (
+    digest BLOB PRIMARY KEY,
+    report_type INTEGER NOT NULL,
+    onset_interval INTEGER,
+    expires_s INTEGER NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    digest BLOB PRIMARY KEY,
+    key_hmac BLOB NOT NULL,
+    report_type INTEGER NOT NULL,
+    onset_interval INTEGER,
+    expires_s INTEGER NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS keys (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key_data BLOB NOT NULL UNIQUE,
+    rolling_start INTEGER NOT NULL,
+    rolling_period INTEGER NOT NULL,
+    report_type INTEGER,
+    days_since_onset INTEGER,
+    batch INTEGER
+);
+CREATE INDEX IF NOT EXISTS keys_pending ON keys (id) WHERE batch IS NULL;
+CREATE TABLE IF NOT EXISTS batches (
+    number INTEGER PRIMARY KEY,
+    leaf_hash BLOB NOT NULL,
+    export_bin_sha256 BLOB NOT NULL,
+    archive_sha256 BLOB NOT NULL,
+    archive_size INTEGER NOT NULL,
+    start_s INTEGER NOT NULL,
+    end_s INTEGER NOT NULL,
+    key_count INTEGER NOT NULL,
+    archive BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (tree_size INTEGER PRIMARY KEY, note BLOB NOT NULL);
+"""
+
+_BATCH_COLUMNS = (
+    "number, leaf_hash, export_bin_sha256, archive_sha256, archive_size, start_s, end_s, key_count"
+)
+
+
+class _Call:
+    __slots__ = ("error", "fn", "future", "loop", "result")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any], loop, future) -> None:
+        self.fn = fn
+        self.loop = loop
+        self.future = future
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+def _resolve(call: _Call) -> None:
+    if call.future.cancelled():
+        return
+    if call.error is not None:
+        call.future.set_exception(call.error)
+    else:
+        call.future.set_result(call.result)
+
+
+class SqliteStorage(Storage):
+    """Key-server storage in one SQLite file (WAL); see the module docstring."""
+
+    def __init__(self, path: Path, durable: bool = True) -> None:
+        """Prefer ``SqliteStorage.open``; this only records the settings."""
+        self._path = path
+        self._durable = durable
+        self._queue: queue.Queue[_Call | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._open_error: BaseException | None = None
+
+    @classmethod
+    async def open(cls, path: str | os.PathLike[str], durable: bool = True) -> SqliteStorage:
+        """Open or create the database at ``path`` and start its thread.
+
+        ``durable`` (the default) fsyncs every commit (synchronous=FULL), so an answered
+        upload survives a power cut; without it, only a process crash (synchronous=NORMAL).
+        """
+        storage = cls(Path(path), durable)
+        storage._thread = threading.Thread(
+            target=storage._run, name="bluezone-server-sqlite", daemon=True
+        )
+        storage._thread.start()
+        await asyncio.get_running_loop().run_in_executor(None, storage._ready.wait)
+        if storage._open_error is not None:
+            raise StorageError("cannot open the server database") from storage._open_error
+        return storage
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=True)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.executescript(SCHEMA)
+        row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+        if row is None:
+            conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+        elif row[0] != SCHEMA_VERSION:
+            raise StorageError(f"unknown server schema version {row[0]!r}")
+        return conn
+
+    def _run(self) -> None:
+        try:
+            conn = self._connect()
+        except BaseException as exc:  # reported to open()
+            self._open_error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            while True:
+                first = self._queue.get()
+                if first is None:
+                    return
+                group = [first]
+                stop = False
+                while len(group) < MAX_GROUP:
+                    try:
+                        more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        stop = True
+                        break
+                    group.append(more)
+                self._run_group(conn, group)
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _run_group(self, conn: sqlite3.Connection, group: list[_Call]) -> None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for call in group:
+                conn.execute("SAVEPOINT call")
+                try:
+                    call.result = call.fn(conn)
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO call")
+                    call.error = exc
+                conn.execute("RELEASE call")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for call in group:
+                call.error = StorageError("the server database failed; nothing was stored")
+                call.error.__cause__ = exc
+        for call in group:
+            call.loop.call_soon_threadsafe(_resolve, call)
+
+    async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._thread is None or not self._thread.is_alive():
+            raise StorageError("the server database is closed")
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._queue.put(_Call(fn, loop, future))
+        return await future
+
+    async def close(self) -> None:
+        """Commit what is queued, then stop the thread and close the database."""
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(None)
+            await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+
+    async def get_meta(self, name: str) -> str | None:
+        """Return a stored configuration value or None."""
+
+        def fn(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+            return None if row is None else row[0]
+
+        return await self._call(fn)
+
+    async def set_meta(self, name: str, value: str) -> None:
+        """Store a configuration value."""
+        await self._call(
+            lambda conn: conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+        )
+
+    async def add_code(
+        self, code_digest: bytes, report_type: int, onset_interval: int | None, expires_s: int
+    ) -> bool:
+        """Store a new code unless its digest exists (spec SRV-3)."""
+
+        def fn(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "INSERT INTO codes (digest, report_type, onset_interval, expires_s) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING",
+                (code_digest, report_type, onset_interval, expires_s),
+            )
+            return cursor.rowcount == 1
+
+        return await self._call(fn)
+
+    async def exchange_code(
+        self,
+        code_digest: bytes,
+        now_s: int,
+        token_digest: bytes,
+        key_hmac: bytes,
+        token_expires_s: int,
+    ) -> None:
+        """Use the code and store the token in one transaction (spec SRV-4)."""
+
+        def fn(conn: sqlite3.Connection) -> None:
+            row = conn.execute(
+                "SELECT report_type, onset_interval, expires_s, used FROM codes WHERE digest = ?",
+                (code_digest,),
+            ).fetchone()
+            if row is None:
+                raise CodeNotFoundError("SRV-4: no such code")
+            report_type, onset, expires_s, used = row
+            if used:
+                raise CodeUsedError("SRV-4: the code was already used")
+            if now_s >= expires_s:
+                raise CodeExpiredError("SRV-4: the code expired")
+            conn.execute("UPDATE codes SET used = 1 WHERE digest = ?", (code_digest,))
+            conn.execute(
+                "INSERT INTO tokens (digest, key_hmac, report_type, onset_interval, expires_s) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (token_digest, key_hmac, report_type, onset, token_expires_s),
+            )
+
+        await self._call(fn)
+
+    async def get_token(self, token_digest: bytes) -> TokenRecord:
+        """Return a token's record (spec SRV-7)."""
+
+        def fn(conn: sqlite3.Connection) -> TokenRecord:
+            row = conn.execute(
+                "SELECT key_hmac, report_type, onset_interval, expires_s, used FROM tokens "
+                "WHERE digest = ?",
+                (token_digest,),
+            ).fetchone()
+            if row is None:
+                raise TokenNotFoundError("SRV-7: no such token")
+            return TokenRecord(bytes(row[0]), row[1], row[2], row[3], bool(row[4]))
+
+        return await self._call(fn)
+
+    async def use_token(self, token_digest: bytes, now_s: int, keys: Sequence[NewKey]) -> int:
+        """Use the token and store its keys in one transaction (spec SRV-7)."""
+        rows = [
+            (k.key_data, k.rolling_start, k.rolling_period, k.report_type, k.days_since_onset)
+            for k in keys
+        ]
+
+        def fn(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT expires_s, used FROM tokens WHERE digest = ?", (token_digest,)
+            ).fetchone()
+            if row is None:
+                raise TokenNotFoundError("SRV-7: no such token")
+            if row[1]:
+                raise TokenUsedError("SRV-7: the token was already used")
+            if now_s >= row[0]:
+                raise TokenExpiredError("SRV-7: the token expired")
+            conn.execute("UPDATE tokens SET used = 1 WHERE digest = ?", (token_digest,))
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type, "
+                "days_since_onset) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_data) DO NOTHING",
+                rows,
+            )
+            return conn.total_changes - before
+
+        return await self._call(fn)
+
+    async def pending_keys(self, limit: int) -> list[PendingKey]:
+        """Return up to ``limit`` unpublished keys, oldest first."""
+
+        def fn(conn: sqlite3.Connection) -> list[PendingKey]:
+            cursor = conn.execute(
+                "SELECT id, key_data, rolling_start, rolling_period, report_type, "
+                "days_since_onset FROM keys WHERE batch IS NULL ORDER BY id LIMIT ?",
+                (limit,),
+            )
+            return [PendingKey(r[0], NewKey(bytes(r[1]), r[2], r[3], r[4], r[5])) for r in cursor]
+
+        return await self._call(fn)
+
+    async def pending_count(self) -> int:
+        """Return how many keys wait for publication."""
+        return await self._call(
+            lambda conn: conn.execute("SELECT count(*) FROM keys WHERE batch IS NULL").fetchone()[0]
+        )
+
+    async def add_batch(
+        self,
+        batch: BatchRecord,
+        archive: bytes,
+        row_ids: Sequence[int],
+        checkpoint: CheckpointRecord,
+    ) -> None:
+        """Record a batch with its keys and checkpoint in one transaction (spec SRV-10)."""
+        ids = [(batch.number, row_id) for row_id in row_ids]
+
+        def fn(conn: sqlite3.Connection) -> None:
+            count = conn.execute("SELECT count(*) FROM batches").fetchone()[0]
+            if count != batch.number or checkpoint.tree_size != batch.number + 1:
+                raise StorageError("SRV-10: the batch number is not the next leaf index")
+            conn.execute(
+                f"INSERT INTO batches ({_BATCH_COLUMNS}, archive) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    batch.number,
+                    batch.leaf_hash,
+                    batch.export_bin_sha256,
+                    batch.archive_sha256,
+                    batch.archive_size,
+                    batch.start_s,
+                    batch.end_s,
+                    batch.key_count,
+                    archive,
+                ),
+            )
+            before = conn.total_changes
+            conn.executemany("UPDATE keys SET batch = ? WHERE id = ? AND batch IS NULL", ids)
+            if conn.total_changes - before != len(ids):
+                raise StorageError("SRV-10: a key of the batch is no longer pending")
+            conn.execute(
+                "INSERT INTO checkpoints VALUES (?, ?)", (checkpoint.tree_size, checkpoint.note)
+            )
+
+        await self._call(fn)
+
+    async def batches(self, first: int = 0) -> list[BatchRecord]:
+        """Return batch records from ``first`` on, in order."""
+
+        def fn(conn: sqlite3.Connection) -> list[BatchRecord]:
+            cursor = conn.execute(
+                f"SELECT {_BATCH_COLUMNS} FROM batches WHERE number >= ? ORDER BY number",
+                (first,),
+            )
+            return [
+                BatchRecord(r[0], bytes(r[1]), bytes(r[2]), bytes(r[3]), *r[4:]) for r in cursor
+            ]
+
+        return await self._call(fn)
+
+    async def batch_archive(self, number: int) -> bytes:
+        """Return a batch's export file bytes."""
+
+        def fn(conn: sqlite3.Connection) -> bytes:
+            row = conn.execute("SELECT archive FROM batches WHERE number = ?", (number,)).fetchone()
+            if row is None:
+                raise NotFoundError("SRV-11: no such batch")
+            return bytes(row[0])
+
+        return await self._call(fn)
+
+    async def checkpoints(self, first_size: int = 0) -> list[CheckpointRecord]:
+        """Return checkpoints from ``first_size`` up."""
+
+        def fn(conn: sqlite3.Connection) -> list[CheckpointRecord]:
+            cursor = conn.execute(
+                "SELECT tree_size, note FROM checkpoints WHERE tree_size >= ? ORDER BY tree_size",
+                (first_size,),
+            )
+            return [CheckpointRecord(r[0], bytes(r[1])) for r in cursor]
+
+        return await self._call(fn)
+
+    async def replace_checkpoint(self, checkpoint: CheckpointRecord) -> None:
+        """Replace the note stored for an existing tree size."""
+
+        def fn(conn: sqlite3.Connection) -> None:
+            cursor = conn.execute(
+                "UPDATE checkpoints SET note = ? WHERE tree_size = ?",
+                (checkpoint.note, checkpoint.tree_size),
+            )
+            if cursor.rowcount != 1:
+                raise NotFoundError("SRV-16: no checkpoint of that size")
+
+        await self._call(fn)
+
+    async def prune(self, expired_before_s: int, oldest_interval: int) -> int:
+        """Delete expired codes and tokens and published keys past retention."""
+
+        def fn(conn: sqlite3.Connection) -> int:
+            before = conn.total_changes
+            conn.execute("DELETE FROM codes WHERE expires_s < ?", (expired_before_s,))
+            conn.execute("DELETE FROM tokens WHERE expires_s < ?", (expired_before_s,))
+            conn.execute(
+                "DELETE FROM keys WHERE batch IS NOT NULL AND rolling_start + rolling_period < ?",
+                (oldest_interval,),
+            )
+            return conn.total_changes - before
+
+        return await self._call(fn)

@@ -1,0 +1,272 @@
+"""Generate spec/vectors/upload.json: key-list HMAC, upload key rules, code format.
+
+Expected values come from a short implementation written here straight from the text of
+spec SRV-3, SRV-5 and SRV-6 (hmac, hashlib and base64 only), independent of
+protocol/upload.py. Each invalid case carries one fault. Keys and secrets are drawn from a
+seeded generator; the first HMAC case is the worked example of SRV-5.
+
+Usage: python spec/tools/generate_upload_vectors.py --seed 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hmac
+import random
+from pathlib import Path
+from typing import Any
+
+from _vectorfile import VECTORS_DIR, TestCounter, test_case, text_hex, write_vector_file
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+NOW = 2_930_000  # an interval number (2025-09-16, UTC)
+TODAY = NOW - NOW % 144
+
+NOTES = {
+    "worked_example": "the example printed in SRV-5",
+    "order_independent": "keys given in another order than the canonical list sorts them",
+    "partial_day": "a key whose rolling period is below 144",
+    "boundary": "a value exactly at the edge of its rule",
+    "key_length": "key data of a length other than 16 bytes",
+    "period_range": "a rolling period outside 1..144",
+    "key_count": "an upload with no key or more than 14",
+    "duplicate": "two keys with the same key data",
+    "embargo": "a key still inside its embargo (KS-12)",
+    "too_old": "a key that ended 14 days or more before today",
+    "code_format": "a verification code as a person may type it",
+}
+
+
+class Fault(Exception):
+    """A rule the input breaks: its error name and rule id."""
+
+    def __init__(self, code: str, rule: str) -> None:
+        super().__init__(code)
+        self.code, self.rule = code, rule
+
+
+def canonical(keys: list[dict[str, Any]]) -> bytes:
+    """SRV-5: sorted "base64(key).start.period" strings joined by commas."""
+    items = [
+        base64.b64encode(bytes.fromhex(k["key_data"])).decode()
+        + f".{k['rolling_start']}.{k['rolling_period']}"
+        for k in keys
+    ]
+    return ",".join(sorted(items)).encode("ascii")
+
+
+def check_upload(keys: list[dict[str, Any]], now: int) -> int:
+    """SRV-6, in its stated order; return the number of keys."""
+    for k in keys:
+        if len(bytes.fromhex(k["key_data"])) != 16:
+            raise Fault("invalid_key", "KS-1")
+        if not 1 <= k["rolling_period"] <= 144:
+            raise Fault("invalid_rolling_period", "KS-4")
+    if not keys:
+        raise Fault("too_few_keys", "SRV-6")
+    if len(keys) > 14:
+        raise Fault("too_many_keys", "SRV-6")
+    if len({k["key_data"] for k in keys}) != len(keys):
+        raise Fault("duplicate_key", "SRV-6")
+    for k in keys:
+        end = k["rolling_start"] + k["rolling_period"]
+        if now < end + 12:
+            raise Fault("embargoed_key", "KS-12")
+        if end <= now - now % 144 - 14 * 144:
+            raise Fault("key_too_old", "SRV-6")
+    return len(keys)
+
+
+def normalize(text: str) -> str:
+    """SRV-3: drop spaces and hyphens, upper-case, 10 symbols of the alphabet."""
+    code = text.replace(" ", "").replace("-", "").upper()
+    if len(text) > 40 or len(code) != 10 or not set(code) <= set(ALPHABET):
+        raise Fault("invalid_code", "SRV-3")
+    return code
+
+
+def _key(data: bytes, start: int, period: int = 144) -> dict[str, Any]:
+    return {"key_data": data.hex(), "rolling_start": start, "rolling_period": period}
+
+
+def _days(rng: random.Random, count: int, first: int = 1) -> list[dict[str, Any]]:
+    return [_key(rng.randbytes(16), TODAY - 144 * d) for d in range(first, first + count)]
+
+
+def _outcome(run, spec: list[str]) -> tuple[dict[str, Any], str]:
+    try:
+        return run(), "valid"
+    except Fault as fault:
+        assert fault.rule in spec, (fault.rule, spec)
+        return {"error": fault.code}, "invalid"
+
+
+def hmac_group(rng: random.Random, counter: TestCounter) -> dict[str, Any]:
+    cases = [
+        (
+            "SRV-5 worked example",
+            ["worked_example", "partial_day"],
+            [_key(bytes(range(16)), 2_900_016), _key(bytes(range(16, 32)), 2_900_160, 37)],
+            bytes(range(32)),
+        ),
+        ("one full-day key, 16-byte secret", [], _days(rng, 1), rng.randbytes(16)),
+        (
+            "fourteen keys in reverse day order",
+            ["order_independent"],
+            _days(rng, 14)[::-1],
+            rng.randbytes(32),
+        ),
+        (
+            "shuffled keys with a cut key, 64-byte secret",
+            ["order_independent", "partial_day"],
+            rng.sample([*_days(rng, 5), _key(rng.randbytes(16), TODAY, 61)], 6),
+            rng.randbytes(64),
+        ),
+    ]
+    tests = []
+    for comment, flags, keys, secret in cases:
+        listing = canonical(keys)
+        tests.append(
+            test_case(
+                counter,
+                comment,
+                ["SRV-5"],
+                {"keys": keys, "secret": secret.hex()},
+                {
+                    "canonical_list": listing.hex(),
+                    "key_hmac": hmac.digest(secret, listing, "sha256").hex(),
+                },
+                "valid",
+                flags,
+            )
+        )
+    return {
+        "type": "KeyListHmac",
+        "comment": "HMAC-SHA256(secret, canonical key list)",
+        "tests": tests,
+    }
+
+
+def upload_group(rng: random.Random, counter: TestCounter) -> dict[str, Any]:
+    ended_now = _key(rng.randbytes(16), NOW - 12 - 30, 30)
+    cases = [
+        ("fourteen full-day keys", ["SRV-6"], [], _days(rng, 14)),
+        ("a key whose embargo ends now", ["SRV-6", "KS-12"], ["boundary"], [ended_now]),
+        ("a key of 14 days ago", ["SRV-6"], ["boundary"], _days(rng, 1, first=14)),
+        ("no key", ["SRV-6"], ["key_count"], []),
+        (
+            "fifteen keys",
+            ["SRV-6"],
+            ["key_count"],
+            [*_days(rng, 14), _key(rng.randbytes(16), TODAY - 144, 10)],
+        ),
+        (
+            "key data of 15 bytes",
+            ["SRV-6", "KS-1"],
+            ["key_length"],
+            [*_days(rng, 2), _key(rng.randbytes(15), TODAY - 3 * 144)],
+        ),
+        (
+            "key data of 17 bytes",
+            ["SRV-6", "KS-1"],
+            ["key_length"],
+            [_key(rng.randbytes(17), TODAY - 144)],
+        ),
+        (
+            "rolling period 0",
+            ["SRV-6", "KS-4"],
+            ["period_range"],
+            [_key(rng.randbytes(16), TODAY - 144, 0)],
+        ),
+        (
+            "rolling period 145",
+            ["SRV-6", "KS-4"],
+            ["period_range"],
+            [_key(rng.randbytes(16), TODAY - 288, 145)],
+        ),
+        (
+            "the same key data on two days",
+            ["SRV-6"],
+            ["duplicate"],
+            (lambda d: [*d, {**d[0], "rolling_start": TODAY - 5 * 144}])(_days(rng, 3)),
+        ),
+        (
+            "a key one interval inside its embargo",
+            ["SRV-6", "KS-12"],
+            ["embargo", "boundary"],
+            [*_days(rng, 2), _key(rng.randbytes(16), NOW - 11 - 30, 30)],
+        ),
+        (
+            "today's key, still broadcast",
+            ["SRV-6", "KS-12"],
+            ["embargo"],
+            [_key(rng.randbytes(16), TODAY)],
+        ),
+        (
+            "a key of 15 days ago",
+            ["SRV-6"],
+            ["too_old", "boundary"],
+            [*_days(rng, 1), *_days(rng, 1, first=15)],
+        ),
+    ]
+    tests = []
+    for comment, spec, flags, keys in cases:
+        expected, result = _outcome(lambda k=keys: {"accepted": check_upload(k, NOW)}, spec)
+        tests.append(
+            test_case(
+                counter, comment, spec, {"keys": keys, "now_interval": NOW}, expected, result, flags
+            )
+        )
+    return {
+        "type": "UploadKeys",
+        "comment": "the key rules of an upload at now_interval",
+        "tests": tests,
+    }
+
+
+def code_group(counter: TestCounter) -> dict[str, Any]:
+    cases = [
+        ("a code as issued", "23456789AB", []),
+        ("grouped with hyphens, lower case", "cdef-ghjk-mn", ["code_format"]),
+        ("grouped with spaces", "PQRS TUVW XY", ["code_format"]),
+        ("nine symbols", "Z23456789", ["code_format"]),
+        ("eleven symbols", "Z23456789AB", ["code_format"]),
+        ("holds the ambiguous letter O", "23456789AO", ["code_format"]),
+        ("holds the digit 1", "1234567892", ["code_format"]),
+        ("holds a non-ASCII letter", "23456789A\u00c9", ["code_format"]),
+    ]
+    tests = []
+    for comment, text, flags in cases:
+        expected, result = _outcome(lambda t=text: {"code": text_hex(normalize(t))}, ["SRV-3"])
+        tests.append(
+            test_case(
+                counter, comment, ["SRV-3"], {"text": text_hex(text)}, expected, result, flags
+            )
+        )
+    return {"type": "VerificationCode", "comment": "a typed code in canonical form", "tests": tests}
+
+
+def build(seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    counter = TestCounter()
+    return [hmac_group(rng, counter), upload_group(rng, counter), code_group(counter)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--out", type=Path, default=VECTORS_DIR)
+    args = parser.parse_args()
+    write_vector_file(
+        args.out,
+        "upload.json",
+        "Key-server upload rules: key-list HMAC (HMAC-SHA256), key checks, code format",
+        f"spec/tools/generate_upload_vectors.py --seed {args.seed}",
+        NOTES,
+        build(args.seed),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""``bluezone server run``, ``bluezone ha issue-code`` and ``bluezone audit`` as commands."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reference_node.cli import main
+from reference_node.server.client import KeyServerClient
+
+from .conftest import past_keys
+from .tamper import rewrite_log
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _start(data_dir: Path, key_file: Path) -> tuple[subprocess.Popen, str]:
+    command = [
+        sys.executable,
+        "-m",
+        "reference_node.cli",
+        "server",
+        "run",
+        "--data-dir",
+        str(data_dir),
+        "--origin",
+        "cli.test/log",
+        "--port",
+        "0",
+        "--min-batch-keys",
+        "10",
+        "--batch-period",
+        "0.5",
+        "--ha-api-key-file",
+        str(key_file),
+        "--region",
+        "CLI",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    line = process.stdout.readline()
+    match = re.search(r"at (http://\S+)", line)
+    assert match, line
+    return process, match.group(1)
+
+
+def _stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=30)
+
+
+@pytest.mark.e2e
+def test_server_ha_and_audit_commands(tmp_path, rng, capsys):
+    key_file = tmp_path / "ha.key"
+    key_file.write_text("cli-test-health-authority-key\n")
+    state = tmp_path / "audit.json"
+    process, url = _start(tmp_path / "server", key_file)
+    try:
+        assert (
+            main(["ha", "issue-code", "--server", url, "--api-key-file", str(key_file), "--json"])
+            == 0
+        )
+        code = json.loads(capsys.readouterr().out)["code"]
+
+        async def report():
+            async with KeyServerClient(url) as client:
+                return await client.report(code, past_keys(rng, time.time()))
+
+        assert asyncio.run(report()) == 3
+        time.sleep(1.2)  # at least one scheduled publication
+        assert main(["audit", "--server", url, "--state", str(state), "--trust-on-first-use"]) == 0
+        out = capsys.readouterr()
+        assert "audit passed" in out.out and "first use" in out.err
+        assert main(["audit", "--server", url, "--state", str(state)]) == 0
+    finally:
+        assert _stop(process) == 0
+    size = json.loads(state.read_text())["checkpoint"].split("\n")[1]
+    rewrite_log(tmp_path / "server", list(range(1, int(size))))  # batch 0 removed
+    process, url = _start(tmp_path / "server", key_file)
+    try:
+        capsys.readouterr()
+        assert main(["audit", "--server", url, "--state", str(state)]) == 2
+        err = capsys.readouterr().err
+        assert "AUDIT FAILED: REWRITTEN HISTORY" in err
+    finally:
+        _stop(process)
+
+
+def test_audit_without_keys_refuses_to_guess(tmp_path):
+    with pytest.raises(SystemExit, match="trust-on-first-use"):
+        main(["audit", "--server", "http://127.0.0.1:9", "--state", str(tmp_path / "s.json")])
+
+
+def test_audit_of_an_unreachable_server_exits_1(tmp_path, capsys):
+    status = main(
+        [
+            "audit",
+            "--server",
+            "http://127.0.0.1:9",
+            "--state",
+            str(tmp_path / "s.json"),
+            "--trust-on-first-use",
+        ]
+    )
+    assert status == 1
+    assert "could not audit" in capsys.readouterr().err
+
+
+def test_standalone_entry_points_parse_their_options(capsys):
+    from reference_node.server.cli import audit_main, ha_main, server_main
+
+    for entry in (server_main, ha_main, audit_main):
+        with pytest.raises(SystemExit) as caught:
+            entry(["--help"])
+        assert caught.value.code == 0
+    assert "--data-dir" in capsys.readouterr().out

@@ -1,0 +1,278 @@
+"""The storage interface's contract, run on SQLite and on PostgreSQL (spec SRV-4, SRV-7, SRV-10)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+from hashlib import sha256
+
+import pytest
+
+from reference_node.server.errors import (
+    CodeExpiredError,
+    CodeNotFoundError,
+    CodeUsedError,
+    NotFoundError,
+    StorageError,
+    TokenExpiredError,
+    TokenNotFoundError,
+    TokenUsedError,
+)
+from reference_node.server.storage import (
+    BatchRecord,
+    CheckpointRecord,
+    NewKey,
+    Storage,
+    open_storage,
+)
+
+from .conftest import (
+    HA_API_KEY,
+    Clock,
+    config_for,
+    fresh_postgres_database,
+    past_keys,
+    run,
+    serving,
+)
+
+NOW = 1_800_000_000
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def open_fresh(request, tmp_path):
+    """Return an async function that opens an empty storage of the parametrised kind."""
+    if request.param == "sqlite":
+
+        async def opener() -> Storage:
+            return await open_storage(tmp_path / "server.sqlite3")
+
+        return opener
+    dsn = request.getfixturevalue("postgres_dsn")
+
+    async def opener() -> Storage:
+        return await open_storage(await fresh_postgres_database(dsn))
+
+    return opener
+
+
+def _keys(rng: random.Random, count: int) -> list[NewKey]:
+    return [NewKey(rng.randbytes(16), 2_900_000 + i, 144, 1, None) for i in range(count)]
+
+
+async def _token(storage: Storage, rng: random.Random, expires_s: int = NOW + 60) -> bytes:
+    code, token = sha256(rng.randbytes(8)).digest(), sha256(rng.randbytes(8)).digest()
+    assert await storage.add_code(code, 1, None, NOW + 100)
+    await storage.exchange_code(code, NOW, token, bytes(32), expires_s)
+    return token
+
+
+def _batch(number: int, keys: int = 1) -> tuple[BatchRecord, bytes, CheckpointRecord]:
+    archive = f"archive {number}".encode()
+    record = BatchRecord(
+        number,
+        sha256(archive + b"leaf").digest(),
+        sha256(archive + b"bin").digest(),
+        sha256(archive).digest(),
+        len(archive),
+        NOW,
+        NOW + 1,
+        keys,
+    )
+    return record, archive, CheckpointRecord(number + 1, f"note {number + 1}\n".encode())
+
+
+def scenario(open_fresh):
+    """Run ``body(storage)`` on a fresh storage and close it."""
+
+    def wrap(body):
+        async def go():
+            storage = await open_fresh()
+            try:
+                return await body(storage)
+            finally:
+                await storage.close()
+
+        return run(go())
+
+    return wrap
+
+
+def test_meta_values_persist(open_fresh):
+    async def body(storage):
+        assert await storage.get_meta("origin") is None
+        await storage.set_meta("origin", "a")
+        await storage.set_meta("origin", "b")
+        return await storage.get_meta("origin")
+
+    assert scenario(open_fresh)(body) == "b"
+
+
+def test_code_lifecycle(open_fresh):
+    async def body(storage):
+        code = sha256(b"code").digest()
+        assert await storage.add_code(code, 2, 2_900_000, NOW + 10)
+        assert not await storage.add_code(code, 1, None, NOW + 99)
+        with pytest.raises(CodeNotFoundError):
+            await storage.exchange_code(sha256(b"other").digest(), NOW, b"t" * 32, bytes(32), NOW)
+        with pytest.raises(CodeExpiredError):
+            await storage.exchange_code(code, NOW + 10, b"t" * 32, bytes(32), NOW + 60)
+        await storage.exchange_code(code, NOW + 9, b"t" * 32, b"h" * 32, NOW + 60)
+        with pytest.raises(CodeUsedError):
+            await storage.exchange_code(code, NOW + 9, b"u" * 32, b"h" * 32, NOW + 60)
+        return await storage.get_token(b"t" * 32)
+
+    token = scenario(open_fresh)(body)
+    assert (token.key_hmac, token.report_type, token.onset_interval) == (b"h" * 32, 2, 2_900_000)
+    assert (token.expires_s, token.used) == (NOW + 60, False)
+
+
+def test_concurrent_exchanges_of_one_code_give_one_token(open_fresh):
+    async def body(storage):
+        code = sha256(b"code").digest()
+        await storage.add_code(code, 1, None, NOW + 10)
+        attempts = [
+            storage.exchange_code(code, NOW, bytes([i]) * 32, bytes(32), NOW + 60)
+            for i in range(20)
+        ]
+        return await asyncio.gather(*attempts, return_exceptions=True)
+
+    results = scenario(open_fresh)(body)
+    assert results.count(None) == 1
+    assert all(isinstance(r, CodeUsedError) for r in results if r is not None)
+
+
+def test_token_lifecycle_and_duplicate_keys(open_fresh):
+    rng = random.Random(1)
+
+    async def body(storage):
+        first, second, late = await _token(storage, rng), await _token(storage, rng), None
+        keys = _keys(rng, 5)
+        assert await storage.use_token(first, NOW, keys) == 5
+        with pytest.raises(TokenUsedError):
+            await storage.use_token(first, NOW, _keys(rng, 1))
+        assert await storage.use_token(second, NOW, [*keys[:2], *_keys(rng, 1)]) == 1
+        late = await _token(storage, rng, expires_s=NOW + 5)
+        with pytest.raises(TokenExpiredError):
+            await storage.use_token(late, NOW + 5, _keys(rng, 1))
+        with pytest.raises(TokenNotFoundError):
+            await storage.use_token(bytes(32), NOW, _keys(rng, 1))
+        with pytest.raises(TokenNotFoundError):
+            await storage.get_token(bytes(32))
+        assert (await storage.get_token(first)).used
+        return await storage.pending_count(), await storage.pending_keys(100), keys
+
+    count, pending, keys = scenario(open_fresh)(body)
+    assert count == 6
+    assert [p.key for p in pending[:5]] == keys
+    assert [p.row_id for p in pending] == sorted(p.row_id for p in pending)
+
+
+def test_concurrent_uploads_with_one_token_store_once(open_fresh):
+    rng = random.Random(2)
+
+    async def body(storage):
+        token = await _token(storage, rng)
+        attempts = [storage.use_token(token, NOW, _keys(rng, 14)) for _ in range(20)]
+        results = await asyncio.gather(*attempts, return_exceptions=True)
+        return results, await storage.pending_count()
+
+    results, pending = scenario(open_fresh)(body)
+    assert [r for r in results if isinstance(r, int)] == [14]
+    assert all(isinstance(r, TokenUsedError) for r in results if not isinstance(r, int))
+    assert pending == 14
+
+
+def test_batches_commit_whole_or_not_at_all(open_fresh):
+    rng = random.Random(3)
+
+    async def body(storage):
+        await storage.use_token(await _token(storage, rng), NOW, _keys(rng, 6))
+        pending = await storage.pending_keys(4)
+        ids = [p.row_id for p in pending]
+        record, archive, checkpoint = _batch(0, 4)
+        with pytest.raises(StorageError):  # not the next leaf index
+            await storage.add_batch(
+                dataclasses.replace(record, number=1), archive, ids, CheckpointRecord(2, b"x")
+            )
+        with pytest.raises(StorageError):  # a key that does not exist
+            await storage.add_batch(record, archive, [*ids, 10**9], checkpoint)
+        assert await storage.batches() == [] and await storage.checkpoints() == []
+        assert await storage.pending_count() == 6
+        await storage.add_batch(record, archive, ids, checkpoint)
+        with pytest.raises(StorageError):  # the same keys again
+            second, archive2, checkpoint2 = _batch(1)
+            await storage.add_batch(second, archive2, ids[:1], checkpoint2)
+        await storage.replace_checkpoint(CheckpointRecord(1, b"cosigned\n"))
+        with pytest.raises(NotFoundError):
+            await storage.replace_checkpoint(CheckpointRecord(7, b"none\n"))
+        with pytest.raises(NotFoundError):
+            await storage.batch_archive(1)
+        return (
+            await storage.batches(),
+            await storage.batch_archive(0),
+            await storage.checkpoints(),
+            await storage.pending_count(),
+        )
+
+    batches, archive, checkpoints, pending = scenario(open_fresh)(body)
+    assert batches == [_batch(0, 4)[0]]
+    assert archive == b"archive 0"
+    assert checkpoints == [CheckpointRecord(1, b"cosigned\n")]
+    assert pending == 2
+
+
+def test_prune_removes_expired_and_old_rows(open_fresh):
+    rng = random.Random(4)
+
+    async def body(storage):
+        await storage.add_code(b"c" * 32, 1, None, NOW)
+        token = await _token(storage, rng, expires_s=NOW + 1)
+        keys = [NewKey(rng.randbytes(16), 1000, 144, 1, None), *_keys(rng, 1)]
+        await storage.use_token(token, NOW, keys)
+        record, archive, checkpoint = _batch(0, 2)
+        await storage.add_batch(
+            record, archive, [p.row_id for p in await storage.pending_keys(9)], checkpoint
+        )
+        removed = await storage.prune(NOW + 200, 2_000)
+        with pytest.raises(CodeNotFoundError):
+            await storage.exchange_code(b"c" * 32, NOW, b"z" * 32, bytes(32), NOW)
+        return removed
+
+    # two codes, one token, and the key that ended at interval 1144
+    assert scenario(open_fresh)(body) == 4
+
+
+def test_the_whole_server_runs_on_postgres(tmp_path, postgres_dsn):
+    clock = Clock()
+    rng = random.Random(5)
+
+    async def body():
+        database = await fresh_postgres_database(postgres_dsn)
+        config = config_for(tmp_path, database=database)
+        async with serving(config, clock) as (server, client):
+            keys = past_keys(rng, clock.now, days=4)
+            await client.report((await client.issue_code(HA_API_KEY)).code, keys)
+            await server.publisher.publish_once()
+            await server.publisher.publish_once()
+        # Restart on the same database: the log is recovered from PostgreSQL.
+        async with serving(config, clock) as (server, client):
+            from reference_node.server.client import TrustConfig
+
+            trust = TrustConfig.from_server_keys(await client.server_keys())
+            result = await client.download(trust)
+            return keys, result
+
+    keys, result = run(body())
+    assert result.checkpoint.tree_size == 2
+    assert {k.key_data for k in keys} <= {k.key_data for k in result.diagnosis_keys()}
+
+
+def test_missing_postgres_fails_under_ci(monkeypatch):
+    from . import postgres_fixture
+
+    monkeypatch.setattr(postgres_fixture, "find_bindir", lambda: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception), postgres_fixture.throwaway_postgres():
+        pass

@@ -1,0 +1,656 @@
+"""The threats of the key-server issue, each with its own test (spec SRV-2..SRV-17)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import shutil
+
+import pytest
+
+from protocol.keys import TemporaryExposureKey, day_start_interval, interval_number
+from protocol.note import NoteSigner
+from protocol.params import SIGNATURE_TYPE_COSIGNATURE_V1
+from protocol.upload import key_list_hmac
+from reference_node.server.audit import AuditState, audit
+from reference_node.server.client import TrustConfig, UploadGrant
+from reference_node.server.errors import LogVerificationError, ServerResponseError
+from reference_node.server.witness import Witness
+
+from .conftest import (
+    HA_API_KEY,
+    Clock,
+    config_for,
+    http,
+    past_keys,
+    run,
+    running,
+    serving,
+)
+from .tamper import rewrite_log
+
+
+def _key_json(key: TemporaryExposureKey) -> dict:
+    return {
+        "key_data": base64.b64encode(key.key_data).decode(),
+        "rolling_start": key.rolling_start,
+        "rolling_period": key.rolling_period,
+    }
+
+
+def _upload_body(grant: UploadGrant, keys: list[TemporaryExposureKey]) -> dict:
+    return {
+        "token": base64.b64encode(grant.token).decode(),
+        "hmac_secret": base64.b64encode(grant.hmac_secret).decode(),
+        "keys": [_key_json(k) for k in keys],
+    }
+
+
+async def _post(url: str, body: bytes) -> tuple[int, dict]:
+    status, _, raw = await http(
+        "POST", url, data=body, headers={"Content-Type": "application/json"}
+    )
+    return status, json.loads(raw)
+
+
+async def _error_of(call) -> tuple[int, str]:
+    with pytest.raises(ServerResponseError) as caught:
+        await call
+    return caught.value.status, caught.value.error
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{",
+        b"not json",
+        b"",
+        b"[1, 2, 3]",
+        b'"a string"',
+        b"\xff\xfe{}",
+        b"[" * 2500 + b"]" * 2500,
+        b'{"token": NaN}',
+    ],
+    ids=["truncated", "text", "empty", "array", "string", "bad-utf8", "deep", "nan"],
+)
+@pytest.mark.parametrize("path", ["v1/token", "v1/publish"])
+def test_bad_json_is_rejected(tmp_path, body, path):
+    async def scenario():
+        async with running(config_for(tmp_path)) as server:
+            return await _post(f"{server.url}/{path}", body)
+
+    status, answer = run(scenario())
+    assert (status, answer["error"]) == (400, "malformed_json")
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_oversized_json_is_rejected_unread(tmp_path, chunked):
+    body = json.dumps({"padding": "x" * 20_000}).encode()
+
+    async def chunks():
+        for i in range(0, len(body), 1000):
+            yield body[i : i + 1000]
+
+    async def scenario():
+        async with running(config_for(tmp_path)) as server:
+            status, _, raw = await http(
+                "POST", f"{server.url}/v1/publish", data=chunks() if chunked else body
+            )
+            return status, json.loads(raw)
+
+    status, answer = run(scenario())
+    assert (status, answer["error"]) == (413, "request_too_large")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"token": 12345},
+        {"hmac_secret": None},
+        {"keys": {"key_data": "AAAA"}},
+        {"keys": ["AAAAAAAAAAAAAAAAAAAAAA=="]},
+        {"keys": [{"key_data": 7, "rolling_start": 1, "rolling_period": 144}]},
+        {
+            "keys": [
+                {
+                    "key_data": "AAAAAAAAAAAAAAAAAAAAAA==",
+                    "rolling_start": "1",
+                    "rolling_period": 144,
+                }
+            ]
+        },
+        {
+            "keys": [
+                {"key_data": "AAAAAAAAAAAAAAAAAAAAAA==", "rolling_start": 1, "rolling_period": True}
+            ]
+        },
+        {
+            "keys": [
+                {
+                    "key_data": "AAAAAAAAAAAAAAAAAAAAAA==",
+                    "rolling_start": 1.5,
+                    "rolling_period": 144,
+                }
+            ]
+        },
+        {
+            "keys": [
+                {
+                    "key_data": "AAAAAAAAAAAAAAAAAAAAAA==",
+                    "rolling_start": 1,
+                    "rolling_period": 144,
+                    "transmission_risk": 2,
+                }
+            ]
+        },
+        {"padding": 17},
+        {"extra": "field"},
+    ],
+    ids=lambda change: "-".join(change),
+)
+def test_wrong_types_are_rejected(tmp_path, change):
+    body = {
+        "token": base64.b64encode(bytes(32)).decode(),
+        "hmac_secret": base64.b64encode(bytes(32)).decode(),
+        "keys": [],
+        **change,
+    }
+
+    async def scenario():
+        async with running(config_for(tmp_path)) as server:
+            return await _post(f"{server.url}/v1/publish", json.dumps(body).encode())
+
+    status, answer = run(scenario())
+    assert (status, answer["error"]) == (400, "invalid_request")
+
+
+def test_ten_thousand_keys_in_one_upload_are_rejected(tmp_path, rng):
+    clock = Clock()
+    keys = [TemporaryExposureKey(rng.randbytes(16), 2_000_000 + i, 144) for i in range(10_000)]
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (server, client):
+            grant = await client.request_token((await client.issue_code(HA_API_KEY)).code, keys)
+            answer = await _post(
+                f"{server.url}/v1/publish", json.dumps(_upload_body(grant, keys)).encode()
+            )
+            return answer, await server.storage.pending_count()
+
+    (status, answer), pending = run(scenario())
+    assert (status, answer["error"]) == (413, "request_too_large")
+    assert pending == 0
+
+
+def test_fifteen_keys_exceed_the_key_count_limit(tmp_path, rng):
+    clock = Clock()
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (_, client):
+            keys = past_keys(rng, clock.now, days=15)
+            grant = await client.request_token((await client.issue_code(HA_API_KEY)).code, keys)
+            return await _error_of(client.upload(grant, keys))
+
+    assert run(scenario()) == (400, "too_many_keys")
+
+
+@pytest.mark.parametrize("length", [0, 15, 17, 32])
+def test_keys_with_bad_lengths_are_rejected(tmp_path, rng, length):
+    clock = Clock()
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (server, client):
+            keys = past_keys(rng, clock.now)
+            grant = await client.request_token((await client.issue_code(HA_API_KEY)).code, keys)
+            body = _upload_body(grant, keys)
+            body["keys"][1]["key_data"] = base64.b64encode(rng.randbytes(length)).decode()
+            return await _post(f"{server.url}/v1/publish", json.dumps(body).encode())
+
+    status, answer = run(scenario())
+    assert (status, answer["error"]) == (400, "invalid_key")
+
+
+def test_replayed_code_is_rejected(tmp_path, rng):
+    clock = Clock()
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (_, client):
+            keys = past_keys(rng, clock.now)
+            code = (await client.issue_code(HA_API_KEY)).code
+            assert await client.report(code, keys) == 3
+            return await _error_of(client.request_token(code, past_keys(rng, clock.now)))
+
+    assert run(scenario()) == (409, "code_used")
+
+
+def test_a_code_exchanged_twice_at_once_gives_one_token(tmp_path, rng):
+    clock = Clock()
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (_, client):
+            code = (await client.issue_code(HA_API_KEY)).code
+            attempts = [client.request_token(code, past_keys(rng, clock.now)) for _ in range(12)]
+            return await asyncio.gather(*attempts, return_exceptions=True)
+
+    results = run(scenario())
+    grants = [r for r in results if isinstance(r, UploadGrant)]
+    errors = [(r.status, r.error) for r in results if isinstance(r, ServerResponseError)]
+    assert len(grants) == 1
+    assert errors == [(409, "code_used")] * 11
+
+
+def test_a_token_used_by_two_uploads_at_once_stores_keys_once(tmp_path, rng):
+    clock = Clock()
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (server, client):
+            keys = past_keys(rng, clock.now, days=7)
+            grant = await client.request_token((await client.issue_code(HA_API_KEY)).code, keys)
+            results = await asyncio.gather(
+                *[client.upload(grant, keys) for _ in range(12)], return_exceptions=True
+            )
+            return results, await server.storage.pending_count()
+
+    results, pending = run(scenario())
+    assert [r for r in results if isinstance(r, int)] == [7]
+    errors = [(r.status, r.error) for r in results if isinstance(r, ServerResponseError)]
+    assert errors == [(409, "token_used")] * 11
+    assert pending == 7
+
+
+def test_expired_code_is_rejected(tmp_path, rng):
+    clock = Clock()
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (_, client):
+            code = (await client.issue_code(HA_API_KEY)).code
+            clock.now += 24 * 3600
+            return await _error_of(client.request_token(code, past_keys(rng, clock.now)))
+
+    assert run(scenario()) == (410, "code_expired")
+
+
+def test_code_still_valid_one_second_before_expiry(tmp_path, rng):
+    clock = Clock()
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (_, client):
+            code = (await client.issue_code(HA_API_KEY)).code
+            clock.now += 24 * 3600 - 1
+            return await client.request_token(code, past_keys(rng, clock.now))
+
+    assert isinstance(run(scenario()), UploadGrant)
+
+
+def test_expired_token_is_rejected(tmp_path, rng):
+    clock = Clock()
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (_, client):
+            keys = past_keys(rng, clock.now)
+            grant = await client.request_token((await client.issue_code(HA_API_KEY)).code, keys)
+            clock.now += 4 * 3600
+            return await _error_of(client.upload(grant, keys))
+
+    assert run(scenario()) == (410, "token_expired")
+
+
+def test_unknown_code_and_token_are_rejected(tmp_path, rng):
+    clock = Clock()
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (_, client):
+            keys = past_keys(rng, clock.now)
+            unknown_code = await _error_of(client.request_token("2345-6789-AB", keys))
+            grant = UploadGrant(rng.randbytes(32), rng.randbytes(32), 0)
+            unknown_token = await _error_of(client.upload(grant, keys))
+            return unknown_code, unknown_token
+
+    assert run(scenario()) == ((404, "code_not_found"), (404, "token_not_found"))
+
+
+@pytest.mark.parametrize("mismatch", ["other-keys", "other-secret", "one-key-more", "period"])
+def test_token_whose_hmac_does_not_match_the_keys_is_rejected(tmp_path, rng, mismatch):
+    clock = Clock()
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (server, client):
+            keys = past_keys(rng, clock.now, days=4)
+            grant = await client.request_token((await client.issue_code(HA_API_KEY)).code, keys)
+            sent, presented = keys, grant
+            if mismatch == "other-keys":
+                sent = past_keys(rng, clock.now, days=4)
+            elif mismatch == "other-secret":
+                presented = UploadGrant(grant.token, rng.randbytes(32), grant.expires_s)
+            elif mismatch == "one-key-more":
+                sent = past_keys(rng, clock.now, days=5)[4:] + keys
+            else:
+                sent = [
+                    *keys[:-1],
+                    TemporaryExposureKey(keys[-1].key_data, keys[-1].rolling_start, 143),
+                ]
+            error = await _error_of(client.upload(presented, sent))
+            # The token was not spent: the bound keys still go through.
+            accepted = await client.upload(grant, keys)
+            return error, accepted, await server.storage.pending_count()
+
+    assert run(scenario()) == ((400, "hmac_mismatch"), 4, 4)
+
+
+def test_hmac_binding_ignores_key_order(rng):
+    keys = past_keys(rng, 1_700_000_000, days=6)
+    secret = rng.randbytes(32)
+    assert key_list_hmac(secret, keys) == key_list_hmac(secret, list(reversed(keys)))
+
+
+@pytest.mark.parametrize("ended_minutes_ago", [-300, 0, 60, 119])
+def test_keys_inside_their_embargo_are_rejected(tmp_path, rng, ended_minutes_ago):
+    clock = Clock()
+    now_interval = interval_number(clock.now)
+    end = now_interval - ended_minutes_ago // 10
+    start = max(day_start_interval(now_interval) - 144, end - 144)
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (server, client):
+            keys = [
+                *past_keys(rng, clock.now - 86400, days=2),
+                TemporaryExposureKey(rng.randbytes(16), start, end - start),
+            ]
+            grant = await client.request_token((await client.issue_code(HA_API_KEY)).code, keys)
+            return await _error_of(client.upload(grant, keys)), await server.storage.pending_count()
+
+    assert run(scenario()) == ((400, "embargoed_key"), 0)
+
+
+def test_duplicate_keys_in_one_upload_are_rejected(tmp_path, rng):
+    clock = Clock()
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (_, client):
+            keys = past_keys(rng, clock.now)
+            keys.append(TemporaryExposureKey(keys[0].key_data, keys[0].rolling_start - 144, 144))
+            grant = await client.request_token((await client.issue_code(HA_API_KEY)).code, keys)
+            return await _error_of(client.upload(grant, keys))
+
+    assert run(scenario()) == (400, "duplicate_key")
+
+
+def test_keys_older_than_fourteen_days_are_rejected(tmp_path, rng):
+    clock = Clock()
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (_, client):
+            keys = past_keys(rng, clock.now, days=15)[-1:]
+            grant = await client.request_token((await client.issue_code(HA_API_KEY)).code, keys)
+            return await _error_of(client.upload(grant, keys))
+
+    assert run(scenario()) == (400, "key_too_old")
+
+
+# --- the log ----------------------------------------------------------------------------
+
+
+async def _publish(server, count: int) -> None:
+    for _ in range(count):
+        await server.publisher.publish_once(force=True)
+
+
+def test_forged_checkpoint_signature_is_caught(tmp_path):
+    async def scenario():
+        async with serving(config_for(tmp_path)) as (server, client):
+            await _publish(server, 2)
+            trust = TrustConfig.from_server_keys(await client.server_keys())
+            # An impostor signs a checkpoint under the log's name with its own key.
+            impostor = NoteSigner(trust.log.name, bytes(range(32)))
+            from protocol.checkpoint import Checkpoint, sign_checkpoint
+
+            forged = sign_checkpoint(
+                Checkpoint(trust.log.name, 2, server.publisher.tree.root()), impostor
+            )
+            server.publisher.files.write("v1/checkpoint", forged)
+            with pytest.raises(LogVerificationError) as caught:
+                await client.download(trust)
+            state = AuditState(trust.log.name)
+            report = await audit(client, trust, state)
+            return caught.value.kind, report
+
+    kind, report = run(scenario())
+    assert kind == "bad_signature"
+    assert not report.ok and report.findings[0].kind == "bad_signature"
+
+
+def test_tampered_checkpoint_bytes_are_caught(tmp_path):
+    async def scenario():
+        async with serving(config_for(tmp_path)) as (server, client):
+            await _publish(server, 1)
+            trust = TrustConfig.from_server_keys(await client.server_keys())
+            note = bytearray(server.publisher.files.read("v1/checkpoint"))
+            note[len(note) // 3] ^= 0x01  # a bit of the root hash line
+            server.publisher.files.write("v1/checkpoint", bytes(note))
+            with pytest.raises(LogVerificationError) as caught:
+                await client.download(trust)
+            return caught.value.kind
+
+    assert run(scenario()) == "bad_signature"
+
+
+async def _audited(config, state: AuditState | None = None) -> tuple[AuditState, object]:
+    async with serving(config) as (_, client):
+        trust = TrustConfig.from_server_keys(await client.server_keys())
+        state = state or AuditState(trust.log.name)
+        return state, await audit(client, trust, state)
+
+
+@pytest.mark.parametrize(
+    ("order", "more", "kind"),
+    [
+        ([0, 2, 3], 0, "rewritten_history"),  # batch 1 removed: the log shrank
+        ([0, 2, 3], 3, "rewritten_history"),  # removed, then grown past the old size
+        ([0, 2, 1, 3], 0, "rewritten_history"),  # reordered, same size
+        ([0, 1, 3, 2], 2, "rewritten_history"),  # reordered, then grown
+    ],
+    ids=["removed", "removed-then-grown", "reordered", "reordered-then-grown"],
+)
+def test_log_that_removes_or_reorders_a_batch_is_caught(tmp_path, order, more, kind):
+    config = config_for(tmp_path)
+
+    async def scenario():
+        async with running(config) as server:
+            await _publish(server, 4)
+        state, first = await _audited(config)
+        assert first.ok and first.tree_size == 4
+        rewrite_log(config.data_dir, order)
+        async with running(config) as server:
+            await _publish(server, more)
+        _, second = await _audited(config, state)
+        return state, second
+
+    state, report = run(scenario())
+    assert not report.ok
+    assert report.findings[0].kind == kind
+    assert state.checkpoint.tree_size == 4  # the state keeps the last good checkpoint
+    assert state.evidence and state.evidence[-1]["notes"]
+
+
+def test_batch_file_changed_after_publication_is_caught_by_an_audit(tmp_path):
+    config = config_for(tmp_path)
+
+    async def scenario():
+        async with serving(config) as (server, client):
+            await _publish(server, 3)
+            other = server.publisher.files.read("v1/batches/2.zip")
+            server.publisher.files.write("v1/batches/1.zip", other)
+            trust = TrustConfig.from_server_keys(await client.server_keys())
+            return await audit(client, trust, AuditState(trust.log.name))
+
+    report = run(scenario())
+    assert not report.ok and report.findings[0].kind == "not_included"
+
+
+def _fork(config, tmp_path):
+    """A copy of the server's data directory: the same log, keys and database."""
+    import dataclasses
+
+    twin = dataclasses.replace(config, data_dir=tmp_path / "fork")
+    shutil.copytree(config.data_dir, twin.data_dir)
+    return twin
+
+
+def test_split_view_is_caught_by_comparing_audit_states(tmp_path):
+    config = config_for(tmp_path)
+
+    async def scenario():
+        async with running(config) as server:
+            await _publish(server, 3)
+        fork = _fork(config, tmp_path)
+        # The operator keeps one log for one auditor and grows a fork for another.
+        async with running(config) as server:
+            await _publish(server, 2)
+        async with running(fork) as server:
+            await _publish(server, 1)
+        alice, alice_report = await _audited(config)
+        bob, bob_report = await _audited(fork)
+        assert alice_report.ok and bob_report.ok  # each view is consistent on its own
+        async with serving(config) as (_, client):
+            trust = TrustConfig.from_server_keys(await client.server_keys())
+            compared = await audit(client, trust, alice, peers=[bob])
+        async with serving(fork) as (_, client):
+            trust = TrustConfig.from_server_keys(await client.server_keys())
+            reverse = await audit(client, trust, bob, peers=[alice])
+        return compared, reverse
+
+    compared, reverse = run(scenario())
+    assert [f.kind for f in compared.findings] == ["split_view"]
+    assert [f.kind for f in reverse.findings] == ["split_view"]
+    assert len(compared.findings[0].evidence) == 2
+
+
+def test_split_view_is_caught_by_a_witness(tmp_path):
+    witness_signer = NoteSigner("witness.test", bytes(range(1, 33)), SIGNATURE_TYPE_COSIGNATURE_V1)
+    config = config_for(tmp_path, witnesses=(witness_signer.verifier(),))
+    clock = Clock()
+
+    async def scenario():
+        async with running(config) as server:
+            await _publish(server, 2)
+        fork = _fork(config, tmp_path)
+        witness = Witness(witness_signer, tmp_path / "witness.json")
+        async with serving(config, clock) as (server, client):
+            await _publish(server, 1)
+            trust = TrustConfig.from_server_keys(await client.server_keys())
+            note = await client.latest_checkpoint()
+            cosigned = witness.cosign(note, trust.log, (), int(clock.now))
+            status, _, _ = await http(
+                "POST", f"{server.url}/v1/checkpoints/3/cosignatures", data=cosigned
+            )
+            assert status == 200
+            assert trust.witnesses == (witness_signer.verifier(),)
+            quorum = TrustConfig.from_server_keys(await client.server_keys(), quorum=1)
+            honest = await client.download(quorum)
+        async with serving(fork, clock) as (server, client):
+            await _publish(server, 1)
+            note = await client.latest_checkpoint()
+            proof = await client.consistency_proof(witness.last_size(trust.log.name), 3)
+            with pytest.raises(LogVerificationError) as refused:
+                witness.cosign(note, trust.log, proof, int(clock.now))
+            with pytest.raises(LogVerificationError) as unwitnessed:
+                await client.download(quorum)
+        return honest, refused.value.kind, unwitnessed.value.kind
+
+    honest, refused, unwitnessed = run(scenario())
+    assert honest.checkpoint.tree_size == 3 and len(honest.batches) == 3
+    assert refused == "split_view"
+    assert unwitnessed == "bad_signature"
+
+
+def test_server_refuses_to_start_on_a_database_behind_its_files(tmp_path):
+    config = config_for(tmp_path)
+
+    async def scenario():
+        async with running(config) as server:
+            await _publish(server, 2)
+        backup = tmp_path / "backup.sqlite3"
+        shutil.copy(config.data_dir / "server.sqlite3", backup)
+        async with running(config) as server:
+            await _publish(server, 1)
+        shutil.copy(backup, config.data_dir / "server.sqlite3")
+        for suffix in ("-wal", "-shm"):
+            (config.data_dir / f"server.sqlite3{suffix}").unlink(missing_ok=True)
+        from reference_node.server.errors import ConfigError
+
+        with pytest.raises(ConfigError, match="restore the database"):
+            async with running(config):
+                pass
+
+    run(scenario())
+
+
+def test_client_rejects_a_log_it_was_not_configured_for(tmp_path):
+    """A device pinned to one log's keys refuses another log's checkpoint (LOG-10)."""
+    other = config_for(tmp_path / "other", origin="other.test/log")
+
+    async def scenario():
+        async with serving(config_for(tmp_path)) as (server, client):
+            await _publish(server, 1)
+            trust = TrustConfig.from_server_keys(await client.server_keys())
+        async with serving(other) as (server, client):
+            await _publish(server, 1)
+            with pytest.raises(LogVerificationError) as caught:
+                await client.download(trust)
+            return caught.value.kind
+
+    assert run(scenario()) == "bad_signature"
+
+
+def test_download_of_a_grown_log_checks_consistency(tmp_path):
+    async def scenario():
+        async with serving(config_for(tmp_path)) as (server, client):
+            await _publish(server, 2)
+            trust = TrustConfig.from_server_keys(await client.server_keys())
+            first = await client.download(trust)
+            await _publish(server, 3)
+            second = await client.download(trust, first.note, first.checkpoint.tree_size)
+            return first, second
+
+    first, second = run(scenario())
+    assert [b.number for b in first.batches] == [0, 1]
+    assert [b.number for b in second.batches] == [2, 3, 4]
+
+
+def test_cosignatures_from_unknown_witnesses_or_on_other_text_are_refused(tmp_path):
+    known = NoteSigner("witness.test", bytes(range(1, 33)), SIGNATURE_TYPE_COSIGNATURE_V1)
+    stranger = NoteSigner("stranger.test", bytes(range(2, 34)), SIGNATURE_TYPE_COSIGNATURE_V1)
+    config = config_for(tmp_path, witnesses=(known.verifier(),))
+
+    async def scenario():
+        async with serving(config) as (server, client):
+            await _publish(server, 2)
+            trust = TrustConfig.from_server_keys(await client.server_keys())
+            note = await client.checkpoint(2)
+            url = f"{server.url}/v1/checkpoints"
+            from protocol.checkpoint import cosign_checkpoint
+
+            answers = [
+                await http(
+                    "POST", f"{url}/2/cosignatures", data=cosign_checkpoint(note, stranger, 5)
+                ),
+                await http("POST", f"{url}/1/cosignatures", data=cosign_checkpoint(note, known, 5)),
+                await http("POST", f"{url}/9/cosignatures", data=cosign_checkpoint(note, known, 5)),
+                await http("POST", f"{url}/2/cosignatures", data=b"not a note"),
+            ]
+            stored = await client.checkpoint(2)
+            return (
+                [(status, json.loads(body)["error"]) for status, _, body in answers],
+                stored,
+                note,
+                trust,
+            )
+
+    answers, stored, note, _trust = run(scenario())
+    assert answers == [
+        (400, "invalid_request"),
+        (400, "invalid_request"),
+        (404, "not_found"),
+        (400, "note_malformed"),
+    ]
+    assert stored == note
