@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from reference_node import keys_demo, risk_evaluate
+from reference_node import keys_demo, node_cli, risk_evaluate
 from reference_node.server import cli as server_cli
 
 
@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="audit a key server's transparency log")
     server_cli.add_audit_arguments(audit)
     audit.set_defaults(handler=server_cli.run_audit)
+
+    node_cli.add_commands(commands)
 
     risk = commands.add_parser("risk", help="risk scoring").add_subparsers(
         dest="risk_command", required=True

@@ -173,6 +173,33 @@ class ChannelError(RadioError):
     code = "channel_error"
 
 
+# --- Node runtime (reference_node.node and its modules) ---------------------------------------
+
+
+class NodeConfigError(NodeError):
+    """A node setting is out of range or inconsistent (duty cycle, calibration, radio name)."""
+
+    code = "node_config"
+
+
+class RadioUnavailableError(NodeError):
+    """The radio named on the command line cannot be used here (backend missing or unknown)."""
+
+    code = "radio_unavailable"
+
+
+class KeySourceError(NodeError):
+    """Published keys cannot be fetched: the source is unreadable or its trust key is bad."""
+
+    code = "key_source"
+
+
+class NodeStateError(NodeError):
+    """An operation was asked of a node that is not running, or already stopped."""
+
+    code = "node_state"
+
+
 class PlotUnavailableError(NodeError):
     """A plot was asked for but matplotlib is not installed (the ``plot`` extra)."""
 

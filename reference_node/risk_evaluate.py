@@ -377,12 +377,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m reference_node.risk_evaluate [--data DIR] [--plot FILE.png] [--json] ...``."""
+    """``python -m reference_node.risk_evaluate [DIR | --data DIR] [--plot FILE.png] ...``."""
     parser = argparse.ArgumentParser(
         prog="python -m reference_node.risk_evaluate", description=__doc__.splitlines()[0]
     )
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    parser.add_argument("directory", nargs="?", type=Path, help="same as --data DIR")
+    args = parser.parse_args(argv)
+    if args.directory is not None:
+        if args.data is not None:
+            parser.error("give the data directory once: DIR or --data DIR")
+        args.data = args.directory
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -324,8 +324,6 @@ def score_proximity(
         scores = [math.fsum(s * _phi(z) for z, s in terms) for terms in windows_terms]
         every = [term for terms in windows_terms for term in terms]
         summaries.append(
-            ProximityDaySummary(
-                day, math.fsum(scores), max(scores), day_probability(config, every)
-            )
+            ProximityDaySummary(day, math.fsum(scores), max(scores), day_probability(config, every))
         )
     return tuple(summaries)

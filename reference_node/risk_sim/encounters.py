@@ -101,7 +101,7 @@ def scene_encounters(
                     sender=f"{scene.name}/{sender.name}",
                     distance_m=float(np.median(distance[together])),
                     distance_is_lower_bound=False,
-                    close_contact=close.sum() * STEP_S / 60 >= config.close_contact_minutes,
+                    close_contact=bool(close.sum() * STEP_S / 60 >= config.close_contact_minutes),
                     windows=windows,
                     receiver_model=receiver.device.name,
                     scan_distances_m=tuple(float(distance[s]) for s in heard_steps),

@@ -10,10 +10,12 @@ from reference_node.store.records import (
     ExposureCheckRecord,
     PruneResult,
     ReportedKey,
+    ScanRecord,
     SightingRecord,
     StoredExposureCheck,
     StoredKey,
     StoredReport,
+    StoredScan,
     StoredSighting,
 )
 from reference_node.store.store import STORE_FILENAME, Store
@@ -25,10 +27,12 @@ __all__ = [
     "ExposureCheckRecord",
     "PruneResult",
     "ReportedKey",
+    "ScanRecord",
     "SightingRecord",
     "Store",
     "StoredExposureCheck",
     "StoredKey",
     "StoredReport",
+    "StoredScan",
     "StoredSighting",
 ]

@@ -22,10 +22,12 @@ from reference_node.store.records import (
     BatchRecord,
     ExposureCheckRecord,
     PruneResult,
+    ScanRecord,
     SightingRecord,
     StoredExposureCheck,
     StoredKey,
     StoredReport,
+    StoredScan,
     StoredSighting,
 )
 from reference_node.store.store import DEFAULT_BUSY_TIMEOUT_S, Store
@@ -146,6 +148,18 @@ class AsyncStore:
     async def clear_addresses(self, through_id: int) -> int:
         """See ``Store.clear_addresses``."""
         return await self.run(self._store.clear_addresses, through_id)
+
+    async def add_scan(self, scan: ScanRecord) -> StoredScan:
+        """See ``Store.add_scan``."""
+        return await self.run(self._store.add_scan, scan)
+
+    async def scans(self, first_interval: int | None = None) -> list[StoredScan]:
+        """See ``Store.scans``."""
+        return await self.run(self._store.scans, first_interval)
+
+    async def last_scan_end(self) -> float | None:
+        """See ``Store.last_scan_end``."""
+        return await self.run(self._store.last_scan_end)
 
     async def add_report(
         self, made_interval: int, made_wall_time: float, key_ids: Sequence[int]

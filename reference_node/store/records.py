@@ -116,6 +116,50 @@ class StoredSighting(SightingRecord):
 
 
 @dataclass(frozen=True, slots=True)
+class ScanRecord:
+    """One scan of the radio (spec RISK-4): when it listened, and what it kept and dropped.
+
+    ``start_wall_time`` and ``end_wall_time`` are unix seconds; ``start_interval`` is the
+    start's ENIntervalNumber. ``sightings`` counts the sightings stored for the scan,
+    ``dropped`` the advertisements heard that did not decode (spec ADV-13).
+    """
+
+    start_wall_time: float
+    end_wall_time: float
+    start_interval: int
+    sightings: int
+    dropped: int
+
+    def __post_init__(self) -> None:
+        check_time(self.start_wall_time, "scan start_wall_time")
+        check_time(self.end_wall_time, "scan end_wall_time")
+        if self.end_wall_time < self.start_wall_time:
+            raise InvalidRecordError("a scan cannot end before it starts")
+        check_interval(self.start_interval, "scan start_interval")
+        for name in ("sightings", "dropped"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise InvalidRecordError(f"scan {name} must be an int >= 0")
+
+    def as_row(self) -> tuple[object, ...]:
+        """Return the values in the column order of the scans table."""
+        return (
+            self.start_wall_time,
+            self.end_wall_time,
+            self.start_interval,
+            self.sightings,
+            self.dropped,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredScan(ScanRecord):
+    """A scan read back from the store, with its row id."""
+
+    scan_id: int = field(kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
 class StoredKey:
     """One of the device's own temporary exposure keys (spec KS-11) with its row id.
 
@@ -218,3 +262,4 @@ class PruneResult:
     reports: int
     batches: int
     exposure_checks: int
+    scans: int = 0

@@ -20,7 +20,7 @@ def prune(connection: sqlite3.Connection, now_interval: int) -> PruneResult:
     spec MATCH-6: sightings with interval < now_interval - 2016 go.
     spec KS-11: an own key goes once its last interval is older than that, which is when
     no sighting of its identifiers can be kept anywhere; reports, batches and exposure
-    checks follow the same 14 days.
+    checks and scans follow the same 14 days.
     """
     first_kept = cutoff(now_interval)
 
@@ -33,4 +33,5 @@ def prune(connection: sqlite3.Connection, now_interval: int) -> PruneResult:
         keys=delete("DELETE FROM own_keys WHERE rolling_start + rolling_period <= ?"),
         batches=delete("DELETE FROM batches WHERE seen_interval < ?"),
         exposure_checks=delete("DELETE FROM exposure_checks WHERE checked_interval < ?"),
+        scans=delete("DELETE FROM scans WHERE start_interval < ?"),
     )

@@ -90,7 +90,23 @@ _V1 = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# spec RISK-4: the node's scans, including those that heard nothing, so that each scan
+# instance's seconds_since_last_scan can be computed at exposure check time.
+_V2 = (
+    """
+    CREATE TABLE scans (
+        scan_id INTEGER PRIMARY KEY,
+        start_wall_time REAL NOT NULL,
+        end_wall_time REAL NOT NULL CHECK (end_wall_time >= start_wall_time),
+        start_interval INTEGER NOT NULL CHECK (start_interval BETWEEN 0 AND 4294967295),
+        sightings INTEGER NOT NULL CHECK (sightings >= 0),
+        dropped INTEGER NOT NULL CHECK (dropped >= 0)
+    ) STRICT
+    """,
+    "CREATE INDEX scans_by_interval ON scans (start_interval)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -30,16 +30,18 @@ from reference_node.errors import (
     StoreError,
     StoreIOError,
 )
-from reference_node.store import checks, own_keys, retention, schema, sightings
+from reference_node.store import checks, own_keys, retention, scans, schema, sightings
 from reference_node.store.failures import translate
 from reference_node.store.records import (
     BatchRecord,
     ExposureCheckRecord,
     PruneResult,
+    ScanRecord,
     SightingRecord,
     StoredExposureCheck,
     StoredKey,
     StoredReport,
+    StoredScan,
     StoredSighting,
 )
 
@@ -208,6 +210,21 @@ class Store:
         """Forget addresses of sightings up to ``through_id`` once aggregated (spec ADV-14)."""
         with self._write("clear addresses") as conn:
             return sightings.clear_addresses(conn, through_id)
+
+    # -- scans (spec RISK-4) ----------------------------------------------------------------
+
+    def add_scan(self, scan: ScanRecord) -> StoredScan:
+        """Record one scan of the radio, including a scan that heard nothing (RISK-4)."""
+        with self._write("add a scan") as conn:
+            return scans.insert(conn, scan)
+
+    def scans(self, first_interval: int | None = None) -> list[StoredScan]:
+        """Return the scans that started at ``first_interval`` or later, oldest first."""
+        return self._read("read scans", scans.select, first_interval)
+
+    def last_scan_end(self) -> float | None:
+        """Return the end (unix seconds) of the latest scan recorded, or None."""
+        return self._read("read scans", scans.last_end)
 
     # -- reports (spec KS-12, KS-13) ------------------------------------------------------
 

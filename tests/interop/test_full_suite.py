@@ -31,7 +31,7 @@ def run_report(adapter: str, tmp_path: Path) -> dict:
 
 
 # Ops the Node.js example leaves out (IOP-10): their tests are reported unsupported.
-NODE_UNSUPPORTED = frozenset({"score_v2", "score_cwa", "score_v1"}) | frozenset(
+NODE_UNSUPPORTED = frozenset({"score_cwa", "score_v1"}) | frozenset(
     {
         "export_parse",
         "batch_leaf_decode",

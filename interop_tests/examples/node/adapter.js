@@ -2,8 +2,11 @@
 // An independent implementation of the Bluezone scheme behind the interop adapter protocol.
 //
 // Written from the spec alone (spec/01-key-schedule.md, 02-advertisement.md, 03-matching.md,
-// the Merkle tree of 04-key-server.md, 90-interop-adapter.md), with Node's built-in crypto
-// module and no other dependency.
+// the Merkle tree of 04-key-server.md, the GAEN v2 part of 05-risk.md,
+// 90-interop-adapter.md), with Node's built-in crypto module and no other dependency.
+// Of the risk ops it implements score_v2, of the log ops the four Merkle ops; the others
+// (score_cwa, score_v1, export files, signed notes) it leaves out, and the suite reports
+// their tests as unsupported.
 // It reads one JSON request per line on stdin and writes one JSON answer per line on stdout;
 // with --listen HOST:PORT it serves the same protocol to each TCP connection instead.
 "use strict";
@@ -386,7 +389,166 @@ function verifyConsistency(params) {
   return { verified: true };
 }
 
-// ---- ops (IOP-10..IOP-17, IOP-33, IOP-35, IOP-36) ----
+// ---- GAEN v2 daily summaries (spec 05-risk.md RISK-7..RISK-14, IOP-27) ----
+// Exact arithmetic (RISK-7): every configuration decimal is read as an integer number of
+// millionths (BigInt), so sums never drift and the result does not depend on window order.
+
+const MAX_DAY = Math.floor((2 ** 32 - 1) / 144); // RISK-9
+const MAX_CONFIG_NUMBER = 1000000n; // RISK-7
+const MAX_V2_WEIGHT = 2500000n; // RISK-11, RISK-12: 2.5 in millionths
+const MILLION = 1000000n;
+const V2_FIELDS = [
+  "attenuation_bucket_thresholds_db",
+  "attenuation_bucket_weights",
+  "infectiousness_weights",
+  "report_type_weights",
+];
+const V2_OPTIONAL = ["minimum_window_score", "days_since_exposure_threshold"];
+const REPORT_TYPES = { 1: "confirmed_test", 2: "confirmed_clinical_diagnosis", 3: "self_report", 4: "recursive" };
+const INFECTIOUSNESS = { 1: "standard", 2: "high" };
+const WINDOW_FIELDS = ["day", "report_type", "infectiousness", "calibration_confidence", "scan_instances"];
+const SCAN_FIELDS = ["typical_attenuation_db", "min_attenuation_db", "seconds_since_last_scan"];
+
+function object(value, name, required, optional, detail) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new InputError(detail, `${name} must be a JSON object`);
+  }
+  const known = new Set([...required, ...optional]);
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) throw new InputError(detail, `${name}: unknown field ${key}`);
+  }
+  for (const key of required) {
+    if (!Object.hasOwn(value, key)) throw new InputError(detail, `${name}: missing field ${key}`);
+  }
+  return value;
+}
+
+function list(value, name, limit, detail) {
+  if (!Array.isArray(value) || value.length > limit) {
+    throw new InputError(detail, `${name} must be a list of at most ${limit} items`);
+  }
+  return value;
+}
+
+function integer(value, name, low, high, detail) {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < low || value > high) {
+    throw new InputError(detail, `${name} must be an integer in ${low}..${high}`);
+  }
+  return value;
+}
+
+// A decimal with at most 6 fractional digits, as an exact count of millionths (RISK-7).
+function millionths(value, name, low, high) {
+  const detail = "invalid_risk_configuration";
+  if (typeof value !== "number" || !Number.isFinite(value) || Math.abs(value) > 2e6) {
+    throw new InputError(detail, `${name} must be a number`);
+  }
+  const fixed = value.toFixed(6);
+  if (Number(fixed) !== value) throw new InputError(detail, `${name}: more than 6 decimals`);
+  const exact = BigInt(fixed.replace(".", ""));
+  if (exact < low || exact > high) throw new InputError(detail, `${name} out of range`);
+  return exact;
+}
+
+function namedWeights(value, name, names) {
+  const fields = Object.values(names);
+  object(value, name, fields, [], "invalid_risk_configuration");
+  const weights = {};
+  for (const [code, field] of Object.entries(names)) {
+    weights[code] = millionths(value[field], `${name}.${field}`, 0n, MAX_V2_WEIGHT);
+  }
+  return weights;
+}
+
+function readV2Config(value) {
+  const detail = "invalid_risk_configuration";
+  const config = object(value, "config", V2_FIELDS, V2_OPTIONAL, detail);
+  const thresholds = list(config.attenuation_bucket_thresholds_db, "thresholds", 64, detail);
+  if (thresholds.length !== 3) throw new InputError(detail, "RISK-10: three thresholds");
+  thresholds.forEach((t, i) => integer(t, `threshold ${i}`, 0, 255, detail));
+  if (!(thresholds[0] <= thresholds[1] && thresholds[1] <= thresholds[2])) {
+    throw new InputError(detail, "RISK-10: thresholds must not decrease");
+  }
+  const weights = list(config.attenuation_bucket_weights, "bucket weights", 64, detail);
+  if (weights.length !== 4) throw new InputError(detail, "RISK-11: four bucket weights");
+  return {
+    thresholds,
+    bucketWeights: weights.map((w, i) => millionths(w, `bucket weight ${i}`, 0n, MAX_V2_WEIGHT)),
+    infectiousness: namedWeights(config.infectiousness_weights, "infectiousness_weights", INFECTIOUSNESS),
+    reportType: namedWeights(config.report_type_weights, "report_type_weights", REPORT_TYPES),
+    minimum: millionths(config.minimum_window_score ?? 0, "minimum_window_score", 0n, MAX_CONFIG_NUMBER * MILLION),
+    daysThreshold: integer(config.days_since_exposure_threshold ?? 0, "days threshold", 0, MAX_DAY, detail),
+  };
+}
+
+function readWindows(value) {
+  const detail = "invalid_exposure_window";
+  return list(value, "windows", 100000, detail).map((item, i) => {
+    const w = object(item, `windows[${i}]`, WINDOW_FIELDS, [], detail);
+    const scans = list(w.scan_instances, "scan_instances", 1800, detail).map((scan) => {
+      object(scan, "scan instance", SCAN_FIELDS, [], detail);
+      integer(scan.typical_attenuation_db, "typical_attenuation_db", 0, 255, detail);
+      integer(scan.min_attenuation_db, "min_attenuation_db", 0, 255, detail);
+      integer(scan.seconds_since_last_scan, "seconds_since_last_scan", -86400, 86400, detail);
+      return scan;
+    });
+    return {
+      day: integer(w.day, "day", 0, MAX_DAY, detail),
+      reportType: integer(w.report_type, "report_type", 1, 4, detail), // RISK-6: no 0 or 5
+      infectiousness: integer(w.infectiousness, "infectiousness", 1, 2, detail),
+      confidence: integer(w.calibration_confidence, "calibration_confidence", 0, 3, detail),
+      scans,
+    };
+  });
+}
+
+// An exact value of 10^-digits units as the nearest JSON number.
+function toNumber(value, digits) {
+  const sign = value < 0n ? "-" : "";
+  const text = (value < 0n ? -value : value).toString().padStart(digits + 1, "0");
+  return Number(`${sign}${text.slice(0, -digits)}.${text.slice(-digits)}`);
+}
+
+function score_v2(params) {
+  const config = readV2Config(params.config);
+  const windows = readWindows(params.windows);
+  let today = null;
+  if (params.today !== undefined && params.today !== null) {
+    today = integer(params.today, "today", 0, MAX_DAY, "invalid_risk_configuration");
+  }
+  if (config.daysThreshold > 0 && today === null) {
+    throw new InputError("invalid_risk_configuration", "RISK-14: the days threshold needs today");
+  }
+  const days = new Map();
+  for (const w of windows) {
+    let duration = 0n; // RISK-11, in millionths of a second
+    for (const scan of w.scans) {
+      const bucket = config.thresholds.findIndex((t) => scan.typical_attenuation_db <= t);
+      const weight = config.bucketWeights[bucket === -1 ? 3 : bucket];
+      duration += BigInt(Math.max(scan.seconds_since_last_scan, 0)) * weight; // RISK-9
+    }
+    // RISK-12, in 10^-18: duration x infectiousness weight x report type weight.
+    const score = duration * config.infectiousness[w.infectiousness] * config.reportType[w.reportType];
+    if (score < config.minimum * MILLION * MILLION) continue; // RISK-13
+    if (config.daysThreshold > 0 && today - w.day > config.daysThreshold) continue; // RISK-14
+    const day = days.get(w.day) || { sum: 0n, max: null, duration: 0n };
+    day.sum += score;
+    day.max = day.max === null || score > day.max ? score : day.max;
+    day.duration += duration;
+    days.set(w.day, day);
+  }
+  const daily_summaries = [...days.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([day, d]) => ({
+      day,
+      score_sum: toNumber(d.sum, 18),
+      maximum_score: toNumber(d.max, 18),
+      weighted_duration_sum: toNumber(d.duration, 6),
+    }));
+  return { daily_summaries };
+}
+
+// ---- ops (IOP-10..IOP-17, IOP-27, IOP-33, IOP-35, IOP-36) ----
 
 const OPS = {
   derive_keys(params) {
@@ -422,6 +584,7 @@ const OPS = {
     return { rpi: rpi.toString("hex"), aem: aem.toString("hex") };
   },
   match,
+  score_v2, // IOP-27
   // The Merkle ops of the transparency log; export files and signed notes are left out
   // (not listed in hello, so the suite reports their tests unsupported).
   leaf_hash(params) {

@@ -39,24 +39,25 @@ def test_reopening_does_not_migrate_again(tmp_path: Path):
     assert versions(path) == list(range(1, schema.LATEST_VERSION + 1))
 
 
-V2 = ("ALTER TABLE sightings ADD COLUMN channel INTEGER",)
+NEXT = ("ALTER TABLE sightings ADD COLUMN channel INTEGER",)
+LATEST = schema.LATEST_VERSION
 
 
 def test_migrations_run_in_order_and_keep_data(tmp_path: Path):
     path = tmp_path / STORE_FILENAME
     db = connect(path)
     db.execute("BEGIN")
-    assert schema.migrate(db, schema.MIGRATIONS) == 1
+    assert schema.migrate(db, schema.MIGRATIONS) == LATEST
     db.execute("COMMIT")
     db.execute(
         "INSERT INTO sightings (rpi, interval, monotonic_time, wall_time, backend)"
         " VALUES (zeroblob(16), 5, 1.0, 2.0, 'sim')"
     )
     db.execute("BEGIN")
-    assert schema.migrate(db, (*schema.MIGRATIONS, V2)) == 2
+    assert schema.migrate(db, (*schema.MIGRATIONS, NEXT)) == LATEST + 1
     db.execute("COMMIT")
     assert db.execute("SELECT interval, channel FROM sightings").fetchall() == [(5, None)]
-    assert versions(path) == [1, 2]
+    assert versions(path) == list(range(1, LATEST + 2))
     db.close()
 
 
@@ -73,13 +74,13 @@ def test_a_failing_migration_leaves_the_previous_version(tmp_path: Path):
     columns = [row[1] for row in db.execute("PRAGMA table_info(sightings)")]
     assert "x" not in columns
     db.close()
-    assert versions(path) == [1]
+    assert versions(path) == list(range(1, LATEST + 1))
 
 
 def test_migrate_refuses_a_newer_schema(tmp_path: Path):
     db = connect(tmp_path / STORE_FILENAME)
     db.execute("BEGIN")
-    schema.migrate(db, (*schema.MIGRATIONS, V2))
+    schema.migrate(db, (*schema.MIGRATIONS, NEXT))
     with pytest.raises(StoreSchemaTooNewError):
         schema.migrate(db, schema.MIGRATIONS)
     db.execute("ROLLBACK")
