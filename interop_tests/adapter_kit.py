@@ -89,6 +89,46 @@ def list_param(params: Mapping[str, Any], name: str) -> list[Any]:
     return value
 
 
+# --- Params of the export and log ops (IOP-31) ---------------------------------------------
+
+
+def hex_list_param(params: Mapping[str, Any], name: str) -> list[bytes]:
+    """Read a list param whose items are byte strings (IOP-8), e.g. a proof."""
+    value = params.get(name)
+    if not isinstance(value, list):
+        raise AdapterInputError(f"param {name!r} must be a list of hex strings")
+    return [hex_param({name: item}, name) for item in value]
+
+
+def text_param(params: Mapping[str, Any], name: str) -> str:
+    """Read a text param: the hex of its UTF-8 octets (IOP-31)."""
+    try:
+        return hex_param(params, name).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AdapterInputError(f"param {name!r} must be hex of UTF-8 text (IOP-31)") from exc
+
+
+def text_list_param(params: Mapping[str, Any], name: str) -> list[str]:
+    """Read a list param whose items are texts in hex (IOP-31), e.g. verifier keys."""
+    value = params.get(name)
+    if not isinstance(value, list):
+        raise AdapterInputError(f"param {name!r} must be a list of hex strings")
+    return [text_param({name: item}, name) for item in value]
+
+
+def optional_int_param(params: Mapping[str, Any], name: str) -> int | None:
+    """Read an integer param that may be absent or null."""
+    return None if params.get(name) is None else int_param(params, name)
+
+
+def text_hex(text: str) -> str:
+    """Write a text result: the hex of its UTF-8 octets (IOP-31)."""
+    return text.encode("utf-8").hex()
+
+
+# --- Answers ---------------------------------------------------------------------------------
+
+
 def error_answer(request_id: Any, code: str, message: str, detail: str | None = None) -> dict:
     """Build an error answer (IOP-5)."""
     error: dict[str, Any] = {"code": code, "message": message}

@@ -11,7 +11,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from interop_tests.log_checks import LOG_OPS, log_same, log_shape_error
 from interop_tests.model import CheckFailed, PreconditionFailed
+from interop_tests.risk_checks import RISK_OPS, risk_shape_error, same
 from interop_tests.session import AdapterSession, Answer, Hello
 
 _LOWER_HEX = re.compile(r"(?:[0-9a-f]{2})*")
@@ -31,6 +33,10 @@ RESULT_FIELDS: Mapping[str, Mapping[str, int | str | None]] = {
 
 def result_shape_error(op: str, result: Mapping[str, Any]) -> str | None:
     """Say what is wrong with the shape of ``op``'s result, or None if it is well formed."""
+    if op in RISK_OPS:
+        return risk_shape_error(op, result)
+    if op in LOG_OPS:
+        return log_shape_error(op, result)
     for name, length in RESULT_FIELDS.get(op, {}).items():
         value = result.get(name)
         if length == "matches":
@@ -132,16 +138,21 @@ class Context:
 def check_fields(
     op: str, params: dict[str, Any], expected: dict[str, Any], result: dict[str, Any], why: str
 ) -> None:
-    """Fail unless each expected field equals the result's (matches compared as sets)."""
+    """Fail unless each expected field equals the result's (matches compared as sets, risk
+    scores within the tolerance of RISK-7)."""
     for name, want in expected.items():
         got = result.get(name)
         if name == "matches":
-            same = match_pairs(result) == sorted(
+            equal = match_pairs(result) == sorted(
                 (m["key_index"], m["sighting_index"]) for m in want
             )
+        elif op in RISK_OPS:
+            equal = same(want, got, name)
+        elif op in LOG_OPS:
+            equal = log_same(op, name, want, result)
         else:
-            same = got == want
-        if not same:
+            equal = got == want
+        if not equal:
             raise CheckFailed(
                 f"{name} differs from the expected value{_because(why)}",
                 {"op": op, "params": params},

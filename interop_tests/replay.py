@@ -9,11 +9,15 @@ expected field equals the answer's; an invalid case passes when the adapter answ
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from interop_tests.checks import Context, check_fields, result_shape_error
 from interop_tests.model import VECTOR, CheckFailed, InteropTest
+from interop_tests.replay_log import LOG_GROUP_OPS, LOG_LIBRARY_LEVEL, LOG_PLANNERS
+from interop_tests.steps import NotApplicable as _NotApplicable
+from interop_tests.steps import Step
+from interop_tests.steps import expected as _expected
+from interop_tests.steps import need as _need
 from interop_tests.vectors import VectorCase
 
 # spec IOP-21: the ops each group type drives.
@@ -24,6 +28,10 @@ GROUP_OPS: dict[str, tuple[str, ...]] = {
     "AdvertisementEncode": ("advertisement_encode",),
     "AdvertisementDecode": ("advertisement_decode",),
     "Match": ("match",),
+    "GaenV2DailySummaries": ("score_v2",),
+    "CwaRiskCalculation": ("score_cwa",),
+    "GaenV1Summary": ("score_v1",),
+    **LOG_GROUP_OPS,
 }
 
 # spec IOP-21: group types checked only against the library, with the reason.
@@ -35,23 +43,11 @@ LIBRARY_LEVEL: dict[str, str] = {
     "NewKey": "no op draws new keys; key generation takes device time and randomness",
     "Embargo": "no op takes the current time; embargo is a library check",
     "ExposureCheck": "no op takes the current time, metadata or RSSI; match covers MATCH-2..5",
+    **LOG_LIBRARY_LEVEL,
 }
 
 # An RPI used where an invalid case gives none; its value cannot make the answer valid.
 _ANY_RPI = "00" * 16
-
-
-class _NotApplicable(Exception):
-    """This case cannot be expressed through the adapter ops."""
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One request of a replayed case and what must come back (None: invalid_input)."""
-
-    op: str
-    params: dict[str, Any]
-    expected: dict[str, Any] | None
 
 
 def vector_tests(cases: Iterable[VectorCase]) -> list[InteropTest]:
@@ -77,19 +73,6 @@ def plan(case: VectorCase) -> list[Step]:
     if planner is None:
         raise _NotApplicable(f"no adapter op drives group type {case.group_type}")
     return planner(case)
-
-
-def _need(fields: dict[str, Any], case: VectorCase, *names: str) -> dict[str, Any]:
-    """Pick ``names`` from ``fields``; a case lacking one cannot be replayed."""
-    missing = [name for name in names if name not in fields]
-    if missing:
-        raise _NotApplicable(f"{case.group_type} case lacks {', '.join(missing)}")
-    return {name: fields[name] for name in names}
-
-
-def _expected(case: VectorCase, *names: str) -> dict[str, Any] | None:
-    """The fields a valid case's answer must carry; None for an invalid case."""
-    return None if case.result == "invalid" else _need(case.expected, case, *names)
 
 
 def _key_derivation(case: VectorCase) -> list[Step]:
@@ -158,6 +141,47 @@ def _match(case: VectorCase) -> list[Step]:
     return [Step("match", {"keys": keys, "sightings": sightings}, _expected(case, "matches"))]
 
 
+# spec IOP-27..IOP-29: the fields a risk op's answer is compared on.
+_CWA_RESULT = (
+    "total_risk_level",
+    "most_recent_day_with_low_risk",
+    "most_recent_day_with_high_risk",
+    "number_of_days_with_low_risk",
+    "number_of_days_with_high_risk",
+    "total_minimum_distinct_encounters_with_low_risk",
+    "total_minimum_distinct_encounters_with_high_risk",
+)
+_V1_RESULT = (
+    "matched_exposures",
+    "maximum_risk_score",
+    "summation_risk_score",
+    "days_since_last_exposure",
+    "attenuation_durations_minutes",
+)
+
+
+def _risk_params(case: VectorCase, *optional: str) -> dict[str, Any]:
+    """``config`` and ``windows`` of a risk case, plus the optional inputs it carries."""
+    params = _need(case.inputs, case, "config", "windows")
+    params.update({name: case.inputs[name] for name in optional if name in case.inputs})
+    return params
+
+
+def _score_v2(case: VectorCase) -> list[Step]:
+    params = _risk_params(case, "today")
+    return [Step("score_v2", params, _expected(case, "daily_summaries"))]
+
+
+def _score_cwa(case: VectorCase) -> list[Step]:
+    return [Step("score_cwa", _risk_params(case), _expected(case, *_CWA_RESULT))]
+
+
+def _score_v1(case: VectorCase) -> list[Step]:
+    params = _risk_params(case)
+    params.update(_need(case.inputs, case, "today"))
+    return [Step("score_v1", params, _expected(case, *_V1_RESULT))]
+
+
 _PLANNERS: dict[str, Callable[[VectorCase], list[Step]]] = {
     "KeyDerivation": _key_derivation,
     "RpiDerivation": _rpi_derivation,
@@ -165,6 +189,10 @@ _PLANNERS: dict[str, Callable[[VectorCase], list[Step]]] = {
     "AdvertisementEncode": _advertisement_encode,
     "AdvertisementDecode": _advertisement_decode,
     "Match": _match,
+    "GaenV2DailySummaries": _score_v2,
+    "CwaRiskCalculation": _score_cwa,
+    "GaenV1Summary": _score_v1,
+    **LOG_PLANNERS,
 }
 
 

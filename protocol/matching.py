@@ -122,11 +122,10 @@ def find_matches(
         return []
     rpis = b"".join(s.rpi for s in sightings)
     intervals = np.array([s.interval for s in sightings], dtype=np.int64)
-    batch = _KeyBatch.build(keys)
-    if workers > 1 and len(batch) >= params.PARALLEL_MIN_KEYS:
-        pairs = _match_parallel(rpis, intervals, batch, workers)
+    if workers > 1 and len(keys) >= params.PARALLEL_MIN_KEYS:
+        pairs = _match_parallel(rpis, intervals, keys, workers)
     else:
-        pairs = _SightingTable(rpis, intervals).match(batch)
+        pairs = _SightingTable(rpis, intervals).match(_KeyBatch.build(keys))
     return _first_key_per_sighting(pairs)
 
 
@@ -360,14 +359,17 @@ def _start_method() -> str:
 
 
 def _match_parallel(
-    rpis: bytes, intervals: np.ndarray, batch: _KeyBatch, workers: int
+    rpis: bytes, intervals: np.ndarray, keys: Sequence[TemporaryExposureKey], workers: int
 ) -> list[tuple[int, int]]:
-    step = params.MATCH_CHUNK_KEYS
-    parts = [batch.slice(b, b + step) for b in range(0, len(batch), step)]
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context(_start_method()),
         initializer=_init_worker,
         initargs=(rpis, intervals),
     ) as pool:
+        # Start the workers first: they build their tables while this process dedupes keys.
+        pool.submit(int)
+        batch = _KeyBatch.build(keys)
+        step = params.MATCH_CHUNK_KEYS
+        parts = [batch.slice(b, b + step) for b in range(0, len(batch), step)]
         return [pair for found in pool.map(_match_in_worker, parts) for pair in found]

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from reference_node import keys_demo, node_cli
+from reference_node import keys_demo, node_cli, risk_evaluate
 from reference_node.server import cli as server_cli
 
 
@@ -14,6 +14,10 @@ def _keys_demo(args: argparse.Namespace) -> int:
     steps = keys_demo.run(args.seed)
     print(keys_demo.render_json(steps) if args.json else keys_demo.render(steps))
     return 0
+
+
+def _risk_evaluate(args: argparse.Namespace) -> int:
+    return risk_evaluate.run(args)
 
 
 def _interop_run(suite_args: list[str]) -> int:
@@ -52,6 +56,18 @@ def build_parser() -> argparse.ArgumentParser:
     audit.set_defaults(handler=server_cli.run_audit)
 
     node_cli.add_commands(commands)
+
+    risk = commands.add_parser("risk", help="risk scoring").add_subparsers(
+        dest="risk_command", required=True
+    )
+    evaluate = risk.add_parser(
+        "evaluate",
+        help="measure every scorer against labelled encounters (simulator, or --data DIR)",
+        description=risk_evaluate.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    risk_evaluate.add_arguments(evaluate)
+    evaluate.set_defaults(handler=_risk_evaluate)
 
     interop = commands.add_parser("interop", help="the conformance suite").add_subparsers(
         dest="interop_command", required=True

@@ -225,3 +225,9 @@ class LogRefusedError(KeySourceError):
     def __init__(self, message: str, kind: str) -> None:
         super().__init__(message)
         self.kind = kind
+
+
+class PlotUnavailableError(NodeError):
+    """A plot was asked for but matplotlib is not installed (the ``plot`` extra)."""
+
+    code = "plot_unavailable"

@@ -40,7 +40,13 @@ CLOSE_CONTACT_TOLERANCE_M = 1e-9
 
 @dataclass(frozen=True, slots=True)
 class LabelledEncounter:
-    """What one phone (receiver) reported about another (sender), and their true distance."""
+    """What one phone (receiver) reported about another (sender), and their true distance.
+
+    ``distance_m`` is the seat distance (NHS) or the median distance while both were present
+    (simulation). ``receiver_model`` is the receiving phone's model when the source knows it;
+    ``scan_distances_m``, when the source knows it, is the true distance at each scan
+    instance, in window and scan order.
+    """
 
     experiment: str
     scenario: str
@@ -50,6 +56,8 @@ class LabelledEncounter:
     distance_is_lower_bound: bool
     close_contact: bool
     windows: tuple[ExposureWindow, ...]
+    receiver_model: str | None = None
+    scan_distances_m: tuple[float, ...] = ()
 
 
 def load_positions(path: Path | None = None) -> Mapping[str, Any]:

@@ -1,93 +1,73 @@
-"""Scorers measured against labelled encounters: ``python -m reference_node.risk_evaluate``.
+"""Scorers measured against labelled encounters (``bluezone risk evaluate``).
 
-Runs each scorer on the NHS experiments (labels from the seating diagrams), prints per scorer
-the ROC area and the detection rate of close contacts (within 2 m) at a fixed false-alarm
-rate, and the proximity profile's ROC-area margin over GAEN v2 with ENX defaults with a
-cluster-bootstrap interval (experiments resampled). Everything the proximity profile learns
-(path-loss fit, per-receiver-model offsets) is fitted leave-one-experiment-out: on the other
-13 experiments, then applied to the held-out one. ``--plot FILE.png`` draws ROC curves and
-attenuation versus distance (matplotlib).
+Two sources of labelled encounters:
+
+- the simulator (`reference_node.risk_sim`, the default): the learned scorers are fitted on
+  scenes drawn with the training seed and every scorer is measured on scenes drawn with
+  another, the test seed; the phone models and their calibration residuals are one
+  population drawn with a third seed (as the same phone models serve calibration and use);
+- the NHS experiments (``--data DIR``, the ``nhs_gaen_data`` folder; labels from the seating
+  diagrams): the learned scorers are fitted leave-one-experiment-out, on the other 13
+  experiments, then applied to the held-out one.
+
+Per scorer it prints the ROC area and the detection rate of close contacts at a fixed
+false-alarm rate, each with a 95 % cluster-bootstrap interval (scenes or experiments
+resampled), and the proximity profile's ROC-area margins over GAEN v2 with ENX defaults (its
+day score and its day probability) with paired intervals. ``--plot FILE.png`` draws ROC
+curves and attenuation versus distance.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import json
+import random
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from protocol.risk.cwa import CwaConfiguration, cwa_window_risk
+import numpy as np
+
 from protocol.risk.evaluation import (
     bootstrap_auc_difference,
     bootstrap_interval,
     detection_rate_at_false_alarm,
     roc_auc,
-    roc_curve,
 )
-from protocol.risk.proximity import ProximityConfig, score_proximity
-from protocol.risk.proximity_fit import PathLossFit, PathLossSample, fit_path_loss
-from protocol.risk.resources import enx_defaults, proximity_defaults
-from protocol.risk.v2 import DailySummariesConfig, score_v2
-from protocol.risk.windows import ExposureWindow, ScanInstance
-from reference_node.errors import RiskDataError
+from protocol.risk.proximity_fit import PathLossFit
+from protocol.risk.resources import default_calibration_table, enx_defaults, proximity_defaults
+from reference_node.errors import NodeError, RiskDataError
 from reference_node.risk_data import LabelledEncounter, load_nhs_encounters
+from reference_node.risk_scorers import LEARNED, fixed_scorers, learned_scores
+from reference_node.risk_sim import SimulationConfig, draw_population, simulate_encounters
 
-__all__ = ["Evaluation", "ScorerResult", "evaluate", "main"]
+__all__ = [
+    "Evaluation",
+    "Margin",
+    "ScorerResult",
+    "add_arguments",
+    "evaluate_nhs",
+    "evaluate_simulation",
+    "main",
+    "run",
+]
 
-# CWA's current configuration (cwa-server risk-calculation-parameters.yaml, as in the CWA
-# Android test file): weights 0.8 / 1.0 / 0.1 by minimum attenuation, TRV 1.6 for TRL 8.
-CWA_CONFIG: dict[str, Any] = {
-    "minutesAtAttenuationFilters": [],
-    "trlFilters": [],
-    "minutesAtAttenuationWeights": [
-        {"attenuationRange": {"min": 0, "max": 63, "maxExclusive": True}, "weight": Decimal("0.8")},
-        {"attenuationRange": {"min": 63, "max": 73, "maxExclusive": True}, "weight": 1},
-        {
-            "attenuationRange": {"min": 73, "max": 79, "maxExclusive": True},
-            "weight": Decimal("0.1"),
-        },
-    ],
-    "normalizedTimePerEWToRiskLevelMapping": [
-        {"normalizedTimeRange": {"min": 0, "max": 9, "maxExclusive": True}, "riskLevel": 1},
-        {"normalizedTimeRange": {"min": 9, "max": 9999}, "riskLevel": 2},
-    ],
-    "normalizedTimePerDayToRiskLevelMapping": [
-        {"normalizedTimeRange": {"min": 5, "max": 9, "maxExclusive": True}, "riskLevel": 1},
-        {"normalizedTimeRange": {"min": 9, "max": 99999}, "riskLevel": 2},
-    ],
-    "trlEncoding": {
-        "infectiousnessOffsetStandard": 1,
-        "infectiousnessOffsetHigh": 2,
-        "reportTypeOffsetRecursive": 0,
-        "reportTypeOffsetSelfReport": 2,
-        "reportTypeOffsetConfirmedClinicalDiagnosis": 4,
-        "reportTypeOffsetConfirmedTest": 6,
-    },
-    "transmissionRiskValueMapping": [
-        {"transmissionRiskLevel": level, "transmissionRiskValue": Decimal(value)}
-        for level, value in (
-            (1, "0"),
-            (2, "0"),
-            (3, "0.6"),
-            (4, "0.8"),
-            (5, "1"),
-            (6, "1.2"),
-            (7, "1.4"),
-            (8, "1.6"),
-        )
-    ],
-}
+# The margins the proximity profile must show: its ROC area minus this baseline's, for its
+# day score (RISK-56) and its day probability (RISK-58).
+CANDIDATES, BASELINE = ("proximity", "proximity_probability"), "gaen_v2_enx"
+DEFAULT_SEED = 20201124
+DEFAULT_TRAIN_SEED = 1
+DEFAULT_TEST_SEED = 2
+DEFAULT_POPULATION_SEED = 2020
+DEFAULT_SCENES = 40
 
 
 @dataclass(frozen=True, slots=True)
 class ScorerResult:
-    """One scorer on all encounters: scores, ROC area and detection at the false-alarm rate."""
+    """One scorer on the test encounters: ROC area and detection, with their intervals."""
 
     name: str
     scores: tuple[float, ...]
@@ -95,25 +75,44 @@ class ScorerResult:
     auc_low: float
     auc_high: float
     detection_rate: float
+    detection_low: float
+    detection_high: float
     false_alarm_rate: float
 
 
 @dataclass(frozen=True, slots=True)
-class Evaluation:
-    """All scorers, the labels, and the margin of the proximity profile over ENX."""
+class Margin:
+    """ROC area of ``scorer`` minus that of ``baseline``, with its paired 95 % interval."""
 
+    scorer: str
+    baseline: str
+    estimate: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """All scorers on one data set, the margins of the proximity profile over ENX, the fits."""
+
+    data_set: str
+    label: str
+    validation: str
     encounters: tuple[LabelledEncounter, ...]
     results: tuple[ScorerResult, ...]
-    margin: float
-    margin_low: float
-    margin_high: float
+    margins: tuple[Margin, ...]
     fits: dict[str, PathLossFit]
     seed: int
     resamples: int
+    false_alarm_rate: float
+
+    def result(self, name: str) -> ScorerResult:
+        """The result of the scorer called ``name``."""
+        return next(r for r in self.results if r.name == name)
 
 
 def read_device_models(directory: Path) -> dict[str, str]:
-    """Device id -> "brand model" from the data set's devices.csv."""
+    """Device id -> "brand model" from the NHS data set's devices.csv."""
     try:
         with (directory / "devices.csv").open(encoding="utf-8", newline="") as handle:
             return {
@@ -123,230 +122,273 @@ def read_device_models(directory: Path) -> dict[str, str]:
         raise RiskDataError(f"devices.csv unreadable: {type(exc).__name__}") from exc
 
 
-def _max_day(values: Sequence[float]) -> float:
-    return max(values, default=0.0)
-
-
-def _enx_score(config: DailySummariesConfig) -> Callable[[LabelledEncounter], float]:
-    return lambda e: _max_day([float(d.score_sum) for d in score_v2(config, e.windows)])
-
-
-def _cwa_score(e: LabelledEncounter) -> float:
-    config = CwaConfiguration.from_json(CWA_CONFIG)
-    per_day: dict[int, float] = {}
-    for window in e.windows:
-        risk = cwa_window_risk(config, window)
-        if risk is not None:
-            per_day[window.day] = per_day.get(window.day, 0.0) + float(risk.normalized_time)
-    return _max_day(list(per_day.values()))
-
-
-def _shifted(windows: Sequence[ExposureWindow], offset_db: float) -> tuple[ExposureWindow, ...]:
-    """Windows with the receiver-model offset taken off every attenuation (an ablation)."""
-    shift = round(offset_db)
-
-    def scan(s: ScanInstance) -> ScanInstance:
-        return ScanInstance(
-            min(max(s.typical_attenuation_db - shift, 0), 255),
-            min(max(s.min_attenuation_db - shift, 0), 255),
-            s.seconds_since_last_scan,
+def evaluate_nhs(
+    directory: Path, seed: int = DEFAULT_SEED, false_alarm_rate: float = 0.1, resamples: int = 2000
+) -> Evaluation:
+    """Every scorer on the NHS experiments under ``directory``, learned ones fitted
+    leave-one-experiment-out. Raises RiskDataError when the data cannot be read."""
+    if not Path(directory).is_dir():
+        raise RiskDataError(f"{directory} is not a directory (pass the nhs_gaen_data folder)")
+    encounters = tuple(load_nhs_encounters(directory))
+    models = read_device_models(directory)
+    enx = enx_defaults().daily_summaries_config
+    named = {name: [f(e) for e in encounters] for name, f in fixed_scorers(enx).items()}
+    learned: dict[str, list[float]] = {name: [0.0] * len(encounters) for name in LEARNED}
+    fits: dict[str, PathLossFit] = {}
+    for held_out in sorted({e.experiment for e in encounters}):
+        indices = [i for i, e in enumerate(encounters) if e.experiment == held_out]
+        training = [e for e in encounters if e.experiment != held_out]
+        scores, fits[held_out] = learned_scores(
+            training, [encounters[i] for i in indices], models, proximity_defaults(), enx
         )
-
-    return tuple(
-        ExposureWindow(
-            w.day,
-            w.report_type,
-            w.infectiousness,
-            w.calibration_confidence,
-            tuple(scan(s) for s in w.scan_instances),
-        )
-        for w in windows
+        for name, values in scores.items():
+            for i, value in zip(indices, values, strict=True):
+                learned[name][i] = value
+    named.update(learned)
+    experiments = len({e.experiment for e in encounters})
+    return _measure(
+        f"NHS experiments ({experiments} experiments, labels from the seating diagrams)",
+        "seats within 2 m (each pair shared its experiment throughout)",
+        f"learned scorers fitted leave-one-experiment-out (on {experiments - 1}, "
+        "scored on the held-out one)",
+        encounters,
+        named,
+        fits,
+        seed,
+        false_alarm_rate,
+        resamples,
     )
 
 
-def _leave_one_experiment_out(
-    encounters: Sequence[LabelledEncounter],
-    models: dict[str, str],
-    base: ProximityConfig,
-    enx: DailySummariesConfig,
-) -> tuple[dict[str, list[float]], dict[str, PathLossFit]]:
-    """Scores of the learned scorers, each experiment scored with a fit on the others."""
-    scores = {
-        name: [0.0] * len(encounters)
-        for name in ("proximity", "proximity_no_model_offsets", "gaen_v2_enx_recalibrated")
-    }
-    fits: dict[str, PathLossFit] = {}
-    for held_out in sorted({e.experiment for e in encounters}):
-        training = [
-            PathLossSample(e.windows, e.distance_m, models.get(e.receiver))
-            for e in encounters
-            if e.experiment != held_out and not e.distance_is_lower_bound
-        ]
-        fit = fit_path_loss(training)
-        plain = fit_path_loss(PathLossSample(s.windows, s.distance_m, None) for s in training)
-        fits[held_out] = fit
-        for i, e in enumerate(encounters):
-            if e.experiment != held_out:
-                continue
-            model = models.get(e.receiver)
-            days = score_proximity(fit.config(base, model), e.windows)
-            scores["proximity"][i] = _max_day([d.score for d in days])
-            days = score_proximity(plain.config(base), e.windows)
-            scores["proximity_no_model_offsets"][i] = _max_day([d.score for d in days])
-            offset = fit.model_offsets_db.get(model, 0.0) if model else 0.0
-            scores["gaen_v2_enx_recalibrated"][i] = _enx_score(enx)(
-                dataclasses.replace(e, windows=_shifted(e.windows, offset))
-            )
-    return scores, fits
-
-
-def evaluate(
-    directory: Path,
-    seed: int,
+def evaluate_simulation(
+    seed: int = DEFAULT_SEED,
     false_alarm_rate: float = 0.1,
     resamples: int = 2000,
+    scenes: int = DEFAULT_SCENES,
+    train_seed: int = DEFAULT_TRAIN_SEED,
+    test_seed: int = DEFAULT_TEST_SEED,
+    population_seed: int = DEFAULT_POPULATION_SEED,
 ) -> Evaluation:
-    """Every scorer on every labelled encounter under ``directory`` (see the module doc)."""
-    encounters = tuple(load_nhs_encounters(directory))
-    models = read_device_models(directory)
-    labels = [e.close_contact for e in encounters]
-    clusters = [e.experiment for e in encounters]
+    """Every scorer on simulated scenes of ``test_seed``, learned ones fitted on scenes of
+    ``train_seed`` (the two sets share only the phone population of ``population_seed``)."""
+    if train_seed == test_seed:
+        raise RiskDataError("the training and test seeds must differ (held-out evaluation)")
+    population = draw_population(default_calibration_table(), random.Random(population_seed))
+    config = SimulationConfig(scenes=scenes)
+    training = simulate_encounters(population, config, random.Random(train_seed), "train")
+    testing = tuple(simulate_encounters(population, config, random.Random(test_seed), "test"))
     enx = enx_defaults().daily_summaries_config
-    named: dict[str, list[float]] = {
-        "gaen_v2_enx": [_enx_score(enx)(e) for e in encounters],
-        "cwa": [_cwa_score(e) for e in encounters],
-    }
-    learned, fits = _leave_one_experiment_out(encounters, models, proximity_defaults(), enx)
+    shipped = proximity_defaults()
+    named = {name: [f(e) for e in testing] for name, f in fixed_scorers(enx, shipped).items()}
+    learned, fit = learned_scores(training, testing, {}, shipped, enx)
     named.update(learned)
+    return _measure(
+        f"simulator ({scenes} test scenes of seed {test_seed}; phone population of seed "
+        f"{population_seed})",
+        "within 2 m for 15 minutes or more (true positions)",
+        f"learned scorers fitted on {scenes} scenes of seed {train_seed}, tested on the "
+        f"scenes of seed {test_seed}",
+        testing,
+        named,
+        {f"train-seed-{train_seed}": fit},
+        seed,
+        false_alarm_rate,
+        resamples,
+    )
+
+
+def _measure(
+    data_set: str,
+    label: str,
+    validation: str,
+    encounters: Sequence[LabelledEncounter],
+    named: Mapping[str, Sequence[float]],
+    fits: dict[str, PathLossFit],
+    seed: int,
+    false_alarm_rate: float,
+    resamples: int,
+) -> Evaluation:
+    """ROC areas, detection rates and the margin, with cluster-bootstrap intervals."""
+    labels = np.array([e.close_contact for e in encounters])
+    clusters = [e.experiment for e in encounters]
+    if not labels.any() or labels.all():
+        raise RiskDataError("the encounters need both close contacts and others")
     results = []
-    for offset, (name, scores) in enumerate(named.items()):
-        interval = bootstrap_interval(
-            lambda idx, s=scores: roc_auc([s[i] for i in idx], [labels[i] for i in idx]),
-            len(labels),
-            seed + offset,
-            clusters,
-            resamples,
-        )
+    for offset, (name, values) in enumerate(named.items()):
+        scores = np.asarray(values, dtype=float)
+
+        def auc(idx: np.ndarray, s: np.ndarray = scores) -> float:
+            return roc_auc(s[idx], labels[idx])
+
+        def detection(idx: np.ndarray, s: np.ndarray = scores) -> float:
+            return detection_rate_at_false_alarm(
+                s[idx], labels[idx], false_alarm_rate
+            ).detection_rate
+
+        area = bootstrap_interval(auc, len(labels), seed + offset, clusters, resamples)
+        rate = bootstrap_interval(detection, len(labels), seed + offset, clusters, resamples)
         point = detection_rate_at_false_alarm(scores, labels, false_alarm_rate)
         results.append(
             ScorerResult(
                 name,
-                tuple(scores),
-                interval.estimate,
-                interval.low,
-                interval.high,
+                tuple(float(v) for v in values),
+                area.estimate,
+                area.low,
+                area.high,
                 point.detection_rate,
+                rate.low,
+                rate.high,
                 point.false_alarm_rate,
             )
         )
-    margin = bootstrap_auc_difference(
-        named["proximity"], named["gaen_v2_enx"], labels, seed, clusters, resamples
-    )
+    margins = []
+    for candidate in CANDIDATES:
+        interval = bootstrap_auc_difference(
+            named[candidate], named[BASELINE], list(labels), seed, clusters, resamples
+        )
+        margins.append(Margin(candidate, BASELINE, interval.estimate, interval.low, interval.high))
     return Evaluation(
-        encounters, tuple(results), margin.estimate, margin.low, margin.high, fits, seed, resamples
+        data_set,
+        label,
+        validation,
+        tuple(encounters),
+        tuple(results),
+        tuple(margins),
+        fits,
+        seed,
+        resamples,
+        false_alarm_rate,
     )
 
 
-def report(evaluation: Evaluation, false_alarm_rate: float) -> str:
+def report(evaluation: Evaluation) -> str:
     """The printed table."""
-    positives = sum(e.close_contact for e in evaluation.encounters)
+    encounters = evaluation.encounters
+    positives = sum(e.close_contact for e in encounters)
+    clusters = len({e.experiment for e in encounters})
+    rate = format(evaluation.false_alarm_rate, ".0%")
     lines = [
-        f"{len(evaluation.encounters)} encounters ({positives} within 2 m) in "
-        f"{len({e.experiment for e in evaluation.encounters})} experiments; "
-        f"learned scorers fitted leave-one-experiment-out; 95 % cluster-bootstrap intervals "
+        f"data: {evaluation.data_set}",
+        f"{len(encounters)} encounters in {clusters} scenes or experiments; {positives} close "
+        f"contacts: {evaluation.label}",
+        f"validation: {evaluation.validation}",
+        f"intervals: 95 % cluster bootstrap over scenes or experiments "
         f"({evaluation.resamples} resamples, seed {evaluation.seed})",
-        f"{'scorer':30} {'ROC area':>9} {'95 % interval':>17} "
-        f"{'detection @ FA<=' + format(false_alarm_rate, '.0%'):>20}",
+        "",
+        f"{'scorer':28} {'ROC area':>8} {'95 % interval':>16}   "
+        f"{'detection at false alarms <= ' + rate:>32}",
     ]
     for r in evaluation.results:
         lines.append(
-            f"{r.name:30} {r.auc:9.3f} {f'[{r.auc_low:.3f}, {r.auc_high:.3f}]':>17} "
-            f"{r.detection_rate:14.1%} (FA {r.false_alarm_rate:.1%})"
+            f"{r.name:28} {r.auc:8.3f} {f'[{r.auc_low:.3f}, {r.auc_high:.3f}]':>16}   "
+            f"{r.detection_rate:8.1%} [{r.detection_low:.1%}, {r.detection_high:.1%}] "
+            f"(FA {r.false_alarm_rate:.1%})"
         )
-    lines.append(
-        f"proximity - gaen_v2_enx ROC area: {evaluation.margin:+.3f} "
-        f"[{evaluation.margin_low:+.3f}, {evaluation.margin_high:+.3f}]"
-    )
+    lines.append("")
+    for m in evaluation.margins:
+        lines.append(
+            f"margin {m.scorer} - {m.baseline} (ROC area): {m.estimate:+.3f} "
+            f"[{m.low:+.3f}, {m.high:+.3f}]"
+        )
     return "\n".join(lines)
 
 
-def plot(evaluation: Evaluation, path: Path) -> None:
-    """ROC curves and attenuation versus distance, written to ``path`` (PNG)."""
-    import matplotlib
+def to_json(evaluation: Evaluation) -> dict[str, Any]:
+    """The evaluation as one JSON object (what ``--json`` prints)."""
+    return {
+        "data_set": evaluation.data_set,
+        "close_contact": evaluation.label,
+        "validation": evaluation.validation,
+        "encounters": len(evaluation.encounters),
+        "close_contacts": sum(e.close_contact for e in evaluation.encounters),
+        "clusters": len({e.experiment for e in evaluation.encounters}),
+        "seed": evaluation.seed,
+        "resamples": evaluation.resamples,
+        "false_alarm_rate": evaluation.false_alarm_rate,
+        "scorers": {
+            r.name: {
+                "auc": r.auc,
+                "auc_interval": [r.auc_low, r.auc_high],
+                "detection_rate": r.detection_rate,
+                "detection_interval": [r.detection_low, r.detection_high],
+                "false_alarm_rate": r.false_alarm_rate,
+            }
+            for r in evaluation.results
+        },
+        "margins": [
+            {
+                "scorer": m.scorer,
+                "baseline": m.baseline,
+                "auc_difference": m.estimate,
+                "interval": [m.low, m.high],
+            }
+            for m in evaluation.margins
+        ],
+    }
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    labels = [e.close_contact for e in evaluation.encounters]
-    figure, (roc_axes, scatter_axes) = plt.subplots(1, 2, figsize=(12, 5))
-    for r in evaluation.results:
-        points = roc_curve(r.scores, labels)
-        roc_axes.plot(
-            [p.false_alarm_rate for p in points],
-            [p.detection_rate for p in points],
-            label=f"{r.name} ({r.auc:.3f})",
-        )
-    roc_axes.plot([0, 1], [0, 1], color="grey", linestyle=":")
-    roc_axes.set(xlabel="false-alarm rate", ylabel="detection rate (within 2 m)", title="ROC")
-    roc_axes.legend(fontsize=8)
-    for close, color in ((False, "tab:blue"), (True, "tab:red")):
-        points = [
-            (e.distance_m, s.typical_attenuation_db)
-            for e in evaluation.encounters
-            if e.close_contact == close and not e.distance_is_lower_bound
-            for w in e.windows
-            for s in w.scan_instances
-        ]
-        scatter_axes.scatter(*zip(*points, strict=True), s=4, alpha=0.2, color=color)
-    scatter_axes.set(
-        xscale="log",
-        xlabel="distance (m)",
-        ylabel="typical attenuation (dB)",
-        title="attenuation versus distance (red: within 2 m)",
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``bluezone risk evaluate`` to ``parser``."""
+    parser.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        help="the NHS nhs_gaen_data folder (default: the simulator's ground truth)",
     )
-    scatter_axes.set_xticks([1.5, 2, 3, 4, 6, 8], ["1.5", "2", "3", "4", "6", "8"])
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw ROC and attenuation")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--false-alarm", type=float, default=0.1, help="false-alarm rate (0.1)")
+    parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed")
+    parser.add_argument("--scenes", type=int, default=DEFAULT_SCENES, help="scenes per seed")
+    parser.add_argument("--train-seed", type=int, default=DEFAULT_TRAIN_SEED)
+    parser.add_argument("--test-seed", type=int, default=DEFAULT_TEST_SEED)
+    parser.add_argument("--population-seed", type=int, default=DEFAULT_POPULATION_SEED)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate as ``args`` say, print the result, draw the plot; return the exit status."""
+    from reference_node import risk_plot
+
+    try:
+        if args.plot is not None:
+            risk_plot.load_pyplot()  # fail before the work, not after it
+        if not 0.0 <= args.false_alarm <= 1.0 or args.resamples < 1 or args.scenes < 1:
+            raise RiskDataError("need 0 <= --false-alarm <= 1, --resamples >= 1, --scenes >= 1")
+        if args.data is not None:
+            evaluation = evaluate_nhs(args.data, args.seed, args.false_alarm, args.resamples)
+        else:
+            evaluation = evaluate_simulation(
+                args.seed,
+                args.false_alarm,
+                args.resamples,
+                args.scenes,
+                args.train_seed,
+                args.test_seed,
+                args.population_seed,
+            )
+        print(json.dumps(to_json(evaluation)) if args.json else report(evaluation))
+        if args.plot is not None:
+            risk_plot.plot(evaluation, args.plot)
+    except NodeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: DIRECTORY [--seed N] [--false-alarm R] [--resamples N] [--plot F] [--json]."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("directory", type=Path, help="the nhs_gaen_data folder")
-    parser.add_argument("--seed", type=int, default=20201124)
-    parser.add_argument("--false-alarm", type=float, default=0.1)
-    parser.add_argument("--resamples", type=int, default=2000)
-    parser.add_argument("--plot", type=Path)
-    parser.add_argument("--json", action="store_true")
+    """``python -m reference_node.risk_evaluate [DIR | --data DIR] [--plot FILE.png] ...``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m reference_node.risk_evaluate", description=__doc__.splitlines()[0]
+    )
+    add_arguments(parser)
+    parser.add_argument("directory", nargs="?", type=Path, help="same as --data DIR")
     args = parser.parse_args(argv)
-    try:
-        evaluation = evaluate(args.directory, args.seed, args.false_alarm, args.resamples)
-    except RiskDataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "seed": evaluation.seed,
-                    "margin": [evaluation.margin, evaluation.margin_low, evaluation.margin_high],
-                    "scorers": {
-                        r.name: {
-                            "auc": r.auc,
-                            "interval": [r.auc_low, r.auc_high],
-                            "detection_rate": r.detection_rate,
-                            "false_alarm_rate": r.false_alarm_rate,
-                        }
-                        for r in evaluation.results
-                    },
-                }
-            )
-        )
-    else:
-        print(report(evaluation, args.false_alarm))
-    if args.plot:
-        plot(evaluation, args.plot)
-    return 0
+    if args.directory is not None:
+        if args.data is not None:
+            parser.error("give the data directory once: DIR or --data DIR")
+        args.data = args.directory
+    return run(args)
 
 
 if __name__ == "__main__":

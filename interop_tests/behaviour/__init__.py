@@ -6,7 +6,16 @@ adapter's own answers, and judge the answers by invariants of the spec.
 
 from __future__ import annotations
 
-from interop_tests.behaviour import advertisement, framing, key_schedule, matching
+from interop_tests.behaviour import (
+    advertisement,
+    checkpoint,
+    export,
+    framing,
+    key_schedule,
+    matching,
+    merkle,
+    risk,
+)
 from interop_tests.model import InteropTest
 
 
@@ -17,4 +26,13 @@ def gate_tests() -> list[InteropTest]:
 
 def behaviour_tests() -> list[InteropTest]:
     """Every other behavioural test, topic by topic."""
-    return [*framing.TESTS, *key_schedule.TESTS, *advertisement.TESTS, *matching.TESTS]
+    return [
+        *framing.TESTS,
+        *key_schedule.TESTS,
+        *advertisement.TESTS,
+        *matching.TESTS,
+        *risk.TESTS,
+        *merkle.TESTS,
+        *export.TESTS,
+        *checkpoint.TESTS,
+    ]

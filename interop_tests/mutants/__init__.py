@@ -134,4 +134,79 @@ MUTANTS: tuple[Mutant, ...] = (
         ("IOP-8",),
         ("key-schedule",),
     ),
+    Mutant(
+        "v2_ignores_infectiousness",
+        "the window score leaves out the infectiousness weight",
+        ("RISK-12",),
+        ("risk-v2",),
+    ),
+    Mutant(
+        "v2_ignores_report_type",
+        "the window score leaves out the report type weight, so a recursive report counts as "
+        "confirmed",
+        ("RISK-12",),
+        ("risk-v2",),
+    ),
+    Mutant(
+        "cwa_rounds_day_sum",
+        "each day's normalized time is rounded to one decimal (CWA Android since "
+        "EXPOSUREAPP-12211)",
+        ("RISK-36",),
+        ("risk-cwa",),
+    ),
+    Mutant(
+        "cwa_rounds_window_time",
+        "each window's normalized time is rounded to one decimal before its level and the day sum",
+        ("RISK-35",),
+        ("risk-cwa",),
+    ),
+    Mutant(
+        "cwa_float_sums",
+        "normalized times are binary doubles summed in window order (CWA iOS)",
+        ("RISK-7",),
+        ("risk-cwa",),
+    ),
+    # Section 4: export files and the transparency log.
+    Mutant(
+        "leaf_hash_no_prefix",
+        "leaves are hashed as SHA-256(data), without the 0x00 prefix",
+        ("LOG-1",),
+        ("merkle",),
+    ),
+    Mutant(
+        "inclusion_ignores_trailing_hashes",
+        "the inclusion verifier stops at the root and ignores any hashes after it",
+        ("LOG-3",),
+        ("merkle",),
+    ),
+    Mutant(
+        "consistency_equal_sizes_unchecked",
+        "a consistency proof between equal sizes is accepted without comparing the roots",
+        ("LOG-4",),
+        ("merkle",),
+    ),
+    Mutant(
+        "export_skips_signature",
+        "the export parser never verifies export.sig",
+        ("EXP-8",),
+        ("export",),
+    ),
+    Mutant(
+        "export_first_signature_only",
+        "the export parser verifies the first signature, whatever its key ID and version",
+        ("EXP-7",),
+        ("export",),
+    ),
+    Mutant(
+        "note_ignores_key_id",
+        "signature lines are matched to known keys by name alone, ignoring the key ID",
+        ("LOG-6", "LOG-7"),
+        ("checkpoint",),
+    ),
+    Mutant(
+        "quorum_counts_lines",
+        "the witness quorum counts valid cosignature lines, not distinct witnesses",
+        ("LOG-10",),
+        ("checkpoint",),
+    ),
 )

@@ -46,13 +46,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         runs = list(pool.map(lambda m: run_mutant(m, args), MUTANTS))
     caught = 0
-    print(f"{'mutant':<30}{'caught':<8}{'failed':>7}{'time s':>8}  first failure")
+    width = max(len(mutant.name) for mutant in MUTANTS) + 2
+    print(f"{'mutant':<{width}}{'caught':<8}{'failed':>7}{'time s':>8}  first failure")
     for mutant, run in zip(MUTANTS, runs, strict=True):
         failures = [r for r in run.results if r.verdict in (FAILED, PRECONDITION_FAILED)]
         caught += not run.passed
         first = failures[0].test.id if failures else "-"
         verdict = "yes" if not run.passed else "NO"
-        print(f"{mutant.name:<30}{verdict:<8}{len(failures):>7}{run.duration_s:>8.2f}  {first}")
+        counts = f"{verdict:<8}{len(failures):>7}{run.duration_s:>8.2f}"
+        print(f"{mutant.name:<{width}}{counts}  {first}")
     print(f"mutation score: {caught}/{len(MUTANTS)} caught")
     return 0 if caught == len(MUTANTS) else 1
 

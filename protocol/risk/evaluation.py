@@ -60,17 +60,9 @@ def _arrays(scores: Sequence[float], labels: Sequence[bool]) -> tuple[np.ndarray
 
 def _ranks(values: np.ndarray) -> np.ndarray:
     """Ranks 1..n with ties given their average rank."""
-    order = np.argsort(values, kind="mergesort")
-    sorted_values = values[order]
-    ranks = np.empty(len(values))
-    start = 0
-    while start < len(values):
-        end = start
-        while end + 1 < len(values) and sorted_values[end + 1] == sorted_values[start]:
-            end += 1
-        ranks[order[start : end + 1]] = (start + end) / 2.0 + 1.0
-        start = end + 1
-    return ranks
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    return ((ends - counts + 1 + ends) / 2.0)[inverse]
 
 
 def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
@@ -82,22 +74,28 @@ def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
     return float((ranks[y].sum() - positives * (positives + 1) / 2.0) / (positives * negatives))
 
 
+def _curve(s: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thresholds, false-alarm and detection rates of the operating points, no-alarm first."""
+    order = np.argsort(-s, kind="mergesort")
+    ranked, hits = s[order], y[order]
+    # The last item of each run of equal scores: alarms up to it are those with score >= it.
+    last = np.flatnonzero(np.append(ranked[1:] != ranked[:-1], True))
+    detections = np.cumsum(hits)[last] / hits.sum()
+    false_alarms = np.cumsum(~hits)[last] / (~hits).sum()
+    return (
+        np.append(math.inf, ranked[last]),
+        np.append(0.0, false_alarms),
+        np.append(0.0, detections),
+    )
+
+
 def roc_curve(scores: Sequence[float], labels: Sequence[bool]) -> list[RocPoint]:
     """Operating points for every distinct threshold, from no alarm to all alarms."""
-    s, y = _arrays(scores, labels)
-    positives = int(y.sum())
-    negatives = len(y) - positives
-    points = [RocPoint(math.inf, 0.0, 0.0)]
-    for threshold in np.unique(s)[::-1]:
-        alarm = s >= threshold
-        points.append(
-            RocPoint(
-                float(threshold),
-                float((alarm & ~y).sum() / negatives),
-                float((alarm & y).sum() / positives),
-            )
-        )
-    return points
+    thresholds, false_alarms, detections = _curve(*_arrays(scores, labels))
+    return [
+        RocPoint(float(t), float(f), float(d))
+        for t, f, d in zip(thresholds, false_alarms, detections, strict=True)
+    ]
 
 
 def detection_rate_at_false_alarm(
@@ -107,15 +105,20 @@ def detection_rate_at_false_alarm(
     ``false_alarm_rate`` (0..1); thresholds are the scores themselves, so no interpolation."""
     if not 0.0 <= false_alarm_rate <= 1.0:
         raise InvalidGroundTruthError("false_alarm_rate must be in 0..1")
-    allowed = [p for p in roc_curve(scores, labels) if p.false_alarm_rate <= false_alarm_rate]
-    return max(allowed, key=lambda p: (p.detection_rate, -p.false_alarm_rate))
+    thresholds, false_alarms, detections = _curve(*_arrays(scores, labels))
+    allowed = false_alarms <= false_alarm_rate
+    best = detections[allowed].max()
+    # False-alarm rates grow along the curve: the first point reaching ``best`` has the least.
+    index = int(np.flatnonzero(allowed & (detections == best))[0])
+    return RocPoint(float(thresholds[index]), float(false_alarms[index]), float(detections[index]))
 
 
-def _resample_indices(rng: np.random.Generator, clusters: np.ndarray) -> np.ndarray:
+def _resample_indices(
+    rng: np.random.Generator, names: np.ndarray, members: dict[str, np.ndarray]
+) -> np.ndarray:
     """Indices of one bootstrap sample: whole clusters drawn with replacement."""
-    names = np.unique(clusters)
     chosen = rng.choice(names, size=len(names), replace=True)
-    return np.concatenate([np.flatnonzero(clusters == name) for name in chosen])
+    return np.concatenate([members[name] for name in chosen])
 
 
 def bootstrap_interval(
@@ -138,6 +141,8 @@ def bootstrap_interval(
     if groups.shape != (size,):
         raise InvalidGroundTruthError("clusters must hold one label per item")
     groups = np.asarray([str(g) for g in groups])
+    names = np.unique(groups)
+    members = {str(name): np.flatnonzero(groups == name) for name in names}
     rng = np.random.default_rng(seed)
     estimate = statistic(np.arange(size))
     values: list[float] = []
@@ -147,7 +152,7 @@ def bootstrap_interval(
         if attempts > 20 * resamples:
             raise InvalidGroundTruthError("the statistic is undefined on most resamples")
         try:
-            values.append(statistic(_resample_indices(rng, groups)))
+            values.append(statistic(_resample_indices(rng, names, members)))
         except InvalidGroundTruthError:
             continue
     tail = (1.0 - level) / 2.0

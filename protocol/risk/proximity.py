@@ -34,7 +34,9 @@ __all__ = [
     "DistanceEstimate",
     "ProximityConfig",
     "ProximityDaySummary",
+    "day_probability",
     "expected_kernel",
+    "kernel_z",
     "proximity_window_score",
     "score_proximity",
     "smooth_window",
@@ -163,11 +165,13 @@ class DistanceEstimate:
 
 @dataclass(frozen=True, slots=True)
 class ProximityDaySummary:
-    """One UTC day: summed expected seconds within the kernel distance (RISK-56)."""
+    """One UTC day: summed expected seconds within the kernel distance (RISK-56), and the
+    probability that the day's time within it reaches the threshold (RISK-58)."""
 
     day: int
     score: float
     maximum_window_score: float
+    probability: float
 
     def to_json(self) -> dict[str, Any]:
         """JSON form of the summary."""
@@ -175,6 +179,7 @@ class ProximityDaySummary:
             "day": self.day,
             "score": self.score,
             "maximum_window_score": self.maximum_window_score,
+            "probability": self.probability,
         }
 
 
@@ -247,35 +252,78 @@ def smooth_window(config: ProximityConfig, window: ExposureWindow) -> tuple[Dist
     return tuple(DistanceEstimate(float(m), max(float(v), 1e-12)) for m, v in smoothed)
 
 
+def kernel_z(config: ProximityConfig, estimate: DistanceEstimate) -> float:
+    """(ln d_k - log_mean) / sqrt(log_variance): the kernel's argument (RISK-54)."""
+    return (math.log(config.kernel_distance_m) - estimate.log_mean) / math.sqrt(
+        estimate.log_variance
+    )
+
+
+def _phi(z: float) -> float:
+    """The standard normal distribution function."""
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
 def expected_kernel(config: ProximityConfig, estimate: DistanceEstimate) -> float:
     """P(d <= kernel distance) under the smoothed posterior (RISK-54):
     Phi((ln d_k - log_mean) / sqrt(log_variance))."""
-    z = (math.log(config.kernel_distance_m) - estimate.log_mean) / math.sqrt(estimate.log_variance)
-    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+    return _phi(kernel_z(config, estimate))
+
+
+def _weight(config: ProximityConfig, window: ExposureWindow) -> float:
+    return (
+        config.infectiousness_weights[window.infectiousness]
+        * config.report_type_weights[window.report_type]
+    )
+
+
+def _window_terms(config: ProximityConfig, window: ExposureWindow) -> list[tuple[float, float]]:
+    """(kernel z, weighted seconds) of each scan instance of the window (RISK-54, RISK-55)."""
+    weight = _weight(config, window)
+    estimates = smooth_window(config, window)
+    return [
+        (kernel_z(config, estimate), scan.seconds * weight)
+        for scan, estimate in zip(window.scan_instances, estimates, strict=True)
+    ]
 
 
 def proximity_window_score(config: ProximityConfig, window: ExposureWindow) -> float:
     """Weights x sum over scans of seconds x P(d <= d_k) (RISK-55)."""
-    estimates = smooth_window(config, window)
-    seconds_within = math.fsum(
-        scan.seconds * expected_kernel(config, estimate)
-        for scan, estimate in zip(window.scan_instances, estimates, strict=True)
-    )
-    return (
-        seconds_within
-        * config.infectiousness_weights[window.infectiousness]
-        * config.report_type_weights[window.report_type]
-    )
+    return math.fsum(seconds * _phi(z) for z, seconds in _window_terms(config, window))
+
+
+def day_probability(config: ProximityConfig, terms: Sequence[tuple[float, float]]) -> float:
+    """P(weighted seconds within d_k >= score_threshold_s) for one day's scan instances given
+    as (kernel z, weighted seconds), when their distance errors are one shared error (RISK-58).
+
+    Then the scans within d_k are those with z above one shared standard normal draw, so the
+    probability is Phi(z*), z* the z at which the weighted seconds, taken in decreasing z,
+    reach the threshold; 0 when they never do. Independent of the order of ``terms``.
+    """
+    threshold = config.score_threshold_s
+    if threshold <= 0.0:
+        return 1.0
+    accumulated = 0.0
+    for z, seconds in sorted(terms, key=lambda term: -term[0]):
+        accumulated += seconds
+        if accumulated >= threshold:
+            return _phi(z)
+    return 0.0
 
 
 def score_proximity(
     config: ProximityConfig, windows: Sequence[ExposureWindow]
 ) -> tuple[ProximityDaySummary, ...]:
-    """Per-day proximity scores, oldest day first (RISK-56); independent of window order."""
-    per_day: dict[int, list[float]] = {}
+    """Per-day proximity scores, oldest day first (RISK-56, RISK-58); independent of window
+    order."""
+    per_day: dict[int, list[list[tuple[float, float]]]] = {}
     for window in windows:
-        per_day.setdefault(window.day, []).append(proximity_window_score(config, window))
-    return tuple(
-        ProximityDaySummary(day, math.fsum(scores), max(scores))
-        for day, scores in sorted(per_day.items())
-    )
+        per_day.setdefault(window.day, []).append(_window_terms(config, window))
+    summaries = []
+    for day, windows_terms in sorted(per_day.items()):
+        scores = [math.fsum(s * _phi(z) for z, s in terms) for terms in windows_terms]
+        every = [term for terms in windows_terms for term in terms]
+        summaries.append(
+            ProximityDaySummary(day, math.fsum(scores), max(scores), day_probability(config, every))
+        )
+    return tuple(summaries)

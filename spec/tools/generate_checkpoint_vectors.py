@@ -61,6 +61,7 @@ NOTES = {
     "Origin": "the origin and log key name rule",
     "AmbiguousKey": "two different keys share a name and key ID",
     "Extension": "checkpoint extension lines",
+    "KeyRotation": "a line signed by another key under a known key's name (a retired key)",
 }
 
 SPEC_NOTE = ["LOG-6", "LOG-7"]
@@ -811,6 +812,34 @@ def checkpoint_tests(counter, rng, log, witnesses, other_log) -> list[dict[str, 
                 ["MalformedCheckpoint"],
             )
         )
+    # After a key rotation a note may carry a line of the retired key under the same name:
+    # it is an unknown key (LOG-6), ignored wherever it stands, never checked against the
+    # known key of that name.
+    retired_log = Key(log.name, rng.randbytes(32))
+    retired_witness = Key(w1.name, rng.randbytes(32), 4)
+    tests += [
+        case(
+            "a retired log key's line under the log's name comes first",
+            note_hex(text, [retired_log.line(text), log_line]),
+            0,
+            body(text),
+            ["UnknownKey", "KeyRotation"],
+        ),
+        case(
+            "a retired witness key's cosignature is not counted",
+            note_hex(text, [log_line, retired_witness.line(text, ts1), w2.line(text, ts2)]),
+            1,
+            with_cosigs(body(text), (w2, ts2)),
+            ["Cosignature", "UnknownKey", "KeyRotation"],
+        ),
+        case(
+            "only a retired witness key cosigned",
+            note_hex(text, [log_line, retired_witness.line(text, ts1)]),
+            1,
+            err("witness_quorum_not_met"),
+            ["Cosignature", "Quorum", "KeyRotation"],
+        ),
+    ]
     return tests
 
 

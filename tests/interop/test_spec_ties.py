@@ -9,7 +9,9 @@ import pytest
 
 from interop_tests.behaviour import behaviour_tests, gate_tests
 from interop_tests.checks import RESULT_FIELDS
+from interop_tests.log_checks import LOG_OPS
 from interop_tests.replay import GROUP_OPS, LIBRARY_LEVEL
+from interop_tests.risk_checks import RISK_OPS
 from tests.interop.conftest import ROOT
 
 SPEC = ROOT / "spec"
@@ -53,9 +55,9 @@ def test_every_group_type_has_a_row_in_the_mapping_table():
         assert f"`{group}`" in SECTION, group
 
 
-@pytest.mark.parametrize("op", ["hello", *RESULT_FIELDS])
+@pytest.mark.parametrize("op", ["hello", *RESULT_FIELDS, *sorted(RISK_OPS), *sorted(LOG_OPS)])
 def test_every_op_is_specified_and_documented(op: str):
-    assert re.search(rf"`{op}( \{{[a-z_, ]+\}})?`", SECTION), op
+    assert re.search(rf"`{op}( \{{[a-z0-9_, ]+\}})?`", SECTION), op
     assert f"`{op}`" in GUIDE, op
 
 

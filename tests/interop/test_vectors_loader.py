@@ -8,23 +8,32 @@ from pathlib import Path
 
 import pytest
 
+from interop_tests.log_checks import LOG_OPS
 from interop_tests.model import NOT_APPLICABLE
-from interop_tests.replay import GROUP_OPS, LIBRARY_LEVEL, vector_tests
+from interop_tests.replay import GROUP_OPS, LIBRARY_LEVEL, plan, vector_tests
 from interop_tests.vectors import VectorError, default_vectors_dir, load_vectors
 from tests.interop.conftest import FIXTURE_VECTORS, ROOT
 
 SECTIONS_1_TO_3 = {"key-schedule", "advertisement", "matching"}
+RISK = {"risk-v2", "risk-cwa", "risk-v1"}
 
 
 def test_the_default_directory_is_spec_vectors_of_the_checkout():
     assert default_vectors_dir() == ROOT / "spec" / "vectors"
 
 
-def test_every_group_type_of_sections_1_to_3_is_mapped_or_library_level():
-    cases = load_vectors(default_vectors_dir())
-    types = {case.group_type for case in cases if case.topic in SECTIONS_1_TO_3}
+def test_every_group_type_is_mapped_or_library_level_and_every_op_has_vectors():
+    types = {case.group_type for case in load_vectors(default_vectors_dir())}
     assert types <= set(GROUP_OPS) | set(LIBRARY_LEVEL)
     assert types & set(GROUP_OPS) == set(GROUP_OPS)
+
+
+def test_every_risk_vector_case_is_replayed():
+    cases = [c for c in load_vectors(default_vectors_dir()) if c.topic in RISK]
+    tests = vector_tests(cases)
+    assert len(tests) == len(cases) == 180
+    assert all(t.not_applicable is None for t in tests)
+    assert {next(iter(t.ops)) for t in tests} == {"score_v2", "score_cwa", "score_v1"}
 
 
 def test_groups_of_later_sections_without_ops_are_named_in_their_reason():
@@ -32,7 +41,41 @@ def test_groups_of_later_sections_without_ops_are_named_in_their_reason():
     later = [t for t in vector_tests(cases) if t.topic not in SECTIONS_1_TO_3]
     for test in later:
         if test.group_type not in GROUP_OPS:
-            assert f"group type {test.group_type}" in (test.not_applicable or ""), test.id
+            reason = test.not_applicable or ""
+            assert f"group {test.group_type}" in reason or f"type {test.group_type}" in reason
+
+
+# Section 4: export files, the Merkle log, signed notes and checkpoints (IOP-31..IOP-41).
+LOG_TOPICS = {"export", "merkle", "checkpoint"}
+
+
+def test_every_export_and_log_vector_case_is_replayed_once():
+    cases = [c for c in load_vectors(default_vectors_dir()) if c.topic in LOG_TOPICS]
+    tests = vector_tests(cases)
+    assert len(tests) == len(cases) and all(t.not_applicable is None for t in tests)
+    assert {next(iter(t.ops)) for t in tests} == set(LOG_OPS)
+
+
+def test_replayed_log_params_are_the_case_inputs_in_snake_case():
+    case = next(
+        c
+        for c in load_vectors(default_vectors_dir())
+        if c.group_type == "InclusionProof" and c.result == "valid"
+    )
+    (step,) = plan(case)
+    assert step.op == "inclusion_verify" and step.expected == {"verified": True}
+    assert step.params == {
+        "leaf_hash": case.inputs["leafHash"],
+        "leaf_index": case.inputs["leafIndex"],
+        "tree_size": case.inputs["treeSize"],
+        "proof": case.inputs["proof"],
+        "root_hash": case.inputs["rootHash"],
+    }
+
+
+def test_the_key_server_api_groups_are_library_level():
+    cases = [c for c in load_vectors(default_vectors_dir()) if c.topic == "upload"]
+    assert {c.group_type for c in cases} <= set(LIBRARY_LEVEL)
 
 
 def test_every_case_becomes_a_test_or_a_visible_not_applicable():

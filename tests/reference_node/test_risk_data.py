@@ -11,7 +11,7 @@ import pytest
 
 from reference_node.errors import NodeError, RiskDataError
 from reference_node.risk_data import load_nhs_encounters, load_positions
-from reference_node.risk_evaluate import evaluate, read_device_models
+from reference_node.risk_evaluate import evaluate_nhs, read_device_models
 
 
 def test_shipped_positions_are_consistent() -> None:
@@ -116,4 +116,6 @@ def test_missing_or_malformed_files_raise_node_errors(tmp_path: Path) -> None:
 
 def test_evaluate_refuses_a_directory_without_the_data(tmp_path: Path) -> None:
     with pytest.raises(RiskDataError):
-        evaluate(tmp_path, seed=1, resamples=10)
+        evaluate_nhs(tmp_path, seed=1, resamples=10)
+    with pytest.raises(RiskDataError):
+        evaluate_nhs(tmp_path / "absent", seed=1, resamples=10)

@@ -2,7 +2,11 @@
 // An independent implementation of the Bluezone scheme behind the interop adapter protocol.
 //
 // Written from the spec alone (spec/01-key-schedule.md, 02-advertisement.md, 03-matching.md,
+// the Merkle tree of 04-key-server.md, the GAEN v2 part of 05-risk.md,
 // 90-interop-adapter.md), with Node's built-in crypto module and no other dependency.
+// Of the risk ops it implements score_v2, of the log ops the four Merkle ops; the others
+// (score_cwa, score_v1, export files, signed notes) it leaves out, and the suite reports
+// their tests as unsupported.
 // It reads one JSON request per line on stdin and writes one JSON answer per line on stdout;
 // with --listen HOST:PORT it serves the same protocol to each TCP connection instead.
 "use strict";
@@ -214,7 +218,337 @@ function match(params) {
   return { matches };
 }
 
-// ---- ops (IOP-10..IOP-17) ----
+// ---- transparency log: RFC 9162 Merkle tree (LOG-1, LOG-3, LOG-4) ----
+//
+// Sizes and indices are up to 2^64-1 in the spec; JSON numbers are exact only up to 2^53,
+// so this adapter answers invalid_input to anything larger (IOP-31) and computes with
+// BigInt, because JavaScript's bitwise operators work on 32 bits.
+
+const HASH_LENGTH = 32; // LOG-1
+const EMPTY_ROOT = sha256(); // LOG-1: the empty tree's hash is SHA-256 of nothing
+
+function sha256(...parts) {
+  return crypto.createHash("sha256").update(Buffer.concat(parts)).digest();
+}
+
+function leafHash(data) {
+  return sha256(Buffer.from([0x00]), data); // LOG-1: leaf prefix 0x00
+}
+
+function nodeHash(left, right) {
+  return sha256(Buffer.from([0x01]), left, right); // LOG-1: node prefix 0x01
+}
+
+function bitLength(n) {
+  return n === 0n ? 0n : BigInt(n.toString(2).length);
+}
+
+function largestPowerBelow(n) {
+  return 1n << (bitLength(n - 1n) - 1n); // RFC 9162's k, for n >= 2
+}
+
+function treeHash(hashes) {
+  // LOG-1: split at the largest power of two below n.
+  if (hashes.length === 0) return EMPTY_ROOT;
+  if (hashes.length === 1) return hashes[0];
+  const k = Number(largestPowerBelow(BigInt(hashes.length)));
+  return nodeHash(treeHash(hashes.slice(0, k)), treeHash(hashes.slice(k)));
+}
+
+function sizeParam(params, name) {
+  const value = intParam(params, name);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new InputError("merkle_tree_size", `${name} must be in 0..2^53-1 here (LOG-1, IOP-31)`);
+  }
+  return BigInt(value);
+}
+
+function hexListParam(params, name) {
+  const value = params[name];
+  if (!Array.isArray(value)) throw new InputError(null, `param ${name} must be a list of hex strings`);
+  return value.map((item) => hexParam({ [name]: item }, name));
+}
+
+function checkHashes(...hashes) {
+  if (hashes.some((h) => h.length !== HASH_LENGTH)) {
+    throw new InputError("merkle_hash_length", "every hash is 32 bytes (LOG-1)");
+  }
+}
+
+function fail(detail, message) {
+  throw new InputError(detail, message);
+}
+
+function inclusionProofLength(index, size) {
+  // LOG-3: b + popcount(m >> b), b the bit length of m XOR (n - 1).
+  const inner = bitLength(index ^ (size - 1n));
+  return Number(inner) + [...(index >> inner).toString(2)].filter((bit) => bit === "1").length;
+}
+
+function verifyInclusion(params) {
+  // LOG-3, in its check order; RFC 9162 section 2.1.3.2.
+  const size = sizeParam(params, "tree_size");
+  const rawIndex = intParam(params, "leaf_index");
+  if (!Number.isSafeInteger(rawIndex) || rawIndex < 0 || BigInt(rawIndex) >= size) {
+    fail("merkle_index_out_of_range", "leaf_index must be below tree_size (LOG-3)");
+  }
+  const leaf = hexParam(params, "leaf_hash");
+  const root = hexParam(params, "root_hash");
+  const proof = hexListParam(params, "proof");
+  checkHashes(leaf, root, ...proof);
+  const index = BigInt(rawIndex);
+  if (proof.length !== inclusionProofLength(index, size)) fail("merkle_proof_length", "wrong proof length");
+  let fn = index;
+  let sn = size - 1n;
+  let r = leaf;
+  for (const p of proof) {
+    if ((fn & 1n) === 1n || fn === sn) {
+      r = nodeHash(p, r);
+      while ((fn & 1n) === 0n && fn !== 0n) {
+        fn >>= 1n;
+        sn >>= 1n;
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  if (sn !== 0n) fail("merkle_proof_length", "the proof ended before the root");
+  if (!r.equals(root)) fail("merkle_root_mismatch", "the proof does not lead to the root");
+  return { verified: true };
+}
+
+function consistencyProofLength(first, second) {
+  // LOG-4: as many hashes as RFC 9162 PROOF(m, D[n]).
+  if (first === 0n || first === second) return 0;
+  let count = 0;
+  let start = 0n;
+  let size = second;
+  let complete = true;
+  while (first - start !== size) {
+    const k = largestPowerBelow(size);
+    if (first - start <= k) {
+      size = k;
+    } else {
+      start += k;
+      size -= k;
+      complete = false;
+    }
+    count += 1;
+  }
+  return count + (complete ? 0 : 1);
+}
+
+function verifyConsistency(params) {
+  // LOG-4, in its check order; RFC 9162 section 2.1.4.2.
+  const first = sizeParam(params, "size1");
+  const second = sizeParam(params, "size2");
+  if (first > second) fail("merkle_sizes_out_of_order", "size1 is larger than size2 (LOG-4)");
+  const root1 = hexParam(params, "root1");
+  const root2 = hexParam(params, "root2");
+  let proof = hexListParam(params, "proof");
+  checkHashes(root1, root2, ...proof);
+  if (proof.length !== consistencyProofLength(first, second)) fail("merkle_proof_length", "wrong proof length");
+  if (first === 0n) {
+    if (!root1.equals(EMPTY_ROOT) || (second === 0n && !root2.equals(EMPTY_ROOT))) {
+      fail("merkle_root_mismatch", "the empty tree's root is SHA-256 of nothing");
+    }
+    return { verified: true };
+  }
+  if (first === second) {
+    if (!root1.equals(root2)) fail("merkle_root_mismatch", "equal sizes with different roots");
+    return { verified: true };
+  }
+  if ((first & (first - 1n)) === 0n) proof = [root1, ...proof]; // a complete subtree: its root
+  let fn = first - 1n;
+  let sn = second - 1n;
+  while ((fn & 1n) === 1n) {
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  let fr = proof[0];
+  let sr = proof[0];
+  for (const c of proof.slice(1)) {
+    if (sn === 0n) fail("merkle_proof_length", "the proof is too long");
+    if ((fn & 1n) === 1n || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      while ((fn & 1n) === 0n && fn !== 0n) {
+        fn >>= 1n;
+        sn >>= 1n;
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  if (sn !== 0n) fail("merkle_proof_length", "the proof is too short");
+  if (!fr.equals(root1) || !sr.equals(root2)) fail("merkle_root_mismatch", "the proof does not match the roots");
+  return { verified: true };
+}
+
+// ---- GAEN v2 daily summaries (spec 05-risk.md RISK-7..RISK-14, IOP-27) ----
+// Exact arithmetic (RISK-7): every configuration decimal is read as an integer number of
+// millionths (BigInt), so sums never drift and the result does not depend on window order.
+
+const MAX_DAY = Math.floor((2 ** 32 - 1) / 144); // RISK-9
+const MAX_CONFIG_NUMBER = 1000000n; // RISK-7
+const MAX_V2_WEIGHT = 2500000n; // RISK-11, RISK-12: 2.5 in millionths
+const MILLION = 1000000n;
+const V2_FIELDS = [
+  "attenuation_bucket_thresholds_db",
+  "attenuation_bucket_weights",
+  "infectiousness_weights",
+  "report_type_weights",
+];
+const V2_OPTIONAL = ["minimum_window_score", "days_since_exposure_threshold"];
+const REPORT_TYPES = { 1: "confirmed_test", 2: "confirmed_clinical_diagnosis", 3: "self_report", 4: "recursive" };
+const INFECTIOUSNESS = { 1: "standard", 2: "high" };
+const WINDOW_FIELDS = ["day", "report_type", "infectiousness", "calibration_confidence", "scan_instances"];
+const SCAN_FIELDS = ["typical_attenuation_db", "min_attenuation_db", "seconds_since_last_scan"];
+
+function object(value, name, required, optional, detail) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new InputError(detail, `${name} must be a JSON object`);
+  }
+  const known = new Set([...required, ...optional]);
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) throw new InputError(detail, `${name}: unknown field ${key}`);
+  }
+  for (const key of required) {
+    if (!Object.hasOwn(value, key)) throw new InputError(detail, `${name}: missing field ${key}`);
+  }
+  return value;
+}
+
+function list(value, name, limit, detail) {
+  if (!Array.isArray(value) || value.length > limit) {
+    throw new InputError(detail, `${name} must be a list of at most ${limit} items`);
+  }
+  return value;
+}
+
+function integer(value, name, low, high, detail) {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < low || value > high) {
+    throw new InputError(detail, `${name} must be an integer in ${low}..${high}`);
+  }
+  return value;
+}
+
+// A decimal with at most 6 fractional digits, as an exact count of millionths (RISK-7).
+function millionths(value, name, low, high) {
+  const detail = "invalid_risk_configuration";
+  if (typeof value !== "number" || !Number.isFinite(value) || Math.abs(value) > 2e6) {
+    throw new InputError(detail, `${name} must be a number`);
+  }
+  const fixed = value.toFixed(6);
+  if (Number(fixed) !== value) throw new InputError(detail, `${name}: more than 6 decimals`);
+  const exact = BigInt(fixed.replace(".", ""));
+  if (exact < low || exact > high) throw new InputError(detail, `${name} out of range`);
+  return exact;
+}
+
+function namedWeights(value, name, names) {
+  const fields = Object.values(names);
+  object(value, name, fields, [], "invalid_risk_configuration");
+  const weights = {};
+  for (const [code, field] of Object.entries(names)) {
+    weights[code] = millionths(value[field], `${name}.${field}`, 0n, MAX_V2_WEIGHT);
+  }
+  return weights;
+}
+
+function readV2Config(value) {
+  const detail = "invalid_risk_configuration";
+  const config = object(value, "config", V2_FIELDS, V2_OPTIONAL, detail);
+  const thresholds = list(config.attenuation_bucket_thresholds_db, "thresholds", 64, detail);
+  if (thresholds.length !== 3) throw new InputError(detail, "RISK-10: three thresholds");
+  thresholds.forEach((t, i) => integer(t, `threshold ${i}`, 0, 255, detail));
+  if (!(thresholds[0] <= thresholds[1] && thresholds[1] <= thresholds[2])) {
+    throw new InputError(detail, "RISK-10: thresholds must not decrease");
+  }
+  const weights = list(config.attenuation_bucket_weights, "bucket weights", 64, detail);
+  if (weights.length !== 4) throw new InputError(detail, "RISK-11: four bucket weights");
+  return {
+    thresholds,
+    bucketWeights: weights.map((w, i) => millionths(w, `bucket weight ${i}`, 0n, MAX_V2_WEIGHT)),
+    infectiousness: namedWeights(config.infectiousness_weights, "infectiousness_weights", INFECTIOUSNESS),
+    reportType: namedWeights(config.report_type_weights, "report_type_weights", REPORT_TYPES),
+    minimum: millionths(config.minimum_window_score ?? 0, "minimum_window_score", 0n, MAX_CONFIG_NUMBER * MILLION),
+    daysThreshold: integer(config.days_since_exposure_threshold ?? 0, "days threshold", 0, MAX_DAY, detail),
+  };
+}
+
+function readWindows(value) {
+  const detail = "invalid_exposure_window";
+  return list(value, "windows", 100000, detail).map((item, i) => {
+    const w = object(item, `windows[${i}]`, WINDOW_FIELDS, [], detail);
+    const scans = list(w.scan_instances, "scan_instances", 1800, detail).map((scan) => {
+      object(scan, "scan instance", SCAN_FIELDS, [], detail);
+      integer(scan.typical_attenuation_db, "typical_attenuation_db", 0, 255, detail);
+      integer(scan.min_attenuation_db, "min_attenuation_db", 0, 255, detail);
+      integer(scan.seconds_since_last_scan, "seconds_since_last_scan", -86400, 86400, detail);
+      return scan;
+    });
+    return {
+      day: integer(w.day, "day", 0, MAX_DAY, detail),
+      reportType: integer(w.report_type, "report_type", 1, 4, detail), // RISK-6: no 0 or 5
+      infectiousness: integer(w.infectiousness, "infectiousness", 1, 2, detail),
+      confidence: integer(w.calibration_confidence, "calibration_confidence", 0, 3, detail),
+      scans,
+    };
+  });
+}
+
+// An exact value of 10^-digits units as the nearest JSON number.
+function toNumber(value, digits) {
+  const sign = value < 0n ? "-" : "";
+  const text = (value < 0n ? -value : value).toString().padStart(digits + 1, "0");
+  return Number(`${sign}${text.slice(0, -digits)}.${text.slice(-digits)}`);
+}
+
+function score_v2(params) {
+  const config = readV2Config(params.config);
+  const windows = readWindows(params.windows);
+  let today = null;
+  if (params.today !== undefined && params.today !== null) {
+    today = integer(params.today, "today", 0, MAX_DAY, "invalid_risk_configuration");
+  }
+  if (config.daysThreshold > 0 && today === null) {
+    throw new InputError("invalid_risk_configuration", "RISK-14: the days threshold needs today");
+  }
+  const days = new Map();
+  for (const w of windows) {
+    let duration = 0n; // RISK-11, in millionths of a second
+    for (const scan of w.scans) {
+      const bucket = config.thresholds.findIndex((t) => scan.typical_attenuation_db <= t);
+      const weight = config.bucketWeights[bucket === -1 ? 3 : bucket];
+      duration += BigInt(Math.max(scan.seconds_since_last_scan, 0)) * weight; // RISK-9
+    }
+    // RISK-12, in 10^-18: duration x infectiousness weight x report type weight.
+    const score = duration * config.infectiousness[w.infectiousness] * config.reportType[w.reportType];
+    if (score < config.minimum * MILLION * MILLION) continue; // RISK-13
+    if (config.daysThreshold > 0 && today - w.day > config.daysThreshold) continue; // RISK-14
+    const day = days.get(w.day) || { sum: 0n, max: null, duration: 0n };
+    day.sum += score;
+    day.max = day.max === null || score > day.max ? score : day.max;
+    day.duration += duration;
+    days.set(w.day, day);
+  }
+  const daily_summaries = [...days.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([day, d]) => ({
+      day,
+      score_sum: toNumber(d.sum, 18),
+      maximum_score: toNumber(d.max, 18),
+      weighted_duration_sum: toNumber(d.duration, 6),
+    }));
+  return { daily_summaries };
+}
+
+// ---- ops (IOP-10..IOP-17, IOP-27, IOP-33, IOP-35, IOP-36) ----
 
 const OPS = {
   derive_keys(params) {
@@ -250,6 +584,17 @@ const OPS = {
     return { rpi: rpi.toString("hex"), aem: aem.toString("hex") };
   },
   match,
+  score_v2, // IOP-27
+  // The Merkle ops of the transparency log; export files and signed notes are left out
+  // (not listed in hello, so the suite reports their tests unsupported).
+  leaf_hash(params) {
+    return { leaf_hash: leafHash(hexParam(params, "leaf_data")).toString("hex") };
+  },
+  tree_hash(params) {
+    return { root_hash: treeHash(hexListParam(params, "leaves").map(leafHash)).toString("hex") };
+  },
+  inclusion_verify: verifyInclusion,
+  consistency_verify: verifyConsistency,
 };
 
 // ---- framing (IOP-2..IOP-7) ----

@@ -16,6 +16,7 @@ from protocol.errors import ProtocolError
 from protocol.risk.errors import InvalidConfigurationError, InvalidGroundTruthError
 from protocol.risk.proximity import (
     ProximityConfig,
+    day_probability,
     expected_kernel,
     proximity_window_score,
     score_proximity,
@@ -187,3 +188,33 @@ def test_fit_needs_two_distances() -> None:
         fit_path_loss(one)
     with pytest.raises(InvalidGroundTruthError):
         fit_path_loss([PathLossSample((window((60, 55, 300)),), -1.0)])
+
+
+def test_day_probability_of_the_worked_example() -> None:
+    w = window((60, 55, 300), (52, 48, 300))
+    (day,) = score_proximity(CONFIG, [w])
+    assert day.probability == 0.0  # 600 s heard, fewer than the 900 s threshold
+    at_600 = dataclasses.replace(CONFIG, score_threshold_s=600.0)
+    at_300 = dataclasses.replace(CONFIG, score_threshold_s=300.0)
+    assert score_proximity(at_600, [w])[0].probability == pytest.approx(0.729, abs=1e-3)
+    assert score_proximity(at_300, [w])[0].probability == pytest.approx(0.786, abs=1e-3)
+    at_0 = dataclasses.replace(CONFIG, score_threshold_s=0.0)
+    assert score_proximity(at_0, [w])[0].probability == 1.0
+
+
+def test_day_probability_is_the_kernel_at_the_threshold_in_decreasing_z() -> None:
+    terms = [(0.5, 300.0), (-1.0, 600.0), (2.0, 300.0), (0.0, 300.0)]
+    # Decreasing z: 2.0 (300 s), 0.5 (600 s), 0.0 (900 s): the threshold is reached at z = 0.
+    assert day_probability(CONFIG, terms) == pytest.approx(0.5)
+    assert day_probability(CONFIG, terms[::-1]) == day_probability(CONFIG, terms)
+    assert day_probability(CONFIG, [(3.0, 899.0)]) == 0.0
+    # More time at the same distances never lowers the probability.
+    assert day_probability(CONFIG, [*terms, (1.0, 300.0)]) >= day_probability(CONFIG, terms)
+
+
+def test_day_probability_counts_weighted_seconds() -> None:
+    scans = ((50, 45, 300), (50, 45, 300), (50, 45, 300), (50, 45, 300))
+    confirmed = window(*scans)
+    recursive = dataclasses.replace(confirmed, report_type=ReportType.RECURSIVE)
+    assert score_proximity(CONFIG, [confirmed])[0].probability > 0.5
+    assert score_proximity(CONFIG, [recursive])[0].probability == 0.0

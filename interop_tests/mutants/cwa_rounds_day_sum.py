@@ -1,0 +1,16 @@
+"""Mutant cwa_rounds_day_sum.
+
+Each day's normalized time is rounded to one decimal (CWA Android since EXPOSUREAPP-12211)
+(breaks RISK-36).
+"""
+
+import sys
+
+from interop_tests.adapter_kit import run
+from interop_tests.mutants._risk_variant import CwaVariant
+from interop_tests.reference_adapter import build_adapter
+
+ADAPTER = build_adapter("mutant-cwa_rounds_day_sum", score_cwa=CwaVariant(round_day=True).score)
+
+if __name__ == "__main__":
+    sys.exit(run(ADAPTER))
