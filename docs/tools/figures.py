@@ -7,16 +7,47 @@ identifier and address rotations (interval boundary plus jitter, spec ADV-3) and
 windows (spec ADV-13). The jitter and scan times are drawn from a fixed seed, so the file
 only changes when this script does. The layer diagram and the key schedule are drawn by hand
 (``layers.svg``, ``key-schedule.svg``).
+
+Draws ``risk-distance-duration.svg``: the day score of GAEN v2 with ENX defaults and of the
+proximity profile (shipped parameters) for two people standing still at a set distance for a
+set time, the mean over a few simulated encounters per cell (reference_node.risk_sim's
+radio model, phones drawn from its population; scores from protocol.risk). Also seeded.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import random
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import LogNorm
 from matplotlib.patches import Rectangle
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # run as a script from anywhere: import this checkout
+    sys.path.insert(0, str(ROOT))
+
+from protocol.risk.proximity import score_proximity  # noqa: E402
+from protocol.risk.resources import (  # noqa: E402
+    default_calibration_table,
+    enx_defaults,
+    proximity_defaults,
+)
+from protocol.risk.v2 import score_v2  # noqa: E402
+from reference_node.risk_sim import SimulationConfig, draw_population  # noqa: E402
+from reference_node.risk_sim.encounters import scene_encounters  # noqa: E402
+from reference_node.risk_sim.scenes import (  # noqa: E402
+    CARRIAGE_LOSS_DB,
+    STEP_S,
+    STEPS,
+    Carriage,
+    Person,
+    Scene,
+)
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 SEED = 20200410
@@ -121,11 +152,102 @@ def draw_timeline(path: Path) -> None:
     plt.close(fig)
 
 
+RISK_DISTANCES_M = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+RISK_MINUTES = (5, 10, 15, 20, 30, 45, 60)
+RISK_SCENES_PER_CELL = 12  # two encounters each (both directions)
+RISK_ENVIRONMENT = "office"
+RISK_FIRST_DAY = 19000
+CARRIED = (Carriage.HAND, Carriage.FRONT_POCKET, Carriage.BACK_POCKET, Carriage.BAG)
+
+
+def standing_person(
+    name: str, x: float, facing: float, minutes: int, population, rng: random.Random
+) -> Person:
+    """One person standing at (x, 0) facing ``facing`` for the first ``minutes``, phone
+    carried in a hand, a pocket or a bag."""
+    present = np.zeros(STEPS, dtype=bool)
+    present[: minutes * 60 // STEP_S] = True
+    position = np.zeros((STEPS, 3))
+    position[:, 0] = x
+    angles = np.array([facing + rng.gauss(0.0, 0.15) for _ in range(STEPS)])
+    carriage = rng.choice(CARRIED)
+    loss = rng.uniform(*CARRIAGE_LOSS_DB[carriage])
+    return Person(name, population.draw(rng), carriage, loss, position, angles, present)
+
+
+def encounter_scores(distance_m: float, minutes: int, population, rng: random.Random):
+    """(GAEN v2 ENX, proximity) day scores in minutes of the encounters of a few scenes of
+    two people ``distance_m`` apart for ``minutes``."""
+    enx = enx_defaults().daily_summaries_config
+    proximity = proximity_defaults()
+    config = SimulationConfig()
+    v2, near = [], []
+    for index in range(RISK_SCENES_PER_CELL):
+        people = (
+            standing_person("a", 0.0, 0.0, minutes, population, rng),
+            standing_person("b", distance_m, math.pi, minutes, population, rng),
+        )
+        scene = Scene(f"d{distance_m}-t{minutes}-{index}", RISK_ENVIRONMENT, people)
+        for encounter in scene_encounters(scene, config, RISK_FIRST_DAY + index, rng):
+            daily = score_v2(enx, encounter.windows)
+            v2.append(max((float(d.score_sum) for d in daily), default=0.0))
+            days = score_proximity(proximity, encounter.windows)
+            near.append(max((d.score for d in days), default=0.0))
+    return float(np.mean(v2)) / 60, float(np.mean(near)) / 60
+
+
+def risk_grid(rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
+    """Mean scores (minutes) per (duration, distance) cell: GAEN v2 ENX, proximity."""
+    population = draw_population(default_calibration_table(), rng)
+    shape = (len(RISK_MINUTES), len(RISK_DISTANCES_M))
+    v2, near = np.zeros(shape), np.zeros(shape)
+    for i, minutes in enumerate(RISK_MINUTES):
+        for j, distance in enumerate(RISK_DISTANCES_M):
+            v2[i, j], near[i, j] = encounter_scores(distance, minutes, population, rng)
+    return v2, near
+
+
+def draw_risk(path: Path) -> None:
+    """Draw the score against distance and duration for two scorers to ``path`` as SVG."""
+    v2, near = risk_grid(random.Random(SEED))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
+    top = max(v2.max(), near.max())
+    norm = LogNorm(vmin=1, vmax=top)
+    titles = (
+        "GAEN v2, ENX defaults: weighted minutes",
+        "proximity profile: expected minutes within 2 m",
+    )
+    for ax, grid, title in zip(axes, (v2, near), titles, strict=True):
+        image = ax.imshow(
+            np.maximum(grid, 1), origin="lower", cmap="YlOrRd", norm=norm, aspect="auto"
+        )
+        for (i, j), value in np.ndenumerate(grid):
+            colour = "white" if value > math.sqrt(top) * 2 else "black"
+            ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=8, color=colour)
+        ax.set_xticks(range(len(RISK_DISTANCES_M)), [f"{d:g}" for d in RISK_DISTANCES_M])
+        ax.set_yticks(range(len(RISK_MINUTES)), [str(m) for m in RISK_MINUTES])
+        ax.set_xlabel("distance between the two people (m)")
+        ax.set_title(title, fontsize=10)
+    axes[0].set_ylabel("time together (min)")
+    bar = fig.colorbar(image, ax=axes, shrink=0.9, label="day score, minutes (log scale)")
+    ticks = [t for t in (1, 2, 5, 10, 20, 50, 100) if t <= top]
+    bar.set_ticks(ticks, labels=[str(t) for t in ticks])
+    bar.minorticks_off()
+    fig.suptitle(
+        f"Mean day score of {2 * RISK_SCENES_PER_CELL} simulated encounters per cell "
+        "(two people standing in an office, phones in hand, pocket or bag)",
+        fontsize=10,
+    )
+    fig.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    plt.close(fig)
+
+
 def main() -> None:
     """Draw every generated figure."""
     plt.rcParams["svg.hashsalt"] = "bluezone-docs"
     plt.rcParams["font.family"] = "DejaVu Sans"
     draw_timeline(ASSETS / "timeline.svg")
+    draw_risk(ASSETS / "risk-distance-duration.svg")
 
 
 if __name__ == "__main__":
