@@ -18,13 +18,11 @@ import random
 import secrets
 import sys
 from collections.abc import Callable
-from types import TracebackType
-from typing import Self
 
 from protocol import params
 from protocol.advertisement import Advertisement
 from reference_node.errors import NodeConfigError, RadioStateError, RadioUnavailableError
-from reference_node.radio.base import Radio, RadioCapabilities, SightingStream
+from reference_node.radio.base import Radio, RadioCapabilities, RadioContext, SightingStream
 from reference_node.radio.btsnoop import BtSnoopWriter
 from reference_node.radio.channel import Channel, PathLossModel, Placement, Position
 from reference_node.radio.sim import SimMedium, SimRadio
@@ -87,7 +85,7 @@ def _sim_peers(spec: str) -> int:
     return int(value)
 
 
-class SimNeighbourhood:
+class SimNeighbourhood(RadioContext):
     """A `SimRadio` for the node on a medium of its own, shared with simulated neighbours.
 
     Each neighbour advertises a random identifier and metadata (it is nobody the node could
@@ -144,18 +142,6 @@ class SimNeighbourhood:
             await peer.close()
         if self._radio is not None:
             await self._radio.close()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     def _node(self) -> SimRadio:
         if self._radio is None:

@@ -15,6 +15,9 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+from protocol.params import MAX_LEGACY_AD_LENGTH
+from reference_node.errors import AdvertisingDataError
+
 # A subscriber that falls this many sightings behind loses the oldest ones (counted in
 # `SightingStream.dropped`): a radio in a crowd hears thousands of adverts a minute, and an
 # unbounded queue would let a stalled consumer exhaust memory.
@@ -70,6 +73,36 @@ class RadioCapabilities:
     per_packet_reports: bool
     raw_ad_bytes: bool
     passive_scanning: bool = True
+
+
+class RadioContext:
+    """``async with radio:`` starts a backend and closes it, whatever happens inside."""
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+def check_legacy_ad_length(ad: bytes) -> None:
+    """Raise AdvertisingDataError if ``ad`` is longer than legacy advertising data (ADV-1)."""
+    if len(ad) > MAX_LEGACY_AD_LENGTH:
+        raise AdvertisingDataError(
+            f"legacy advertising data holds at most 31 octets, got {len(ad)}"
+        )
 
 
 @runtime_checkable

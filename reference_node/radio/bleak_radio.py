@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal
 
 from bleak import BleakScanner
 from bleak.args.bluez import OrPattern
@@ -43,7 +42,13 @@ from reference_node.errors import (
     TransportError,
     UnsupportedOperationError,
 )
-from reference_node.radio.base import RadioCapabilities, Sighting, SightingHub, SightingStream
+from reference_node.radio.base import (
+    RadioCapabilities,
+    RadioContext,
+    Sighting,
+    SightingHub,
+    SightingStream,
+)
 from reference_node.vclock import Clock, current_clock
 
 if TYPE_CHECKING:  # dbus-fast exists on Linux only
@@ -73,7 +78,7 @@ def or_patterns(service_uuid16_le: bytes = SERVICE_UUID16_LE) -> list[OrPattern]
     return [OrPattern(0, AdvertisementDataType.SERVICE_DATA_UUID16, service_uuid16_le)]
 
 
-class BleakRadio:
+class BleakRadio(RadioContext):
     """A scanner on the OS stack, optionally with a BlueZ advertiser (see module docstring).
 
     ``adapter`` names the BlueZ adapter (``hci1``); other platforms ignore it.
@@ -154,18 +159,6 @@ class BleakRadio:
             self._hub.close()
             if self.advertiser is not None:
                 await self.advertiser.close()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def set_advertisement(self, ad: bytes, address: bytes | str) -> None:
         """Advertise ``ad`` through BlueZ; ``address`` is ignored (BlueZ owns it)."""

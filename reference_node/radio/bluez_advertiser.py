@@ -23,7 +23,6 @@ from dbus_fast import BusType, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 from dbus_fast.service import PropertyAccess, ServiceInterface, dbus_property, method
 
-from protocol.params import MAX_LEGACY_AD_LENGTH
 from reference_node.errors import (
     AdvertisingDataError,
     BluezError,
@@ -32,6 +31,7 @@ from reference_node.errors import (
     TransportError,
     UnsupportedOperationError,
 )
+from reference_node.radio.base import check_legacy_ad_length
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +63,7 @@ class BluezAdvertisement:
         Raises AdvertisingDataError for malformed or too long data and
         UnsupportedOperationError for AD types BlueZ cannot advertise.
         """
-        if len(ad) > MAX_LEGACY_AD_LENGTH:
-            raise AdvertisingDataError(
-                f"legacy advertising data holds at most 31 octets, got {len(ad)}"
-            )
+        check_legacy_ad_length(ad)
         uuids: list[str] = []
         service_data: list[tuple[str, bytes]] = []
         manufacturer: list[tuple[int, bytes]] = []

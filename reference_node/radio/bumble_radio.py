@@ -28,7 +28,6 @@ import asyncio
 import dataclasses
 import enum
 import logging
-from types import TracebackType
 from typing import Any, Self
 
 from bumble import hci
@@ -39,10 +38,8 @@ from bumble.transport.common import Transport, TransportLostError
 from protocol.params import (
     ADVERTISING_INTERVAL_MAX_MS,
     ADVERTISING_INTERVAL_MIN_MS,
-    MAX_LEGACY_AD_LENGTH,
 )
 from reference_node.errors import (
-    AdvertisingDataError,
     ConfigurationError,
     HciCommandError,
     RadioStateError,
@@ -52,9 +49,11 @@ from reference_node.radio.address import parse_address
 from reference_node.radio.base import (
     ADDRESS_TYPE_NAMES,
     RadioCapabilities,
+    RadioContext,
     Sighting,
     SightingHub,
     SightingStream,
+    check_legacy_ad_length,
 )
 from reference_node.radio.btsnoop import BtSnoopWriter, SnoopingSink, SnoopingSource
 from reference_node.radio.hci_rules import EXTENDED_ADVERTISING_COMMANDS
@@ -185,7 +184,7 @@ class _Host(Host):
         return super().supports_command(op_code)
 
 
-class BumbleRadio:
+class BumbleRadio(RadioContext):
     """A `Radio` on an HCI controller driven by bumble (see the module docstring).
 
     Build it with `open` (a transport name), `from_transport` or `from_controller`.
@@ -294,27 +293,12 @@ class BumbleRadio:
             if self._transport is not None:
                 await self._transport.close()
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
     # -- advertising ------------------------------------------------------------------
 
     async def set_advertisement(self, ad: bytes, address: bytes | str) -> None:
         """Advertise ``ad`` from random ``address``; both change together (spec ADV-3)."""
         self._check_open()
-        if len(ad) > MAX_LEGACY_AD_LENGTH:
-            raise AdvertisingDataError(
-                f"legacy advertising data holds at most 31 octets, got {len(ad)}"
-            )
+        check_legacy_ad_length(ad)
         hci_address = hci.Address(
             bytes(reversed(parse_address(address))), hci.Address.RANDOM_DEVICE_ADDRESS
         )

@@ -19,17 +19,22 @@ import collections
 import dataclasses
 import random
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from protocol.params import (
     ADVERTISING_INTERVAL_MAX_MS,
     ADVERTISING_INTERVAL_MIN_MS,
-    MAX_LEGACY_AD_LENGTH,
 )
-from reference_node.errors import AdvertisingDataError, RadioStateError
+from reference_node.errors import RadioStateError
 from reference_node.radio.address import format_address, parse_address
-from reference_node.radio.base import RadioCapabilities, Sighting, SightingHub, SightingStream
+from reference_node.radio.base import (
+    RadioCapabilities,
+    RadioContext,
+    Sighting,
+    SightingHub,
+    SightingStream,
+    check_legacy_ad_length,
+)
 from reference_node.radio.channel import Channel
 from reference_node.vclock import Clock, clock_for
 
@@ -155,7 +160,7 @@ class SimMedium:
                 )
 
 
-class SimRadio:
+class SimRadio(RadioContext):
     """A `Radio` on a `SimMedium` (make it with `SimMedium.radio`)."""
 
     backend = BACKEND
@@ -199,25 +204,10 @@ class SimRadio:
             self.medium._detach(self)
         self._hub.close()
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
     async def set_advertisement(self, ad: bytes, address: bytes | str) -> None:
         """Advertise ``ad`` from ``address``; both change in one step (spec ADV-3)."""
         self._check_open()
-        if len(ad) > MAX_LEGACY_AD_LENGTH:
-            raise AdvertisingDataError(
-                f"legacy advertising data holds at most 31 octets, got {len(ad)}"
-            )
+        check_legacy_ad_length(ad)
         self._payload = (bytes(ad), format_address(parse_address(address)))
         self._cancel_timer()
         low = self.config.advertising_interval_min_ms / 1000
