@@ -6,8 +6,8 @@ itself. Run from the repository root:
     python benchmarks/server.py
 
 Inclusion proofs are also timed against the RFC 9162 recursion without the cache, in the
-same run. Targets (issue 6, 2-core machine): >= 500 uploads/s of 14 keys on SQLite, 1,000,000 keys
-published in < 60 s, >= 20,000 inclusion proofs/s generated.
+same run. Targets (issue 6, 2-core machine): >= 500 uploads/s of 14 keys on SQLite,
+1,000,000 keys published in < 60 s, >= 20,000 inclusion proofs/s generated.
 """
 
 from __future__ import annotations
