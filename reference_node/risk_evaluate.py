@@ -12,8 +12,9 @@ Two sources of labelled encounters:
 
 Per scorer it prints the ROC area and the detection rate of close contacts at a fixed
 false-alarm rate, each with a 95 % cluster-bootstrap interval (scenes or experiments
-resampled), and the proximity profile's ROC-area margins over GAEN v2 with ENX defaults (its
-day score and its day probability) with paired intervals. ``--plot FILE.png`` draws ROC
+resampled), and the proximity profile's margins over GAEN v2 with ENX defaults (its day
+score, the pre-registered primary, and its day probability), in ROC area and in detection
+rate, with paired intervals. ``--plot FILE.png`` draws ROC
 curves and attenuation versus distance.
 """
 
@@ -55,9 +56,10 @@ __all__ = [
     "run",
 ]
 
-# The margins the proximity profile must show: its ROC area minus this baseline's, for its
-# day score (RISK-56) and its day probability (RISK-58).
+# The margins the proximity profile must show over this baseline: its day score (RISK-56,
+# the primary, chosen before the test data were scored) and its day probability (RISK-58).
 CANDIDATES, BASELINE = ("proximity", "proximity_probability"), "gaen_v2_enx"
+METRICS = ("ROC area", "detection")
 DEFAULT_SEED = 20201124
 DEFAULT_TRAIN_SEED = 1
 DEFAULT_TEST_SEED = 2
@@ -82,8 +84,10 @@ class ScorerResult:
 
 @dataclass(frozen=True, slots=True)
 class Margin:
-    """ROC area of ``scorer`` minus that of ``baseline``, with its paired 95 % interval."""
+    """``metric`` (ROC area, or detection at the false-alarm rate) of ``scorer`` minus that of
+    ``baseline``, with its paired 95 % interval."""
 
+    metric: str
     scorer: str
     baseline: str
     estimate: float
@@ -241,12 +245,11 @@ def _measure(
                 point.false_alarm_rate,
             )
         )
-    margins = []
-    for candidate in CANDIDATES:
-        interval = bootstrap_auc_difference(
-            named[candidate], named[BASELINE], list(labels), seed, clusters, resamples
-        )
-        margins.append(Margin(candidate, BASELINE, interval.estimate, interval.low, interval.high))
+    margins = [
+        _margin(metric, candidate, named, labels, clusters, seed, false_alarm_rate, resamples)
+        for metric in METRICS
+        for candidate in CANDIDATES
+    ]
     return Evaluation(
         data_set,
         label,
@@ -259,6 +262,35 @@ def _measure(
         resamples,
         false_alarm_rate,
     )
+
+
+def _margin(
+    metric: str,
+    candidate: str,
+    named: Mapping[str, Sequence[float]],
+    labels: np.ndarray,
+    clusters: Sequence[str],
+    seed: int,
+    false_alarm_rate: float,
+    resamples: int,
+) -> Margin:
+    """``metric`` of ``candidate`` minus that of the baseline, paired cluster bootstrap."""
+    if metric == "ROC area":
+        interval = bootstrap_auc_difference(
+            named[candidate], named[BASELINE], list(labels), seed, clusters, resamples
+        )
+        return Margin(metric, candidate, BASELINE, interval.estimate, interval.low, interval.high)
+    a = np.asarray(named[candidate], dtype=float)
+    b = np.asarray(named[BASELINE], dtype=float)
+
+    def difference(idx: np.ndarray) -> float:
+        return (
+            detection_rate_at_false_alarm(a[idx], labels[idx], false_alarm_rate).detection_rate
+            - detection_rate_at_false_alarm(b[idx], labels[idx], false_alarm_rate).detection_rate
+        )
+
+    interval = bootstrap_interval(difference, len(labels), seed, clusters, resamples)
+    return Margin(metric, candidate, BASELINE, interval.estimate, interval.low, interval.high)
 
 
 def report(evaluation: Evaluation) -> str:
@@ -286,8 +318,9 @@ def report(evaluation: Evaluation) -> str:
         )
     lines.append("")
     for m in evaluation.margins:
+        unit = "" if m.metric == "ROC area" else f" at false alarms <= {rate}"
         lines.append(
-            f"margin {m.scorer} - {m.baseline} (ROC area): {m.estimate:+.3f} "
+            f"margin {m.scorer} - {m.baseline} ({m.metric}{unit}): {m.estimate:+.3f} "
             f"[{m.low:+.3f}, {m.high:+.3f}]"
         )
     return "\n".join(lines)
@@ -317,9 +350,10 @@ def to_json(evaluation: Evaluation) -> dict[str, Any]:
         },
         "margins": [
             {
+                "metric": "auc" if m.metric == "ROC area" else "detection_rate",
                 "scorer": m.scorer,
                 "baseline": m.baseline,
-                "auc_difference": m.estimate,
+                "difference": m.estimate,
                 "interval": [m.low, m.high],
             }
             for m in evaluation.margins

@@ -170,6 +170,7 @@ def plot(evaluation: Any, path: Path) -> None:
     margins = "; ".join(
         f"{m.scorer} - {m.baseline}: {m.estimate:+.3f} [{m.low:+.3f}, {m.high:+.3f}]"
         for m in evaluation.margins
+        if m.metric == "ROC area"
     )
     figure.suptitle(f"{evaluation.data_set}\nROC-area margins: {margins}", fontsize=12)
     figure.tight_layout()

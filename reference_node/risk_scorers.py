@@ -164,21 +164,16 @@ def fixed_scorers(
 def path_loss_samples(
     encounters: Iterable[LabelledEncounter], models: Mapping[str, str]
 ) -> list[PathLossSample]:
-    """Training samples of the path-loss fit: one per scan instance when the encounter knows
-    the distance at each scan, else one per encounter at its fixed distance; encounters whose
-    distance is only a lower bound are left out."""
+    """Training samples of the path-loss fit, one per encounter: at the distance of each scan
+    instance when the encounter knows it, else at its fixed distance; encounters whose
+    distance is only a lower bound, or that hold no scan instance, are left out."""
     samples = []
     for e in encounters:
-        if e.distance_is_lower_bound:
+        if e.distance_is_lower_bound or not any(w.scan_instances for w in e.windows):
             continue
         model = e.receiver_model or models.get(e.receiver)
-        if not e.scan_distances_m:
-            samples.append(PathLossSample(e.windows, e.distance_m, model))
-            continue
-        scans = [(w, s) for w in e.windows for s in w.scan_instances]
-        for (window, scan), distance in zip(scans, e.scan_distances_m, strict=True):
-            single = dataclasses.replace(window, scan_instances=(scan,))
-            samples.append(PathLossSample((single,), max(distance, 0.01), model))
+        distances = tuple(max(d, 0.01) for d in e.scan_distances_m)
+        samples.append(PathLossSample(e.windows, e.distance_m, model, distances))
     return samples
 
 

@@ -57,6 +57,7 @@ class ProximityConfig:
     typical_variance_db2: float
     min_variance_db2: float
     typical_min_covariance_db2: float
+    shared_variance_db2: float
     process_variance_per_s: float
     prior_median_m: float
     prior_log_variance: float
@@ -76,6 +77,7 @@ class ProximityConfig:
         ("typical_variance_db2", 0.01, PROXIMITY_MAX_VARIANCE_DB2),
         ("min_variance_db2", 0.01, PROXIMITY_MAX_VARIANCE_DB2),
         ("typical_min_covariance_db2", -PROXIMITY_MAX_VARIANCE_DB2, PROXIMITY_MAX_VARIANCE_DB2),
+        ("shared_variance_db2", 0.0, PROXIMITY_MAX_VARIANCE_DB2),
         ("process_variance_per_s", 0.0, PROXIMITY_MAX_PROCESS_VARIANCE),
         ("prior_median_m", 0.01, PROXIMITY_MAX_DISTANCE_M),
         ("prior_log_variance", 0.0001, PROXIMITY_MAX_LOG_VARIANCE),
@@ -92,6 +94,13 @@ class ProximityConfig:
         determinant = self.typical_variance_db2 * self.min_variance_db2
         if self.typical_min_covariance_db2**2 >= determinant:
             raise _ERR("RISK-50: the attenuation noise covariance is not positive definite")
+
+    @property
+    def shared_log_variance(self) -> float:
+        """The shared offset's variance in (ln m)^2: tau^2 / b^2, b the slope in dB per ln
+        unit (RISK-53)."""
+        slope = self.path_loss_exponent * _DB_PER_LN
+        return self.shared_variance_db2 / (slope * slope)
 
     @classmethod
     def from_json(cls, value: Any) -> ProximityConfig:
@@ -141,8 +150,9 @@ def _weights(value: Any, names: Mapping[Any, str]) -> dict[Any, float]:
 
 @dataclass(frozen=True, slots=True)
 class DistanceEstimate:
-    """Smoothed distance at one scan (RISK-53): the posterior of ln d is N(log_mean,
-    log_variance); ``median_m`` = exp(log_mean), ``low_m``/``high_m`` one sd either side."""
+    """Distance at one scan (RISK-53): ln d ~ N(log_mean, log_variance), the smoothed
+    posterior widened by the shared offset; ``median_m`` = exp(log_mean), ``low_m``/``high_m``
+    one sd either side."""
 
     log_mean: float
     log_variance: float
@@ -210,7 +220,8 @@ def observe(config: ProximityConfig, log_distance: np.ndarray) -> np.ndarray:
 
 
 def smooth_window(config: ProximityConfig, window: ExposureWindow) -> tuple[DistanceEstimate, ...]:
-    """Smoothed distance at each scan instance of the window (RISK-51..RISK-53)."""
+    """Distance at each scan instance of the window (RISK-51..RISK-53): the smoothed
+    posterior, its variance plus the shared offset's log variance."""
     scans = window.scan_instances
     if not scans:
         return ()
@@ -249,7 +260,9 @@ def smooth_window(config: ProximityConfig, window: ExposureWindow) -> tuple[Dist
         gain_s = filtered[t, 1] / predicted[t + 1, 1]
         smoothed[t, 0] = filtered[t, 0] + gain_s * (smoothed[t + 1, 0] - predicted[t + 1, 0])
         smoothed[t, 1] = filtered[t, 1] + gain_s**2 * (smoothed[t + 1, 1] - predicted[t + 1, 1])
-    return tuple(DistanceEstimate(float(m), max(float(v), 1e-12)) for m, v in smoothed)
+    # spec RISK-53: the encounter's shared offset (RISK-50) adds to every scan's variance.
+    shared = config.shared_log_variance
+    return tuple(DistanceEstimate(float(m), max(float(v), 1e-12) + shared) for m, v in smoothed)
 
 
 def kernel_z(config: ProximityConfig, estimate: DistanceEstimate) -> float:
@@ -265,7 +278,7 @@ def _phi(z: float) -> float:
 
 
 def expected_kernel(config: ProximityConfig, estimate: DistanceEstimate) -> float:
-    """P(d <= kernel distance) under the smoothed posterior (RISK-54):
+    """P(d <= kernel distance) under the scan's distance estimate (RISK-54):
     Phi((ln d_k - log_mean) / sqrt(log_variance))."""
     return _phi(kernel_z(config, estimate))
 

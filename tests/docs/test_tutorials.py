@@ -112,9 +112,10 @@ def command_dir(directory: Path) -> Path:
         "'import sys; from reference_node.cli import main; sys.exit(main())' \"$@\"\n"
     )
     bluezone.chmod(0o755)
+    # A wrapper, not a symlink: a symlinked venv interpreter outside its venv loses the venv.
     python = directory / "python"
-    if not python.exists():
-        python.symlink_to(sys.executable)
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
     return directory
 
 

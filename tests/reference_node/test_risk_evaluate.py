@@ -30,7 +30,12 @@ def test_every_scorer_is_measured_on_the_held_out_scenes(evaluation):
         assert 0.0 <= r.auc_low <= r.auc <= r.auc_high <= 1.0
         assert r.detection_low <= r.detection_rate <= r.detection_high
         assert r.false_alarm_rate <= evaluation.false_alarm_rate
-    assert [m.scorer for m in evaluation.margins] == ["proximity", "proximity_probability"]
+    assert [(m.metric, m.scorer) for m in evaluation.margins] == [
+        ("ROC area", "proximity"),
+        ("ROC area", "proximity_probability"),
+        ("detection", "proximity"),
+        ("detection", "proximity_probability"),
+    ]
     assert all(m.low <= m.estimate <= m.high for m in evaluation.margins)
     assert list(evaluation.fits) == ["train-seed-1"]
 
@@ -49,7 +54,8 @@ def test_the_report_names_the_data_the_validation_and_the_margins(evaluation):
     assert "seed 1" in text and "seed 2" in text
     for name in SCORERS:
         assert name in text
-    assert "margin proximity_probability - gaen_v2_enx" in text
+    assert "margin proximity - gaen_v2_enx (ROC area)" in text
+    assert "margin proximity_probability - gaen_v2_enx (detection at false alarms <= 10%)" in text
 
 
 def test_the_command_prints_json(capsys):
@@ -57,7 +63,11 @@ def test_the_command_prints_json(capsys):
     document = json.loads(capsys.readouterr().out)
     assert set(document["scorers"]) == SCORERS
     assert document["close_contacts"] > 0
-    assert {m["scorer"] for m in document["margins"]} == {"proximity", "proximity_probability"}
+    assert {(m["metric"], m["scorer"]) for m in document["margins"]} == {
+        (metric, scorer)
+        for metric in ("auc", "detection_rate")
+        for scorer in ("proximity", "proximity_probability")
+    }
 
 
 def test_the_command_draws_the_plot(tmp_path: Path, capsys):

@@ -78,12 +78,30 @@ def linear_kalman_smoother(config: ProximityConfig, w: ExposureWindow) -> list[t
 def test_worked_example_of_the_spec() -> None:
     w = window((60, 55, 300), (52, 48, 300))
     first, second = smooth_window(CONFIG, w)
-    assert first.median_m == pytest.approx(1.363, abs=1e-3)
-    assert (first.low_m, first.high_m) == pytest.approx((0.728, 2.554), abs=1e-3)
-    assert second.median_m == pytest.approx(1.165, abs=1e-3)
-    assert expected_kernel(CONFIG, first) == pytest.approx(0.729, abs=1e-3)
-    assert expected_kernel(CONFIG, second) == pytest.approx(0.786, abs=1e-3)
-    assert proximity_window_score(CONFIG, w) == pytest.approx(454.6, abs=0.1)
+    assert CONFIG.shared_log_variance == pytest.approx(0.505, abs=1e-3)
+    assert (first.log_mean, first.log_variance) == pytest.approx((0.289, 0.753), abs=1e-3)
+    assert first.median_m == pytest.approx(1.335, abs=1e-3)
+    assert (first.low_m, first.high_m) == pytest.approx((0.560, 3.181), abs=1e-3)
+    assert (second.log_mean, second.log_variance) == pytest.approx((0.038, 0.789), abs=1e-3)
+    assert second.median_m == pytest.approx(1.038, abs=1e-3)
+    assert expected_kernel(CONFIG, first) == pytest.approx(0.679, abs=1e-3)
+    assert expected_kernel(CONFIG, second) == pytest.approx(0.770, abs=1e-3)
+    assert proximity_window_score(CONFIG, w) == pytest.approx(434.7, abs=0.1)
+
+
+def test_the_shared_offset_widens_every_estimate_and_moves_none() -> None:
+    w = window((60, 55, 300), (52, 48, 300), (70, 66, 240))
+    alone = dataclasses.replace(CONFIG, shared_variance_db2=0.0)
+    wider = dataclasses.replace(CONFIG, shared_variance_db2=100.0)
+    slope = CONFIG.path_loss_exponent * 10.0 / math.log(10.0)
+    for a, b in zip(smooth_window(alone, w), smooth_window(wider, w), strict=True):
+        assert b.log_mean == a.log_mean
+        assert b.log_variance == pytest.approx(a.log_variance + 100.0 / slope**2)
+    # Less certain distances: kernels nearer 1/2, so a near window scores less, a far one more.
+    near = window((45, 40, 300), (46, 41, 300))
+    far = window((80, 75, 300), (81, 76, 300))
+    assert proximity_window_score(wider, near) < proximity_window_score(alone, near)
+    assert proximity_window_score(wider, far) > proximity_window_score(alone, far)
 
 
 @settings(deadline=None)
@@ -102,7 +120,8 @@ def test_unscented_smoother_equals_the_linear_one_where_the_model_is_linear(
     expected = linear_kalman_smoother(CONFIG, w)
     for estimate, (m, p) in zip(smooth_window(CONFIG, w), expected, strict=True):
         assert estimate.log_mean == pytest.approx(m, rel=1e-9, abs=1e-9)
-        assert estimate.log_variance == pytest.approx(p, rel=1e-9, abs=1e-12)
+        shared = CONFIG.shared_log_variance
+        assert estimate.log_variance == pytest.approx(p + shared, rel=1e-9, abs=1e-12)
 
 
 def test_closer_means_higher_score_and_no_scans_means_zero() -> None:
@@ -153,14 +172,16 @@ def test_configuration_round_trip_and_positive_definite_noise() -> None:
 
 
 def synthetic_samples(seed: int) -> list[PathLossSample]:
-    """Scans drawn from the RISK-50 model with A1 = 50, n = 2, delta = 5, model offsets +-4."""
+    """Scans drawn from the RISK-50 model with A1 = 50, n = 2, delta = 5, model offsets +-4,
+    an encounter offset of variance tau^2 = 16 and scan noise R = [[9.25, 9], [9, 9]] (plus
+    1/12 on each diagonal from rounding to whole dB)."""
     rng = np.random.default_rng(seed)
     samples = []
-    for index in range(400):
+    for index in range(600):
         distance = float(rng.choice([1.0, 1.5, 2.0, 3.0, 5.0]))
         model = ("phone-a", "phone-b")[index % 2]
         shift = 4.0 if model == "phone-a" else -4.0
-        mean = 50.0 + shift + 20.0 * math.log10(distance)
+        mean = 50.0 + shift + 20.0 * math.log10(distance) + rng.normal(0.0, 4.0)
         scans = []
         for _ in range(5):
             noise = rng.normal(0.0, 3.0)
@@ -180,14 +201,49 @@ def test_fit_recovers_the_model() -> None:
     config = fit.config(CONFIG, "phone-a")
     assert config.attenuation_at_1m_db == pytest.approx(54.0, abs=0.5)
     assert fit.config(CONFIG, "unknown").attenuation_at_1m_db == pytest.approx(a)
+    assert (fit.scan_instances, fit.encounters) == (3000, 600)
 
 
-def test_fit_needs_two_distances() -> None:
+def test_fit_splits_the_noise_into_scan_and_encounter_components() -> None:
+    fit = fit_path_loss(synthetic_samples(11), model_prior_scans=1.0)
+    assert fit.typical_variance_db2 == pytest.approx(9.33, abs=0.8)
+    assert fit.min_variance_db2 == pytest.approx(9.08, abs=0.8)
+    assert fit.typical_min_covariance_db2 == pytest.approx(9.0, abs=0.8)
+    assert fit.shared_variance_db2 == pytest.approx(16.0, abs=3.0)
+    assert fit.config(CONFIG).shared_variance_db2 == fit.shared_variance_db2
+
+
+def test_fit_takes_a_distance_per_scan() -> None:
+    # One encounter walking away: 1 m, 2 m, 4 m, 8 m at 50 + 20 log10 d; another at 1.5 m.
+    scans = [
+        (round(50 + 20 * math.log10(d)), round(45 + 20 * math.log10(d)), 60) for d in (1, 2, 4, 8)
+    ]
+    walking = PathLossSample((window(*scans),), 1.0, None, (1.0, 2.0, 4.0, 8.0))
+    still = PathLossSample((window((54, 49, 60), (53, 48, 60)),), 1.5)
+    fit = fit_path_loss([walking, still])
+    assert fit.path_loss_exponent == pytest.approx(2.0, abs=0.05)
+    assert fit.encounters == 2
+    with pytest.raises(InvalidGroundTruthError):
+        fit_path_loss([dataclasses.replace(walking, scan_distances_m=(1.0, 2.0)), still])
+    with pytest.raises(InvalidGroundTruthError):
+        fit_path_loss([dataclasses.replace(walking, scan_distances_m=(1.0, 2.0, 4.0, math.nan))])
+
+
+def test_fit_needs_two_distances_two_encounters_and_repeated_scans() -> None:
     one = [PathLossSample((window((60, 55, 300)),), 2.0)] * 3
     with pytest.raises(InvalidGroundTruthError):
         fit_path_loss(one)
     with pytest.raises(InvalidGroundTruthError):
         fit_path_loss([PathLossSample((window((60, 55, 300)),), -1.0)])
+    with pytest.raises(InvalidGroundTruthError):
+        fit_path_loss([])
+    singles = [PathLossSample((window((60 + d, 55 + d, 300)),), float(d)) for d in (1, 2, 3)]
+    with pytest.raises(InvalidGroundTruthError, match="two or more scans"):
+        fit_path_loss(singles)
+    scans = window((50, 45, 60), (62, 57, 60), (68, 63, 60))
+    both = PathLossSample((scans,), 1.0, None, (1.0, 4.0, 8.0))
+    with pytest.raises(InvalidGroundTruthError, match="two or more encounters"):
+        fit_path_loss([both])
 
 
 def test_day_probability_of_the_worked_example() -> None:
@@ -196,8 +252,8 @@ def test_day_probability_of_the_worked_example() -> None:
     assert day.probability == 0.0  # 600 s heard, fewer than the 900 s threshold
     at_600 = dataclasses.replace(CONFIG, score_threshold_s=600.0)
     at_300 = dataclasses.replace(CONFIG, score_threshold_s=300.0)
-    assert score_proximity(at_600, [w])[0].probability == pytest.approx(0.729, abs=1e-3)
-    assert score_proximity(at_300, [w])[0].probability == pytest.approx(0.786, abs=1e-3)
+    assert score_proximity(at_600, [w])[0].probability == pytest.approx(0.679, abs=1e-3)
+    assert score_proximity(at_300, [w])[0].probability == pytest.approx(0.770, abs=1e-3)
     at_0 = dataclasses.replace(CONFIG, score_threshold_s=0.0)
     assert score_proximity(at_0, [w])[0].probability == 1.0
 
