@@ -5,42 +5,62 @@ itself. Run from the repository root:
 
     python benchmarks/server.py
 
-Inclusion proofs are also timed against the RFC 9162 recursion without the cache, in the
-same run. Targets (issue 6, 2-core machine): >= 500 uploads/s of 14 keys on SQLite,
-1,000,000 keys published in < 60 s, >= 20,000 inclusion proofs/s generated.
+Baselines measured in the same run, each on the same count as the figure it qualifies:
+the same uploads (same client, bodies, connections) to a bare aiohttp endpoint that only
+reads the body, and the same keys inserted straight into SQLite with one durable commit
+per upload; the same export files built and signed by protocol/ alone, without storage,
+log or files; inclusion proofs by the RFC 9162 recursion without the cache. Targets
+(issue 6, 2-core machine): >= 500 uploads/s of 14 keys on SQLite, 1,000,000 keys
+published in < 60 s, >= 20,000 inclusion proofs/s generated.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import random
+import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Sequence
 from hashlib import sha256
+from itertools import islice
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiohttp
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from protocol.checkpoint import verify_checkpoint
-from protocol.export import ExportFile
+from protocol.export import ExportFile, ExportKey, ExportPayload, ExportSigner, sign_export
 from protocol.keys import TemporaryExposureKey, day_start_interval, interval_number
 from protocol.log_leaf import BatchLeaf, verify_batch_inclusion
 from protocol.merkle import MerkleTree, node_hash
-from protocol.upload import code_digest, token_digest
-from reference_node.server.client import KeyServerClient, TrustConfig
+from protocol.params import (
+    BATCH_ORDER_SECRET_BYTES,
+    EXPORT_BATCH_NUM,
+    EXPORT_BATCH_SIZE,
+    MAX_BATCH_KEYS,
+)
+from protocol.upload import batch_order, code_digest, token_digest
+from reference_node.server.client import KeyServerClient, TrustConfig, UploadGrant
+from reference_node.server.keyfiles import export_signer
 from reference_node.server.publisher import PublisherConfig
 from reference_node.server.ratelimit import Rate
 from reference_node.server.runner import ServerConfig, prepare, start_server
 from reference_node.server.storage import NewKey
+from reference_node.server.storage.sqlite import SCHEMA
 
 HA_KEY = "benchmark-health-authority-key"
 UNLIMITED = Rate(per_minute=10**9, burst=10**9)
 TIME_LIMIT_S = 300
+KEYS_PER_UPLOAD = 14
+Report = list[TemporaryExposureKey]
 
 
 def _config(data_dir: Path, **changes) -> ServerConfig:
@@ -57,6 +77,19 @@ def _config(data_dir: Path, **changes) -> ServerConfig:
     return ServerConfig(**base)
 
 
+@contextlib.contextmanager
+def _child(target: Callable[..., None], *args: object) -> Iterator[str]:
+    """Run ``target(*args, urls)`` in a child process; yield the URL it puts; stop it after."""
+    urls: multiprocessing.Queue = multiprocessing.Queue()
+    process = multiprocessing.Process(target=target, args=(*args, urls), daemon=True)
+    process.start()
+    try:
+        yield urls.get(timeout=60)
+    finally:
+        process.terminate()
+        process.join()
+
+
 def _serve(data_dir: Path, urls: multiprocessing.Queue) -> None:
     async def run() -> None:
         server = await start_server(_config(data_dir))
@@ -67,22 +100,61 @@ def _serve(data_dir: Path, urls: multiprocessing.Queue) -> None:
     asyncio.run(run())
 
 
-async def _uploads(url: str, count: int, concurrency: int) -> float:
-    """Upload ``count`` reports of 14 keys with ``concurrency`` clients; return uploads/s."""
+async def _read_and_accept(request: web.Request) -> web.Response:
+    """Read the body and answer what the server answers an upload, doing nothing else."""
+    await request.read()
+    return web.json_response({"accepted": KEYS_PER_UPLOAD})
+
+
+def _serve_bare(urls: multiprocessing.Queue) -> None:
+    """Serve POST /v1/publish with ``_read_and_accept`` on loopback: the transport floor."""
+
+    async def run() -> None:
+        app = web.Application()
+        app.router.add_post("/v1/publish", _read_and_accept)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        host, port = runner.addresses[0][:2]
+        urls.put(f"http://{host}:{port}")
+        await asyncio.sleep(TIME_LIMIT_S)
+        await runner.cleanup()
+
+    asyncio.run(run())
+
+
+def _reports(count: int) -> list[Report]:
+    """Return ``count`` reports of 14 full-day keys of the last 14 days."""
     today = day_start_interval(interval_number(time.time()))
     rng = random.Random(1)
-    reports = [
-        [TemporaryExposureKey(rng.randbytes(16), today - 144 * d, 144) for d in range(1, 15)]
+    return [
+        [
+            TemporaryExposureKey(rng.randbytes(16), today - 144 * d, 144)
+            for d in range(1, KEYS_PER_UPLOAD + 1)
+        ]
         for _ in range(count)
     ]
+
+
+async def _grants(url: str, reports: list[Report]) -> list[UploadGrant]:
+    """Issue a code per report and exchange it for a token bound to the report's keys."""
+    async with aiohttp.ClientSession() as session:
+        client = KeyServerClient(url, session)
+        codes = [(await client.issue_code(HA_KEY)).code for _ in reports]
+        return [
+            await client.request_token(code, keys)
+            for code, keys in zip(codes, reports, strict=True)
+        ]
+
+
+async def _uploads(
+    url: str, grants: list[UploadGrant], reports: list[Report], concurrency: int
+) -> float:
+    """Upload each report with its grant from ``concurrency`` clients; return uploads/s."""
+    queue = list(zip(grants, reports, strict=True))
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
         client = KeyServerClient(url, session)
-        codes = [(await client.issue_code(HA_KEY)).code for _ in range(count)]
-        grants = []
-        for code, keys in zip(codes, reports, strict=True):
-            grants.append(await client.request_token(code, keys))
-        queue = list(zip(grants, reports, strict=True))
 
         async def worker() -> int:
             done = 0
@@ -95,35 +167,106 @@ async def _uploads(url: str, count: int, concurrency: int) -> float:
         started = time.perf_counter()
         done = sum(await asyncio.gather(*[worker() for _ in range(concurrency)]))
         elapsed = time.perf_counter() - started
-    assert done == count
-    return count / elapsed
+    assert done == len(reports)
+    return done / elapsed
+
+
+def _sqlite_uploads(path: Path, reports: list[Report]) -> float:
+    """Insert each report's keys into the server's schema, one durable commit per report.
+
+    WAL and synchronous=FULL as the server, but no request, check or token: the rows
+    alone, committed one upload at a time, the way a server without group commit would.
+    """
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.executescript(SCHEMA)
+        started = time.perf_counter()
+        for keys in reports:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type) "
+                "VALUES (?, ?, ?, 1)",
+                [(k.key_data, k.rolling_start, k.rolling_period) for k in keys],
+            )
+            conn.execute("COMMIT")
+        return len(reports) / (time.perf_counter() - started)
+    finally:
+        conn.close()
+
+
+def _published_keys(count: int) -> Iterator[NewKey]:
+    """Yield the keys the publication benchmark stores: the same ones on every call."""
+    today = day_start_interval(interval_number(time.time()))
+    rng = random.Random(2)
+    for i in range(count):
+        yield NewKey(rng.randbytes(16), today - 144 * (1 + i % 14), 144, 1, None)
+
+
+def _chunks(keys: Iterator[NewKey], size: int) -> Iterator[list[NewKey]]:
+    """Yield lists of ``size`` keys (the last one shorter) until ``keys`` runs out."""
+    while chunk := list(islice(keys, size)):
+        yield chunk
 
 
 async def _publication(data_dir: Path, keys: int) -> tuple[float, int]:
     """Store ``keys`` pending keys, then time publishing them all; return (s, batches)."""
     server, storage = await prepare(_config(data_dir, publisher=PublisherConfig(region="B")))
     try:
-        today = day_start_interval(interval_number(time.time()))
-        rng = random.Random(2)
-        per_token = 10_000
-        for n in range(0, keys, per_token):
+        rng = random.Random(7)
+        for n, chunk in enumerate(_chunks(_published_keys(keys), 10_000)):
             token = rng.randbytes(32)
             code = code_digest(f"{n:010d}")
             await storage.add_code(code, 1, None, 2**40)
             await storage.exchange_code(code, 0, token_digest(token), bytes(32), 2**40)
-            await storage.use_token(
-                token_digest(token),
-                0,
-                [
-                    NewKey(rng.randbytes(16), today - 144 * (1 + i % 14), 144, 1, None)
-                    for i in range(min(per_token, keys - n))
-                ],
-            )
+            await storage.use_token(token_digest(token), 0, chunk)
         started = time.perf_counter()
         batches = await server.publisher.publish_pending()
         return time.perf_counter() - started, len(batches)
     finally:
         await storage.close()
+
+
+def _export_alone(keys: Sequence[NewKey], signer: ExportSigner, secret: bytes) -> bytes:
+    """Build one batch's export file as the publisher does: keys, order, ECDSA, zip."""
+    now_s = int(time.time())
+    exported = [
+        ExportKey(
+            k.key_data,
+            k.rolling_start,
+            k.rolling_period,
+            report_type=k.report_type,
+            days_since_onset_of_symptoms=k.days_since_onset,
+        )
+        for k in keys
+    ]
+    payload = ExportPayload(
+        start_timestamp=now_s,
+        end_timestamp=now_s,
+        region="B",
+        batch_num=EXPORT_BATCH_NUM,
+        batch_size=EXPORT_BATCH_SIZE,
+        keys=tuple(batch_order(exported, secret)),
+    )
+    return sign_export(payload, [signer]).to_zip()
+
+
+def _exports(keys: int) -> tuple[float, int]:
+    """Time building the publication's export files with protocol/ alone; return (s, files).
+
+    Same keys, same batches of MAX_BATCH_KEYS, same key type; no storage, log or files.
+    Full batches need no padding, so none is drawn (a last batch under 1,000 keys would).
+    """
+    signer = export_signer(ec.generate_private_key(ec.SECP256R1()), "bluezone", "v1")
+    secret = random.Random(6).randbytes(BATCH_ORDER_SECRET_BYTES)
+    elapsed, files = 0.0, 0
+    for chunk in _chunks(_published_keys(keys), MAX_BATCH_KEYS):
+        started = time.perf_counter()
+        _export_alone(chunk, signer, secret)
+        elapsed += time.perf_counter() - started
+        files += 1
+    return elapsed, files
 
 
 def _proofs(leaves: int, proofs: int, baseline_proofs: int) -> tuple[float, float]:
@@ -208,6 +351,70 @@ async def _daily_check(data_dir: Path, batches: int, keys_per_batch: int) -> tup
         await storage.close()
 
 
+def _report_uploads(args: argparse.Namespace, root: Path) -> None:
+    reports = _reports(args.uploads)
+    with _child(_serve, root / "uploads") as url:
+        grants = asyncio.run(_grants(url, reports))
+        rate = asyncio.run(_uploads(url, grants, reports, args.concurrency))
+    with _child(_serve_bare) as url:
+        bare = asyncio.run(_uploads(url, grants, reports, args.concurrency))
+    rows = _sqlite_uploads(root / "rows.sqlite3", reports)
+    print(
+        f"uploads (14 keys, SQLite, fsync per group commit): {rate:,.0f}/s "
+        f"[{args.uploads} uploads, {args.concurrency} connections] target >= 500/s"
+    )
+    print(
+        f"  same run, same client, bodies and connections to a bare aiohttp endpoint that "
+        f"only reads the body: {bare:,.0f}/s; the server reaches {rate / bare:.2f}x that rate"
+    )
+    print(
+        f"  same run, the same keys inserted straight into SQLite (WAL, synchronous=FULL, "
+        f"one transaction per upload): {rows:,.0f}/s; the server reaches {rate / rows:.2f}x"
+    )
+
+
+def _report_publication(args: argparse.Namespace, root: Path) -> None:
+    seconds, count = asyncio.run(_publication(root / "publish", args.publish_keys))
+    print(
+        f"publication of {args.publish_keys:,} keys: {seconds:.1f} s in {count} batches "
+        f"({args.publish_keys / seconds:,.0f} keys/s signed and written) target < 60 s"
+    )
+    alone, files = _exports(args.publish_keys)
+    print(
+        f"  same run, the same export files ({files}) built and signed by protocol/ alone "
+        f"(no storage, log or files): {alone:.1f} s; publication takes {seconds / alone:.2f}x"
+    )
+
+
+def _report_proofs(args: argparse.Namespace) -> None:
+    rate, baseline = _proofs(args.tree_leaves, args.proofs, args.baseline_proofs)
+    print(
+        f"inclusion proofs generated: {rate:,.0f}/s [tree of {args.tree_leaves:,} batches] "
+        f"target >= 20,000/s; RFC 9162 recursion without the cache, same run: "
+        f"{baseline:,.1f}/s ({rate / baseline:,.0f}x)"
+    )
+
+
+def _report_day(args: argparse.Namespace, root: Path) -> None:
+    seconds, keys = asyncio.run(_daily_check(root / "day", args.day_batches, args.keys_per_batch))
+    print(
+        f"client check of a day: {args.day_batches} batches, {keys:,} keys: "
+        f"{seconds * 1000:.0f} ms (parse, ECDSA verify, leaf, inclusion proof)"
+    )
+
+    async def http_rate() -> float:
+        running = await start_server(_config(root / "day"))
+        try:
+            return await _http_proofs(
+                running.url, args.http_proofs, args.concurrency, args.day_batches
+            )
+        finally:
+            await running.stop()
+
+    rate = asyncio.run(http_rate())
+    print(f"inclusion proofs over HTTP (server and client on one machine): {rate:,.0f}/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--uploads", type=int, default=3000)
@@ -223,52 +430,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        urls: multiprocessing.Queue = multiprocessing.Queue()
-        server = multiprocessing.Process(target=_serve, args=(root / "uploads", urls), daemon=True)
-        server.start()
-        try:
-            url = urls.get(timeout=60)
-            rate = asyncio.run(_uploads(url, args.uploads, args.concurrency))
-            print(
-                f"uploads (14 keys, SQLite, fsync per group commit): {rate:,.0f}/s "
-                f"[{args.uploads} uploads, {args.concurrency} connections] target >= 500/s"
-            )
-        finally:
-            server.terminate()
-            server.join()
-
-        seconds, count = asyncio.run(_publication(root / "publish", args.publish_keys))
-        print(
-            f"publication of {args.publish_keys:,} keys: {seconds:.1f} s in {count} batches "
-            f"({args.publish_keys / seconds:,.0f} keys/s signed and written) target < 60 s"
-        )
-
-        rate, baseline = _proofs(args.tree_leaves, args.proofs, args.baseline_proofs)
-        print(
-            f"inclusion proofs generated: {rate:,.0f}/s [tree of {args.tree_leaves:,} batches] "
-            f"target >= 20,000/s; RFC 9162 recursion without the cache, same run: "
-            f"{baseline:,.1f}/s ({rate / baseline:,.0f}x)"
-        )
-
-        seconds, keys = asyncio.run(
-            _daily_check(root / "day", args.day_batches, args.keys_per_batch)
-        )
-        print(
-            f"client check of a day: {args.day_batches} batches, {keys:,} keys: "
-            f"{seconds * 1000:.0f} ms (parse, ECDSA verify, leaf, inclusion proof)"
-        )
-
-        async def http_rate() -> float:
-            running = await start_server(_config(root / "day"))
-            try:
-                return await _http_proofs(
-                    running.url, args.http_proofs, args.concurrency, args.day_batches
-                )
-            finally:
-                await running.stop()
-
-        rate = asyncio.run(http_rate())
-        print(f"inclusion proofs over HTTP (server and client on one machine): {rate:,.0f}/s")
+        _report_uploads(args, root)
+        _report_publication(args, root)
+        _report_proofs(args)
+        _report_day(args, root)
 
 
 if __name__ == "__main__":
