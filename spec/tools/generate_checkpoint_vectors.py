@@ -19,8 +19,8 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
-from _vectorfile import VECTORS_DIR, TestCounter, test_case, text_hex, write_vector_file
 from nacl.signing import SigningKey
+from vectorfile import VECTORS_DIR, Group, text_hex, write_vector_file
 
 GO_NOTE = "golang/mod:sumdb/note/note_test.go@02c991387e35f9e4c0a9b7ce137717055f8d716d"
 TD_COSIG = (
@@ -120,8 +120,8 @@ def note_hex(text: str, lines: list[str]) -> str:
     return (text + "\n" + "".join(lines)).encode().hex()
 
 
-def vkey_tests(counter: TestCounter, witness: Key) -> list[dict[str, Any]]:
-    tests = []
+def vkey_group(witness: Key) -> Group:
+    group = Group("NoteVerifierKey", "verifier key strings name+keyid+base64(key)")
     for vkey, source, flags in (
         (PETER_VKEY, GO_NOTE, ["External"]),
         (ENOCH_VKEY, GO_NOTE, ["External"]),
@@ -138,34 +138,26 @@ def vkey_tests(counter: TestCounter, witness: Key) -> list[dict[str, Any]]:
             "signatureType": raw[0],
             "publicKey": raw[1:].hex(),
         }
-        tests.append(
-            test_case(
-                counter,
-                f"verifier key {name}",
-                ["LOG-7"],
-                {"vkey": text_hex(vkey)},
-                expected,
-                "valid",
-                flags,
-                source,
-            )
+        group.add(
+            f"verifier key {name}",
+            ["LOG-7"],
+            flags,
+            {"vkey": text_hex(vkey)},
+            expected=expected,
+            source=source,
         )
     upper = PETER_VKEY.replace("c74f20a3", "C74F20A3")
-    tests.append(
-        test_case(
-            counter,
-            "key ID in upper-case hex",
-            ["LOG-7"],
-            {"vkey": text_hex(upper)},
-            {
-                "name": text_hex("PeterNeumann"),
-                "keyId": "c74f20a3",
-                "signatureType": 1,
-                "publicKey": base64.b64decode(PETER_VKEY.split("+", 2)[2])[1:].hex(),
-            },
-            "valid",
-            ["Generated"],
-        )
+    group.add(
+        "key ID in upper-case hex",
+        ["LOG-7"],
+        ["Generated"],
+        {"vkey": text_hex(upper)},
+        expected={
+            "name": text_hex("PeterNeumann"),
+            "keyId": "c74f20a3",
+            "signatureType": 1,
+            "publicKey": base64.b64decode(PETER_VKEY.split("+", 2)[2])[1:].hex(),
+        },
     )
     bad = [
         (
@@ -237,43 +229,34 @@ def vkey_tests(counter: TestCounter, witness: Key) -> list[dict[str, Any]]:
         ("empty string", "", "generated", ["MalformedKey"]),
     ]
     for comment, vkey, source, flags in bad:
-        tests.append(
-            test_case(
-                counter,
-                comment,
-                ["LOG-7"],
-                {"vkey": text_hex(vkey)},
-                {"error": "note_key_invalid"},
-                "invalid",
-                flags,
-                source,
-            )
+        group.add(
+            comment,
+            ["LOG-7"],
+            flags,
+            {"vkey": text_hex(vkey)},
+            error="note_key_invalid",
+            source=source,
         )
-    return tests
+    return group
 
 
-def skey_tests(counter: TestCounter, log: Key) -> list[dict[str, Any]]:
-    tests = [
-        test_case(
-            counter,
-            "Go note signer key",
-            ["LOG-7"],
-            {"skey": text_hex(PETER_SKEY)},
-            {"vkey": text_hex(PETER_VKEY)},
-            "valid",
-            ["External"],
-            GO_NOTE,
-        ),
-        test_case(
-            counter,
-            "generated log key",
-            ["LOG-7"],
-            {"skey": text_hex(log.skey)},
-            {"vkey": text_hex(log.vkey)},
-            "valid",
-            ["Generated"],
-        ),
-    ]
+def skey_group(log: Key) -> Group:
+    group = Group("NoteSignerKey", "signer key strings, checked by their verifier key")
+    group.add(
+        "Go note signer key",
+        ["LOG-7"],
+        ["External"],
+        {"skey": text_hex(PETER_SKEY)},
+        expected={"vkey": text_hex(PETER_VKEY)},
+        source=GO_NOTE,
+    )
+    group.add(
+        "generated log key",
+        ["LOG-7"],
+        ["Generated"],
+        {"skey": text_hex(log.skey)},
+        expected={"vkey": text_hex(log.vkey)},
+    )
     bad = [
         ("missing PRIVATE+KEY prefix", PETER_SKEY[len("PRIVATE+KEY+") :]),
         ("key ID changed", PETER_SKEY.replace("c74f20a3", "c74f20a4")),
@@ -282,59 +265,45 @@ def skey_tests(counter: TestCounter, log: Key) -> list[dict[str, Any]]:
         ("type byte 0x02", PETER_SKEY.replace("+AYEK", "+AoEK")),
     ]
     for comment, skey in bad:
-        tests.append(
-            test_case(
-                counter,
-                comment,
-                ["LOG-7"],
-                {"skey": text_hex(skey)},
-                {"error": "note_key_invalid"},
-                "invalid",
-                ["MalformedKey"],
-            )
+        group.add(
+            comment, ["LOG-7"], ["MalformedKey"], {"skey": text_hex(skey)}, error="note_key_invalid"
         )
-    return tests
+    return group
 
 
-def sign_tests(counter: TestCounter, log: Key, witness: Key, root: bytes) -> list[dict]:
+def sign_group(log: Key, witness: Key, root: bytes) -> Group:
+    group = Group("NoteSign", "Ed25519 is deterministic: signing gives these bytes")
     go_note = GO_TEXT + "\n" + PETER_SIG
     text = checkpoint_text(log.name, 13, root)
     ts = 1_700_000_000
-    return [
-        test_case(
-            counter,
-            "Go note signing example",
-            SPEC_NOTE,
-            {"skey": text_hex(PETER_SKEY), "signatureType": 1, "text": text_hex(GO_TEXT)},
-            {"note": text_hex(go_note)},
-            "valid",
-            ["External"],
-            GO_NOTE,
-        ),
-        test_case(
-            counter,
-            "log signs a checkpoint",
-            SPEC_CHECKPOINT,
-            {"skey": text_hex(log.skey), "signatureType": 1, "text": text_hex(text)},
-            {"note": note_hex(text, [log.line(text)])},
-            "valid",
-            ["Generated"],
-        ),
-        test_case(
-            counter,
-            "witness cosigns a checkpoint",
-            SPEC_CHECKPOINT,
-            {
-                "skey": text_hex(witness.skey),
-                "signatureType": 4,
-                "text": text_hex(text),
-                "timestamp": ts,
-            },
-            {"note": note_hex(text, [witness.line(text, ts)])},
-            "valid",
-            ["Generated", "Cosignature"],
-        ),
-    ]
+    group.add(
+        "Go note signing example",
+        SPEC_NOTE,
+        ["External"],
+        {"skey": text_hex(PETER_SKEY), "signatureType": 1, "text": text_hex(GO_TEXT)},
+        expected={"note": text_hex(go_note)},
+        source=GO_NOTE,
+    )
+    group.add(
+        "log signs a checkpoint",
+        SPEC_CHECKPOINT,
+        ["Generated"],
+        {"skey": text_hex(log.skey), "signatureType": 1, "text": text_hex(text)},
+        expected={"note": note_hex(text, [log.line(text)])},
+    )
+    group.add(
+        "witness cosigns a checkpoint",
+        SPEC_CHECKPOINT,
+        ["Generated", "Cosignature"],
+        {
+            "skey": text_hex(witness.skey),
+            "signatureType": 4,
+            "text": text_hex(text),
+            "timestamp": ts,
+        },
+        expected={"note": note_hex(text, [witness.line(text, ts)])},
+    )
+    return group
 
 
 def collide(rng: random.Random, name: str) -> tuple[Key, Key]:
@@ -348,7 +317,8 @@ def collide(rng: random.Random, name: str) -> tuple[Key, Key]:
         seen[key.id] = seed
 
 
-def open_tests(counter: TestCounter, rng: random.Random) -> list[dict[str, Any]]:
+def open_group(rng: random.Random) -> Group:
+    group = Group("NoteOpen", "open a note with the listed verifier keys")
     peter_raw = PETER_SIG.split(" ", 2)[2].strip()
     enoch_raw = ENOCH_SIG.split(" ", 2)[2].strip()
     peter_abcd = PETER_SIG[:60] + "ABCD" + PETER_SIG[60:]
@@ -360,241 +330,232 @@ def open_tests(counter: TestCounter, rng: random.Random) -> list[dict[str, Any]]
 
     def ok(comment, note, keys, verified, unverified, flags, source=GO_NOTE):
         expected = {"text": text_hex(GO_TEXT), "verified": verified, "unverified": unverified}
-        return test_case(
-            counter,
+        group.add(
             comment,
             SPEC_NOTE,
-            {"note": text_hex(note), "verifierKeys": [text_hex(k) for k in keys]},
-            expected,
-            "valid",
             flags,
-            source,
+            {"note": text_hex(note), "verifierKeys": [text_hex(k) for k in keys]},
+            expected=expected,
+            source=source,
         )
 
     def bad(comment, note, keys, error, flags, source=GO_NOTE):
         raw = note if isinstance(note, bytes) else note.encode()
-        return test_case(
-            counter,
+        group.add(
             comment,
             SPEC_NOTE,
-            {"note": raw.hex(), "verifierKeys": [text_hex(k) for k in keys]},
-            {"error": error},
-            "invalid",
             flags,
-            source,
+            {"note": raw.hex(), "verifierKeys": [text_hex(k) for k in keys]},
+            error=error,
+            source=source,
         )
 
     base = GO_TEXT + "\n"
-    tests = [
-        ok(
-            "Peter known, Enoch unknown",
-            base + PETER_SIG + ENOCH_SIG,
-            [PETER_VKEY],
-            [sig("PeterNeumann", peter_id)],
-            [sig("EnochRoot", enoch_id)],
-            ["External", "UnknownKey"],
-        ),
-        ok(
-            "both known",
-            base + PETER_SIG + ENOCH_SIG,
-            [PETER_VKEY, ENOCH_VKEY],
-            [sig("PeterNeumann", peter_id), sig("EnochRoot", enoch_id)],
-            [],
-            ["External"],
-        ),
-        ok(
-            "a known key listed twice, unused",
-            base + PETER_SIG,
-            [ENOCH_VKEY, PETER_VKEY, ENOCH_VKEY],
-            [sig("PeterNeumann", peter_id)],
-            [],
-            ["External"],
-        ),
-        ok(
-            "repeated lines: later lines of a verified key and unknown duplicates are dropped",
-            base + PETER_SIG + PETER_SIG + ENOCH_SIG + ENOCH_SIG + enoch_abcd,
-            [PETER_VKEY],
-            [sig("PeterNeumann", peter_id)],
-            [sig("EnochRoot", enoch_id), sig("EnochRoot", enoch_id)],
-            ["External", "UnknownKey"],
-        ),
-        bad(
-            "no known key",
-            base + PETER_SIG + ENOCH_SIG,
-            [],
-            "note_unverified",
-            ["External", "UnknownKey"],
-        ),
-        bad(
-            "101 signatures",
-            base + PETER_SIG * 101,
-            [PETER_VKEY],
-            "note_too_large",
-            ["External", "Limits"],
-        ),
-        bad(
-            "signature of a known key altered",
-            base + peter_abcd,
-            [PETER_VKEY],
-            "note_bad_signature",
-            ["External", "BadSignature"],
-        ),
-        bad("text only", GO_TEXT, [PETER_VKEY], "note_malformed", ["External", "MalformedNote"]),
-        bad(
-            "blank line, no signatures",
-            base,
-            [PETER_VKEY],
-            "note_malformed",
-            ["External", "MalformedNote"],
-        ),
-        bad(
-            "last signature line without its newline",
-            base + PETER_SIG[:-1],
-            [PETER_VKEY],
-            "note_malformed",
-            ["External", "MalformedNote"],
-        ),
-        bad(
-            "control character 0x01",
-            "\x01" + base + PETER_SIG,
-            [PETER_VKEY],
-            "note_malformed",
-            ["External", "MalformedNote"],
-        ),
-        bad(
-            "invalid UTF-8 byte 0xff",
-            b"\xff" + (base + PETER_SIG).encode(),
-            [PETER_VKEY],
-            "note_malformed",
-            ["External", "MalformedNote"],
-        ),
-        bad(
-            "key name with a space",
-            base + "— Bad Name " + peter_raw + "\n",
-            [PETER_VKEY],
-            "note_malformed",
-            ["External", "MalformedNote"],
-        ),
-        bad(
-            "text line after the signatures",
-            base + PETER_SIG + "Unexpected line.\n",
-            [PETER_VKEY],
-            "note_malformed",
-            ["External", "MalformedNote"],
-        ),
-        bad(
-            "name matches, key ID does not",
-            base + PETER_SIG.replace("x08g", "xxxx"),
-            [PETER_VKEY],
-            "note_unverified",
-            ["External", "UnknownKey"],
-        ),
-        bad(
-            "key ID matches, name does not",
-            base + PETER_SIG.replace("PeterNeumann", "CarmenSandiego"),
-            [PETER_VKEY],
-            "note_unverified",
-            ["External", "UnknownKey"],
-        ),
-        bad(
-            "hyphen instead of em dash",
-            base + "- PeterNeumann " + peter_raw + "\n",
-            [PETER_VKEY],
-            "note_malformed",
-            ["MalformedNote"],
-            "generated",
-        ),
-        bad(
-            "two spaces after the name",
-            base + "— PeterNeumann  " + peter_raw + "\n",
-            [PETER_VKEY],
-            "note_malformed",
-            ["MalformedNote"],
-            "generated",
-        ),
-        bad(
-            "signature not canonical base64",
-            base + PETER_SIG.replace("M=\n", "N=\n"),
-            [PETER_VKEY],
-            "note_malformed",
-            ["MalformedNote"],
-            "generated",
-        ),
-        bad(
-            "signature of 4 bytes",
-            base + "— PeterNeumann x08gow==\n",
-            [PETER_VKEY],
-            "note_malformed",
-            ["MalformedNote"],
-            "generated",
-        ),
-        bad(
-            "key name with a plus",
-            base + "— Peter+Neumann " + peter_raw + "\n",
-            [PETER_VKEY],
-            "note_malformed",
-            ["MalformedNote"],
-            "generated",
-        ),
-        bad(
-            "carriage return before the newline",
-            base + PETER_SIG[:-1] + "\r\n",
-            [PETER_VKEY],
-            "note_malformed",
-            ["MalformedNote"],
-            "generated",
-        ),
-        bad(
-            "over 64 KiB",
-            base.replace("problem", "problem" + "!" * 70_000, 1) + PETER_SIG,
-            [PETER_VKEY],
-            "note_too_large",
-            ["Limits"],
-            "generated",
-        ),
-        bad(
-            "Enoch's signature under Peter's name and ID",
-            base
-            + "— PeterNeumann "
-            + b64(bytes.fromhex(peter_id) + base64.b64decode(enoch_raw)[4:])
-            + "\n",
-            [PETER_VKEY],
-            "note_bad_signature",
-            ["BadSignature"],
-            "generated",
-        ),
-    ]
+    ok(
+        "Peter known, Enoch unknown",
+        base + PETER_SIG + ENOCH_SIG,
+        [PETER_VKEY],
+        [sig("PeterNeumann", peter_id)],
+        [sig("EnochRoot", enoch_id)],
+        ["External", "UnknownKey"],
+    )
+    ok(
+        "both known",
+        base + PETER_SIG + ENOCH_SIG,
+        [PETER_VKEY, ENOCH_VKEY],
+        [sig("PeterNeumann", peter_id), sig("EnochRoot", enoch_id)],
+        [],
+        ["External"],
+    )
+    ok(
+        "a known key listed twice, unused",
+        base + PETER_SIG,
+        [ENOCH_VKEY, PETER_VKEY, ENOCH_VKEY],
+        [sig("PeterNeumann", peter_id)],
+        [],
+        ["External"],
+    )
+    ok(
+        "repeated lines: later lines of a verified key and unknown duplicates are dropped",
+        base + PETER_SIG + PETER_SIG + ENOCH_SIG + ENOCH_SIG + enoch_abcd,
+        [PETER_VKEY],
+        [sig("PeterNeumann", peter_id)],
+        [sig("EnochRoot", enoch_id), sig("EnochRoot", enoch_id)],
+        ["External", "UnknownKey"],
+    )
+    bad(
+        "no known key",
+        base + PETER_SIG + ENOCH_SIG,
+        [],
+        "note_unverified",
+        ["External", "UnknownKey"],
+    )
+    bad(
+        "101 signatures",
+        base + PETER_SIG * 101,
+        [PETER_VKEY],
+        "note_too_large",
+        ["External", "Limits"],
+    )
+    bad(
+        "signature of a known key altered",
+        base + peter_abcd,
+        [PETER_VKEY],
+        "note_bad_signature",
+        ["External", "BadSignature"],
+    )
+    bad("text only", GO_TEXT, [PETER_VKEY], "note_malformed", ["External", "MalformedNote"])
+    bad(
+        "blank line, no signatures",
+        base,
+        [PETER_VKEY],
+        "note_malformed",
+        ["External", "MalformedNote"],
+    )
+    bad(
+        "last signature line without its newline",
+        base + PETER_SIG[:-1],
+        [PETER_VKEY],
+        "note_malformed",
+        ["External", "MalformedNote"],
+    )
+    bad(
+        "control character 0x01",
+        "\x01" + base + PETER_SIG,
+        [PETER_VKEY],
+        "note_malformed",
+        ["External", "MalformedNote"],
+    )
+    bad(
+        "invalid UTF-8 byte 0xff",
+        b"\xff" + (base + PETER_SIG).encode(),
+        [PETER_VKEY],
+        "note_malformed",
+        ["External", "MalformedNote"],
+    )
+    bad(
+        "key name with a space",
+        base + "— Bad Name " + peter_raw + "\n",
+        [PETER_VKEY],
+        "note_malformed",
+        ["External", "MalformedNote"],
+    )
+    bad(
+        "text line after the signatures",
+        base + PETER_SIG + "Unexpected line.\n",
+        [PETER_VKEY],
+        "note_malformed",
+        ["External", "MalformedNote"],
+    )
+    bad(
+        "name matches, key ID does not",
+        base + PETER_SIG.replace("x08g", "xxxx"),
+        [PETER_VKEY],
+        "note_unverified",
+        ["External", "UnknownKey"],
+    )
+    bad(
+        "key ID matches, name does not",
+        base + PETER_SIG.replace("PeterNeumann", "CarmenSandiego"),
+        [PETER_VKEY],
+        "note_unverified",
+        ["External", "UnknownKey"],
+    )
+    bad(
+        "hyphen instead of em dash",
+        base + "- PeterNeumann " + peter_raw + "\n",
+        [PETER_VKEY],
+        "note_malformed",
+        ["MalformedNote"],
+        "generated",
+    )
+    bad(
+        "two spaces after the name",
+        base + "— PeterNeumann  " + peter_raw + "\n",
+        [PETER_VKEY],
+        "note_malformed",
+        ["MalformedNote"],
+        "generated",
+    )
+    bad(
+        "signature not canonical base64",
+        base + PETER_SIG.replace("M=\n", "N=\n"),
+        [PETER_VKEY],
+        "note_malformed",
+        ["MalformedNote"],
+        "generated",
+    )
+    bad(
+        "signature of 4 bytes",
+        base + "— PeterNeumann x08gow==\n",
+        [PETER_VKEY],
+        "note_malformed",
+        ["MalformedNote"],
+        "generated",
+    )
+    bad(
+        "key name with a plus",
+        base + "— Peter+Neumann " + peter_raw + "\n",
+        [PETER_VKEY],
+        "note_malformed",
+        ["MalformedNote"],
+        "generated",
+    )
+    bad(
+        "carriage return before the newline",
+        base + PETER_SIG[:-1] + "\r\n",
+        [PETER_VKEY],
+        "note_malformed",
+        ["MalformedNote"],
+        "generated",
+    )
+    bad(
+        "over 64 KiB",
+        base.replace("problem", "problem" + "!" * 70_000, 1) + PETER_SIG,
+        [PETER_VKEY],
+        "note_too_large",
+        ["Limits"],
+        "generated",
+    )
+    bad(
+        "Enoch's signature under Peter's name and ID",
+        base
+        + "— PeterNeumann "
+        + b64(bytes.fromhex(peter_id) + base64.b64decode(enoch_raw)[4:])
+        + "\n",
+        [PETER_VKEY],
+        "note_bad_signature",
+        ["BadSignature"],
+        "generated",
+    )
     first, second = collide(rng, "collide.example")
     text = "colliding keys\n"
-    tests.append(
-        test_case(
-            counter,
-            "two keys share a name and key ID",
-            SPEC_NOTE,
-            {
-                "note": note_hex(text, [first.line(text)]),
-                "verifierKeys": [text_hex(first.vkey), text_hex(second.vkey)],
-            },
-            {"error": "note_key_ambiguous"},
-            "invalid",
-            ["Generated", "AmbiguousKey"],
-        )
+    group.add(
+        "two keys share a name and key ID",
+        SPEC_NOTE,
+        ["Generated", "AmbiguousKey"],
+        {
+            "note": note_hex(text, [first.line(text)]),
+            "verifierKeys": [text_hex(first.vkey), text_hex(second.vkey)],
+        },
+        error="note_key_ambiguous",
     )
-    tests.append(
-        test_case(
-            counter,
-            "unknown key sharing name and ID with a known key fails verification",
-            SPEC_NOTE,
-            {"note": note_hex(text, [second.line(text)]), "verifierKeys": [text_hex(first.vkey)]},
-            {"error": "note_bad_signature"},
-            "invalid",
-            ["Generated", "AmbiguousKey", "BadSignature"],
-        )
+    group.add(
+        "unknown key sharing name and ID with a known key fails verification",
+        SPEC_NOTE,
+        ["Generated", "AmbiguousKey", "BadSignature"],
+        {"note": note_hex(text, [second.line(text)]), "verifierKeys": [text_hex(first.vkey)]},
+        error="note_bad_signature",
     )
-    return tests
+    return group
 
 
-def checkpoint_tests(counter, rng, log, witnesses, other_log) -> list[dict[str, Any]]:
+def checkpoint_group(
+    rng: random.Random, log: Key, witnesses: tuple[Key, ...], other_log: Key
+) -> Group:
+    group = Group(
+        "Checkpoint", "verify a signed checkpoint with the log key, witness keys and quorum"
+    )
     w1, w2, w3 = witnesses
     root = rng.randbytes(32)
     size = 1234
@@ -614,10 +575,7 @@ def checkpoint_tests(counter, rng, log, witnesses, other_log) -> list[dict[str, 
         }
         if now is not None:
             inputs["nowS"] = now
-        result = "invalid" if "error" in expected else "valid"
-        return test_case(
-            counter, comment, SPEC_CHECKPOINT, inputs, expected, result, ["Generated", *flags]
-        )
+        group.add(comment, SPEC_CHECKPOINT, ["Generated", *flags], inputs, expected=expected)
 
     def body(t: str, size_: int = size, root_: bytes = root, ext=()) -> dict[str, Any]:
         return {
@@ -638,157 +596,155 @@ def checkpoint_tests(counter, rng, log, witnesses, other_log) -> list[dict[str, 
     ext = ("timestamp 1700000000", "bluezone batch window 2023-11-14")
     ext_text = checkpoint_text(log.name, size, root, ext)
     old_text = checkpoint_text(log.name, size - 1, rng.randbytes(32))
-    tests = [
-        case("log signature only", note_hex(text, [log_line]), 0, body(text), []),
-        case(
-            "empty tree",
-            note_hex(empty_text, [log.line(empty_text)]),
-            0,
-            body(empty_text, 0, empty_root),
-            [],
+    case("log signature only", note_hex(text, [log_line]), 0, body(text), [])
+    case(
+        "empty tree",
+        note_hex(empty_text, [log.line(empty_text)]),
+        0,
+        body(empty_text, 0, empty_root),
+        [],
+    )
+    case(
+        "extension lines are kept and signed",
+        note_hex(ext_text, [log.line(ext_text)]),
+        0,
+        body(ext_text, ext=ext),
+        ["Extension"],
+    )
+    case(
+        "two of three witnesses, quorum 2",
+        note_hex(text, [log_line, w1.line(text, ts1), w2.line(text, ts2)]),
+        2,
+        with_cosigs(body(text), (w1, ts1), (w2, ts2)),
+        ["Cosignature", "Quorum"],
+    )
+    case(
+        "unknown witness ignored",
+        note_hex(text, [log_line, other_log.line(text), w3.line(text, ts3)]),
+        1,
+        with_cosigs(body(text), (w3, ts3)),
+        ["Cosignature", "UnknownKey"],
+    )
+    case(
+        "cosignature timestamp equal to now",
+        note_hex(text, [log_line, w1.line(text, ts1)]),
+        1,
+        with_cosigs(body(text), (w1, ts1)),
+        ["Cosignature", "Timestamp"],
+        now=ts1,
+    )
+    case(
+        "quorum not met",
+        note_hex(text, [log_line, w1.line(text, ts1)]),
+        2,
+        err("witness_quorum_not_met"),
+        ["Cosignature", "Quorum"],
+    )
+    case(
+        "the same witness twice counts once",
+        note_hex(text, [log_line, w1.line(text, ts1), w1.line(text, ts2)]),
+        2,
+        err("witness_quorum_not_met"),
+        ["Cosignature", "Quorum"],
+    )
+    case(
+        "cosignature in the future",
+        note_hex(text, [log_line, w1.line(text, ts1)]),
+        1,
+        err("cosignature_bad_timestamp"),
+        ["Cosignature", "Timestamp"],
+        now=ts1 - 1,
+    )
+    case(
+        "cosignature timestamp above 2**63-1",
+        note_hex(
+            text,
+            [
+                log_line,
+                w1.line(text, raw=(2**63).to_bytes(8, "big") + w1.signature(text, ts1)[8:]),
+            ],
         ),
-        case(
-            "extension lines are kept and signed",
-            note_hex(ext_text, [log.line(ext_text)]),
-            0,
-            body(ext_text, ext=ext),
-            ["Extension"],
+        1,
+        err("cosignature_bad_timestamp"),
+        ["Cosignature", "Timestamp"],
+    )
+    case(
+        "cosignature timestamp altered",
+        note_hex(
+            text,
+            [
+                log_line,
+                w1.line(text, raw=(ts1 + 1).to_bytes(8, "big") + w1.signature(text, ts1)[8:]),
+            ],
         ),
-        case(
-            "two of three witnesses, quorum 2",
-            note_hex(text, [log_line, w1.line(text, ts1), w2.line(text, ts2)]),
-            2,
-            with_cosigs(body(text), (w1, ts1), (w2, ts2)),
-            ["Cosignature", "Quorum"],
+        1,
+        err("note_bad_signature"),
+        ["Cosignature", "BadSignature"],
+    )
+    case(
+        "cosignature without its timestamp",
+        note_hex(text, [log_line, w1.line(text, raw=w1.signature(text, ts1)[8:])]),
+        1,
+        err("note_bad_signature"),
+        ["Cosignature", "BadSignature"],
+    )
+    case(
+        "cosignature copied from an older checkpoint",
+        note_hex(text, [log_line, w1.line(text, raw=w1.signature(old_text, ts1))]),
+        1,
+        err("note_bad_signature"),
+        ["Cosignature", "BadSignature"],
+    )
+    case(
+        "forged log signature (bit flipped)",
+        note_hex(
+            text,
+            [log.line(text, raw=bytes([log.signature(text)[0] ^ 1]) + log.signature(text)[1:])],
         ),
-        case(
-            "unknown witness ignored",
-            note_hex(text, [log_line, other_log.line(text), w3.line(text, ts3)]),
-            1,
-            with_cosigs(body(text), (w3, ts3)),
-            ["Cosignature", "UnknownKey"],
+        0,
+        err("note_bad_signature"),
+        ["BadSignature"],
+    )
+    case(
+        "signed by another key of the same name",
+        note_hex(text, [Key(log.name, rng.randbytes(32)).line(text)]),
+        0,
+        err("note_unverified"),
+        ["UnknownKey"],
+    )
+    case(
+        "witnesses only, no log signature",
+        note_hex(text, [w1.line(text, ts1), w2.line(text, ts2)]),
+        0,
+        err("checkpoint_log_signature_missing"),
+        ["Cosignature"],
+    )
+    case(
+        "origin differs from the log's key name",
+        note_hex(
+            checkpoint_text("other.example/log", size, root),
+            [log.line(checkpoint_text("other.example/log", size, root))],
         ),
-        case(
-            "cosignature timestamp equal to now",
-            note_hex(text, [log_line, w1.line(text, ts1)]),
-            1,
-            with_cosigs(body(text), (w1, ts1)),
-            ["Cosignature", "Timestamp"],
-            now=ts1,
-        ),
-        case(
-            "quorum not met",
-            note_hex(text, [log_line, w1.line(text, ts1)]),
-            2,
-            err("witness_quorum_not_met"),
-            ["Cosignature", "Quorum"],
-        ),
-        case(
-            "the same witness twice counts once",
-            note_hex(text, [log_line, w1.line(text, ts1), w1.line(text, ts2)]),
-            2,
-            err("witness_quorum_not_met"),
-            ["Cosignature", "Quorum"],
-        ),
-        case(
-            "cosignature in the future",
-            note_hex(text, [log_line, w1.line(text, ts1)]),
-            1,
-            err("cosignature_bad_timestamp"),
-            ["Cosignature", "Timestamp"],
-            now=ts1 - 1,
-        ),
-        case(
-            "cosignature timestamp above 2**63-1",
-            note_hex(
-                text,
-                [
-                    log_line,
-                    w1.line(text, raw=(2**63).to_bytes(8, "big") + w1.signature(text, ts1)[8:]),
-                ],
-            ),
-            1,
-            err("cosignature_bad_timestamp"),
-            ["Cosignature", "Timestamp"],
-        ),
-        case(
-            "cosignature timestamp altered",
-            note_hex(
-                text,
-                [
-                    log_line,
-                    w1.line(text, raw=(ts1 + 1).to_bytes(8, "big") + w1.signature(text, ts1)[8:]),
-                ],
-            ),
-            1,
-            err("note_bad_signature"),
-            ["Cosignature", "BadSignature"],
-        ),
-        case(
-            "cosignature without its timestamp",
-            note_hex(text, [log_line, w1.line(text, raw=w1.signature(text, ts1)[8:])]),
-            1,
-            err("note_bad_signature"),
-            ["Cosignature", "BadSignature"],
-        ),
-        case(
-            "cosignature copied from an older checkpoint",
-            note_hex(text, [log_line, w1.line(text, raw=w1.signature(old_text, ts1))]),
-            1,
-            err("note_bad_signature"),
-            ["Cosignature", "BadSignature"],
-        ),
-        case(
-            "forged log signature (bit flipped)",
-            note_hex(
-                text,
-                [log.line(text, raw=bytes([log.signature(text)[0] ^ 1]) + log.signature(text)[1:])],
-            ),
-            0,
-            err("note_bad_signature"),
-            ["BadSignature"],
-        ),
-        case(
-            "signed by another key of the same name",
-            note_hex(text, [Key(log.name, rng.randbytes(32)).line(text)]),
-            0,
-            err("note_unverified"),
-            ["UnknownKey"],
-        ),
-        case(
-            "witnesses only, no log signature",
-            note_hex(text, [w1.line(text, ts1), w2.line(text, ts2)]),
-            0,
-            err("checkpoint_log_signature_missing"),
-            ["Cosignature"],
-        ),
-        case(
-            "origin differs from the log's key name",
-            note_hex(
-                checkpoint_text("other.example/log", size, root),
-                [log.line(checkpoint_text("other.example/log", size, root))],
-            ),
-            0,
-            err("checkpoint_origin_mismatch"),
-            ["Origin"],
-        ),
-        case(
-            "log key given as a cosignature key",
-            note_hex(text, [log_line]),
-            0,
-            err("note_key_invalid"),
-            ["Cosignature"],
-            log_key=typed_vkey(log.name, 4, 4, log.public),
-        ),
-        case(
-            "witness key given as an Ed25519 note key",
-            note_hex(text, [log_line]),
-            0,
-            err("note_key_invalid"),
-            ["Cosignature"],
-            witness_keys=[Key(w1.name, w1.seed).vkey],
-        ),
-    ]
+        0,
+        err("checkpoint_origin_mismatch"),
+        ["Origin"],
+    )
+    case(
+        "log key given as a cosignature key",
+        note_hex(text, [log_line]),
+        0,
+        err("note_key_invalid"),
+        ["Cosignature"],
+        log_key=typed_vkey(log.name, 4, 4, log.public),
+    )
+    case(
+        "witness key given as an Ed25519 note key",
+        note_hex(text, [log_line]),
+        0,
+        err("note_key_invalid"),
+        ["Cosignature"],
+        witness_keys=[Key(w1.name, w1.seed).vkey],
+    )
     malformed = [
         ("two lines", f"{log.name}\n{size}\n"),
         ("size with a leading zero", f"{log.name}\n0{size}\n{b64(root)}\n"),
@@ -803,78 +759,53 @@ def checkpoint_tests(counter, rng, log, witnesses, other_log) -> list[dict[str, 
         ("size line with a trailing space", f"{log.name}\n{size} \n{b64(root)}\n"),
     ]
     for comment, bad_text in malformed:
-        tests.append(
-            case(
-                comment,
-                note_hex(bad_text, [log.line(bad_text)]),
-                0,
-                err("checkpoint_malformed"),
-                ["MalformedCheckpoint"],
-            )
+        case(
+            comment,
+            note_hex(bad_text, [log.line(bad_text)]),
+            0,
+            err("checkpoint_malformed"),
+            ["MalformedCheckpoint"],
         )
     # After a key rotation a note may carry a line of the retired key under the same name:
     # it is an unknown key (LOG-6), ignored wherever it stands, never checked against the
     # known key of that name.
     retired_log = Key(log.name, rng.randbytes(32))
     retired_witness = Key(w1.name, rng.randbytes(32), 4)
-    tests += [
-        case(
-            "a retired log key's line under the log's name comes first",
-            note_hex(text, [retired_log.line(text), log_line]),
-            0,
-            body(text),
-            ["UnknownKey", "KeyRotation"],
-        ),
-        case(
-            "a retired witness key's cosignature is not counted",
-            note_hex(text, [log_line, retired_witness.line(text, ts1), w2.line(text, ts2)]),
-            1,
-            with_cosigs(body(text), (w2, ts2)),
-            ["Cosignature", "UnknownKey", "KeyRotation"],
-        ),
-        case(
-            "only a retired witness key cosigned",
-            note_hex(text, [log_line, retired_witness.line(text, ts1)]),
-            1,
-            err("witness_quorum_not_met"),
-            ["Cosignature", "Quorum", "KeyRotation"],
-        ),
-    ]
-    return tests
+    case(
+        "a retired log key's line under the log's name comes first",
+        note_hex(text, [retired_log.line(text), log_line]),
+        0,
+        body(text),
+        ["UnknownKey", "KeyRotation"],
+    )
+    case(
+        "a retired witness key's cosignature is not counted",
+        note_hex(text, [log_line, retired_witness.line(text, ts1), w2.line(text, ts2)]),
+        1,
+        with_cosigs(body(text), (w2, ts2)),
+        ["Cosignature", "UnknownKey", "KeyRotation"],
+    )
+    case(
+        "only a retired witness key cosigned",
+        note_hex(text, [log_line, retired_witness.line(text, ts1)]),
+        1,
+        err("witness_quorum_not_met"),
+        ["Cosignature", "Quorum", "KeyRotation"],
+    )
+    return group
 
 
-def build(seed: int) -> list[dict[str, Any]]:
+def build(seed: int) -> list[Group]:
     rng = random.Random(seed)
-    counter = TestCounter()
     log = Key("bluezone.example/log", rng.randbytes(32))
     witnesses = tuple(Key(f"witness{i}.example", rng.randbytes(32), 4) for i in (1, 2, 3))
     other_log = Key("elsewhere.example/log", rng.randbytes(32))
     return [
-        {
-            "type": "NoteVerifierKey",
-            "comment": "verifier key strings name+keyid+base64(key)",
-            "tests": vkey_tests(counter, witnesses[0]),
-        },
-        {
-            "type": "NoteSignerKey",
-            "comment": "signer key strings, checked by their verifier key",
-            "tests": skey_tests(counter, log),
-        },
-        {
-            "type": "NoteSign",
-            "comment": "Ed25519 is deterministic: signing gives these bytes",
-            "tests": sign_tests(counter, log, witnesses[0], rng.randbytes(32)),
-        },
-        {
-            "type": "NoteOpen",
-            "comment": "open a note with the listed verifier keys",
-            "tests": open_tests(counter, rng),
-        },
-        {
-            "type": "Checkpoint",
-            "comment": "verify a signed checkpoint with the log key, witness keys and quorum",
-            "tests": checkpoint_tests(counter, rng, log, witnesses, other_log),
-        },
+        vkey_group(witnesses[0]),
+        skey_group(log),
+        sign_group(log, witnesses[0], rng.randbytes(32)),
+        open_group(rng),
+        checkpoint_group(rng, log, witnesses, other_log),
     ]
 
 

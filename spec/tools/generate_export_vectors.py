@@ -21,9 +21,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from _vectorfile import VECTORS_DIR, TestCounter, test_case, text_hex, write_vector_file
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from vectorfile import VECTORS_DIR, Group, text_hex, write_vector_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from protocol import _export_pb2 as pb
@@ -212,10 +212,10 @@ def describe(message: pb.TemporaryExposureKeyExport, export_bin: bytes) -> dict[
     }
 
 
-def real_file_tests(counter: TestCounter) -> list[dict[str, Any]]:
+def real_file_group() -> Group:
     server_der = spki(serialization.load_pem_public_key(SERVER_PEM.encode()))
     internals_der = base64.b64decode(INTERNALS_SPKI_B64)
-    tests = []
+    group = Group("ExportFile", "real GAEN export files, verified with their keys")
     for path, source, key_id, version, der in (
         ("export/testExport-2-records-1-of-1.zip", SERVER_SOURCE, "some_id", "1", server_der),
         ("export/sample_diagnosis_key_file.zip", INTERNALS_SOURCE, "310", "v1", internals_der),
@@ -232,17 +232,13 @@ def real_file_tests(counter: TestCounter) -> list[dict[str, Any]]:
             "archive": archive.hex(),
             "verificationKey": verification_key(key_id, version, der),
         }
-        tests.append(
-            test_case(
-                counter,
-                f"real export file {path}",
-                EXP_ALL,
-                inputs,
-                expected,
-                "valid",
-                ["RealFile", "Deflate"],
-                source,
-            )
+        group.add(
+            f"real export file {path}",
+            EXP_ALL,
+            ["RealFile", "Deflate"],
+            inputs,
+            expected=expected,
+            source=source,
         )
     swapped = [
         (
@@ -279,40 +275,28 @@ def real_file_tests(counter: TestCounter) -> list[dict[str, Any]]:
             "archive": archive.hex(),
             "verificationKey": verification_key(key_id, version, der),
         }
-        tests.append(
-            test_case(
-                counter,
-                comment,
-                ["EXP-7", "EXP-8"],
-                inputs,
-                {"error": error},
-                "invalid",
-                ["RealFile", "Signature"],
-                source,
-            )
+        group.add(
+            comment,
+            ["EXP-7", "EXP-8"],
+            ["RealFile", "Signature"],
+            inputs,
+            error=error,
+            source=source,
         )
-    return tests
+    return group
 
 
 EXP_ALL = ["EXP-1", "EXP-2", "EXP-3", "EXP-4", "EXP-5", "EXP-6", "EXP-7", "EXP-8"]
 
 
-def generated_valid(counter: TestCounter, b: Builder) -> list[dict[str, Any]]:
-    tests = []
+def generated_valid(b: Builder) -> Group:
+    group = Group("ExportFile", "archives signed with the generated test key")
 
     def add(comment, message, flags, method=zipfile.ZIP_STORED):
         archive, export_bin = b.archive(message, method)
         inputs = {"archive": archive.hex(), "verificationKey": b.verification_key()}
-        tests.append(
-            test_case(
-                counter,
-                comment,
-                EXP_ALL,
-                inputs,
-                describe(message, export_bin),
-                "valid",
-                ["Generated", *flags],
-            )
+        group.add(
+            comment, EXP_ALL, ["Generated", *flags], inputs, expected=describe(message, export_bin)
         )
 
     add("two keys, stored", b.export(2), [])
@@ -345,16 +329,12 @@ def generated_valid(counter: TestCounter, b: Builder) -> list[dict[str, Any]]:
     message = pb.TemporaryExposureKeyExport()
     message.ParseFromString(unknown)
     inputs = {"archive": archive.hex(), "verificationKey": b.verification_key()}
-    tests.append(
-        test_case(
-            counter,
-            "unknown field 127 is ignored",
-            EXP_ALL,
-            inputs,
-            describe(message, export_bin),
-            "valid",
-            ["Generated", "Forward"],
-        )
+    group.add(
+        "unknown field 127 is ignored",
+        EXP_ALL,
+        ["Generated", "Forward"],
+        inputs,
+        expected=describe(message, export_bin),
     )
     two = b.export(1)
     export_bin = HEADER + two.SerializeToString()
@@ -367,45 +347,27 @@ def generated_valid(counter: TestCounter, b: Builder) -> list[dict[str, Any]]:
         [("export.bin", export_bin), ("export.sig", sigs.SerializeToString(deterministic=True))]
     )
     inputs = {"archive": archive.hex(), "verificationKey": b.verification_key()}
-    tests.append(
-        test_case(
-            counter,
-            "two signatures, ours second",
-            EXP_ALL,
-            inputs,
-            describe(two, export_bin),
-            "valid",
-            ["Generated", "Signature"],
-        )
+    group.add(
+        "two signatures, ours second",
+        EXP_ALL,
+        ["Generated", "Signature"],
+        inputs,
+        expected=describe(two, export_bin),
     )
-    return tests
+    return group
 
 
-def invalid(
-    counter: TestCounter,
-    comment: str,
-    spec: list[str],
-    archive: bytes,
-    error: str,
-    flags: list[str],
-    key: dict[str, str] | None,
-) -> dict[str, Any]:
-    inputs: dict[str, Any] = {"archive": archive.hex()}
-    if key is not None:
-        inputs["verificationKey"] = key
-    return test_case(
-        counter, comment, spec, inputs, {"error": error}, "invalid", ["Generated", *flags]
-    )
-
-
-def generated_invalid(counter: TestCounter, b: Builder) -> list[dict[str, Any]]:
+def generated_invalid(b: Builder) -> Group:
     vk = b.verification_key()
     good, export_bin = b.archive(b.export(2))
     sig = b.signature_list(export_bin)
-    tests = []
+    group = Group("ExportFile", "hostile and malformed archives")
 
     def add(comment, spec, archive, error, flags, key=vk):
-        tests.append(invalid(counter, comment, spec, archive, error, flags, key))
+        inputs: dict[str, Any] = {"archive": archive.hex()}
+        if key is not None:
+            inputs["verificationKey"] = key
+        group.add(comment, spec, ["Generated", *flags], inputs, error=error)
 
     # Zip structure (EXP-1).
     add("empty input", ["EXP-1"], b"", "export_bad_archive", ["Archive"])
@@ -673,30 +635,12 @@ def generated_invalid(counter: TestCounter, b: Builder) -> list[dict[str, Any]]:
         "export_bad_signature",
         ["Signature"],
     )
-    return tests
+    return group
 
 
-def build(seed: int) -> list[dict[str, Any]]:
-    rng = random.Random(seed)
-    counter = TestCounter()
-    builder = Builder(rng)
-    return [
-        {
-            "type": "ExportFile",
-            "comment": "real GAEN export files, verified with their keys",
-            "tests": real_file_tests(counter),
-        },
-        {
-            "type": "ExportFile",
-            "comment": "archives signed with the generated test key",
-            "tests": generated_valid(counter, builder),
-        },
-        {
-            "type": "ExportFile",
-            "comment": "hostile and malformed archives",
-            "tests": generated_invalid(counter, builder),
-        },
-    ]
+def build(seed: int) -> list[Group]:
+    builder = Builder(random.Random(seed))
+    return [real_file_group(), generated_valid(builder), generated_invalid(builder)]
 
 
 def main() -> None:

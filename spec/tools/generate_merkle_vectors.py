@@ -16,9 +16,8 @@ import random
 import zipfile
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
 
-from _vectorfile import VECTORS_DIR, TestCounter, test_case, write_vector_file
+from vectorfile import VECTORS_DIR, Group, write_vector_file
 
 TD_CONSTANTS = (
     "transparency-dev/merkle:testonly/constants.go@582a6ad190b6848f1d26f8bf08ddef29955d9db1"
@@ -157,11 +156,11 @@ def batch_leaf(number: int, digest: bytes) -> bytes:
     return lp(BATCH_LEAF_LABEL) + lp(number.to_bytes(8, "big")) + lp(digest)
 
 
-def batch_leaf_tests(counter: TestCounter, rng: random.Random) -> list[dict[str, Any]]:
+def batch_leaf_group(rng: random.Random) -> Group:
     """Valid leaves (one for a real export.bin) and malformed leaf data (spec LOG-2)."""
     with zipfile.ZipFile(REAL_EXPORT) as zf:
         real_digest = sha256(zf.read("export.bin")).digest()
-    tests = []
+    group = Group("BatchLeaf", "the log's leaf for a published batch (spec LOG-2)")
     for number, digest, comment in (
         (0, real_digest, "batch 0: export.bin of testExport-2-records-1-of-1.zip"),
         (1, rng.randbytes(32), "batch 1"),
@@ -173,16 +172,8 @@ def batch_leaf_tests(counter: TestCounter, rng: random.Random) -> list[dict[str,
             "exportBinSha256": digest.hex(),
             "leafHash": h_leaf(data).hex(),
         }
-        tests.append(
-            test_case(
-                counter,
-                comment,
-                ["LOG-1", "LOG-2"],
-                {"leafData": data.hex()},
-                expected,
-                "valid",
-                ["Generated"],
-            )
+        group.add(
+            comment, ["LOG-1", "LOG-2"], ["Generated"], {"leafData": data.hex()}, expected=expected
         )
     good = batch_leaf(7, rng.randbytes(32))
     label_field = lp(BATCH_LEAF_LABEL)
@@ -201,18 +192,14 @@ def batch_leaf_tests(counter: TestCounter, rng: random.Random) -> list[dict[str,
         ("fields without length prefixes", BATCH_LEAF_LABEL + bytes(8) + bytes(32)),
     ]
     for comment, data in bad:
-        tests.append(
-            test_case(
-                counter,
-                comment,
-                ["LOG-2"],
-                {"leafData": data.hex()},
-                {"error": "invalid_batch_leaf"},
-                "invalid",
-                ["MalformedLeaf"],
-            )
+        group.add(
+            comment,
+            ["LOG-2"],
+            ["MalformedLeaf"],
+            {"leafData": data.hex()},
+            error="invalid_batch_leaf",
         )
-    return tests
+    return group
 
 
 def h_leaf(data: bytes) -> bytes:
@@ -352,7 +339,7 @@ def flip(value: bytes, mask: int) -> bytes:
 
 
 def inclusion_test(
-    counter: TestCounter,
+    group: Group,
     comment: str,
     flags: list[str],
     index: int,
@@ -361,7 +348,7 @@ def inclusion_test(
     proof: list[bytes],
     root: bytes,
     source: str,
-) -> dict[str, Any]:
+) -> None:
     error = inclusion_error(index, size, leaf, proof, root)
     inputs = {
         "leafIndex": index,
@@ -372,9 +359,7 @@ def inclusion_test(
     }
     expected = {"error": error} if error else {}
     spec = ["LOG-1", "LOG-3"]
-    return test_case(
-        counter, comment, spec, inputs, expected, "invalid" if error else "valid", flags, source
-    )
+    group.add(comment, spec, flags, inputs, expected=expected, source=source)
 
 
 def inclusion_corruptions(
@@ -449,7 +434,7 @@ def inclusion_corruptions(
 
 
 def consistency_test(
-    counter: TestCounter,
+    group: Group,
     comment: str,
     flags: list[str],
     m: int,
@@ -458,7 +443,7 @@ def consistency_test(
     root2: bytes,
     proof: list[bytes],
     source: str,
-) -> dict[str, Any]:
+) -> None:
     error = consistency_error(m, n, root1, root2, proof)
     inputs = {
         "size1": m,
@@ -469,9 +454,7 @@ def consistency_test(
     }
     expected = {"error": error} if error else {}
     spec = ["LOG-1", "LOG-4"]
-    return test_case(
-        counter, comment, spec, inputs, expected, "invalid" if error else "valid", flags, source
-    )
+    group.add(comment, spec, flags, inputs, expected=expected, source=source)
 
 
 def consistency_corruptions(
@@ -524,173 +507,153 @@ def consistency_corruptions(
     return cases
 
 
-def build(seed: int) -> list[dict[str, Any]]:
+def build(seed: int) -> list[Group]:
     rng = random.Random(seed)
-    counter = TestCounter()
     td_hashes = [h_leaf(bytes.fromhex(x)) for x in TD_LEAVES]
     for size, root in enumerate(TD_ROOTS, start=1):
         assert mth(td_hashes[:size]).hex() == root, size
     assert mth([]).hex() == TD_EMPTY_ROOT
 
-    leaf_tests = [
-        test_case(
-            counter,
+    leaf_hashes = Group("LeafHash", "RFC 9162 leaf hash SHA-256(0x00 || data)")
+    for x in TD_LEAVES:
+        leaf_hashes.add(
             f"leaf hash of {len(bytes.fromhex(x))} bytes",
             ["LOG-1"],
-            {"leafData": x},
-            {"leafHash": h_leaf(bytes.fromhex(x)).hex()},
-            "valid",
             ["External"],
-            TD_CONSTANTS,
+            {"leafData": x},
+            expected={"leafHash": h_leaf(bytes.fromhex(x)).hex()},
+            source=TD_CONSTANTS,
         )
-        for x in TD_LEAVES
-    ]
-    tree_tests = [
-        test_case(
-            counter,
+    trees = Group("TreeHash", "RFC 9162 Merkle tree hash of the listed leaf data")
+    for size in range(0, 9):
+        trees.add(
             f"RFC 9162 test tree, first {size} leaves",
             ["LOG-1"],
-            {"leaves": TD_LEAVES[:size]},
-            {"rootHash": TD_EMPTY_ROOT if size == 0 else TD_ROOTS[size - 1]},
-            "valid",
             ["External", *(["EmptyTree"] if size == 0 else [])],
-            TD_CONSTANTS,
+            {"leaves": TD_LEAVES[:size]},
+            expected={"rootHash": TD_EMPTY_ROOT if size == 0 else TD_ROOTS[size - 1]},
+            source=TD_CONSTANTS,
         )
-        for size in range(0, 9)
-    ]
     for size in (9, 13, 16, 31, 33, 64, 100):
         leaves = [rng.randbytes(rng.randrange(0, 24)).hex() for _ in range(size)]
         root = mth([h_leaf(bytes.fromhex(x)) for x in leaves])
-        tree_tests.append(
-            test_case(
-                counter,
-                f"{size} random leaves",
-                ["LOG-1"],
-                {"leaves": leaves},
-                {"rootHash": root.hex()},
-                "valid",
-                ["Generated"],
-            )
+        trees.add(
+            f"{size} random leaves",
+            ["LOG-1"],
+            ["Generated"],
+            {"leaves": leaves},
+            expected={"rootHash": root.hex()},
         )
 
-    td_inclusion = []
+    td_inclusion = Group(
+        "InclusionProof",
+        "RFC 9162 test tree; valid tests list the leaf data, their proof is PATH",
+    )
     for leaf_number, size, proof_hex in TD_INCLUSION:
         proof = [bytes.fromhex(x) for x in proof_hex]
         index = leaf_number - 1
         assert path(index, td_hashes[:size]) == proof
         leaf, root = td_hashes[index], bytes.fromhex(TD_ROOTS[size - 1])
-        td_inclusion.append(
-            inclusion_test(
-                counter,
-                f"leaf {index} of {size}",
-                ["External"],
-                index,
-                size,
-                leaf,
-                proof,
-                root,
-                TD_VERIFY,
-            )
+        inclusion_test(
+            td_inclusion,
+            f"leaf {index} of {size}",
+            ["External"],
+            index,
+            size,
+            leaf,
+            proof,
+            root,
+            TD_VERIFY,
         )
         for comment, flags, *args in inclusion_corruptions(index, size, leaf, proof, root):
-            td_inclusion.append(
-                inclusion_test(
-                    counter,
-                    f"leaf {index} of {size}: {comment}",
-                    ["External", *flags],
-                    *args,
-                    TD_VERIFY,
-                )
+            inclusion_test(
+                td_inclusion,
+                f"leaf {index} of {size}: {comment}",
+                ["External", *flags],
+                *args,
+                TD_VERIFY,
             )
-    td_inclusion.append(
-        inclusion_test(
-            counter,
-            "index 0 of an empty tree",
-            ["IndexOutOfRange"],
-            0,
-            0,
-            td_hashes[0],
-            [],
-            sha256(b"").digest(),
-            "generated",
-        )
+    inclusion_test(
+        td_inclusion,
+        "index 0 of an empty tree",
+        ["IndexOutOfRange"],
+        0,
+        0,
+        td_hashes[0],
+        [],
+        sha256(b"").digest(),
+        "generated",
     )
-    td_inclusion.append(
-        inclusion_test(
-            counter,
-            "index 1 of a 1-leaf tree",
-            ["IndexOutOfRange"],
-            1,
-            1,
-            td_hashes[0],
-            [],
-            td_hashes[0],
-            "generated",
-        )
+    inclusion_test(
+        td_inclusion,
+        "index 1 of a 1-leaf tree",
+        ["IndexOutOfRange"],
+        1,
+        1,
+        td_hashes[0],
+        [],
+        td_hashes[0],
+        "generated",
     )
-    td_inclusion.append(
-        inclusion_test(
-            counter,
-            "single leaf: proof is empty",
-            [],
-            0,
-            1,
-            td_hashes[0],
-            [],
-            td_hashes[0],
-            "generated",
-        )
+    inclusion_test(
+        td_inclusion,
+        "single leaf: proof is empty",
+        [],
+        0,
+        1,
+        td_hashes[0],
+        [],
+        td_hashes[0],
+        "generated",
     )
 
     gen_leaves = [rng.randbytes(8) for _ in range(21)]
     gen_hashes = [h_leaf(x) for x in gen_leaves]
-    gen_inclusion = []
+    gen_inclusion = Group(
+        "InclusionProof",
+        "generated tree; valid tests list the leaf data, their proof is PATH",
+    )
     for size in (1, 2, 3, 5, 7, 8, 13, 16, 21):
         for index in sorted({0, size // 2, size - 1}):
             proof = path(index, gen_hashes[:size])
             root = mth(gen_hashes[:size])
-            gen_inclusion.append(
-                inclusion_test(
-                    counter,
-                    f"leaf {index} of {size}",
-                    ["Generated"],
-                    index,
-                    size,
-                    gen_hashes[index],
-                    proof,
-                    root,
-                    "generated",
-                )
+            inclusion_test(
+                gen_inclusion,
+                f"leaf {index} of {size}",
+                ["Generated"],
+                index,
+                size,
+                gen_hashes[index],
+                proof,
+                root,
+                "generated",
             )
     index, size = 6, 13
     proof, root = path(index, gen_hashes[:size]), mth(gen_hashes[:size])
     for comment, flags, *args in inclusion_corruptions(index, size, gen_hashes[index], proof, root):
-        gen_inclusion.append(
-            inclusion_test(
-                counter,
-                f"leaf {index} of {size}: {comment}",
-                ["Generated", *flags],
-                *args,
-                "generated",
-            )
+        inclusion_test(
+            gen_inclusion,
+            f"leaf {index} of {size}: {comment}",
+            ["Generated", *flags],
+            *args,
+            "generated",
         )
 
-    td_consistency = []
+    td_consistency = Group(
+        "ConsistencyProof",
+        "RFC 9162 test tree; valid tests list the leaf data, their proof is PROOF",
+    )
     for m, n, proof_hex in TD_CONSISTENCY:
         proof = [bytes.fromhex(x) for x in proof_hex]
         assert (subproof(m, td_hashes[:n], True) if m != n else []) == proof
         root1, root2 = bytes.fromhex(TD_ROOTS[m - 1]), bytes.fromhex(TD_ROOTS[n - 1])
-        td_consistency.append(
-            consistency_test(
-                counter, f"{m} to {n}", ["External"], m, n, root1, root2, proof, TD_VERIFY
-            )
+        consistency_test(
+            td_consistency, f"{m} to {n}", ["External"], m, n, root1, root2, proof, TD_VERIFY
         )
         if proof:
             for comment, flags, *args in consistency_corruptions(m, n, root1, root2, proof):
-                td_consistency.append(
-                    consistency_test(
-                        counter, f"{m} to {n}: {comment}", ["External", *flags], *args, TD_VERIFY
-                    )
+                consistency_test(
+                    td_consistency, f"{m} to {n}: {comment}", ["External", *flags], *args, TD_VERIFY
                 )
     empty, r1 = sha256(b"").digest(), bytes.fromhex(TD_ROOTS[0])
     some = bytes.fromhex(TD_SOME_HASH)
@@ -715,9 +678,12 @@ def build(seed: int) -> list[dict[str, Any]]:
         ("1 to 2 with no proof", ["EmptyProof"], 1, 2, r1, bytes.fromhex(TD_ROOTS[1]), []),
     ]
     for comment, flags, *args in special:
-        td_consistency.append(consistency_test(counter, comment, flags, *args, "generated"))
+        consistency_test(td_consistency, comment, flags, *args, "generated")
 
-    gen_consistency = []
+    gen_consistency = Group(
+        "ConsistencyProof",
+        "generated tree; valid tests list the leaf data, their proof is PROOF",
+    )
     for m, n in (
         (1, 2),
         (2, 3),
@@ -732,83 +698,41 @@ def build(seed: int) -> list[dict[str, Any]]:
         (1, 21),
     ):
         proof = subproof(m, gen_hashes[:n], True)
-        gen_consistency.append(
-            consistency_test(
-                counter,
-                f"{m} to {n}",
-                ["Generated"],
-                m,
-                n,
-                mth(gen_hashes[:m]),
-                mth(gen_hashes[:n]),
-                proof,
-                "generated",
-            )
+        consistency_test(
+            gen_consistency,
+            f"{m} to {n}",
+            ["Generated"],
+            m,
+            n,
+            mth(gen_hashes[:m]),
+            mth(gen_hashes[:n]),
+            proof,
+            "generated",
         )
     m, n = 5, 13
     proof = subproof(m, gen_hashes[:n], True)
     for comment, flags, *args in consistency_corruptions(
         m, n, mth(gen_hashes[:m]), mth(gen_hashes[:n]), proof
     ):
-        gen_consistency.append(
-            consistency_test(
-                counter, f"{m} to {n}: {comment}", ["Generated", *flags], *args, "generated"
-            )
+        consistency_test(
+            gen_consistency, f"{m} to {n}: {comment}", ["Generated", *flags], *args, "generated"
         )
 
-    leaf_batch_tests = batch_leaf_tests(counter, rng)
+    batch_leaves = batch_leaf_group(rng)
     corruption_flags = set(NOTES) - {"External", "Generated", "EmptyTree", "EqualSizes"}
-    for group in (td_inclusion, gen_inclusion, td_consistency, gen_consistency):
-        for test in group:
+    proof_groups = (
+        (td_inclusion, TD_LEAVES),
+        (gen_inclusion, hx(gen_leaves)),
+        (td_consistency, TD_LEAVES),
+        (gen_consistency, hx(gen_leaves)),
+    )
+    for group, leaves in proof_groups:
+        for test in group.tests:
             if corruption_flags & set(test["flags"]):
                 assert test["result"] == "invalid", test["comment"]
-    groups = [
-        {
-            "type": "LeafHash",
-            "comment": "RFC 9162 leaf hash SHA-256(0x00 || data)",
-            "tests": leaf_tests,
-        },
-        {
-            "type": "BatchLeaf",
-            "comment": "the log's leaf for a published batch (spec LOG-2)",
-            "tests": leaf_batch_tests,
-        },
-        {
-            "type": "TreeHash",
-            "comment": "RFC 9162 Merkle tree hash of the listed leaf data",
-            "tests": tree_tests,
-        },
-        {
-            "type": "InclusionProof",
-            "comment": "RFC 9162 test tree; valid tests list the leaf data, their proof is PATH",
-            "leaves": TD_LEAVES,
-            "tests": td_inclusion,
-        },
-        {
-            "type": "InclusionProof",
-            "comment": "generated tree; valid tests list the leaf data, their proof is PATH",
-            "leaves": hx(gen_leaves),
-            "tests": gen_inclusion,
-        },
-        {
-            "type": "ConsistencyProof",
-            "comment": "RFC 9162 test tree; valid tests list the leaf data, their proof is PROOF",
-            "leaves": TD_LEAVES,
-            "tests": td_consistency,
-        },
-        {
-            "type": "ConsistencyProof",
-            "comment": "generated tree; valid tests list the leaf data, their proof is PROOF",
-            "leaves": hx(gen_leaves),
-            "tests": gen_consistency,
-        },
-    ]
-    for group in groups:
-        leaves = group.pop("leaves", None)
-        for test in group["tests"]:
-            if leaves is not None and test["result"] == "valid":
+            if test["result"] == "valid":
                 test["inputs"] = {"leaves": leaves, **test["inputs"]}
-    return groups
+    return [leaf_hashes, batch_leaves, trees, *(group for group, _ in proof_groups)]
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from _vectorfile import VECTORS_DIR, TestCounter, test_case, text_hex, write_vector_file
+from vectorfile import VECTORS_DIR, Group, text_hex, write_vector_file
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 NOW = 2_930_000  # an interval number (2025-09-16, UTC)
@@ -94,15 +94,15 @@ def _days(rng: random.Random, count: int, first: int = 1) -> list[dict[str, Any]
     return [_key(rng.randbytes(16), TODAY - 144 * d) for d in range(first, first + count)]
 
 
-def _outcome(run, spec: list[str]) -> tuple[dict[str, Any], str]:
+def _outcome(run, spec: list[str]) -> dict[str, Any]:
     try:
-        return run(), "valid"
+        return run()
     except Fault as fault:
         assert fault.rule in spec, (fault.rule, spec)
-        return {"error": fault.code}, "invalid"
+        return {"error": fault.code}
 
 
-def hmac_group(rng: random.Random, counter: TestCounter) -> dict[str, Any]:
+def hmac_group(rng: random.Random) -> Group:
     cases = [
         (
             "SRV-5 worked example",
@@ -124,31 +124,23 @@ def hmac_group(rng: random.Random, counter: TestCounter) -> dict[str, Any]:
             rng.randbytes(64),
         ),
     ]
-    tests = []
+    group = Group("KeyListHmac", "HMAC-SHA256(secret, canonical key list)")
     for comment, flags, keys, secret in cases:
         listing = canonical(keys)
-        tests.append(
-            test_case(
-                counter,
-                comment,
-                ["SRV-5"],
-                {"keys": keys, "secret": secret.hex()},
-                {
-                    "canonical_list": listing.hex(),
-                    "key_hmac": hmac.digest(secret, listing, "sha256").hex(),
-                },
-                "valid",
-                flags,
-            )
+        group.add(
+            comment,
+            ["SRV-5"],
+            flags,
+            {"keys": keys, "secret": secret.hex()},
+            expected={
+                "canonical_list": listing.hex(),
+                "key_hmac": hmac.digest(secret, listing, "sha256").hex(),
+            },
         )
-    return {
-        "type": "KeyListHmac",
-        "comment": "HMAC-SHA256(secret, canonical key list)",
-        "tests": tests,
-    }
+    return group
 
 
-def upload_group(rng: random.Random, counter: TestCounter) -> dict[str, Any]:
+def upload_group(rng: random.Random) -> Group:
     ended_now = _key(rng.randbytes(16), NOW - 12 - 30, 30)
     cases = [
         ("fourteen full-day keys", ["SRV-6"], [], _days(rng, 14)),
@@ -210,22 +202,14 @@ def upload_group(rng: random.Random, counter: TestCounter) -> dict[str, Any]:
             [*_days(rng, 1), *_days(rng, 1, first=15)],
         ),
     ]
-    tests = []
+    group = Group("UploadKeys", "the key rules of an upload at now_interval")
     for comment, spec, flags, keys in cases:
-        expected, result = _outcome(lambda k=keys: {"accepted": check_upload(k, NOW)}, spec)
-        tests.append(
-            test_case(
-                counter, comment, spec, {"keys": keys, "now_interval": NOW}, expected, result, flags
-            )
-        )
-    return {
-        "type": "UploadKeys",
-        "comment": "the key rules of an upload at now_interval",
-        "tests": tests,
-    }
+        expected = _outcome(lambda k=keys: {"accepted": check_upload(k, NOW)}, spec)
+        group.add(comment, spec, flags, {"keys": keys, "now_interval": NOW}, expected=expected)
+    return group
 
 
-def code_group(counter: TestCounter) -> dict[str, Any]:
+def code_group() -> Group:
     cases = [
         ("a code as issued", "23456789AB", []),
         ("grouped with hyphens, lower case", "cdef-ghjk-mn", ["code_format"]),
@@ -236,21 +220,16 @@ def code_group(counter: TestCounter) -> dict[str, Any]:
         ("holds the digit 1", "1234567892", ["code_format"]),
         ("holds a non-ASCII letter", "23456789A\u00c9", ["code_format"]),
     ]
-    tests = []
+    group = Group("VerificationCode", "a typed code in canonical form")
     for comment, text, flags in cases:
-        expected, result = _outcome(lambda t=text: {"code": text_hex(normalize(t))}, ["SRV-3"])
-        tests.append(
-            test_case(
-                counter, comment, ["SRV-3"], {"text": text_hex(text)}, expected, result, flags
-            )
-        )
-    return {"type": "VerificationCode", "comment": "a typed code in canonical form", "tests": tests}
+        expected = _outcome(lambda t=text: {"code": text_hex(normalize(t))}, ["SRV-3"])
+        group.add(comment, ["SRV-3"], flags, {"text": text_hex(text)}, expected=expected)
+    return group
 
 
-def build(seed: int) -> list[dict[str, Any]]:
+def build(seed: int) -> list[Group]:
     rng = random.Random(seed)
-    counter = TestCounter()
-    return [hmac_group(rng, counter), upload_group(rng, counter), code_group(counter)]
+    return [hmac_group(rng), upload_group(rng), code_group()]
 
 
 def main() -> None:
