@@ -27,6 +27,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from vectorfile import VECTORS_DIR, Group, write_vector_file
+
 REFERENCE_DAY = 19000  # 2022-01-08: "today" of the converted cases.
 ANDROID_SOURCE = (
     "corona-warn-app/cwa-app-android:Corona-Warn-App/src/test/resources/"
@@ -36,6 +38,8 @@ IOS_SOURCE = (
     "corona-warn-app/cwa-app-ios:src/xcode/ENA/ENA/Source/Services/Risk/Calculation/"
     "__tests__/exposure-windows-risk-calculation.json@02c629b695e64643b3d8a06dff290eb59ae14ad3"
 )
+ALGORITHM = "Corona-Warn-App risk calculation over exposure windows (spec section 5)"
+GROUP_TYPE = "CwaRiskCalculation"
 
 NOTES = {
     "cwa_android": "A case of CWA's Android test file (current configuration).",
@@ -115,41 +119,24 @@ SPEC_IDS = [
 ]
 
 
-class Builder:
-    """Collects tests with consecutive tcIds."""
-
-    def __init__(self) -> None:
-        self.next_id = 1
-        self.groups: list[dict[str, Any]] = []
-
-    def group(self, comment: str) -> list[dict[str, Any]]:
-        tests: list[dict[str, Any]] = []
-        self.groups.append({"type": "CwaRiskCalculation", "comment": comment, "tests": tests})
-        return tests
-
-    def add(self, tests: list[dict[str, Any]], **fields: Any) -> None:
-        tests.append({"tcId": self.next_id, **fields})
-        self.next_id += 1
-
-
-def converted(builder: Builder, data: dict[str, Any], platform: str, source: str) -> dict[str, Any]:
+def converted(data: dict[str, Any], platform: str, source: str) -> Group:
+    """One upstream file's cases, each with that file's configuration."""
     config = data["defaultRiskCalculationConfiguration"]
-    tests = builder.group(
+    group = Group(
+        GROUP_TYPE,
         f"CWA's {platform[4:]} test cases, converted: day = {REFERENCE_DAY} - ageInDays. "
-        "Configuration unchanged."
+        "Configuration unchanged.",
     )
     for case in data["testCases"]:
-        builder.add(
-            tests,
-            comment=case["description"],
-            spec=SPEC_IDS,
-            flags=flags_of(case, platform),
-            source=source,
-            inputs={"config": config, "windows": [window(w) for w in case["exposureWindows"]]},
+        group.add(
+            case["description"],
+            SPEC_IDS,
+            flags_of(case, platform),
+            {"config": config, "windows": [window(w) for w in case["exposureWindows"]]},
             expected=expected(case),
-            result="valid",
+            source=source,
         )
-    return config
+    return group
 
 
 def scan(typical: int, minimum: int, seconds: int) -> dict[str, int]:
@@ -160,11 +147,13 @@ def scan(typical: int, minimum: int, seconds: int) -> dict[str, int]:
     }
 
 
-def hand_cases(builder: Builder, android: dict[str, Any]) -> None:
+def hand_cases(android: dict[str, Any]) -> Group:
+    """The hand-computed cases, on CWA Android's configuration."""
     config = android["defaultRiskCalculationConfiguration"]
-    tests = builder.group(
+    group = Group(
+        GROUP_TYPE,
         "Hand-computed cases for the rules CWA's platforms disagree on, and invalid inputs. "
-        "Configuration: CWA Android's."
+        "Configuration: CWA Android's.",
     )
     # TRL = 4 (clinical diagnosis) + 2 (high) = 6, TRV 1.2; 448 s at weight 1.0:
     # 1.2 * 448 / 60 = 8.96 -> LOW per window, day sum 8.96 < 9 -> LOW (Android: 9.0 -> HIGH).
@@ -184,15 +173,12 @@ def hand_cases(builder: Builder, android: dict[str, Any]) -> None:
         "total_minimum_distinct_encounters_with_low_risk": 1,
         "total_minimum_distinct_encounters_with_high_risk": 0,
     }
-    builder.add(
-        tests,
-        comment="day normalized time 8.96: below 9, LOW; no rounding to 9.0",
-        spec=["RISK-7", "RISK-35", "RISK-36"],
-        flags=["rounding_boundary"],
-        source="generated",
-        inputs={"config": config, "windows": [boundary]},
+    group.add(
+        "day normalized time 8.96: below 9, LOW; no rounding to 9.0",
+        ["RISK-7", "RISK-35", "RISK-36"],
+        ["rounding_boundary"],
+        {"config": config, "windows": [boundary]},
         expected=low,
-        result="valid",
     )
     # Three windows whose exact sum is 9.0 (0.6 + 4.8 + 3.6), in the two orders that give
     # 9.0 and 8.999999999999998 in binary floating point summed left to right.
@@ -217,15 +203,12 @@ def hand_cases(builder: Builder, android: dict[str, Any]) -> None:
         "total_minimum_distinct_encounters_with_high_risk": 0,
     }
     for order, name in ((ws, "CWA order"), (ws[::-1], "reversed")):
-        builder.add(
-            tests,
-            comment=f"day sum exactly 9.0 from 0.6 + 4.8 + 3.6, {name}: HIGH",
-            spec=["RISK-7", "RISK-36"],
-            flags=["rounding_boundary", "order_independence"],
-            source="generated",
-            inputs={"config": config, "windows": order},
+        group.add(
+            f"day sum exactly 9.0 from 0.6 + 4.8 + 3.6, {name}: HIGH",
+            ["RISK-7", "RISK-36"],
+            ["rounding_boundary", "order_independence"],
+            {"config": config, "windows": order},
             expected=high,
-            result="valid",
         )
     recursive = {
         "day": REFERENCE_DAY - 2,
@@ -245,27 +228,22 @@ def hand_cases(builder: Builder, android: dict[str, Any]) -> None:
         "total_minimum_distinct_encounters_with_low_risk": 0,
         "total_minimum_distinct_encounters_with_high_risk": 0,
     }
-    builder.add(
-        tests,
-        comment="recursive report: TRL 2, value 0: the day is unmapped and dropped",
-        spec=["RISK-30", "RISK-33", "RISK-36"],
-        flags=["recursive_report_type"],
-        source="generated",
-        inputs={"config": config, "windows": [recursive]},
+    group.add(
+        "recursive report: TRL 2, value 0: the day is unmapped and dropped",
+        ["RISK-30", "RISK-33", "RISK-36"],
+        ["recursive_report_type"],
+        {"config": config, "windows": [recursive]},
         expected=none,
-        result="valid",
     )
     own_weight = copy.deepcopy(config)
     own_weight["trlEncoding"]["reportTypeOffsetRecursive"] = 6
     # TRL = 6 + 2 = 8 -> TRV 1.6; 900 s at weight 0.8 (min attenuation 55 < 63):
     # 1.6 * 720 / 60 = 19.2 -> HIGH.
-    builder.add(
-        tests,
-        comment="recursive report with its own offset 6: TRL 8, 19.2 -> HIGH",
-        spec=["RISK-30", "RISK-34", "RISK-35"],
-        flags=["recursive_report_type"],
-        source="generated",
-        inputs={"config": own_weight, "windows": [recursive]},
+    group.add(
+        "recursive report with its own offset 6: TRL 8, 19.2 -> HIGH",
+        ["RISK-30", "RISK-34", "RISK-35"],
+        ["recursive_report_type"],
+        {"config": own_weight, "windows": [recursive]},
         expected={
             **none,
             "total_risk_level": 2,
@@ -273,7 +251,6 @@ def hand_cases(builder: Builder, android: dict[str, Any]) -> None:
             "number_of_days_with_high_risk": 1,
             "total_minimum_distinct_encounters_with_high_risk": 1,
         },
-        result="valid",
     )
     invalid_configs = [
         ("unknown field", {**config, "maxEncounterAgeInDays": 10}),
@@ -326,15 +303,12 @@ def hand_cases(builder: Builder, android: dict[str, Any]) -> None:
         ("configuration is a list", [config]),
     ]
     for comment, bad in invalid_configs:
-        builder.add(
-            tests,
-            comment=f"invalid configuration: {comment}",
-            spec=["RISK-8"],
-            flags=["invalid_config"],
-            source="generated",
-            inputs={"config": bad, "windows": [boundary]},
+        group.add(
+            f"invalid configuration: {comment}",
+            ["RISK-8"],
+            ["invalid_config"],
+            {"config": bad, "windows": [boundary]},
             expected={"error": "invalid_risk_configuration"},
-            result="invalid",
         )
     invalid_windows = [
         ("report type UNKNOWN (0)", {**boundary, "report_type": 0}),
@@ -345,31 +319,23 @@ def hand_cases(builder: Builder, android: dict[str, Any]) -> None:
         ("calibration confidence 4", {**boundary, "calibration_confidence": 4}),
     ]
     for comment, bad in invalid_windows:
-        builder.add(
-            tests,
-            comment=f"invalid window: {comment}",
-            spec=["RISK-9"],
-            flags=["invalid_window"],
-            source="generated",
-            inputs={"config": config, "windows": [bad]},
+        group.add(
+            f"invalid window: {comment}",
+            ["RISK-9"],
+            ["invalid_window"],
+            {"config": config, "windows": [bad]},
             expected={"error": "invalid_exposure_window"},
-            result="invalid",
         )
+    return group
 
 
-def build(android: dict[str, Any], ios: dict[str, Any]) -> dict[str, Any]:
-    builder = Builder()
-    converted(builder, android, "cwa_android", ANDROID_SOURCE)
-    converted(builder, ios, "cwa_ios", IOS_SOURCE)
-    hand_cases(builder, android)
-    return {
-        "schema": "bluezone-vectors/1",
-        "algorithm": "Corona-Warn-App risk calculation over exposure windows (spec section 5)",
-        "generator": "spec/tools/cwa_vectors.py",
-        "notes": NOTES,
-        "numberOfTests": builder.next_id - 1,
-        "testGroups": builder.groups,
-    }
+def build(android: dict[str, Any], ios: dict[str, Any]) -> list[Group]:
+    """The file's groups: Android's cases, iOS's cases, then the hand-computed ones."""
+    return [
+        converted(android, "cwa_android", ANDROID_SOURCE),
+        converted(ios, "cwa_ios", IOS_SOURCE),
+        hand_cases(android),
+    ]
 
 
 UPSTREAM = Path(__file__).resolve().parent / "upstream"
@@ -393,13 +359,13 @@ def read_upstream(path: Path, digest: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "vectors")
+    parser.add_argument("--out", type=Path, default=VECTORS_DIR)
     args = parser.parse_args()
-    document = build(read_upstream(*ANDROID_FILE), read_upstream(*IOS_FILE))
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "risk-cwa.json"
-    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8", newline="\n")
-    print(f"risk-cwa.json: {document['numberOfTests']} tests")
+    groups = build(read_upstream(*ANDROID_FILE), read_upstream(*IOS_FILE))
+    count = write_vector_file(
+        args.out, "risk-cwa.json", ALGORITHM, "spec/tools/cwa_vectors.py", NOTES, groups
+    )
+    print(f"risk-cwa.json: {count} tests")
 
 
 if __name__ == "__main__":

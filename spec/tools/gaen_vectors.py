@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import random
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+from vectorfile import VECTORS_DIR, Group, write_vector_file
 
 TODAY = 19000
 REPORT_NAMES = {
@@ -250,46 +251,6 @@ def random_v1_config(rng: random.Random) -> dict[str, Any]:
 # --- files ------------------------------------------------------------------------------------
 
 
-class File:
-    def __init__(self, algorithm: str, generator: str, notes: dict[str, str]) -> None:
-        self.doc = {
-            "schema": "bluezone-vectors/1",
-            "algorithm": algorithm,
-            "generator": generator,
-            "notes": notes,
-            "numberOfTests": 0,
-            "testGroups": [],
-        }
-
-    def group(self, kind: str, comment: str) -> list[dict[str, Any]]:
-        tests: list[dict[str, Any]] = []
-        self.doc["testGroups"].append({"type": kind, "comment": comment, "tests": tests})
-        return tests
-
-    def add(
-        self,
-        tests: list[dict[str, Any]],
-        comment: str,
-        spec: list[str],
-        flags: list[str],
-        inputs: dict[str, Any],
-        expected: dict[str, Any],
-    ) -> None:
-        self.doc["numberOfTests"] += 1
-        tests.append(
-            {
-                "tcId": self.doc["numberOfTests"],
-                "comment": comment,
-                "spec": spec,
-                "flags": flags,
-                "source": "generated",
-                "inputs": inputs,
-                "expected": expected,
-                "result": "invalid" if "error" in expected else "valid",
-            }
-        )
-
-
 V2_NOTES = {
     "enx_defaults": "The shipped ENX recommended defaults (RISK-15).",
     "bucket_edge": "Typical attenuation on a threshold falls in the lower bucket (RISK-10).",
@@ -308,14 +269,15 @@ NUMBERS_NOTE = (
 )
 
 
-def build_v2(rng: random.Random, seed: int) -> dict[str, Any]:
-    f = File(
-        "GAEN v2 daily summaries (DailySummariesConfig) over exposure windows. " + NUMBERS_NOTE,
-        f"spec/tools/gaen_vectors.py --seed {seed}",
-        V2_NOTES,
-    )
+V2_ALGORITHM = (
+    "GAEN v2 daily summaries (DailySummariesConfig) over exposure windows. " + NUMBERS_NOTE
+)
+
+
+def build_v2(rng: random.Random) -> list[Group]:
+    """risk-v2.json's groups: the hand-computed cases, then random ones drawn from ``rng``."""
     ids = ["RISK-10", "RISK-11", "RISK-12", "RISK-13", "RISK-14"]
-    hand = f.group("GaenV2DailySummaries", "Hand-computed edge cases.")
+    hand = Group("GaenV2DailySummaries", "Hand-computed edge cases.")
     d = TODAY - 1
 
     def add(
@@ -333,7 +295,7 @@ def build_v2(rng: random.Random, seed: int) -> dict[str, Any]:
         result = expected if expected is not None else v2_expected(config, windows, today)
         if "error" not in result:  # the hand arithmetic must agree with the implementation above
             assert result == v2_expected(config, windows, today), comment
-        f.add(hand, comment, spec, flags, inputs, result)
+        hand.add(comment, spec, flags, inputs, expected=result)
 
     # 55 <= 55 -> immediate 1.5; 56 -> near 1.0; 300 s each: 450 + 300 = 750; high inf 1.0.
     add(
@@ -512,20 +474,19 @@ def build_v2(rng: random.Random, seed: int) -> dict[str, Any]:
             [bad],
             expected={"error": "invalid_exposure_window"},
         )
-    generated = f.group("GaenV2DailySummaries", "Random cases from the seed.")
+    generated = Group("GaenV2DailySummaries", "Random cases from the seed.")
     for index in range(40):
         config = ENX if index < 10 else CWA_DAILY if index < 15 else random_v2_config(rng)
         windows = random_windows(rng, rng.randint(1, 6))
         flags = ["random"] + (["enx_defaults"] if config is ENX else [])
-        f.add(
-            generated,
+        generated.add(
             f"random case {index}",
             ids,
             flags,
             {"config": config, "windows": windows},
-            v2_expected(config, windows),
+            expected=v2_expected(config, windows),
         )
-    return f.doc
+    return [hand, generated]
 
 
 V1_NOTES = {
@@ -540,14 +501,13 @@ V1_NOTES = {
 }
 
 
-def build_v1(rng: random.Random, seed: int) -> dict[str, Any]:
-    f = File(
-        "GAEN v1 risk scores (ExposureConfiguration) over exposure windows",
-        f"spec/tools/gaen_vectors.py --seed {seed}",
-        V1_NOTES,
-    )
+V1_ALGORITHM = "GAEN v1 risk scores (ExposureConfiguration) over exposure windows"
+
+
+def build_v1(rng: random.Random) -> list[Group]:
+    """risk-v1.json's groups: the hand-computed cases, then random ones drawn from ``rng``."""
     ids = ["RISK-20", "RISK-21", "RISK-22", "RISK-23", "RISK-24", "RISK-25"]
-    hand = f.group("GaenV1Summary", "Hand-computed edge cases (configuration: scores 1..8).")
+    hand = Group("GaenV1Summary", "Hand-computed edge cases (configuration: scores 1..8).")
 
     def add(
         comment: str,
@@ -559,13 +519,12 @@ def build_v1(rng: random.Random, seed: int) -> dict[str, Any]:
     ) -> None:
         if "error" not in expected:  # the hand arithmetic must agree with the implementation above
             assert expected == v1_expected(config, windows, TODAY), comment
-        f.add(
-            hand,
+        hand.add(
             comment,
             spec,
             flags,
             {"config": config, "windows": windows, "today": TODAY},
-            expected,
+            expected=expected,
         )
 
     # attenuation 63 -> bucket 2 (score 3); days 1 -> bucket 7 (8); 300 s -> 5 min -> bucket 1
@@ -681,35 +640,34 @@ def build_v1(rng: random.Random, seed: int) -> dict[str, Any]:
         {"error": "invalid_exposure_window"},
         ["RISK-23"],
     )
-    generated = f.group("GaenV1Summary", "Random cases from the seed.")
+    generated = Group("GaenV1Summary", "Random cases from the seed.")
     for index in range(30):
         config = V1_CONFIG if index < 10 else random_v1_config(rng)
         windows = random_windows(rng, rng.randint(1, 6))
-        f.add(
-            generated,
+        generated.add(
             f"random case {index}",
             ids,
             ["random"],
             {"config": config, "windows": windows, "today": TODAY},
-            v1_expected(config, windows, TODAY),
+            expected=v1_expected(config, windows, TODAY),
         )
-    return f.doc
+    return [hand, generated]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "vectors")
+    parser.add_argument("--out", type=Path, default=VECTORS_DIR)
     args = parser.parse_args()
+    generator = f"spec/tools/gaen_vectors.py --seed {args.seed}"
+    # One generator for both files, in this order: v1's random cases follow v2's.
     rng = random.Random(args.seed)
-    for name, doc in (
-        ("risk-v2.json", build_v2(rng, args.seed)),
-        ("risk-v1.json", build_v1(rng, args.seed)),
+    for name, algorithm, notes, build in (
+        ("risk-v2.json", V2_ALGORITHM, V2_NOTES, build_v2),
+        ("risk-v1.json", V1_ALGORITHM, V1_NOTES, build_v1),
     ):
-        args.out.mkdir(parents=True, exist_ok=True)
-        path = args.out / name
-        path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8", newline="\n")
-        print(f"{name}: {doc['numberOfTests']} tests")
+        count = write_vector_file(args.out, name, algorithm, generator, notes, build(rng))
+        print(f"{name}: {count} tests")
 
 
 if __name__ == "__main__":
