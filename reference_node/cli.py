@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from reference_node import keys_demo, node_cli, risk_evaluate
 from reference_node.server import cli as server_cli
+from reference_node.server import witness_cli
 
 
 def _keys_demo(args: argparse.Namespace) -> int:
@@ -54,6 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="audit a key server's transparency log")
     server_cli.add_audit_arguments(audit)
     audit.set_defaults(handler=server_cli.run_audit)
+    witness = commands.add_parser(
+        "witness", help="witness a key server's log: cosign checkpoints that extend it"
+    ).add_subparsers(dest="witness_command", required=True)
+    keygen = witness.add_parser("keygen", help="create a witness cosigning key")
+    witness_cli.add_keygen_arguments(keygen)
+    keygen.set_defaults(handler=witness_cli.run_keygen)
+    cosign = witness.add_parser(
+        "run",
+        help="cosign the log's latest checkpoint if it extends the last one cosigned",
+        description=witness_cli.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    witness_cli.add_run_arguments(cosign)
+    cosign.set_defaults(handler=witness_cli.run_witness)
 
     node_cli.add_commands(commands)
 

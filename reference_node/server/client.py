@@ -1,11 +1,12 @@
-"""The key server's client: what devices, health authorities and auditors call (SRV-17).
+"""The key server's client: what devices, health authorities, auditors and witnesses call.
 
 Device side: ``request_token`` binds an HMAC of the keys to a code (SRV-4, SRV-5), ``upload``
 sends the keys with the secret that reproduces it (SRV-7), ``report`` does both;
 ``download`` fetches the batches and accepts them only as LOG-11 says: a checkpoint signed
 by the log (and a witness quorum), consistent with the last one accepted, every export file
-signed and included in the checkpoint. Health authority: ``issue_code``. Every response is
-read within a size limit and parsed strictly; failures raise ClientError subclasses.
+signed and included in the checkpoint (SRV-17). Health authority: ``issue_code``. Witness:
+``add_cosignatures`` (SRV-16). Every response is read within a size limit and parsed
+strictly; failures raise ClientError subclasses.
 """
 
 from __future__ import annotations
@@ -353,6 +354,16 @@ class KeyServerClient:
             {"first": str(first), "second": str(second)},
         )
         return _hashes(_json_field(data, "proof"))
+
+    async def add_cosignatures(self, tree_size: int, note: bytes) -> None:
+        """Post a witness's cosigned checkpoint note of ``tree_size`` (SRV-16)."""
+        value = await self.post(
+            f"v1/checkpoints/{tree_size}/cosignatures",
+            note,
+            {"Content-Type": "text/plain; charset=utf-8"},
+        )
+        if value.get("accepted") is not True or value.get("tree_size") != tree_size:
+            raise BadServerDataError("SRV-16: malformed cosignature response")
 
     async def accept_checkpoint(
         self, trust: TrustConfig, note: bytes, previous: bytes | None

@@ -118,7 +118,7 @@ class ConfigError(ServerError):
 
 
 class ClientError(NodeError):
-    """Base class of the download/upload client's and the auditor's failures (SRV-17)."""
+    """Base class of the failures of the client, the auditor and the witness (SRV-17)."""
 
     code = "client_error"
 
@@ -151,3 +151,19 @@ class LogVerificationError(ClientError):
     def __init__(self, message: str, kind: str) -> None:
         super().__init__(message)
         self.kind = kind
+
+
+class WitnessKeyError(ClientError):
+    """The witness's key file is missing, unreadable or not a signing key (LOG-7)."""
+
+    code = "witness_key_invalid"
+
+
+class WitnessStateError(ClientError):
+    """The witness's state file cannot be read or written, or is not a witness state (LOG-13).
+
+    The witness then cosigns nothing: without its last cosigned checkpoint it cannot check
+    that the log only grew.
+    """
+
+    code = "witness_state_invalid"

@@ -26,12 +26,29 @@ def checkpoint_path(tree_size: int) -> str:
     return f"v1/checkpoints/{tree_size}"
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_directory(path: Path) -> None:
+    """Fsync a directory, so that a rename or a link in it survives a crash."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_durably(target: Path, data: bytes) -> None:
+    """Replace ``target`` by ``data`` atomically and durably, creating its directory.
+
+    The bytes go to ``.<name>.tmp`` beside it, are flushed and fsynced, renamed over the
+    target, and the directory is fsynced: after a crash the file is whole, old or new.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, target)
+    fsync_directory(target.parent)
 
 
 class PublicFiles:
@@ -47,15 +64,7 @@ class PublicFiles:
 
     def write(self, relative: str, data: bytes) -> None:
         """Write a file atomically and durably: it appears whole or not at all."""
-        target = self.path(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.tmp")
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-        _fsync_dir(target.parent)
+        write_durably(self.path(relative), data)
 
     def read(self, relative: str) -> bytes | None:
         """Return a file's bytes, or None if it does not exist."""

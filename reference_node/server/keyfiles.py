@@ -1,7 +1,8 @@
-"""The key server's secrets on disk: log signing key, export signing key, HA API key.
+"""Secrets on disk: the server's log, export and HA API keys, and a witness's key.
 
-Each is created on first start with fresh randomness, written with mode 0600, and read back
-on later starts. Public halves are published as ``v1/keys`` (spec SRV-11).
+The server's are created on first start with fresh randomness, written with mode 0600, and
+read back on later starts; public halves are published as ``v1/keys`` (spec SRV-11). A
+witness's cosigning key is created once by ``bluezone witness keygen``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from protocol.errors import ProtocolError
 from protocol.export import ExportSigner, ExportVerificationKey, SignatureInfo
 from protocol.note import NoteSigner, NoteVerifier, encode_base64
-from protocol.params import SIGNATURE_TYPE_ED25519
-from reference_node.server.errors import BadServerDataError, ConfigError
+from protocol.params import SIGNATURE_TYPE_COSIGNATURE_V1, SIGNATURE_TYPE_ED25519
+from reference_node.server.errors import BadServerDataError, ConfigError, WitnessKeyError
+from reference_node.server.files import fsync_directory
 
 LOG_KEY_FILE = "log-signing.key"
 EXPORT_KEY_FILE = "export-signing.pem"
@@ -30,17 +32,32 @@ HA_API_KEY_FILE = "ha-api.key"
 
 
 def _write_secret(path: Path, data: bytes) -> None:
+    """Create ``path`` with mode 0600 holding ``data``; raise FileExistsError if it exists.
+
+    The bytes are written and fsynced under a temporary name, then hard-linked to ``path``
+    (which never replaces a file), so a crash leaves no half-written key.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    fsync_directory(path.parent)
 
 
 def signer_key_text(signer: NoteSigner) -> str:
-    """Return "PRIVATE+KEY+name+keyid+base64(0x01 || seed)" (spec LOG-7)."""
-    key_id = signer.verifier().key_id
+    """Return "PRIVATE+KEY+name+keyid+base64(0x01 || seed)" (spec LOG-7).
+
+    The key ID is computed with type 0x01 whatever the signer's type, as LOG-7 says; a
+    witness's key reads back with ``NoteSigner.from_skey(text, 0x04)``.
+    """
+    key_id = NoteSigner(signer.name, signer.seed).verifier().key_id
     key64 = encode_base64(bytes([SIGNATURE_TYPE_ED25519]) + signer.seed)
     return f"PRIVATE+KEY+{signer.name}+{key_id:08x}+{key64}"
 
@@ -54,6 +71,32 @@ def load_or_create_log_signer(path: Path, origin: str) -> NoteSigner:
     if signer.name != origin:
         raise ConfigError("LOG-8: the log key's name differs from the configured origin")
     return signer
+
+
+def create_witness_signer(path: Path, name: str) -> NoteSigner:
+    """Draw a cosignature/v1 key named ``name`` and write it to ``path`` (LOG-9).
+
+    Raises FileExistsError when ``path`` exists (a witness key is never replaced: servers
+    and clients are configured with its verifier key) and NoteKeyError for a bad name.
+    """
+    signer = NoteSigner(name, secrets.token_bytes(32), SIGNATURE_TYPE_COSIGNATURE_V1)
+    _write_secret(path, (signer_key_text(signer) + "\n").encode())
+    return signer
+
+
+def load_witness_signer(path: Path) -> NoteSigner:
+    """Read a witness's cosignature/v1 key written by ``create_witness_signer``.
+
+    Raises WitnessKeyError when the file cannot be read or holds no signing key.
+    """
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WitnessKeyError(f"cannot read the witness key file {path}") from exc
+    try:
+        return NoteSigner.from_skey(text.strip(), SIGNATURE_TYPE_COSIGNATURE_V1)
+    except ProtocolError as exc:
+        raise WitnessKeyError(f"{path} is not a witness signing key ({exc.code})") from exc
 
 
 def load_or_create_export_key(path: Path) -> ec.EllipticCurvePrivateKey:
