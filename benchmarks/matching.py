@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from protocol import params
-from protocol.keys import TemporaryExposureKey, derive_rpi, derive_rpis
-from protocol.matching import Sighting, find_matches
+from bluezone.protocol import params
+from bluezone.protocol.keys import TemporaryExposureKey, derive_rpi, derive_rpis
+from bluezone.protocol.matching import Sighting, find_matches
 
 NOW_INTERVAL = 2_800_000 - 2_800_000 % params.INTERVALS_PER_DAY  # a UTC midnight
 DAYS = params.RETENTION_DAYS

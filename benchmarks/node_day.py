@@ -25,15 +25,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reference_node import vclock
-from reference_node.inline import open_inline_store
-from reference_node.node import Node, NodeConfig
-from reference_node.radio.bumble_radio import BumbleRadio
-from reference_node.radio.channel import Channel, PathLossModel, Placement, Position
-from reference_node.radio.sim import SimMedium
-from reference_node.radio.virtual import VirtualController, VirtualLink
-from reference_node.rotation import uniform_fraction
-from reference_node.scanning import DutyCycle
+from bluezone.reference_node.node.rotation import uniform_fraction
+from bluezone.reference_node.node.runtime import Node, NodeConfig
+from bluezone.reference_node.node.scanning import DutyCycle
+from bluezone.reference_node.radio.bumble_radio import BumbleRadio
+from bluezone.reference_node.radio.channel import Channel, PathLossModel, Placement, Position
+from bluezone.reference_node.radio.sim import SimMedium
+from bluezone.reference_node.radio.virtual import VirtualController, VirtualLink
+from bluezone.reference_node.vtime import clock as vclock
+from bluezone.reference_node.vtime.inline import open_inline_store
 
 START = 1_763_856_000.0  # 2025-11-23 00:00 UTC
 AD = bytes.fromhex("02011a03036ffd17166ffd") + bytes(20)

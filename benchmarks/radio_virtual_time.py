@@ -20,12 +20,12 @@ import hashlib
 import random
 import time
 
-from reference_node import vclock
-from reference_node.radio.address import make_nrpa
-from reference_node.radio.bumble_radio import BumbleRadio, BumbleRadioConfig, CommandSet
-from reference_node.radio.channel import Channel, PathLossModel, Placement, Position
-from reference_node.radio.sim import SimMedium
-from reference_node.radio.virtual import VirtualController, VirtualLink
+from bluezone.reference_node.radio.address import make_nrpa
+from bluezone.reference_node.radio.bumble_radio import BumbleRadio, BumbleRadioConfig, CommandSet
+from bluezone.reference_node.radio.channel import Channel, PathLossModel, Placement, Position
+from bluezone.reference_node.radio.sim import SimMedium
+from bluezone.reference_node.radio.virtual import VirtualController, VirtualLink
+from bluezone.reference_node.vtime import clock as vclock
 
 HOUR = 3600.0
 ROTATION_S = 600.0

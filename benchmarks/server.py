@@ -36,25 +36,25 @@ import aiohttp
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from protocol.checkpoint import verify_checkpoint
-from protocol.export import ExportFile, ExportKey, ExportPayload, ExportSigner, sign_export
-from protocol.keys import TemporaryExposureKey, day_start_interval, interval_number
-from protocol.log_leaf import BatchLeaf, verify_batch_inclusion
-from protocol.merkle import MerkleTree, node_hash
-from protocol.params import (
+from bluezone.protocol.checkpoint import verify_checkpoint
+from bluezone.protocol.export import ExportFile, ExportKey, ExportPayload, ExportSigner, sign_export
+from bluezone.protocol.keys import TemporaryExposureKey, day_start_interval, interval_number
+from bluezone.protocol.log_leaf import BatchLeaf, verify_batch_inclusion
+from bluezone.protocol.merkle import MerkleTree, node_hash
+from bluezone.protocol.params import (
     BATCH_ORDER_SECRET_BYTES,
     EXPORT_BATCH_NUM,
     EXPORT_BATCH_SIZE,
     MAX_BATCH_KEYS,
 )
-from protocol.upload import batch_order, code_digest, token_digest
-from reference_node.server.client import KeyServerClient, TrustConfig, UploadGrant
-from reference_node.server.keyfiles import export_signer
-from reference_node.server.publisher import PublisherConfig
-from reference_node.server.ratelimit import Rate
-from reference_node.server.runner import ServerConfig, prepare, start_server
-from reference_node.server.storage import NewKey
-from reference_node.server.storage.sqlite import SCHEMA
+from bluezone.protocol.upload import batch_order, code_digest, token_digest
+from bluezone.reference_node.client.client import KeyServerClient, TrustConfig, UploadGrant
+from bluezone.reference_node.server.keyfiles import export_signer
+from bluezone.reference_node.server.publisher import PublisherConfig
+from bluezone.reference_node.server.ratelimit import Rate
+from bluezone.reference_node.server.runner import ServerConfig, prepare, start_server
+from bluezone.reference_node.server.storage import NewKey
+from bluezone.reference_node.server.storage.sqlite import SCHEMA
 
 HA_KEY = "benchmark-health-authority-key"
 UNLIMITED = Rate(per_minute=10**9, burst=10**9)

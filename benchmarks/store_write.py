@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reference_node.store import AsyncStore, SightingRecord, Store
-from reference_node.store.schema import migrate
+from bluezone.reference_node.store import AsyncStore, SightingRecord, Store
+from bluezone.reference_node.store.schema import migrate
 
 INTERVAL = 2_940_624
 

@@ -25,8 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from protocol.checkpoint import Checkpoint, cosign_checkpoint, sign_checkpoint, verify_checkpoint
-from protocol.export import (
+from bluezone.protocol.checkpoint import (
+    Checkpoint,
+    cosign_checkpoint,
+    sign_checkpoint,
+    verify_checkpoint,
+)
+from bluezone.protocol.export import (
     ExportFile,
     ExportKey,
     ExportPayload,
@@ -35,10 +40,10 @@ from protocol.export import (
     SignatureInfo,
     sign_export,
 )
-from protocol.log_leaf import BatchLeaf, verify_batch_inclusion
-from protocol.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
-from protocol.note import NoteSigner
-from protocol.params import SIGNATURE_TYPE_COSIGNATURE_V1
+from bluezone.protocol.log_leaf import BatchLeaf, verify_batch_inclusion
+from bluezone.protocol.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
+from bluezone.protocol.note import NoteSigner
+from bluezone.protocol.params import SIGNATURE_TYPE_COSIGNATURE_V1
 
 TARGET_PROOFS_PER_S = 20_000
 

@@ -1,6 +1,6 @@
 """Conformance suite that drives any implementation through the adapter protocol.
 
-Run it with ``python -m interop_tests --adapter COMMAND``; the adapter protocol is
+Run it with ``python -m bluezone.interop_tests --adapter COMMAND``; the adapter protocol is
 spec/90-interop-adapter.md. The suite reads expectations from spec/vectors and from
 invariants, and never imports the library it may be judging.
 """
@@ -15,7 +15,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
 
     ``prog`` names the command in usage messages, e.g. "bluezone interop run".
     """
-    from interop_tests.cli import main as cli_main
+    from bluezone.interop_tests.cli import main as cli_main
 
     return cli_main(argv, prog)
 

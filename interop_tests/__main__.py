@@ -1,7 +1,7 @@
-"""``python -m interop_tests``: run the conformance suite against an adapter."""
+"""``python -m bluezone.interop_tests``: run the conformance suite against an adapter."""
 
 import sys
 
-from interop_tests.cli import main
+from bluezone.interop_tests.cli import main
 
 sys.exit(main())

@@ -11,10 +11,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from interop_tests.log_checks import LOG_OPS, log_same, log_shape_error
-from interop_tests.model import CheckFailed, PreconditionFailed
-from interop_tests.risk_checks import RISK_OPS, risk_shape_error, same
-from interop_tests.session import AdapterSession, Answer, Hello
+from bluezone.interop_tests.log_checks import LOG_OPS, log_same, log_shape_error
+from bluezone.interop_tests.model import CheckFailed, PreconditionFailed
+from bluezone.interop_tests.risk_checks import RISK_OPS, risk_shape_error, same
+from bluezone.interop_tests.session import AdapterSession, Answer, Hello
 
 _LOWER_HEX = re.compile(r"(?:[0-9a-f]{2})*")
 

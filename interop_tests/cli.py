@@ -1,4 +1,4 @@
-"""Command line of the suite: ``python -m interop_tests --adapter COMMAND ...``.
+"""Command line of the suite: ``python -m bluezone.interop_tests --adapter COMMAND ...``.
 
 Exit status: 0 when every supported test passed, 1 when a test failed (IOP-23), 2 when the
 suite could not start (bad arguments, vector files or expected-failures file).
@@ -12,19 +12,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from interop_tests.expected_failures import (
+from bluezone.interop_tests.expected_failures import (
     ExpectedFailuresError,
     load_expected_failures,
     unknown_entries,
 )
-from interop_tests.report import render_text, report_json
-from interop_tests.runner import SuiteConfig, all_tests, run_suite, select, topics_of
-from interop_tests.vectors import VectorError, default_vectors_dir, load_vectors
+from bluezone.interop_tests.report import render_text, report_json
+from bluezone.interop_tests.runner import SuiteConfig, all_tests, run_suite, select, topics_of
+from bluezone.interop_tests.vectors import VectorError, default_vectors_dir, load_vectors
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def build_parser(prog: str = "python -m interop_tests") -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m bluezone.interop_tests") -> argparse.ArgumentParser:
     """The suite's options; ``prog`` names the command in usage messages."""
     parser = argparse.ArgumentParser(
         prog=prog,

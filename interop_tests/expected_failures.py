@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from interop_tests.model import (
+from bluezone.interop_tests.model import (
     EXPECTED_FAILURE,
     FAILED,
     PASSED,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from interop_tests.checks import Context
+    from bluezone.interop_tests.checks import Context
 
 # spec IOP-23: verdicts.
 PASSED = "passed"

@@ -1,4 +1,4 @@
-"""Our library behind the adapter protocol: ``python -m interop_tests.reference_adapter``.
+"""Our library behind the adapter protocol: ``python -m bluezone.interop_tests.reference_adapter``.
 
 The only module of ``interop_tests`` that imports ``protocol``: the suite judges the
 library through this adapter exactly as it judges a foreign implementation through its
@@ -12,7 +12,7 @@ from hashlib import sha256
 from importlib import metadata
 from typing import Any
 
-from interop_tests.adapter_kit import (
+from bluezone.interop_tests.adapter_kit import (
     Adapter,
     Handler,
     bool_param,
@@ -26,7 +26,7 @@ from interop_tests.adapter_kit import (
     text_list_param,
     text_param,
 )
-from protocol import (
+from bluezone.protocol import (
     Advertisement,
     ProtocolError,
     Sighting,
@@ -38,12 +38,12 @@ from protocol import (
     encrypt_aem,
     find_matches,
 )
-from protocol.checkpoint import verify_checkpoint
-from protocol.export import ExportFile, ExportKey, ExportVerificationKey
-from protocol.log_leaf import BatchLeaf
-from protocol.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
-from protocol.note import NoteSignature, NoteSigner, NoteVerifier, SignedNote, open_note
-from protocol.risk.api import score_cwa_json, score_v1_json, score_v2_json
+from bluezone.protocol.checkpoint import verify_checkpoint
+from bluezone.protocol.export import ExportFile, ExportKey, ExportVerificationKey
+from bluezone.protocol.log_leaf import BatchLeaf
+from bluezone.protocol.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
+from bluezone.protocol.note import NoteSignature, NoteSigner, NoteVerifier, SignedNote, open_note
+from bluezone.protocol.risk.api import score_cwa_json, score_v1_json, score_v2_json
 
 IMPLEMENTATION = "bluezone-reference"
 

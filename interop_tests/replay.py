@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from interop_tests.checks import Context, check_fields, result_shape_error
-from interop_tests.model import VECTOR, CheckFailed, InteropTest
-from interop_tests.replay_log import LOG_GROUP_OPS, LOG_LIBRARY_LEVEL, LOG_PLANNERS
-from interop_tests.steps import NotApplicable as _NotApplicable
-from interop_tests.steps import Step
-from interop_tests.steps import expected as _expected
-from interop_tests.steps import need as _need
-from interop_tests.vectors import VectorCase
+from bluezone.interop_tests.checks import Context, check_fields, result_shape_error
+from bluezone.interop_tests.model import VECTOR, CheckFailed, InteropTest
+from bluezone.interop_tests.replay_log import LOG_GROUP_OPS, LOG_LIBRARY_LEVEL, LOG_PLANNERS
+from bluezone.interop_tests.steps import NotApplicable as _NotApplicable
+from bluezone.interop_tests.steps import Step
+from bluezone.interop_tests.steps import expected as _expected
+from bluezone.interop_tests.steps import need as _need
+from bluezone.interop_tests.vectors import VectorCase
 
 # spec IOP-21: the ops each group type drives.
 GROUP_OPS: dict[str, tuple[str, ...]] = {

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from interop_tests.steps import NotApplicable, Step, need
-from interop_tests.vectors import VectorCase
+from bluezone.interop_tests.steps import NotApplicable, Step, need
+from bluezone.interop_tests.vectors import VectorCase
 
 # spec IOP-21: the ops each group type of section 4 drives.
 LOG_GROUP_OPS: dict[str, tuple[str, ...]] = {

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from interop_tests.model import (
+from bluezone.interop_tests.model import (
     EXPECTED_FAILURE,
     FAILED,
     NOT_APPLICABLE,
@@ -20,7 +20,7 @@ from interop_tests.model import (
     VERDICTS,
     TestResult,
 )
-from interop_tests.runner import SuiteRun
+from bluezone.interop_tests.runner import SuiteRun
 
 REPORT_SCHEMA = "bluezone-interop-report/1"
 _COLUMNS = (

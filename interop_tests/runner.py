@@ -14,10 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from interop_tests.behaviour import behaviour_tests, gate_tests
-from interop_tests.checks import Context
-from interop_tests.expected_failures import ExpectedFailures, apply_expected_failures
-from interop_tests.model import (
+from bluezone.interop_tests.behaviour import behaviour_tests, gate_tests
+from bluezone.interop_tests.checks import Context
+from bluezone.interop_tests.expected_failures import ExpectedFailures, apply_expected_failures
+from bluezone.interop_tests.model import (
     FAILED,
     NOT_APPLICABLE,
     PASSED,
@@ -29,10 +29,10 @@ from interop_tests.model import (
     PreconditionFailed,
     TestResult,
 )
-from interop_tests.replay import vector_tests
-from interop_tests.session import AdapterFailure, AdapterSession, Hello, Transcript
-from interop_tests.transport import TransportStartError, open_transport
-from interop_tests.vectors import VectorCase
+from bluezone.interop_tests.replay import vector_tests
+from bluezone.interop_tests.session import AdapterFailure, AdapterSession, Hello, Transcript
+from bluezone.interop_tests.transport import TransportStartError, open_transport
+from bluezone.interop_tests.vectors import VectorCase
 
 HELLO_TEST = InteropTest(
     id="adapter/hello",

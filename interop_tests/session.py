@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from interop_tests.transport import (
+from bluezone.interop_tests.transport import (
     Transport,
     TransportClosed,
     TransportError,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from interop_tests.vectors import VectorCase
+from bluezone.interop_tests.vectors import VectorCase
 
 
 class NotApplicable(Exception):

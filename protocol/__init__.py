@@ -4,9 +4,9 @@ The easy API: derive identifiers from a daily key, encode and decode advertiseme
 and check diagnosis keys against what a device heard. Time and randomness are arguments.
 """
 
-from protocol.advertisement import Advertisement
-from protocol.errors import ProtocolError
-from protocol.keys import (
+from bluezone.protocol.advertisement import Advertisement
+from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.keys import (
     Metadata,
     TemporaryExposureKey,
     decrypt_aem,
@@ -17,7 +17,7 @@ from protocol.keys import (
     interval_number,
     new_temporary_exposure_key,
 )
-from protocol.matching import ExposureCheck, Sighting, check_exposures, find_matches
+from bluezone.protocol.matching import ExposureCheck, Sighting, check_exposures, find_matches
 
 __all__ = [
     "Advertisement",

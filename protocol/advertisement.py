@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol import params
-from protocol.errors import (
+from bluezone.protocol import params
+from bluezone.protocol.errors import (
     AdBadFlagsError,
     AdDuplicateStructureError,
     AdMissingServiceDataError,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from protocol.errors import (
+from bluezone.protocol.errors import (
     CheckpointMalformedError,
     CheckpointOriginError,
     CheckpointUnsignedError,
@@ -20,8 +20,8 @@ from protocol.errors import (
     NoteKeyError,
     WitnessQuorumError,
 )
-from protocol.merkle import verify_consistency
-from protocol.note import (
+from bluezone.protocol.merkle import verify_consistency
+from bluezone.protocol.note import (
     NoteSigner,
     NoteVerifier,
     SignedNote,
@@ -29,7 +29,7 @@ from protocol.note import (
     encode_base64,
     open_note,
 )
-from protocol.params import (
+from bluezone.protocol.params import (
     CHECKPOINT_MIN_LINES,
     MAX_TREE_SIZE,
     MERKLE_HASH_LENGTH,

@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from google.protobuf.message import DecodeError, EncodeError
 
-from protocol import _export_pb2 as pb
-from protocol.errors import (
+from bluezone.protocol import _export_pb2 as pb
+from bluezone.protocol.errors import (
     ExportArchiveError,
     ExportBadSignatureError,
     ExportDuplicateEntryError,
@@ -42,7 +42,7 @@ from protocol.errors import (
     InvalidRollingPeriodError,
     ProtocolError,
 )
-from protocol.params import (
+from bluezone.protocol.params import (
     EXPORT_BIN_NAME,
     EXPORT_ENTRY_NAMES,
     EXPORT_HEADER,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from protocol import params
-from protocol.errors import (
+from bluezone.protocol import params
+from bluezone.protocol.errors import (
     EmbargoedKeyError,
     InvalidIntervalError,
     InvalidKeyError,

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 
-from protocol.errors import BatchLeafError
-from protocol.merkle import leaf_hash, verify_inclusion
-from protocol.params import (
+from bluezone.protocol.errors import BatchLeafError
+from bluezone.protocol.merkle import leaf_hash, verify_inclusion
+from bluezone.protocol.params import (
     BATCH_LEAF_LABEL,
     BATCH_LEAF_LENGTH_BYTES,
     BATCH_NUMBER_BYTES,

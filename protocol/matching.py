@@ -23,14 +23,14 @@ from multiprocessing import get_all_start_methods, get_context
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from protocol import params
-from protocol.errors import (
+from bluezone.protocol import params
+from bluezone.protocol.errors import (
     ImplausibleTxPowerError,
     InvalidKeyError,
     InvalidMetadataError,
     ProtocolError,
 )
-from protocol.keys import (
+from bluezone.protocol.keys import (
     Metadata,
     TemporaryExposureKey,
     check_interval,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from hashlib import sha256
 
-from protocol.errors import (
+from bluezone.protocol.errors import (
     MerkleHashLengthError,
     MerkleIndexError,
     MerkleProofLengthError,
@@ -20,7 +20,7 @@ from protocol.errors import (
     MerkleSizeOrderError,
     MerkleTreeSizeError,
 )
-from protocol.params import (
+from bluezone.protocol.params import (
     MAX_TREE_SIZE,
     MERKLE_HASH_LENGTH,
     MERKLE_LEAF_PREFIX,

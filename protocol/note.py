@@ -18,7 +18,7 @@ from hashlib import sha256
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import SigningKey, VerifyKey
 
-from protocol.errors import (
+from bluezone.protocol.errors import (
     CosignatureTimestampError,
     NoteAmbiguousKeyError,
     NoteBadSignatureError,
@@ -27,7 +27,7 @@ from protocol.errors import (
     NoteTooLargeError,
     NoteUnverifiedError,
 )
-from protocol.params import (
+from bluezone.protocol.params import (
     COSIGNATURE_TIMESTAMP_BYTES,
     COSIGNATURE_V1_HEADER,
     ED25519_PUBLIC_KEY_LENGTH,

@@ -14,7 +14,7 @@ import hmac
 from collections.abc import Sequence
 from hashlib import blake2b, sha256
 
-from protocol.errors import (
+from bluezone.protocol.errors import (
     DuplicateKeyError,
     HmacMismatchError,
     HmacSecretError,
@@ -24,9 +24,9 @@ from protocol.errors import (
     TooManyKeysError,
     UploadError,
 )
-from protocol.export import ExportKey
-from protocol.keys import TemporaryExposureKey, day_start_interval
-from protocol.params import (
+from bluezone.protocol.export import ExportKey
+from bluezone.protocol.keys import TemporaryExposureKey, day_start_interval
+from bluezone.protocol.params import (
     BATCH_ORDER_DIGEST_BYTES,
     BATCH_ORDER_SECRET_BYTES,
     CODE_ALPHABET,

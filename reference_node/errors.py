@@ -14,11 +14,11 @@ class NodeError(Exception):
     code = "node_error"
 
 
-# --- Store and device identity (reference_node.store, reference_node.identity) ---------------
+# --- Store and device identity (reference_node.store, reference_node.node.identity) -------
 
 
 class StoreError(NodeError):
-    """Base class of the store's failures (``reference_node.store``).
+    """Base class of the store's failures (``bluezone.reference_node.store``).
 
     ``sqlite_error`` is SQLite's error name (e.g. ``SQLITE_CORRUPT``) when SQLite raised it.
     """
@@ -85,7 +85,7 @@ class BatchConflictError(StoreError):
 
 
 class IdentityError(NodeError):
-    """Base class of the device identity's failures (``reference_node.identity``)."""
+    """Base class of the device identity's failures (``bluezone.reference_node.node.identity``)."""
 
     code = "identity_error"
 
@@ -102,11 +102,11 @@ class RiskDataError(NodeError):
     code = "risk_data_error"
 
 
-# --- Radio (reference_node.radio) ---------------------------------------------------------
+# --- Radio (reference_node.radio) ------------------------------------------------------------
 
 
 class RadioError(NodeError):
-    """Base class of radio failures (``reference_node.radio``)."""
+    """Base class of radio failures (``bluezone.reference_node.radio``)."""
 
     code = "radio_error"
 
@@ -173,7 +173,7 @@ class ChannelError(RadioError):
     code = "channel_error"
 
 
-# --- Node runtime (reference_node.node and its modules) ---------------------------------------
+# --- Node runtime (reference_node.node) -------------------------------------------------------
 
 
 class NodeConfigError(NodeError):

@@ -75,11 +75,28 @@ def on_config(config):
     pages += [sitegen.TRACEABILITY_PAGE, *_api_pages(root)]
     # After the plugins' own on_config, so every Markdown instance of the build gets it.
     config.markdown_extensions.append(sitegen.StrictReferences())
+    _point_api_at_namespace(config, root)
     if config.nav:
         config.nav = sitegen.expand_nav(
             config.nav, lambda pattern: sitegen.glob_match(pattern, pages)
         )
     return config
+
+
+def _point_api_at_namespace(config, root: Path) -> None:
+    """Make the tree mkdocstrings reads ``bluezone.<folder>`` from (its ``paths`` option).
+
+    The distribution maps the repository's folders under ``bluezone`` (pyproject.toml); the
+    API reader finds modules on paths, so it gets a directory whose ``bluezone/`` links to
+    the folders, the same tree a wheel installs.
+    """
+    tree = root / "build" / "api-namespace"
+    package = tree / sitegen.NAMESPACE
+    package.mkdir(parents=True, exist_ok=True)
+    for folder in (*API_PACKAGES, "interop_tests"):
+        link = package / folder
+        if not link.is_symlink():
+            link.symlink_to(root / folder, target_is_directory=True)
 
 
 def _locator(root: Path, docs_prefix: str):

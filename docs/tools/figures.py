@@ -10,8 +10,8 @@ only changes when this script does. The layer diagram and the key schedule are d
 
 Draws ``risk-distance-duration.svg``: the day score of GAEN v2 with ENX defaults and of the
 proximity profile (shipped parameters) for two people standing still at a set distance for a
-set time, the mean over a few simulated encounters per cell (reference_node.risk_sim's
-radio model, phones drawn from its population; scores from protocol.risk). Also seeded.
+set time, the mean over a few simulated encounters per cell (bluezone.reference_node.lab.sim's
+radio model, phones drawn from its population; scores from bluezone.protocol.risk). Also seeded.
 """
 
 from __future__ import annotations
@@ -31,16 +31,16 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script from anywhere: import this checkout
     sys.path.insert(0, str(ROOT))
 
-from protocol.risk.proximity import score_proximity  # noqa: E402
-from protocol.risk.resources import (  # noqa: E402
+from bluezone.protocol.risk.proximity import score_proximity  # noqa: E402
+from bluezone.protocol.risk.resources import (  # noqa: E402
     default_calibration_table,
     enx_defaults,
     proximity_defaults,
 )
-from protocol.risk.v2 import score_v2  # noqa: E402
-from reference_node.risk_sim import SimulationConfig, draw_population  # noqa: E402
-from reference_node.risk_sim.encounters import scene_encounters  # noqa: E402
-from reference_node.risk_sim.scenes import (  # noqa: E402
+from bluezone.protocol.risk.v2 import score_v2  # noqa: E402
+from bluezone.reference_node.lab.sim import SimulationConfig, draw_population  # noqa: E402
+from bluezone.reference_node.lab.sim.encounters import scene_encounters  # noqa: E402
+from bluezone.reference_node.lab.sim.scenes import (  # noqa: E402
     CARRIAGE_LOSS_DB,
     STEP_S,
     STEPS,

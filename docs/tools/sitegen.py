@@ -322,8 +322,11 @@ def source_view(path: str, text: str, cited: Iterable[Rule]) -> str:
     )
 
 
+NAMESPACE = "bluezone"  # the installed distribution maps each folder under this name
+
+
 def api_modules(root: Path, packages: Iterable[str]) -> list[str]:
-    """Return the dotted names of the public modules of ``packages`` under ``root``."""
+    """Return the import names (``bluezone.<folder>...``) of the public modules of ``packages``."""
     names = []
     for package in packages:
         base = root / package
@@ -333,7 +336,7 @@ def api_modules(root: Path, packages: Iterable[str]) -> list[str]:
                 continue
             if parts[-1] == "__init__":
                 parts = parts[:-1]
-            names.append(".".join(parts))
+            names.append(".".join((NAMESPACE, *parts)))
     return sorted(set(names))
 
 

@@ -45,7 +45,13 @@ FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 MAX_RANGE = 64
 
 # Where citations are looked for, relative to the repository root.
-CODE_DIRS = ("protocol", "reference_node", "interop_tests", "spec/tools", "benchmarks")
+CODE_DIRS = (
+    "protocol",
+    "reference_node",
+    "interop_tests",
+    "spec/tools",
+    "benchmarks",
+)
 CODE_SUFFIXES = (".py", ".js")
 TEST_DIRS = ("tests",)
 # This directory's own tests write made-up rule ids on purpose (to test this module).

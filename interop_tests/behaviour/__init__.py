@@ -6,7 +6,7 @@ adapter's own answers, and judge the answers by invariants of the spec.
 
 from __future__ import annotations
 
-from interop_tests.behaviour import (
+from bluezone.interop_tests.behaviour import (
     advertisement,
     checkpoint,
     export,
@@ -16,7 +16,7 @@ from interop_tests.behaviour import (
     merkle,
     risk,
 )
-from interop_tests.model import InteropTest
+from bluezone.interop_tests.model import InteropTest
 
 
 def gate_tests() -> list[InteropTest]:

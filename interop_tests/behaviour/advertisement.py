@@ -7,8 +7,8 @@ encodings; hostile inputs (garbage, truncations, wrong lengths) must all be answ
 
 from __future__ import annotations
 
-from interop_tests.checks import Context
-from interop_tests.model import CheckFailed, PreconditionFailed, behaviour
+from bluezone.interop_tests.checks import Context
+from bluezone.interop_tests.model import CheckFailed, PreconditionFailed, behaviour
 
 # spec ADV-1: the structures of the advertising data, as hex.
 FLAGS = "02011a"

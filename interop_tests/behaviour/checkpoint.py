@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 
-from interop_tests.checks import Context
-from interop_tests.model import behaviour
+from bluezone.interop_tests.checks import Context
+from bluezone.interop_tests.model import behaviour
 
 # golang.org/x/mod/sumdb/note's test key (spec/vectors/checkpoint.json, NoteVerifierKey).
 NAME = "PeterNeumann"

@@ -12,8 +12,8 @@ import io
 import zipfile
 from typing import Any
 
-from interop_tests.checks import Context
-from interop_tests.model import behaviour
+from bluezone.interop_tests.checks import Context
+from bluezone.interop_tests.model import behaviour
 
 # SubjectPublicKeyInfo (DER) of the P-256 point G (SEC 2): a valid key whose signatures
 # nobody here makes.

@@ -6,9 +6,9 @@ spec/90-interop-adapter.md, never the scheme's cryptography.
 
 from __future__ import annotations
 
-from interop_tests.checks import Context
-from interop_tests.model import CheckFailed, behaviour
-from interop_tests.session import encode_request
+from bluezone.interop_tests.checks import Context
+from bluezone.interop_tests.model import CheckFailed, behaviour
+from bluezone.interop_tests.session import encode_request
 
 # spec IOP-10: ops every adapter must implement.
 MANDATORY_OPS = frozenset({"hello", "derive_keys", "rpi"})

@@ -6,8 +6,8 @@ with each other (determinism, distinctness, encryption and decryption being inve
 
 from __future__ import annotations
 
-from interop_tests.checks import Context
-from interop_tests.model import CheckFailed, behaviour
+from bluezone.interop_tests.checks import Context
+from bluezone.interop_tests.model import CheckFailed, behaviour
 
 _DAY = 144
 # Interval numbers near 2020-2025, where real keys live.

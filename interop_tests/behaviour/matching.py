@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from interop_tests.checks import Context
-from interop_tests.model import InteropTest, behaviour
+from bluezone.interop_tests.checks import Context
+from bluezone.interop_tests.model import InteropTest, behaviour
 
 _DAY = 144
 _TOLERANCE = 12

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from interop_tests.checks import Context
-from interop_tests.model import CheckFailed, behaviour
+from bluezone.interop_tests.checks import Context
+from bluezone.interop_tests.model import CheckFailed, behaviour
 
 Range = tuple[int, int]
 

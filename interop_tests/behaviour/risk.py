@@ -12,9 +12,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from interop_tests.checks import Context
-from interop_tests.model import CheckFailed, InteropTest, behaviour
-from interop_tests.risk_checks import same
+from bluezone.interop_tests.checks import Context
+from bluezone.interop_tests.model import CheckFailed, InteropTest, behaviour
+from bluezone.interop_tests.risk_checks import same
 
 # spec RISK-15: ENX's recommended v2 configuration.
 ENX_CONFIG: dict[str, Any] = {

@@ -1,7 +1,7 @@
 """Deliberately broken variants of the reference adapter: the suite must catch every one.
 
-Each mutant is one realistic mistake, launched as ``python -m interop_tests.mutants.NAME``.
-``python -m interop_tests.mutants`` runs the whole suite against each and prints the
+Each mutant is one realistic mistake, launched as ``python -m bluezone.interop_tests.mutants.NAME``.
+``python -m bluezone.interop_tests.mutants`` runs the whole suite against each and prints the
 mutation score. The table in README.md beside this file lists what each one breaks.
 """
 
@@ -22,7 +22,7 @@ class Mutant:
 
     def command(self) -> str:
         """The command line that starts this mutant adapter."""
-        return f'"{sys.executable}" -m interop_tests.mutants.{self.name}'
+        return f'"{sys.executable}" -m bluezone.interop_tests.mutants.{self.name}'
 
 
 MUTANTS: tuple[Mutant, ...] = (

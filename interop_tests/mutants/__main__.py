@@ -1,4 +1,4 @@
-"""``python -m interop_tests.mutants``: run the suite against every mutant, print the score.
+"""``python -m bluezone.interop_tests.mutants``: the suite against every mutant, and the score.
 
 A mutant is caught when the run fails (some test failed, failed a precondition or passed
 unexpectedly). Exit status 0 only when every mutant is caught.
@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from interop_tests.model import FAILED, PRECONDITION_FAILED
-from interop_tests.mutants import MUTANTS, Mutant
-from interop_tests.runner import SuiteConfig, SuiteRun, all_tests, run_suite, select
-from interop_tests.vectors import default_vectors_dir, load_vectors
+from bluezone.interop_tests.model import FAILED, PRECONDITION_FAILED
+from bluezone.interop_tests.mutants import MUTANTS, Mutant
+from bluezone.interop_tests.runner import SuiteConfig, SuiteRun, all_tests, run_suite, select
+from bluezone.interop_tests.vectors import default_vectors_dir, load_vectors
 
 
 def run_mutant(mutant: Mutant, args: argparse.Namespace) -> SuiteRun:
@@ -34,7 +34,7 @@ def run_mutant(mutant: Mutant, args: argparse.Namespace) -> SuiteRun:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every mutant and print one line each, then the mutation score."""
-    parser = argparse.ArgumentParser(prog="python -m interop_tests.mutants")
+    parser = argparse.ArgumentParser(prog="python -m bluezone.interop_tests.mutants")
     parser.add_argument("--vectors", type=Path, help="vector directory (default: spec/vectors)")
     parser.add_argument("--timeout", type=float, default=2.0, help="seconds per answer")
     parser.add_argument("--max-restarts", type=int, default=5)

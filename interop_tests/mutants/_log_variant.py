@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from interop_tests import reference_adapter as reference
-from interop_tests.adapter_kit import (
+from bluezone.interop_tests import reference_adapter as reference
+from bluezone.interop_tests.adapter_kit import (
     AdapterInputError,
     Handler,
     hex_list_param,

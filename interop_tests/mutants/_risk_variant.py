@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from interop_tests import reference_adapter as reference
-from interop_tests.adapter_kit import Handler
+from bluezone.interop_tests import reference_adapter as reference
+from bluezone.interop_tests.adapter_kit import Handler
 
 _REPORT_OFFSETS = {
     1: "reportTypeOffsetConfirmedTest",

@@ -15,8 +15,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from interop_tests import reference_adapter as reference
-from interop_tests.adapter_kit import AdapterInputError, Handler, hex_param, int_param
+from bluezone.interop_tests import reference_adapter as reference
+from bluezone.interop_tests.adapter_kit import AdapterInputError, Handler, hex_param, int_param
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,9 @@ without comparing the two roots (breaks LOG-4)."""
 
 import sys
 
-from interop_tests.adapter_kit import run
-from interop_tests.mutants import _log_variant as variant
-from interop_tests.reference_adapter import build_adapter
+from bluezone.interop_tests.adapter_kit import run
+from bluezone.interop_tests.mutants import _log_variant as variant
+from bluezone.interop_tests.reference_adapter import build_adapter
 
 ADAPTER = build_adapter(
     "mutant-consistency_equal_sizes_unchecked",

@@ -6,9 +6,9 @@ RISK-35).
 
 import sys
 
-from interop_tests.adapter_kit import run
-from interop_tests.mutants._risk_variant import CwaVariant
-from interop_tests.reference_adapter import build_adapter
+from bluezone.interop_tests.adapter_kit import run
+from bluezone.interop_tests.mutants._risk_variant import CwaVariant
+from bluezone.interop_tests.reference_adapter import build_adapter
 
 ADAPTER = build_adapter(
     "mutant-cwa_rounds_window_time", score_cwa=CwaVariant(round_window=True).score

@@ -4,7 +4,7 @@ only the library's errors, so short input kills the process (breaks ADV-5, IOP-4
 import sys
 from typing import Any
 
-from interop_tests.adapter_kit import (
+from bluezone.interop_tests.adapter_kit import (
     INVALID_INPUT,
     UNSUPPORTED,
     Adapter,
@@ -14,8 +14,8 @@ from interop_tests.adapter_kit import (
     parse_request,
     run,
 )
-from interop_tests.mutants._variant import decoder_handler
-from interop_tests.reference_adapter import build_adapter
+from bluezone.interop_tests.mutants._variant import decoder_handler
+from bluezone.interop_tests.reference_adapter import build_adapter
 
 ADAPTER = build_adapter(
     "mutant-decoder_crashes_on_garbage",

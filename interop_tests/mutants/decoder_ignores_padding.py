@@ -3,9 +3,9 @@ follows (breaks ADV-6)."""
 
 import sys
 
-from interop_tests.adapter_kit import run
-from interop_tests.mutants._variant import decoder_handler
-from interop_tests.reference_adapter import build_adapter
+from bluezone.interop_tests.adapter_kit import run
+from bluezone.interop_tests.mutants._variant import decoder_handler
+from bluezone.interop_tests.reference_adapter import build_adapter
 
 ADAPTER = build_adapter(
     "mutant-decoder_ignores_padding", advertisement_decode=decoder_handler(check_padding=False)

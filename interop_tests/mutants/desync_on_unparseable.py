@@ -3,8 +3,8 @@ answered, so every later answer lands on the wrong request (breaks IOP-4, IOP-6)
 
 import sys
 
-from interop_tests.adapter_kit import Adapter, answer_line, parse_request, run
-from interop_tests.reference_adapter import build_adapter
+from bluezone.interop_tests.adapter_kit import Adapter, answer_line, parse_request, run
+from bluezone.interop_tests.reference_adapter import build_adapter
 
 ADAPTER = build_adapter("mutant-desync_on_unparseable")
 

@@ -3,9 +3,9 @@ without selecting signatures by key ID and version (breaks EXP-7)."""
 
 import sys
 
-from interop_tests.adapter_kit import run
-from interop_tests.mutants import _log_variant as variant
-from interop_tests.reference_adapter import build_adapter
+from bluezone.interop_tests.adapter_kit import run
+from bluezone.interop_tests.mutants import _log_variant as variant
+from bluezone.interop_tests.reference_adapter import build_adapter
 
 ADAPTER = build_adapter(
     "mutant-export_first_signature_only", export_parse=variant.export_checking_first_signature

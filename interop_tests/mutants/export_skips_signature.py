@@ -2,9 +2,9 @@
 
 import sys
 
-from interop_tests.adapter_kit import run
-from interop_tests.mutants import _log_variant as variant
-from interop_tests.reference_adapter import build_adapter
+from bluezone.interop_tests.adapter_kit import run
+from bluezone.interop_tests.mutants import _log_variant as variant
+from bluezone.interop_tests.reference_adapter import build_adapter
 
 ADAPTER = build_adapter(
     "mutant-export_skips_signature", export_parse=variant.export_without_signature_check

@@ -3,9 +3,9 @@
 
 import sys
 
-from interop_tests.adapter_kit import run
-from interop_tests.mutants._variant import Variant
-from interop_tests.reference_adapter import build_adapter
+from bluezone.interop_tests.adapter_kit import run
+from bluezone.interop_tests.mutants._variant import Variant
+from bluezone.interop_tests.reference_adapter import build_adapter
 
 ADAPTER = build_adapter(
     "mutant-hkdf_swapped_info",

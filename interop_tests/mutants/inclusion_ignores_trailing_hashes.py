@@ -3,9 +3,9 @@ ignores any hashes after it, so a padded proof verifies (breaks LOG-3)."""
 
 import sys
 
-from interop_tests.adapter_kit import run
-from interop_tests.mutants import _log_variant as variant
-from interop_tests.reference_adapter import build_adapter
+from bluezone.interop_tests.adapter_kit import run
+from bluezone.interop_tests.mutants import _log_variant as variant
+from bluezone.interop_tests.reference_adapter import build_adapter
 
 ADAPTER = build_adapter(
     "mutant-inclusion_ignores_trailing_hashes",

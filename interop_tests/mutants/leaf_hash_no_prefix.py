@@ -3,9 +3,9 @@ LOG-1)."""
 
 import sys
 
-from interop_tests.adapter_kit import run
-from interop_tests.mutants import _log_variant as variant
-from interop_tests.reference_adapter import build_adapter
+from bluezone.interop_tests.adapter_kit import run
+from bluezone.interop_tests.mutants import _log_variant as variant
+from bluezone.interop_tests.reference_adapter import build_adapter
 
 ADAPTER = build_adapter("mutant-leaf_hash_no_prefix", **variant.leaf_hash_without_prefix())
 

@@ -3,9 +3,9 @@ the key ID (breaks LOG-6, LOG-7)."""
 
 import sys
 
-from interop_tests.adapter_kit import run
-from interop_tests.mutants import _log_variant as variant
-from interop_tests.reference_adapter import build_adapter
+from bluezone.interop_tests.adapter_kit import run
+from bluezone.interop_tests.mutants import _log_variant as variant
+from bluezone.interop_tests.reference_adapter import build_adapter
 
 ADAPTER = build_adapter("mutant-note_ignores_key_id", **variant.ignoring_key_ids())
 

@@ -4,9 +4,9 @@ TEK has 16 bytes (breaks KS-1)."""
 import sys
 from typing import Any
 
-from interop_tests import reference_adapter as reference
-from interop_tests.adapter_kit import hex_param, int_param, run
-from interop_tests.mutants._variant import Variant
+from bluezone.interop_tests import reference_adapter as reference
+from bluezone.interop_tests.adapter_kit import hex_param, int_param, run
+from bluezone.interop_tests.mutants._variant import Variant
 
 VARIANT = Variant()
 

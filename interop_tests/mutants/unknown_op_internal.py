@@ -4,7 +4,7 @@ answered internal instead of unsupported (breaks IOP-7)."""
 import sys
 from typing import Any
 
-from interop_tests.adapter_kit import (
+from bluezone.interop_tests.adapter_kit import (
     INTERNAL,
     INVALID_INPUT,
     Adapter,
@@ -14,7 +14,7 @@ from interop_tests.adapter_kit import (
     parse_request,
     run,
 )
-from interop_tests.reference_adapter import build_adapter
+from bluezone.interop_tests.reference_adapter import build_adapter
 
 ADAPTER = build_adapter("mutant-unknown_op_internal")
 

@@ -4,8 +4,8 @@
 import sys
 from typing import Any
 
-from interop_tests.adapter_kit import Handler, run
-from interop_tests.reference_adapter import HANDLERS, build_adapter
+from bluezone.interop_tests.adapter_kit import Handler, run
+from bluezone.interop_tests.reference_adapter import HANDLERS, build_adapter
 
 
 def uppercase(handler: Handler) -> Handler:

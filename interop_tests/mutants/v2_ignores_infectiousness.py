@@ -5,9 +5,9 @@ The window score leaves out the infectiousness weight (breaks RISK-12).
 
 import sys
 
-from interop_tests.adapter_kit import run
-from interop_tests.mutants._risk_variant import v2_handler
-from interop_tests.reference_adapter import build_adapter
+from bluezone.interop_tests.adapter_kit import run
+from bluezone.interop_tests.mutants._risk_variant import v2_handler
+from bluezone.interop_tests.reference_adapter import build_adapter
 
 ADAPTER = build_adapter(
     "mutant-v2_ignores_infectiousness", score_v2=v2_handler(infectiousness=False)

@@ -6,9 +6,9 @@ The window score leaves out the report type weight, so a recursive report counts
 
 import sys
 
-from interop_tests.adapter_kit import run
-from interop_tests.mutants._risk_variant import v2_handler
-from interop_tests.reference_adapter import build_adapter
+from bluezone.interop_tests.adapter_kit import run
+from bluezone.interop_tests.mutants._risk_variant import v2_handler
+from bluezone.interop_tests.reference_adapter import build_adapter
 
 ADAPTER = build_adapter("mutant-v2_ignores_report_type", score_v2=v2_handler(report_type=False))
 

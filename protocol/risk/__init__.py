@@ -2,6 +2,7 @@
 exposure windows, the deployed scorers (GAEN v1, GAEN v2 daily summaries, Corona-Warn-App),
 the optional proximity-aware profile, and the evaluation of scorers against ground truth.
 
-Entry points: ``protocol.risk.api`` (JSON in, JSON out, as the adapter ops use them) and the
+Entry points: ``bluezone.protocol.risk.api`` (JSON in, JSON out, as the adapter ops use them)
+and the
 modules ``cwa``, ``v2``, ``v1``, ``proximity``, ``aggregation``, ``calibration``.
 """

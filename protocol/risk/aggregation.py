@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from protocol.params import (
+from bluezone.protocol.params import (
     EXPOSURE_WINDOW_MAX_SECONDS,
     MAX_ATTENUATION_DB,
     MAX_CALIBRATION_CONFIDENCE,
@@ -21,9 +21,9 @@ from protocol.params import (
     MIN_DAYS_SINCE_ONSET,
     SECONDS_PER_DAY,
 )
-from protocol.risk.errors import InvalidConfigurationError, InvalidSightingError
-from protocol.risk.jsonvalues import read_int, read_object
-from protocol.risk.windows import ExposureWindow, Infectiousness, ReportType, ScanInstance
+from bluezone.protocol.risk.errors import InvalidConfigurationError, InvalidSightingError
+from bluezone.protocol.risk.jsonvalues import read_int, read_object
+from bluezone.protocol.risk.windows import ExposureWindow, Infectiousness, ReportType, ScanInstance
 
 __all__ = [
     "DiagnosisKeysDataMapping",

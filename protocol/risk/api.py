@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocol.params import MAX_DAY
-from protocol.risk.cwa import CwaConfiguration, score_cwa
-from protocol.risk.errors import InvalidConfigurationError
-from protocol.risk.jsonvalues import read_int
-from protocol.risk.v1 import ExposureConfiguration, score_v1
-from protocol.risk.v2 import DailySummariesConfig, score_v2
-from protocol.risk.windows import windows_from_json
+from bluezone.protocol.params import MAX_DAY
+from bluezone.protocol.risk.cwa import CwaConfiguration, score_cwa
+from bluezone.protocol.risk.errors import InvalidConfigurationError
+from bluezone.protocol.risk.jsonvalues import read_int
+from bluezone.protocol.risk.v1 import ExposureConfiguration, score_v1
+from bluezone.protocol.risk.v2 import DailySummariesConfig, score_v2
+from bluezone.protocol.risk.windows import windows_from_json
 
 __all__ = ["score_cwa_json", "score_v1_json", "score_v2_json"]
 

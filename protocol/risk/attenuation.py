@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from protocol.params import (
+from bluezone.protocol.params import (
     MAX_ATTENUATION_DB,
     MAX_CALIBRATION_DB,
     MAX_RSSI_DBM,
@@ -12,7 +12,7 @@ from protocol.params import (
     MIN_RSSI_DBM,
     MIN_TX_POWER,
 )
-from protocol.risk.errors import InvalidSightingError
+from bluezone.protocol.risk.errors import InvalidSightingError
 
 __all__ = ["attenuation"]
 

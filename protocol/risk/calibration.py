@@ -1,7 +1,7 @@
 """Per-device calibration (TX power, RSSI correction, confidence) and its lookup (RISK-1, RISK-2).
 
 The table is Google's Exposure Notifications calibration CSV. ``CalibrationTable.from_csv``
-parses its text; ``protocol.risk.resources.default_calibration_table()`` parses the copy
+parses its text; ``bluezone.protocol.risk.resources.default_calibration_table()`` parses the copy
 shipped with the package.
 """
 
@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from protocol.params import (
+from bluezone.protocol.params import (
     CALIBRATION_CONFIDENCE_GLOBAL,
     CALIBRATION_CONFIDENCE_MANUFACTURER,
     CALIBRATION_CONFIDENCE_MEASURED,
@@ -22,7 +22,7 @@ from protocol.params import (
     MAX_CALIBRATION_ROWS,
     MIN_CALIBRATION_DB,
 )
-from protocol.risk.errors import InvalidCalibrationTableError
+from bluezone.protocol.risk.errors import InvalidCalibrationTableError
 
 __all__ = ["Calibration", "CalibrationRow", "CalibrationTable", "Fallback"]
 

@@ -13,15 +13,21 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from protocol.params import (
+from bluezone.protocol.params import (
     CWA_RISK_LEVEL_HIGH,
     CWA_RISK_LEVEL_LOW,
     RISK_MAX_TRANSMISSION_RISK_LEVEL,
     RISK_MIN_TRANSMISSION_RISK_LEVEL,
 )
-from protocol.risk.errors import InvalidConfigurationError
-from protocol.risk.jsonvalues import read_bool, read_decimal, read_int, read_list, read_object
-from protocol.risk.windows import ExposureWindow, Infectiousness, ReportType
+from bluezone.protocol.risk.errors import InvalidConfigurationError
+from bluezone.protocol.risk.jsonvalues import (
+    read_bool,
+    read_decimal,
+    read_int,
+    read_list,
+    read_object,
+)
+from bluezone.protocol.risk.windows import ExposureWindow, Infectiousness, ReportType
 
 __all__ = [
     "CwaConfiguration",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from protocol.errors import ProtocolError
+from bluezone.protocol.errors import ProtocolError
 
 
 class RiskError(ProtocolError):

@@ -14,8 +14,12 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from protocol.params import MAX_CONFIG_LIST, RISK_MAX_CONFIG_NUMBER, RISK_MAX_DECIMAL_PLACES
-from protocol.risk.errors import RiskError
+from bluezone.protocol.params import (
+    MAX_CONFIG_LIST,
+    RISK_MAX_CONFIG_NUMBER,
+    RISK_MAX_DECIMAL_PLACES,
+)
+from bluezone.protocol.risk.errors import RiskError
 
 __all__ = [
     "read_bool",

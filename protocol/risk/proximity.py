@@ -18,17 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from protocol.params import (
+from bluezone.protocol.params import (
     PROXIMITY_MAX_DISTANCE_M,
     PROXIMITY_MAX_LOG_VARIANCE,
     PROXIMITY_MAX_PROCESS_VARIANCE,
     PROXIMITY_MAX_VARIANCE_DB2,
     PROXIMITY_MIN_SECONDS,
 )
-from protocol.risk.errors import InvalidConfigurationError
-from protocol.risk.jsonvalues import read_decimal, read_object
-from protocol.risk.v2 import INFECTIOUSNESS_NAMES, REPORT_TYPE_NAMES
-from protocol.risk.windows import ExposureWindow, Infectiousness, ReportType
+from bluezone.protocol.risk.errors import InvalidConfigurationError
+from bluezone.protocol.risk.jsonvalues import read_decimal, read_object
+from bluezone.protocol.risk.v2 import INFECTIOUSNESS_NAMES, REPORT_TYPE_NAMES
+from bluezone.protocol.risk.windows import ExposureWindow, Infectiousness, ReportType
 
 __all__ = [
     "DistanceEstimate",

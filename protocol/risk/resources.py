@@ -1,6 +1,7 @@
 """The package data of risk scoring: the one place that reads files shipped with the package.
 
-Everything else in ``protocol.risk`` takes text or decoded JSON in; this module only hands the
+Everything else in ``bluezone.protocol.risk`` takes text or decoded JSON in; this module only
+hands the
 shipped bytes to those parsers (the calibration table and the ENX default configuration).
 """
 
@@ -11,9 +12,9 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from protocol.risk.calibration import CalibrationTable
-from protocol.risk.proximity import ProximityConfig
-from protocol.risk.v2 import V2Profile
+from bluezone.protocol.risk.calibration import CalibrationTable
+from bluezone.protocol.risk.proximity import ProximityConfig
+from bluezone.protocol.risk.v2 import V2Profile
 
 __all__ = [
     "CALIBRATION_TABLE_NAME",
@@ -32,7 +33,7 @@ PROXIMITY_DEFAULTS_NAME = "proximity-defaults.json"
 
 def read_package_data(name: str) -> bytes:
     """Bytes of a file in ``protocol/risk/data`` (the only resource access of the package)."""
-    return resources.files("protocol.risk").joinpath("data", name).read_bytes()
+    return resources.files("bluezone.protocol.risk").joinpath("data", name).read_bytes()
 
 
 def default_calibration_table() -> CalibrationTable:

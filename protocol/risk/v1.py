@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from protocol.params import (
+from bluezone.protocol.params import (
     MAX_ATTENUATION_DB,
     MAX_DAY,
     MIN_ATTENUATION_DB,
@@ -29,9 +29,9 @@ from protocol.params import (
     V1_MAX_SCORE,
     V1_SCORE_COUNT,
 )
-from protocol.risk.errors import InvalidConfigurationError, InvalidExposureWindowError
-from protocol.risk.jsonvalues import read_int, read_list, read_object
-from protocol.risk.windows import ExposureWindow, Infectiousness, ReportType, total_seconds
+from bluezone.protocol.risk.errors import InvalidConfigurationError, InvalidExposureWindowError
+from bluezone.protocol.risk.jsonvalues import read_int, read_list, read_object
+from bluezone.protocol.risk.windows import ExposureWindow, Infectiousness, ReportType, total_seconds
 
 __all__ = ["ExposureConfiguration", "V1Exposure", "V1Summary", "score_v1", "v1_exposure"]
 

@@ -14,17 +14,17 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from protocol.params import (
+from bluezone.protocol.params import (
     MAX_ATTENUATION_DB,
     MAX_DAY,
     MIN_ATTENUATION_DB,
     V2_ATTENUATION_THRESHOLDS,
     V2_MAX_WEIGHT,
 )
-from protocol.risk.aggregation import DiagnosisKeysDataMapping
-from protocol.risk.errors import InvalidConfigurationError
-from protocol.risk.jsonvalues import read_decimal, read_int, read_list, read_object
-from protocol.risk.windows import ExposureWindow, Infectiousness, ReportType
+from bluezone.protocol.risk.aggregation import DiagnosisKeysDataMapping
+from bluezone.protocol.risk.errors import InvalidConfigurationError
+from bluezone.protocol.risk.jsonvalues import read_decimal, read_int, read_list, read_object
+from bluezone.protocol.risk.windows import ExposureWindow, Infectiousness, ReportType
 
 __all__ = [
     "REPORT_TYPE_NAMES",
@@ -237,7 +237,7 @@ class V2Profile:
     """A full v2 setting: key data mapping, daily summaries config, notification threshold.
 
     The threshold applies to a day's ``score_sum`` (RISK-15); the ENX recommended defaults
-    ship as one (``protocol.risk.resources.enx_defaults``).
+    ship as one (``bluezone.protocol.risk.resources.enx_defaults``).
     """
 
     diagnosis_keys_data_mapping: DiagnosisKeysDataMapping

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from protocol.params import (
+from bluezone.protocol.params import (
     INFECTIOUSNESS_HIGH,
     INFECTIOUSNESS_NONE,
     INFECTIOUSNESS_STANDARD,
@@ -30,8 +30,8 @@ from protocol.params import (
     REPORT_TYPE_SELF_REPORT,
     REPORT_TYPE_UNKNOWN,
 )
-from protocol.risk.errors import InvalidExposureWindowError
-from protocol.risk.jsonvalues import read_int, read_list, read_object
+from bluezone.protocol.risk.errors import InvalidExposureWindowError
+from bluezone.protocol.risk.jsonvalues import read_int, read_list, read_object
 
 __all__ = [
     "SCORABLE_REPORT_TYPES",

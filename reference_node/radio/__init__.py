@@ -10,8 +10,8 @@ Both simulated media draw RSSI from `channel.Channel`. Backends import their thi
 stacks only when used, so import them from their modules.
 """
 
-from reference_node.radio.address import format_address, is_nrpa, make_nrpa, parse_address
-from reference_node.radio.base import Radio, RadioCapabilities, Sighting, SightingStream
+from bluezone.reference_node.radio.address import format_address, is_nrpa, make_nrpa, parse_address
+from bluezone.reference_node.radio.base import Radio, RadioCapabilities, Sighting, SightingStream
 
 __all__ = [
     "Radio",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from reference_node.errors import AddressError
+from bluezone.reference_node.errors import AddressError
 
 ADDRESS_LENGTH = 6
 _RANDOM_PART_MASK = (1 << 46) - 1

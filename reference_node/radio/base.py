@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
-from protocol.params import MAX_LEGACY_AD_LENGTH
-from reference_node.errors import AdvertisingDataError
+from bluezone.protocol.params import MAX_LEGACY_AD_LENGTH
+from bluezone.reference_node.errors import AdvertisingDataError
 
 # A subscriber that falls this many sightings behind loses the oldest ones (counted in
 # `SightingStream.dropped`): a radio in a crowd hears thousands of adverts a minute, and an
@@ -111,7 +111,7 @@ class Radio(Protocol):
 
     Use it as ``async with radio:`` (or call `start` and `close`). Operations on a radio
     that is not started raise RadioStateError; failures of the radio raise RadioError
-    subclasses (reference_node.errors).
+    subclasses (bluezone.reference_node.errors).
     """
 
     backend: str

@@ -36,23 +36,23 @@ from bleak.assigned_numbers import AdvertisementDataType
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
-from reference_node.errors import (
+from bluezone.reference_node.errors import (
     ConfigurationError,
     RadioStateError,
     TransportError,
     UnsupportedOperationError,
 )
-from reference_node.radio.base import (
+from bluezone.reference_node.radio.base import (
     RadioCapabilities,
     RadioContext,
     Sighting,
     SightingHub,
     SightingStream,
 )
-from reference_node.vclock import Clock, current_clock
+from bluezone.reference_node.vtime.clock import Clock, current_clock
 
 if TYPE_CHECKING:  # dbus-fast exists on Linux only
-    from reference_node.radio.bluez_advertiser import BluezAdvertiser
+    from bluezone.reference_node.radio.bluez_advertiser import BluezAdvertiser
 
 logger = logging.getLogger(__name__)
 

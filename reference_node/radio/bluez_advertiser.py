@@ -23,7 +23,7 @@ from dbus_fast import BusType, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 from dbus_fast.service import PropertyAccess, ServiceInterface, dbus_property, method
 
-from reference_node.errors import (
+from bluezone.reference_node.errors import (
     AdvertisingDataError,
     BluezError,
     RadioError,
@@ -31,7 +31,7 @@ from reference_node.errors import (
     TransportError,
     UnsupportedOperationError,
 )
-from reference_node.radio.base import check_legacy_ad_length
+from bluezone.reference_node.radio.base import check_legacy_ad_length
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import struct
 from pathlib import Path
 from typing import Any, BinaryIO, Self
 
-from reference_node.vclock import Clock, current_clock
+from bluezone.reference_node.vtime.clock import Clock, current_clock
 
 BTSNOOP_MAGIC = b"btsnoop\x00"
 BTSNOOP_VERSION = 1

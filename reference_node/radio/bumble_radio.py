@@ -35,18 +35,18 @@ from bumble.host import Host
 from bumble.transport import open_transport
 from bumble.transport.common import Transport, TransportLostError
 
-from protocol.params import (
+from bluezone.protocol.params import (
     ADVERTISING_INTERVAL_MAX_MS,
     ADVERTISING_INTERVAL_MIN_MS,
 )
-from reference_node.errors import (
+from bluezone.reference_node.errors import (
     ConfigurationError,
     HciCommandError,
     RadioStateError,
     TransportError,
 )
-from reference_node.radio.address import parse_address
-from reference_node.radio.base import (
+from bluezone.reference_node.radio.address import parse_address
+from bluezone.reference_node.radio.base import (
     ADDRESS_TYPE_NAMES,
     RadioCapabilities,
     RadioContext,
@@ -55,9 +55,9 @@ from reference_node.radio.base import (
     SightingStream,
     check_legacy_ad_length,
 )
-from reference_node.radio.btsnoop import BtSnoopWriter, SnoopingSink, SnoopingSource
-from reference_node.radio.hci_rules import EXTENDED_ADVERTISING_COMMANDS
-from reference_node.vclock import Clock, current_clock
+from bluezone.reference_node.radio.btsnoop import BtSnoopWriter, SnoopingSink, SnoopingSource
+from bluezone.reference_node.radio.hci_rules import EXTENDED_ADVERTISING_COMMANDS
+from bluezone.reference_node.vtime.clock import Clock, current_clock
 
 logger = logging.getLogger(__name__)
 _bumble_host_logger = logging.getLogger("bumble.host")

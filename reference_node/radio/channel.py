@@ -19,7 +19,7 @@ import dataclasses
 import math
 import random
 
-from reference_node.errors import ChannelError
+from bluezone.reference_node.errors import ChannelError
 
 # HCI reports RSSI as a signed octet in -127..+20 dBm (Core Spec Vol 4 Part E 7.7.65.2).
 RSSI_MIN_DBM = -127

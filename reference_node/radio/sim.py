@@ -21,13 +21,13 @@ import random
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from protocol.params import (
+from bluezone.protocol.params import (
     ADVERTISING_INTERVAL_MAX_MS,
     ADVERTISING_INTERVAL_MIN_MS,
 )
-from reference_node.errors import RadioStateError
-from reference_node.radio.address import format_address, parse_address
-from reference_node.radio.base import (
+from bluezone.reference_node.errors import RadioStateError
+from bluezone.reference_node.radio.address import format_address, parse_address
+from bluezone.reference_node.radio.base import (
     RadioCapabilities,
     RadioContext,
     Sighting,
@@ -35,8 +35,8 @@ from reference_node.radio.base import (
     SightingStream,
     check_legacy_ad_length,
 )
-from reference_node.radio.channel import Channel
-from reference_node.vclock import Clock, clock_for
+from bluezone.reference_node.radio.channel import Channel
+from bluezone.reference_node.vtime.clock import Clock, clock_for
 
 BACKEND = "sim"
 # Core Spec Vol 6 Part B 4.4.2.2: advDelay, 0-10 ms per advertising event.

@@ -40,14 +40,14 @@ from bumble import hci, ll
 from bumble import link as bumble_link
 from bumble.controller import AdvertisingSet, Controller, LegacyAdvertiser
 
-from reference_node.radio.btsnoop import BtSnoopWriter
-from reference_node.radio.bumble_radio import BumbleRadio, BumbleRadioConfig
-from reference_node.radio.channel import Channel
-from reference_node.radio.hci_rules import (
+from bluezone.reference_node.radio.btsnoop import BtSnoopWriter
+from bluezone.reference_node.radio.bumble_radio import BumbleRadio, BumbleRadioConfig
+from bluezone.reference_node.radio.channel import Channel
+from bluezone.reference_node.radio.hci_rules import (
     EXTENDED_ADVERTISING_COMMANDS,
     LEGACY_ADVERTISING_COMMANDS,
 )
-from reference_node.vclock import Clock
+from bluezone.reference_node.vtime.clock import Clock
 
 logger = logging.getLogger(__name__)
 _bumble_controller_logger = logging.getLogger("bumble.controller")

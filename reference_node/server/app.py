@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from protocol.errors import ProtocolError
-from protocol.keys import interval_number
-from protocol.note import NoteVerifier
-from protocol.params import (
+from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.keys import interval_number
+from bluezone.protocol.note import NoteVerifier
+from bluezone.protocol.params import (
     CODE_ALPHABET,
     CODE_DEFAULT_VALIDITY_S,
     CODE_LENGTH,
@@ -30,32 +30,32 @@ from protocol.params import (
     TOKEN_BYTES,
     TOKEN_VALIDITY_S,
 )
-from protocol.upload import (
+from bluezone.protocol.upload import (
     check_key_list_hmac,
     check_upload,
     code_digest,
     days_since_onset,
     token_digest,
 )
-from reference_node.server.errors import (
+from bluezone.reference_node.server.errors import (
     NotFoundError,
     RateLimitedError,
     ServerError,
     StorageError,
     UnauthorizedError,
 )
-from reference_node.server.files import CHECKPOINT_PATH, INDEX_PATH, KEYS_PATH, PublicFiles
-from reference_node.server.keyfiles import ApiKeyCheck, ServerKeys
-from reference_node.server.publisher import Publisher
-from reference_node.server.ratelimit import ClientKeys, Rate, RateLimiter
-from reference_node.server.requests import (
+from bluezone.reference_node.server.files import CHECKPOINT_PATH, INDEX_PATH, KEYS_PATH, PublicFiles
+from bluezone.reference_node.server.keyfiles import ApiKeyCheck, ServerKeys
+from bluezone.reference_node.server.publisher import Publisher
+from bluezone.reference_node.server.ratelimit import ClientKeys, Rate, RateLimiter
+from bluezone.reference_node.server.requests import (
     CodeRequest,
     TokenRequest,
     UploadRequest,
     parse_object,
     read_body,
 )
-from reference_node.server.storage import NewKey, Storage
+from bluezone.reference_node.server.storage import NewKey, Storage
 
 log = logging.getLogger("bluezone.server")
 
@@ -314,7 +314,7 @@ class KeyServer:
 
     async def cosign(self, request: web.Request) -> web.Response:
         """POST /v1/checkpoints/{size}/cosignatures: add witness cosignatures (SRV-16)."""
-        from reference_node.server.witness import merge_cosignatures
+        from bluezone.reference_node.client.witness import merge_cosignatures
 
         self._limit_client(request)
         size = int(request.match_info["size"])

@@ -5,7 +5,7 @@ Messages name the rule and the offending field, never a code, token, secret or k
 
 from __future__ import annotations
 
-from reference_node.errors import NodeError
+from bluezone.reference_node.errors import NodeError
 
 
 class ServerError(NodeError):

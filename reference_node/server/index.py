@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import cbor2
 
-from reference_node.server.errors import BadServerDataError
+from bluezone.reference_node.server.errors import BadServerDataError
 
 # spec SRV-12: an index larger than this is refused unread (it lists about 20,000 batches).
 MAX_INDEX_BYTES = 2 * 1024 * 1024

@@ -19,12 +19,12 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from protocol.errors import ProtocolError
-from protocol.export import ExportSigner, ExportVerificationKey, SignatureInfo
-from protocol.note import NoteSigner, NoteVerifier, encode_base64
-from protocol.params import SIGNATURE_TYPE_COSIGNATURE_V1, SIGNATURE_TYPE_ED25519
-from reference_node.server.errors import BadServerDataError, ConfigError, WitnessKeyError
-from reference_node.server.files import fsync_directory
+from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.export import ExportSigner, ExportVerificationKey, SignatureInfo
+from bluezone.protocol.note import NoteSigner, NoteVerifier, encode_base64
+from bluezone.protocol.params import SIGNATURE_TYPE_COSIGNATURE_V1, SIGNATURE_TYPE_ED25519
+from bluezone.reference_node.server.errors import BadServerDataError, ConfigError, WitnessKeyError
+from bluezone.reference_node.server.files import fsync_directory
 
 LOG_KEY_FILE = "log-signing.key"
 EXPORT_KEY_FILE = "export-signing.pem"

@@ -18,13 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from hashlib import sha256
 
-from protocol.checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
-from protocol.export import ExportKey, ExportPayload, ExportSigner, sign_export
-from protocol.keys import interval_number
-from protocol.log_leaf import BatchLeaf
-from protocol.merkle import MerkleTree
-from protocol.note import NoteSigner
-from protocol.params import (
+from bluezone.protocol.checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
+from bluezone.protocol.export import ExportKey, ExportPayload, ExportSigner, sign_export
+from bluezone.protocol.keys import interval_number
+from bluezone.protocol.log_leaf import BatchLeaf
+from bluezone.protocol.merkle import MerkleTree
+from bluezone.protocol.note import NoteSigner
+from bluezone.protocol.params import (
     BATCH_ORDER_SECRET_BYTES,
     EXPORT_BATCH_NUM,
     EXPORT_BATCH_SIZE,
@@ -34,17 +34,22 @@ from protocol.params import (
     PADDING_KEY_RANDOM_BYTES,
     RETENTION_INTERVALS,
 )
-from protocol.upload import batch_order, padding_key_count, padding_keys
-from reference_node.server.errors import ConfigError
-from reference_node.server.files import (
+from bluezone.protocol.upload import batch_order, padding_key_count, padding_keys
+from bluezone.reference_node.server.errors import ConfigError
+from bluezone.reference_node.server.files import (
     CHECKPOINT_PATH,
     INDEX_PATH,
     PublicFiles,
     batch_path,
     checkpoint_path,
 )
-from reference_node.server.index import BatchIndex, IndexEntry
-from reference_node.server.storage import BatchRecord, CheckpointRecord, PendingKey, Storage
+from bluezone.reference_node.server.index import BatchIndex, IndexEntry
+from bluezone.reference_node.server.storage import (
+    BatchRecord,
+    CheckpointRecord,
+    PendingKey,
+    Storage,
+)
 
 log = logging.getLogger("bluezone.server.publisher")
 

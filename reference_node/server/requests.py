@@ -14,9 +14,9 @@ from typing import Any
 
 from aiohttp import web
 
-from protocol.errors import ProtocolError
-from protocol.keys import TemporaryExposureKey
-from protocol.params import (
+from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.keys import TemporaryExposureKey
+from bluezone.protocol.params import (
     CODE_MAX_VALIDITY_S,
     CODE_MIN_VALIDITY_S,
     CODE_REPORT_TYPES,
@@ -28,8 +28,8 @@ from protocol.params import (
     MIN_HMAC_SECRET_BYTES,
     TOKEN_BYTES,
 )
-from protocol.upload import normalize_code
-from reference_node.server.errors import (
+from bluezone.protocol.upload import normalize_code
+from bluezone.reference_node.server.errors import (
     InvalidRequestError,
     MalformedJsonError,
     RequestTooLargeError,

@@ -18,18 +18,18 @@ from pathlib import Path
 
 from aiohttp import web
 
-from protocol.keys import interval_number
-from protocol.note import NoteVerifier
-from protocol.params import INTERVALS_PER_DAY, RETENTION_INTERVALS
-from reference_node.server.app import (
+from bluezone.protocol.keys import interval_number
+from bluezone.protocol.note import NoteVerifier
+from bluezone.protocol.params import INTERVALS_PER_DAY, RETENTION_INTERVALS
+from bluezone.reference_node.server.app import (
     DEFAULT_CLIENT_RATE,
     DEFAULT_HA_RATE,
     ApiConfig,
     KeyServer,
 )
-from reference_node.server.errors import ConfigError
-from reference_node.server.files import KEYS_PATH, PublicFiles
-from reference_node.server.keyfiles import (
+from bluezone.reference_node.server.errors import ConfigError
+from bluezone.reference_node.server.files import KEYS_PATH, PublicFiles
+from bluezone.reference_node.server.keyfiles import (
     EXPORT_KEY_FILE,
     HA_API_KEY_FILE,
     LOG_KEY_FILE,
@@ -40,9 +40,9 @@ from reference_node.server.keyfiles import (
     load_or_create_ha_api_key,
     load_or_create_log_signer,
 )
-from reference_node.server.publisher import Publisher, PublisherConfig
-from reference_node.server.ratelimit import Rate
-from reference_node.server.storage import Storage, open_storage
+from bluezone.reference_node.server.publisher import Publisher, PublisherConfig
+from bluezone.reference_node.server.ratelimit import Rate
+from bluezone.reference_node.server.storage import Storage, open_storage
 
 log = logging.getLogger("bluezone.server")
 

@@ -4,8 +4,8 @@
 ``AsyncStore`` runs it in one dedicated thread for the event loop.
 """
 
-from reference_node.store.aio import AsyncStore
-from reference_node.store.records import (
+from bluezone.reference_node.store.aio import AsyncStore
+from bluezone.reference_node.store.records import (
     BatchRecord,
     CachedBatch,
     ExposureCheckRecord,
@@ -22,7 +22,7 @@ from reference_node.store.records import (
     StoredUpload,
     UploadRecord,
 )
-from reference_node.store.store import STORE_FILENAME, Store
+from bluezone.reference_node.store.store import STORE_FILENAME, Store
 
 __all__ = [
     "STORE_FILENAME",

@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from protocol.keys import TemporaryExposureKey
-from protocol.matching import Sighting
-from reference_node.errors import StoreClosedError
-from reference_node.store.records import (
+from bluezone.protocol.keys import TemporaryExposureKey
+from bluezone.protocol.matching import Sighting
+from bluezone.reference_node.errors import StoreClosedError
+from bluezone.reference_node.store.records import (
     BatchRecord,
     CachedBatch,
     ExposureCheckRecord,
@@ -34,7 +34,7 @@ from reference_node.store.records import (
     StoredUpload,
     UploadRecord,
 )
-from reference_node.store.store import DEFAULT_BUSY_TIMEOUT_S, Store
+from bluezone.reference_node.store.store import DEFAULT_BUSY_TIMEOUT_S, Store
 
 P = ParamSpec("P")
 T = TypeVar("T")

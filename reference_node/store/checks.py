@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from reference_node.errors import BatchConflictError
-from reference_node.store.records import BatchRecord, ExposureCheckRecord, StoredExposureCheck
+from bluezone.reference_node.errors import BatchConflictError
+from bluezone.reference_node.store.records import (
+    BatchRecord,
+    ExposureCheckRecord,
+    StoredExposureCheck,
+)
 
 _CHECK_FIELDS = (
     "checked_interval, checked_wall_time, batch_ids, keys_checked, matched_sightings, details"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import sqlite3
 
-from reference_node.errors import (
+from bluezone.reference_node.errors import (
     InvalidRecordError,
     StoreCorruptError,
     StoreDiskFullError,

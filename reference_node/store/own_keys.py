@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from protocol import params
-from protocol.keys import TemporaryExposureKey
-from reference_node.errors import InvalidRecordError
-from reference_node.store.records import (
+from bluezone.protocol import params
+from bluezone.protocol.keys import TemporaryExposureKey
+from bluezone.reference_node.errors import InvalidRecordError
+from bluezone.reference_node.store.records import (
     ReportedKey,
     StoredKey,
     StoredReport,

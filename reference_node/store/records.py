@@ -12,10 +12,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from protocol import params
-from protocol.keys import TemporaryExposureKey
-from protocol.matching import Sighting
-from reference_node.errors import InvalidRecordError
+from bluezone.protocol import params
+from bluezone.protocol.keys import TemporaryExposureKey
+from bluezone.protocol.matching import Sighting
+from bluezone.reference_node.errors import InvalidRecordError
 
 
 def check_interval(value: object, what: str) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from protocol import params
-from reference_node.store.records import PruneResult, check_interval
+from bluezone.protocol import params
+from bluezone.reference_node.store.records import PruneResult, check_interval
 
 
 def cutoff(now_interval: int) -> int:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from reference_node.errors import InvalidRecordError
-from reference_node.store.records import ScanRecord, StoredScan, check_interval
+from bluezone.reference_node.errors import InvalidRecordError
+from bluezone.reference_node.store.records import ScanRecord, StoredScan, check_interval
 
 _FIELDS = "start_wall_time, end_wall_time, start_interval, sightings, dropped"
 

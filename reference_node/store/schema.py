@@ -11,7 +11,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
-from reference_node.errors import StoreSchemaError, StoreSchemaTooNewError
+from bluezone.reference_node.errors import StoreSchemaError, StoreSchemaTooNewError
 
 # 'BZN1' in the SQLite header marks the file as a Bluezone node store (`file` shows it).
 APPLICATION_ID = 0x425A4E31

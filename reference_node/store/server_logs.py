@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from reference_node.errors import InvalidRecordError
-from reference_node.store.records import CachedBatch, ServerLogState
+from bluezone.reference_node.errors import InvalidRecordError
+from bluezone.reference_node.store.records import CachedBatch, ServerLogState
 
 _STATE_FIELDS = "origin, log_key, checkpoint, tree_size, next_batch, updated_wall_time"
 _BATCH_FIELDS = "origin, number, leaf_hash, end_s, archive"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from protocol.matching import Sighting
-from reference_node.errors import InvalidRecordError
-from reference_node.store.records import (
+from bluezone.protocol.matching import Sighting
+from bluezone.reference_node.errors import InvalidRecordError
+from bluezone.reference_node.store.records import (
     SightingRecord,
     StoredSighting,
     check_interval,

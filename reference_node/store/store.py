@@ -20,17 +20,17 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
-from protocol.errors import ProtocolError
-from protocol.keys import TemporaryExposureKey
-from protocol.matching import Sighting
-from reference_node.errors import (
+from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.keys import TemporaryExposureKey
+from bluezone.protocol.matching import Sighting
+from bluezone.reference_node.errors import (
     InvalidRecordError,
     StoreClosedError,
     StoreCorruptError,
     StoreError,
     StoreIOError,
 )
-from reference_node.store import (
+from bluezone.reference_node.store import (
     checks,
     own_keys,
     retention,
@@ -40,8 +40,8 @@ from reference_node.store import (
     sightings,
     uploads,
 )
-from reference_node.store.failures import translate
-from reference_node.store.records import (
+from bluezone.reference_node.store.failures import translate
+from bluezone.reference_node.store.records import (
     BatchRecord,
     CachedBatch,
     ExposureCheckRecord,

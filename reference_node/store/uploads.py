@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from reference_node.errors import InvalidRecordError
-from reference_node.store import own_keys
-from reference_node.store.records import (
+from bluezone.reference_node.errors import InvalidRecordError
+from bluezone.reference_node.store import own_keys
+from bluezone.reference_node.store.records import (
     StoredUpload,
     UploadRecord,
     check_row_id,

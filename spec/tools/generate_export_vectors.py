@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from vectorfile import VECTORS_DIR, Group, text_hex, write_vector_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from protocol import _export_pb2 as pb
+from bluezone.protocol import _export_pb2 as pb
 
 HEADER = b"EK Export v1    "
 ECDSA_P256_SHA256 = "1.2.840.10045.4.3.2"

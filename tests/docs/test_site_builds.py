@@ -61,7 +61,7 @@ def test_every_public_module_has_an_api_page(site: Path):
     for module in api_modules(ROOT, ("protocol", "reference_node")):
         page = site / "reference" / "api" / module / "index.html"
         assert page.is_file(), module
-    keys = (site / "reference" / "api" / "protocol.keys" / "index.html").read_text()
+    keys = (site / "reference" / "api" / "bluezone.protocol.keys" / "index.html").read_text()
     assert "derive_rpi" in keys
 
 

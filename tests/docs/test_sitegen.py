@@ -167,7 +167,8 @@ def test_api_modules_leave_out_private_and_generated_modules(tmp_path):
         path = tmp_path / "pkg" / f"{name}.py"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("")
-    assert api_modules(tmp_path, ["pkg"]) == ["pkg", "pkg.keys", "pkg.sub"]
+    expected = ["bluezone.pkg", "bluezone.pkg.keys", "bluezone.pkg.sub"]
+    assert api_modules(tmp_path, ["pkg"]) == expected
 
 
 def test_source_view_anchors_every_line():

@@ -109,7 +109,7 @@ def command_dir(directory: Path) -> Path:
     bluezone = directory / "bluezone"
     bluezone.write_text(
         f'#!/bin/sh\nexec "{sys.executable}" -c '
-        "'import sys; from reference_node.cli import main; sys.exit(main())' \"$@\"\n"
+        "'import sys; from bluezone.reference_node.cli import main; sys.exit(main())' \"$@\"\n"
     )
     bluezone.chmod(0o755)
     # A wrapper, not a symlink: a symlinked venv interpreter outside its venv loses the venv.

@@ -25,7 +25,7 @@ def fake(mode: str) -> str:
     return python_module("tests.interop.fake_adapter", mode)
 
 
-REFERENCE = python_module("interop_tests.reference_adapter")
+REFERENCE = python_module("bluezone.interop_tests.reference_adapter")
 NODE = f'node "{NODE_ADAPTER}"'
 
 

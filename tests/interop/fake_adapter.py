@@ -24,8 +24,8 @@ import threading
 import time
 from typing import Any
 
-from interop_tests.adapter_kit import Adapter, answer_line, parse_request, run
-from interop_tests.reference_adapter import HANDLERS, build_adapter
+from bluezone.interop_tests.adapter_kit import Adapter, answer_line, parse_request, run
+from bluezone.interop_tests.reference_adapter import HANDLERS, build_adapter
 
 _hung_once = threading.Event()
 

@@ -8,7 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from interop_tests.adapter_kit import (
+from bluezone.interop_tests.adapter_kit import (
     Adapter,
     AdapterInputError,
     answer_line,

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from interop_tests import main
-from interop_tests.cli import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE
+from bluezone.interop_tests import main
+from bluezone.interop_tests.cli import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE
 from tests.interop.conftest import FIXTURE_VECTORS, REFERENCE, fake, python_module
 
-TOLERANCE_13 = python_module("interop_tests.mutants.match_tolerance_13")
+TOLERANCE_13 = python_module("bluezone.interop_tests.mutants.match_tolerance_13")
 
 
 def run(adapter: str, *args: str) -> int:

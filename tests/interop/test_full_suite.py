@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from interop_tests import main
-from interop_tests.replay import GROUP_OPS, LIBRARY_LEVEL
-from interop_tests.vectors import default_vectors_dir, load_vectors
+from bluezone.interop_tests import main
+from bluezone.interop_tests.replay import GROUP_OPS, LIBRARY_LEVEL
+from bluezone.interop_tests.vectors import default_vectors_dir, load_vectors
 from tests.interop.conftest import NODE, NODE_ADAPTER, REFERENCE, listening
 
 CASES = load_vectors(default_vectors_dir())
 ADAPTERS = {"reference": REFERENCE, "node": NODE}
 LISTENERS = {
-    "reference": [sys.executable, "-m", "interop_tests.reference_adapter"],
+    "reference": [sys.executable, "-m", "bluezone.interop_tests.reference_adapter"],
     "node": ["node", str(NODE_ADAPTER)],
 }
 

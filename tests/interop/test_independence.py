@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-import interop_tests
+import bluezone.interop_tests
 
-PACKAGE = Path(interop_tests.__file__).parent
+PACKAGE = Path(bluezone.interop_tests.__file__).parent
 SOURCES = sorted(PACKAGE.rglob("*.py"))
 ALLOWED_TO_IMPORT_PROTOCOL = {PACKAGE / "reference_adapter.py"}
-ADAPTERS = ("interop_tests.reference_adapter", "interop_tests.mutants")
+ADAPTERS = ("bluezone.interop_tests.reference_adapter", "bluezone.interop_tests.mutants")
 
 
 def imported(path: Path) -> set[str]:
@@ -27,7 +27,7 @@ def imported(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_only_the_reference_adapter_imports_protocol(path: Path):
-    uses_protocol = any(name.split(".")[0] == "protocol" for name in imported(path))
+    uses_protocol = any(name.startswith("bluezone.protocol") for name in imported(path))
     assert uses_protocol == (path in ALLOWED_TO_IMPORT_PROTOCOL)
 
 

@@ -10,11 +10,11 @@ import itertools
 
 import pytest
 
-from interop_tests.adapter_kit import AdapterInputError, text_param
-from interop_tests.behaviour.merkle import batch_leaf, consistency_ranges, path_ranges
-from interop_tests.log_checks import log_same, log_shape_error
-from interop_tests.replay_log import snake, snake_keys
-from protocol.merkle import MerkleTree, leaf_hash
+from bluezone.interop_tests.adapter_kit import AdapterInputError, text_param
+from bluezone.interop_tests.behaviour.merkle import batch_leaf, consistency_ranges, path_ranges
+from bluezone.interop_tests.log_checks import log_same, log_shape_error
+from bluezone.interop_tests.replay_log import snake, snake_keys
+from bluezone.protocol.merkle import MerkleTree, leaf_hash
 
 
 def inclusion_length(index: int, size: int) -> int:

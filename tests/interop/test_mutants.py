@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-import interop_tests.mutants as mutants_package
-from interop_tests.model import RUN_FAILING
-from interop_tests.mutants import MUTANTS, Mutant
-from interop_tests.runner import SuiteConfig, SuiteRun, all_tests, run_suite, select
-from interop_tests.vectors import default_vectors_dir, load_vectors
+import bluezone.interop_tests.mutants as mutants_package
+from bluezone.interop_tests.model import RUN_FAILING
+from bluezone.interop_tests.mutants import MUTANTS, Mutant
+from bluezone.interop_tests.runner import SuiteConfig, SuiteRun, all_tests, run_suite, select
+from bluezone.interop_tests.vectors import default_vectors_dir, load_vectors
 
 TESTS = all_tests(load_vectors(default_vectors_dir()))
 MUTANT_DIR = Path(mutants_package.__file__).parent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interop_tests.risk_checks import close, risk_shape_error, same
+from bluezone.interop_tests.risk_checks import close, risk_shape_error, same
 
 SUMMARY = {"day": 18999, "score_sum": 1, "maximum_score": 0.1, "weighted_duration_sum": 1}
 CWA = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interop_tests.model import (
+from bluezone.interop_tests.model import (
     FAILED,
     NOT_APPLICABLE,
     PASSED,
@@ -10,8 +10,8 @@ from interop_tests.model import (
     UNSUPPORTED,
     InteropTest,
 )
-from interop_tests.runner import SuiteConfig, SuiteRun, all_tests, run_suite, select
-from interop_tests.vectors import load_vectors
+from bluezone.interop_tests.runner import SuiteConfig, SuiteRun, all_tests, run_suite, select
+from bluezone.interop_tests.vectors import load_vectors
 from tests.interop.conftest import FIXTURE_VECTORS, fake, python_module
 
 TESTS = {test.id: test for test in all_tests(load_vectors(FIXTURE_VECTORS))}
@@ -135,7 +135,7 @@ def test_behavioural_tests_cite_rules_and_ops():
 
 def test_a_desynchronised_adapter_fails_the_framing_tests_only():
     tests = select(list(TESTS.values()), frozenset({"adapter", "key-schedule"}))
-    adapter = python_module("interop_tests.mutants.desync_on_unparseable")
+    adapter = python_module("bluezone.interop_tests.mutants.desync_on_unparseable")
     outcome = run_suite(SuiteConfig(adapter=adapter, vectors_dir=FIXTURE_VECTORS), tests)
     failed = {r.test.id for r in outcome.results if r.verdict == FAILED}
     assert "adapter/unparseable-json" in failed

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from interop_tests.session import AdapterFailure, AdapterSession, Transcript, parse_answer
-from interop_tests.transport import SubprocessTransport, TcpTransport
+from bluezone.interop_tests.session import AdapterFailure, AdapterSession, Transcript, parse_answer
+from bluezone.interop_tests.transport import SubprocessTransport, TcpTransport
 from tests.interop.conftest import fake, listening, python_module
 
 TEK = {"tek": "00112233445566778899aabbccddeeff"}

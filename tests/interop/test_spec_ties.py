@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from interop_tests.behaviour import behaviour_tests, gate_tests
-from interop_tests.checks import RESULT_FIELDS
-from interop_tests.log_checks import LOG_OPS
-from interop_tests.replay import GROUP_OPS, LIBRARY_LEVEL
-from interop_tests.risk_checks import RISK_OPS
+from bluezone.interop_tests.behaviour import behaviour_tests, gate_tests
+from bluezone.interop_tests.checks import RESULT_FIELDS
+from bluezone.interop_tests.log_checks import LOG_OPS
+from bluezone.interop_tests.replay import GROUP_OPS, LIBRARY_LEVEL
+from bluezone.interop_tests.risk_checks import RISK_OPS
 from tests.interop.conftest import ROOT
 
 SPEC = ROOT / "spec"

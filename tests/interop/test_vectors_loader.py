@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from interop_tests.log_checks import LOG_OPS
-from interop_tests.model import NOT_APPLICABLE
-from interop_tests.replay import GROUP_OPS, LIBRARY_LEVEL, plan, vector_tests
-from interop_tests.vectors import VectorError, default_vectors_dir, load_vectors
+from bluezone.interop_tests.log_checks import LOG_OPS
+from bluezone.interop_tests.model import NOT_APPLICABLE
+from bluezone.interop_tests.replay import GROUP_OPS, LIBRARY_LEVEL, plan, vector_tests
+from bluezone.interop_tests.vectors import VectorError, default_vectors_dir, load_vectors
 from tests.interop.conftest import FIXTURE_VECTORS, ROOT
 
 SECTIONS_1_TO_3 = {"key-schedule", "advertisement", "matching"}

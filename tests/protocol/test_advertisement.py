@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol.advertisement import Advertisement
-from protocol.errors import AdServiceDataLengthError, AdvertisementError
+from bluezone.protocol.advertisement import Advertisement
+from bluezone.protocol.errors import AdServiceDataLengthError, AdvertisementError
 
 rpis = st.binary(min_size=16, max_size=16)
 aems = st.binary(min_size=4, max_size=4)

@@ -6,17 +6,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol.checkpoint import (
+from bluezone.protocol.checkpoint import (
     Checkpoint,
     cosign_checkpoint,
     sign_checkpoint,
     verify_checkpoint,
     verify_checkpoint_consistency,
 )
-from protocol.errors import MerkleError, NoteError, ProtocolError
-from protocol.merkle import MerkleTree, leaf_hash
-from protocol.note import NoteSigner, NoteVerifier, SignedNote, open_note
-from protocol.params import SIGNATURE_TYPE_COSIGNATURE_V1
+from bluezone.protocol.errors import MerkleError, NoteError, ProtocolError
+from bluezone.protocol.merkle import MerkleTree, leaf_hash
+from bluezone.protocol.note import NoteSigner, NoteVerifier, SignedNote, open_note
+from bluezone.protocol.params import SIGNATURE_TYPE_COSIGNATURE_V1
 from tests.vectorfiles import cases
 
 FILE = "checkpoint.json"

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol.errors import ProtocolError
-from protocol.export import (
+from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.export import (
     ExportFile,
     ExportKey,
     ExportPayload,
@@ -23,7 +23,7 @@ from protocol.export import (
     SignatureInfo,
     sign_export,
 )
-from protocol.params import EXPORT_HEADER
+from bluezone.protocol.params import EXPORT_HEADER
 from tests.vectorfiles import VECTORS, cases
 
 FILE = "export.json"

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol import params
-from protocol.errors import (
+from bluezone.protocol import params
+from bluezone.protocol.errors import (
     EmbargoedKeyError,
     InvalidIntervalError,
     InvalidKeyError,
@@ -14,7 +14,7 @@ from protocol.errors import (
     ProtocolError,
     UnsupportedVersionError,
 )
-from protocol.keys import (
+from bluezone.protocol.keys import (
     Metadata,
     TemporaryExposureKey,
     cut_for_report,

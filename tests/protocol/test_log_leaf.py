@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol.errors import BatchLeafError, MerkleError
-from protocol.log_leaf import BatchLeaf, verify_batch_inclusion
-from protocol.merkle import MerkleTree
+from bluezone.protocol.errors import BatchLeafError, MerkleError
+from bluezone.protocol.log_leaf import BatchLeaf, verify_batch_inclusion
+from bluezone.protocol.merkle import MerkleTree
 from tests.vectorfiles import cases
 
 

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol import matching, params
-from protocol.keys import Metadata, TemporaryExposureKey, derive_rpi, encrypt_aem
-from protocol.matching import Sighting, check_exposures, find_matches
+from bluezone.protocol import matching, params
+from bluezone.protocol.keys import Metadata, TemporaryExposureKey, derive_rpi, encrypt_aem
+from bluezone.protocol.matching import Sighting, check_exposures, find_matches
 
 DAY = 2642976  # a UTC midnight
 TOL = params.MATCH_TOLERANCE_INTERVALS
@@ -166,7 +166,7 @@ def test_check_exposures_applies_embargo_retention_and_metadata():
 
 
 def test_sighting_fields_are_checked():
-    from protocol.errors import InvalidIntervalError, InvalidKeyError, InvalidMetadataError
+    from bluezone.protocol.errors import InvalidIntervalError, InvalidKeyError, InvalidMetadataError
 
     with pytest.raises(InvalidKeyError):
         Sighting(bytes(15), DAY)

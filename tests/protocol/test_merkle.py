@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol.errors import MerkleError, ProtocolError
-from protocol.merkle import (
+from bluezone.protocol.errors import MerkleError, ProtocolError
+from bluezone.protocol.merkle import (
     EMPTY_ROOT,
     MerkleTree,
     consistency_proof_length,

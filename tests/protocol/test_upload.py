@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol.errors import (
+from bluezone.protocol.errors import (
     DuplicateKeyError,
     EmbargoedKeyError,
     HmacMismatchError,
@@ -19,10 +19,10 @@ from protocol.errors import (
     TooFewKeysError,
     TooManyKeysError,
 )
-from protocol.export import ExportKey
-from protocol.keys import TemporaryExposureKey
-from protocol.params import CODE_ALPHABET, CODE_LENGTH, PADDING_KEY_RANDOM_BYTES
-from protocol.upload import (
+from bluezone.protocol.export import ExportKey
+from bluezone.protocol.keys import TemporaryExposureKey
+from bluezone.protocol.params import CODE_ALPHABET, CODE_LENGTH, PADDING_KEY_RANDOM_BYTES
+from bluezone.protocol.upload import (
     batch_order,
     canonical_key_list,
     check_key_list_hmac,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from protocol.errors import ProtocolError
-from protocol.keys import TemporaryExposureKey
-from protocol.upload import canonical_key_list, check_upload, key_list_hmac, normalize_code
+from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.keys import TemporaryExposureKey
+from bluezone.protocol.upload import canonical_key_list, check_upload, key_list_hmac, normalize_code
 from tests.vectorfiles import cases
 
 FILE = "upload.json"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from protocol.advertisement import Advertisement
-from protocol.errors import ProtocolError
-from protocol.keys import (
+from bluezone.protocol.advertisement import Advertisement
+from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.keys import (
     Metadata,
     TemporaryExposureKey,
     decrypt_aem,
@@ -19,7 +19,7 @@ from protocol.keys import (
     padded_data,
     rpi_from_rpik,
 )
-from protocol.matching import Sighting, check_exposures, find_matches
+from bluezone.protocol.matching import Sighting, check_exposures, find_matches
 from tests.vectorfiles import cases, group_types
 
 KEYS, ADS, MATCHING = "key-schedule.json", "advertisement.json", "matching.json"
@@ -177,7 +177,7 @@ def pairs(items: list[tuple[int, int]]) -> list[dict]:
 @pytest.mark.parametrize("test", cases(MATCHING, "Match"))
 @pytest.mark.parametrize("workers", [1, 2])
 def test_match(test, workers, monkeypatch):
-    from protocol import params
+    from bluezone.protocol import params
 
     monkeypatch.setattr(params, "PARALLEL_MIN_KEYS", 1)
 

@@ -8,8 +8,14 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from protocol.export import ExportKey, ExportPayload, ExportSigner, SignatureInfo, sign_export
-from protocol.keys import TemporaryExposureKey
+from bluezone.protocol.export import (
+    ExportKey,
+    ExportPayload,
+    ExportSigner,
+    SignatureInfo,
+    sign_export,
+)
+from bluezone.protocol.keys import TemporaryExposureKey
 
 
 def signing_key() -> ec.EllipticCurvePrivateKey:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reference_node.server import errors
-from reference_node.server.app import KeyServer
+from bluezone.reference_node.server import errors
+from bluezone.reference_node.server.app import KeyServer
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = (ROOT / "spec" / "04-key-server.openapi.yaml").read_text()

@@ -1,1 +1,1 @@
-"""Package data of risk scoring (see SOURCES.md); read through protocol.risk.resources."""
+"""Package data of risk scoring (see SOURCES.md); read through bluezone.protocol.risk.resources."""

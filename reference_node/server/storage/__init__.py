@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from reference_node.server.storage.base import (
+from bluezone.reference_node.server.storage.base import (
     BatchRecord,
     CheckpointRecord,
     NewKey,
@@ -24,10 +24,10 @@ async def open_storage(database: str | os.PathLike[str], durable: bool = True) -
     """
     text = os.fspath(database)
     if text.startswith(POSTGRES_SCHEMES):
-        from reference_node.server.storage.postgres import PostgresStorage
+        from bluezone.reference_node.server.storage.postgres import PostgresStorage
 
         return await PostgresStorage.open(text)
-    from reference_node.server.storage.sqlite import SqliteStorage
+    from bluezone.reference_node.server.storage.sqlite import SqliteStorage
 
     return await SqliteStorage.open(text.removeprefix("sqlite:"), durable=durable)
 

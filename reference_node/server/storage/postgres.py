@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reference_node.server.errors import (
+from bluezone.reference_node.server.errors import (
     CodeExpiredError,
     CodeNotFoundError,
     CodeUsedError,
@@ -19,7 +19,7 @@ from reference_node.server.errors import (
     TokenNotFoundError,
     TokenUsedError,
 )
-from reference_node.server.storage.base import (
+from bluezone.reference_node.server.storage.base import (
     BatchRecord,
     CheckpointRecord,
     NewKey,

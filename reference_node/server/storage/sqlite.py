@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from reference_node.server.errors import (
+from bluezone.reference_node.server.errors import (
     CodeExpiredError,
     CodeNotFoundError,
     CodeUsedError,
@@ -27,7 +27,7 @@ from reference_node.server.errors import (
     TokenNotFoundError,
     TokenUsedError,
 )
-from reference_node.server.storage.base import (
+from bluezone.reference_node.server.storage.base import (
     BatchRecord,
     CheckpointRecord,
     NewKey,

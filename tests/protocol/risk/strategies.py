@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from protocol.risk.windows import ExposureWindow, Infectiousness, ReportType, ScanInstance
+from bluezone.protocol.risk.windows import ExposureWindow, Infectiousness, ReportType, ScanInstance
 
 json_scalars = st.one_of(
     st.none(),

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol.risk.aggregation import (
+from bluezone.protocol.risk.aggregation import (
     DiagnosisKeysDataMapping,
     KeyReport,
     Scan,
@@ -14,9 +14,9 @@ from protocol.risk.aggregation import (
     exposure_windows,
     typical_attenuation,
 )
-from protocol.risk.errors import InvalidConfigurationError, InvalidSightingError
-from protocol.risk.resources import enx_defaults
-from protocol.risk.windows import Infectiousness, ReportType, ScanInstance
+from bluezone.protocol.risk.errors import InvalidConfigurationError, InvalidSightingError
+from bluezone.protocol.risk.resources import enx_defaults
+from bluezone.protocol.risk.windows import Infectiousness, ReportType, ScanInstance
 
 DAY = 19000
 T0 = DAY * 86400 + 12 * 3600  # noon UTC

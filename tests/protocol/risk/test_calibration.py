@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol.risk.attenuation import attenuation
-from protocol.risk.calibration import CalibrationTable, Fallback
-from protocol.risk.errors import InvalidCalibrationTableError, InvalidSightingError
-from protocol.risk.resources import default_calibration_table
+from bluezone.protocol.risk.attenuation import attenuation
+from bluezone.protocol.risk.calibration import CalibrationTable, Fallback
+from bluezone.protocol.risk.errors import InvalidCalibrationTableError, InvalidSightingError
+from bluezone.protocol.risk.resources import default_calibration_table
 
 HEADER = "oem,device, model,rssi correction,tx,calibration confidence\n"
 SMALL = HEADER + (

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from protocol.errors import ProtocolError
-from protocol.risk.api import score_cwa_json
+from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.risk.api import score_cwa_json
 from tests.protocol.risk.vectors import cases, load
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from protocol.errors import ProtocolError
-from protocol.risk.api import score_v1_json, score_v2_json
-from protocol.risk.resources import enx_defaults_json
+from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.risk.api import score_v1_json, score_v2_json
+from bluezone.protocol.risk.resources import enx_defaults_json
 from tests.protocol.risk.vectors import cases, load
 
 

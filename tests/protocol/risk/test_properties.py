@@ -10,13 +10,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol.errors import ProtocolError
-from protocol.risk.aggregation import DiagnosisKeysDataMapping
-from protocol.risk.calibration import CalibrationTable
-from protocol.risk.cwa import CwaConfiguration, score_cwa
-from protocol.risk.v1 import ExposureConfiguration, score_v1
-from protocol.risk.v2 import DailySummariesConfig, V2Profile, score_v2
-from protocol.risk.windows import windows_from_json, windows_to_json
+from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.risk.aggregation import DiagnosisKeysDataMapping
+from bluezone.protocol.risk.calibration import CalibrationTable
+from bluezone.protocol.risk.cwa import CwaConfiguration, score_cwa
+from bluezone.protocol.risk.v1 import ExposureConfiguration, score_v1
+from bluezone.protocol.risk.v2 import DailySummariesConfig, V2Profile, score_v2
+from bluezone.protocol.risk.windows import windows_from_json, windows_to_json
 from tests.protocol.risk.strategies import exposure_windows, json_values, weights
 from tests.protocol.risk.vectors import load
 

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol.errors import ProtocolError
-from protocol.risk.errors import InvalidConfigurationError, InvalidGroundTruthError
-from protocol.risk.proximity import (
+from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.risk.errors import InvalidConfigurationError, InvalidGroundTruthError
+from bluezone.protocol.risk.proximity import (
     ProximityConfig,
     day_probability,
     expected_kernel,
@@ -22,9 +22,9 @@ from protocol.risk.proximity import (
     score_proximity,
     smooth_window,
 )
-from protocol.risk.proximity_fit import PathLossSample, fit_path_loss
-from protocol.risk.resources import proximity_defaults
-from protocol.risk.windows import ExposureWindow, Infectiousness, ReportType, ScanInstance
+from bluezone.protocol.risk.resources import proximity_defaults
+from bluezone.protocol.risk.windows import ExposureWindow, Infectiousness, ReportType, ScanInstance
+from bluezone.reference_node.lab.proximity_fit import PathLossSample, fit_path_loss
 from tests.protocol.risk.strategies import exposure_windows, json_values
 
 CONFIG = proximity_defaults()

@@ -12,7 +12,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from reference_node.server.runner import RunningServer, ServerConfig, start_server
+from bluezone.reference_node.server.runner import RunningServer, ServerConfig, start_server
 
 T = TypeVar("T")
 

@@ -8,16 +8,22 @@ import io
 import random
 from pathlib import Path
 
-from reference_node.inline import open_inline_store
-from reference_node.key_source import KeySource
-from reference_node.node import Node, NodeCalibration, NodeConfig, Rotation, ScanSummary
-from reference_node.radio.btsnoop import BtSnoopWriter
-from reference_node.radio.bumble_radio import BumbleRadio, BumbleRadioConfig, CommandSet
-from reference_node.radio.channel import Channel, PathLossModel, Placement, Position
-from reference_node.radio.sim import SimMedium
-from reference_node.radio.virtual import VirtualController, VirtualLink
-from reference_node.scanning import DutyCycle
-from reference_node.store import AsyncStore
+from bluezone.reference_node.node.key_source import KeySource
+from bluezone.reference_node.node.runtime import (
+    Node,
+    NodeCalibration,
+    NodeConfig,
+    Rotation,
+    ScanSummary,
+)
+from bluezone.reference_node.node.scanning import DutyCycle
+from bluezone.reference_node.radio.btsnoop import BtSnoopWriter
+from bluezone.reference_node.radio.bumble_radio import BumbleRadio, BumbleRadioConfig, CommandSet
+from bluezone.reference_node.radio.channel import Channel, PathLossModel, Placement, Position
+from bluezone.reference_node.radio.sim import SimMedium
+from bluezone.reference_node.radio.virtual import VirtualController, VirtualLink
+from bluezone.reference_node.store import AsyncStore
+from bluezone.reference_node.vtime.inline import open_inline_store
 
 # 2025-11-23 10:00 UTC, and that day's midnight.
 START = datetime.datetime(2025, 11, 23, 10, 0, tzinfo=datetime.UTC).timestamp()

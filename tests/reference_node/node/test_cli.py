@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from protocol.keys import Metadata, TemporaryExposureKey, derive_rpi, encrypt_aem
-from reference_node import cli
-from reference_node.store import ScanRecord, SightingRecord, Store
+from bluezone.protocol.keys import Metadata, TemporaryExposureKey, derive_rpi, encrypt_aem
+from bluezone.reference_node import cli
+from bluezone.reference_node.store import ScanRecord, SightingRecord, Store
 from tests.reference_node.exports import public_pem, signing_key, write_export
 
 DAY = int(time.time() // 86_400) - 2  # `node check` runs on the real clock: two days ago

@@ -18,16 +18,16 @@ from pathlib import Path
 import pytest
 from bumble import hci
 
-from protocol import params
-from protocol.advertisement import Advertisement
-from protocol.keys import TemporaryExposureKey
-from reference_node import vclock
-from reference_node.key_source import DirectoryKeySource, TrustedKey
-from reference_node.radio.address import format_address, is_nrpa
-from reference_node.radio.bumble_radio import CommandSet
-from reference_node.radio.channel import Position
-from reference_node.rotation import advertising_payload
-from reference_node.scanning import DutyCycle
+from bluezone.protocol import params
+from bluezone.protocol.advertisement import Advertisement
+from bluezone.protocol.keys import TemporaryExposureKey
+from bluezone.reference_node.node.key_source import DirectoryKeySource, TrustedKey
+from bluezone.reference_node.node.rotation import advertising_payload
+from bluezone.reference_node.node.scanning import DutyCycle
+from bluezone.reference_node.radio.address import format_address, is_nrpa
+from bluezone.reference_node.radio.bumble_radio import CommandSet
+from bluezone.reference_node.radio.channel import Position
+from bluezone.reference_node.vtime import clock as vclock
 from tests.reference_node.exports import public_pem, signing_key, write_export
 from tests.reference_node.node.support import CALIBRATION, START, make_world
 from tests.reference_node.radio.support import commands, read_btsnoop

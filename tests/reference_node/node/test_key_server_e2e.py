@@ -20,18 +20,18 @@ from pathlib import Path
 
 import pytest
 
-from protocol import params
-from protocol.export import ExportFile, sign_export
-from reference_node import vclock
-from reference_node.cli import build_parser, main
-from reference_node.radio.channel import Position
-from reference_node.server.keyfiles import (
+from bluezone.protocol import params
+from bluezone.protocol.export import ExportFile, sign_export
+from bluezone.reference_node.cli.commands import build_parser, main
+from bluezone.reference_node.radio.channel import Position
+from bluezone.reference_node.server.keyfiles import (
     EXPORT_KEY_FILE,
     export_signer,
     load_or_create_export_key,
 )
-from reference_node.server.runner import PUBLIC_DIR
-from reference_node.store import Store
+from bluezone.reference_node.server.runner import PUBLIC_DIR
+from bluezone.reference_node.store import Store
+from bluezone.reference_node.vtime import clock as vclock
 from tests.reference_node.node.server_thread import ServerThread, SettableClock
 from tests.reference_node.node.support import make_world
 from tests.reference_node.server.conftest import HA_API_KEY, config_for

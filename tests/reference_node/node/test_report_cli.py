@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from protocol import params
-from reference_node import report_cli
-from reference_node.cli import build_parser, main
-from reference_node.identity import DeviceIdentity
-from reference_node.server.client import KeyServerClient
-from reference_node.store import Store
+from bluezone.protocol import params
+from bluezone.reference_node.cli import report as report_cli
+from bluezone.reference_node.cli.commands import build_parser, main
+from bluezone.reference_node.client.client import KeyServerClient
+from bluezone.reference_node.node.identity import DeviceIdentity
+from bluezone.reference_node.store import Store
 from tests.reference_node.node.server_thread import ServerThread, SettableClock
 from tests.reference_node.server.conftest import HA_API_KEY, config_for
 

@@ -12,17 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from protocol import params
-from protocol.keys import interval_number
-from reference_node import vclock
-from reference_node.errors import HciCommandError, NodeStateError, RadioStateError
-from reference_node.node import Node, NodeConfig
-from reference_node.radio.address import is_nrpa
-from reference_node.radio.base import RadioCapabilities
-from reference_node.radio.channel import Position
-from reference_node.rotation import advertising_payload
-from reference_node.scanning import DutyCycle
-from reference_node.store import SightingRecord
+from bluezone.protocol import params
+from bluezone.protocol.keys import interval_number
+from bluezone.reference_node.errors import HciCommandError, NodeStateError, RadioStateError
+from bluezone.reference_node.node.rotation import advertising_payload
+from bluezone.reference_node.node.runtime import Node, NodeConfig
+from bluezone.reference_node.node.scanning import DutyCycle
+from bluezone.reference_node.radio.address import is_nrpa
+from bluezone.reference_node.radio.base import RadioCapabilities
+from bluezone.reference_node.radio.channel import Position
+from bluezone.reference_node.store import SightingRecord
+from bluezone.reference_node.vtime import clock as vclock
 from tests.reference_node.node.support import CALIBRATION, MIDNIGHT, START, make_world
 
 DAY_S = 86_400
@@ -212,7 +212,7 @@ def test_a_node_starts_once_and_checks_only_with_a_key_source(tmp_path: Path):
 
 
 def test_the_status_line_and_logs_carry_no_key_material(tmp_path: Path, caplog):
-    caplog.set_level(logging.DEBUG, logger="reference_node")
+    caplog.set_level(logging.DEBUG, logger="bluezone")
 
     async def main():
         world = await make_world(tmp_path, PAIR, backend="sim", duty_cycle=DutyCycle.always(30))
@@ -236,7 +236,7 @@ def test_the_status_line_and_logs_carry_no_key_material(tmp_path: Path, caplog):
 
 
 def test_the_default_calibration_is_the_tables_global_fallback():
-    from protocol.risk.resources import default_calibration_table
+    from bluezone.protocol.risk.resources import default_calibration_table
 
     fallback = default_calibration_table().lookup("no such model")
     config = NodeConfig()

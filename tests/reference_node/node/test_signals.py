@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reference_node.store import Store
+from bluezone.reference_node.store import Store
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -23,7 +23,7 @@ pytestmark = [
 
 
 def start_node(data: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "reference_node.cli", "node", "run", "--radio", "sim"]
+    command = [sys.executable, "-m", "bluezone.reference_node.cli", "node", "run", "--radio", "sim"]
     command += ["--data", str(data), "--scan", "continuous:1", "--status-every", "0"]
     command += ["--json-logs"]
     return subprocess.Popen(

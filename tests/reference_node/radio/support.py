@@ -8,13 +8,13 @@ import random
 import struct
 from collections.abc import Iterable
 
-from reference_node.radio.address import make_nrpa
-from reference_node.radio.base import Sighting
-from reference_node.radio.btsnoop import BtSnoopWriter
-from reference_node.radio.bumble_radio import BumbleRadioConfig, CommandSet
-from reference_node.radio.channel import Channel, PathLossModel, Placement
-from reference_node.radio.sim import SimMedium
-from reference_node.radio.virtual import VirtualLink
+from bluezone.reference_node.radio.address import make_nrpa
+from bluezone.reference_node.radio.base import Sighting
+from bluezone.reference_node.radio.btsnoop import BtSnoopWriter
+from bluezone.reference_node.radio.bumble_radio import BumbleRadioConfig, CommandSet
+from bluezone.reference_node.radio.channel import Channel, PathLossModel, Placement
+from bluezone.reference_node.radio.sim import SimMedium
+from bluezone.reference_node.radio.virtual import VirtualLink
 
 # Flags, Complete List of 16-bit UUIDs (0xFD6F), Service Data header for 0xFD6F + 20 bytes.
 AD_PREFIX = bytes.fromhex("02011a03036ffd17166ffd")

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference_node.errors import AddressError
-from reference_node.radio.address import format_address, is_nrpa, make_nrpa, parse_address
+from bluezone.reference_node.errors import AddressError
+from bluezone.reference_node.radio.address import format_address, is_nrpa, make_nrpa, parse_address
 
 
 @given(st.binary(min_size=6, max_size=6))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from reference_node.radio.base import Sighting, SightingHub
+from bluezone.reference_node.radio.base import Sighting, SightingHub
 
 
 def sighting(n: int) -> Sighting:

@@ -16,9 +16,13 @@ from bleak.assigned_numbers import AdvertisementDataType
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
-from reference_node.errors import ConfigurationError
-from reference_node.radio import bleak_radio
-from reference_node.radio.bleak_radio import SERVICE_UUID, BleakRadio, default_scanning_mode
+from bluezone.reference_node.errors import ConfigurationError
+from bluezone.reference_node.radio import bleak_radio
+from bluezone.reference_node.radio.bleak_radio import (
+    SERVICE_UUID,
+    BleakRadio,
+    default_scanning_mode,
+)
 from tests.reference_node.radio.support import payload
 
 

@@ -20,14 +20,14 @@ from dbus_fast.aio import MessageBus
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference_node.errors import (
+from bluezone.reference_node.errors import (
     AdvertisingDataError,
     NodeError,
     TransportError,
     UnsupportedOperationError,
 )
-from reference_node.radio.bleak_radio import BleakRadio
-from reference_node.radio.bluez_advertiser import BluezAdvertisement, BluezAdvertiser
+from bluezone.reference_node.radio.bleak_radio import BleakRadio
+from bluezone.reference_node.radio.bluez_advertiser import BluezAdvertisement, BluezAdvertiser
 from tests.reference_node.radio.support import payload
 
 BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from reference_node.radio.btsnoop import (
+from bluezone.reference_node.radio.btsnoop import (
     UNIX_EPOCH_US,
     BtSnoopWriter,
     SnoopingSink,

@@ -9,18 +9,18 @@ import random
 import pytest
 from bumble import hci
 
-from reference_node import vclock
-from reference_node.errors import (
+from bluezone.reference_node.errors import (
     ConfigurationError,
     HciCommandError,
     RadioStateError,
     TransportError,
 )
-from reference_node.radio.address import is_nrpa, parse_address
-from reference_node.radio.btsnoop import DATALINK_H4, UNIX_EPOCH_US, BtSnoopWriter
-from reference_node.radio.bumble_radio import BumbleRadio, BumbleRadioConfig, CommandSet
-from reference_node.radio.channel import Channel, PathLossModel, Placement, Position
-from reference_node.radio.virtual import VirtualController, VirtualLink
+from bluezone.reference_node.radio.address import is_nrpa, parse_address
+from bluezone.reference_node.radio.btsnoop import DATALINK_H4, UNIX_EPOCH_US, BtSnoopWriter
+from bluezone.reference_node.radio.bumble_radio import BumbleRadio, BumbleRadioConfig, CommandSet
+from bluezone.reference_node.radio.channel import Channel, PathLossModel, Placement, Position
+from bluezone.reference_node.radio.virtual import VirtualController, VirtualLink
+from bluezone.reference_node.vtime import clock as vclock
 from tests.reference_node.radio.support import (
     Bench,
     commands,

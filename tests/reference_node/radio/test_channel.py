@@ -7,8 +7,8 @@ import statistics
 
 import pytest
 
-from reference_node.errors import ChannelError
-from reference_node.radio.channel import Channel, PathLossModel, Placement, Position
+from bluezone.reference_node.errors import ChannelError
+from bluezone.reference_node.radio.channel import Channel, PathLossModel, Placement, Position
 
 
 def channel(model: PathLossModel, seed: int = 1, **positions: tuple[float, float]) -> Channel:

@@ -9,10 +9,10 @@ import statistics
 
 import pytest
 
-from reference_node import vclock
-from reference_node.errors import AddressError, AdvertisingDataError, RadioStateError
-from reference_node.radio.base import Radio
-from reference_node.radio.channel import PathLossModel, Placement, Position
+from bluezone.reference_node.errors import AddressError, AdvertisingDataError, RadioStateError
+from bluezone.reference_node.radio.base import Radio
+from bluezone.reference_node.radio.channel import PathLossModel, Placement, Position
+from bluezone.reference_node.vtime import clock as vclock
 from tests.reference_node.radio.support import BACKENDS, Bench, drain, fresh_addresses, payload
 
 pytestmark = pytest.mark.e2e

@@ -8,10 +8,10 @@ import random
 
 import pytest
 
-from reference_node import vclock
-from reference_node.errors import RadioStateError
-from reference_node.radio.channel import Channel, PathLossModel, Placement, Position
-from reference_node.radio.sim import SimMedium, SimRadioConfig
+from bluezone.reference_node.errors import RadioStateError
+from bluezone.reference_node.radio.channel import Channel, PathLossModel, Placement, Position
+from bluezone.reference_node.radio.sim import SimMedium, SimRadioConfig
+from bluezone.reference_node.vtime import clock as vclock
 from tests.reference_node.radio.support import drain, fresh_addresses, payload
 
 

@@ -9,9 +9,9 @@ import pytest
 from bumble import hci
 from bumble.host import Host
 
-from reference_node import vclock
-from reference_node.radio.channel import Channel, PathLossModel, Placement, Position
-from reference_node.radio.virtual import VirtualController, VirtualLink
+from bluezone.reference_node.radio.channel import Channel, PathLossModel, Placement, Position
+from bluezone.reference_node.radio.virtual import VirtualController, VirtualLink
+from bluezone.reference_node.vtime import clock as vclock
 
 ADDRESS = hci.Address("3A:1F:00:9C:12:7E")
 DATA = bytes.fromhex("02011a03036ffd17166ffd") + bytes(range(20))
@@ -250,7 +250,7 @@ def test_reset_stops_advertising():
 
 
 def test_node_must_be_placed_before_joining():
-    from reference_node.errors import ChannelError
+    from bluezone.reference_node.errors import ChannelError
 
     async def scenario():
         link = VirtualLink(Channel(PathLossModel(), random.Random(1)))

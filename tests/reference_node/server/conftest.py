@@ -14,11 +14,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from protocol.keys import TemporaryExposureKey, day_start_interval, interval_number
-from reference_node.server.client import KeyServerClient
-from reference_node.server.publisher import PublisherConfig
-from reference_node.server.ratelimit import Rate
-from reference_node.server.runner import RunningServer, ServerConfig, start_server
+from bluezone.protocol.keys import TemporaryExposureKey, day_start_interval, interval_number
+from bluezone.reference_node.client.client import KeyServerClient
+from bluezone.reference_node.server.publisher import PublisherConfig
+from bluezone.reference_node.server.ratelimit import Rate
+from bluezone.reference_node.server.runner import RunningServer, ServerConfig, start_server
 
 from .postgres_fixture import throwaway_postgres
 

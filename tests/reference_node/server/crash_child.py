@@ -16,11 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-from protocol.keys import day_start_interval, interval_number
-from protocol.upload import code_digest, token_digest
-from reference_node.server.publisher import PublisherConfig
-from reference_node.server.runner import ServerConfig, prepare
-from reference_node.server.storage import NewKey
+from bluezone.protocol.keys import day_start_interval, interval_number
+from bluezone.protocol.upload import code_digest, token_digest
+from bluezone.reference_node.server.publisher import PublisherConfig
+from bluezone.reference_node.server.runner import ServerConfig, prepare
+from bluezone.reference_node.server.storage import NewKey
 
 ORIGIN = "bluezone.test/crash"
 

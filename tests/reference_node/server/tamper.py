@@ -11,13 +11,13 @@ import sqlite3
 from hashlib import sha256
 from pathlib import Path
 
-from protocol.checkpoint import Checkpoint, sign_checkpoint
-from protocol.export import ExportFile
-from protocol.log_leaf import BatchLeaf
-from protocol.merkle import MerkleTree
-from protocol.note import NoteSigner
-from reference_node.server.keyfiles import LOG_KEY_FILE
-from reference_node.server.runner import DATABASE_FILE, PUBLIC_DIR
+from bluezone.protocol.checkpoint import Checkpoint, sign_checkpoint
+from bluezone.protocol.export import ExportFile
+from bluezone.protocol.log_leaf import BatchLeaf
+from bluezone.protocol.merkle import MerkleTree
+from bluezone.protocol.note import NoteSigner
+from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE
+from bluezone.reference_node.server.runner import DATABASE_FILE, PUBLIC_DIR
 
 
 def rewrite_log(data_dir: Path, order: list[int]) -> None:

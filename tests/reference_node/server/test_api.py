@@ -8,14 +8,14 @@ import json
 import aiohttp
 import pytest
 
-from protocol.checkpoint import verify_checkpoint
-from protocol.export import ExportFile
-from protocol.merkle import EMPTY_ROOT, verify_consistency, verify_inclusion
-from protocol.params import CODE_ALPHABET, CODE_LENGTH
-from reference_node.server.client import KeyServerClient, TrustConfig
-from reference_node.server.errors import ServerResponseError
-from reference_node.server.index import BatchIndex
-from reference_node.server.ratelimit import Rate
+from bluezone.protocol.checkpoint import verify_checkpoint
+from bluezone.protocol.export import ExportFile
+from bluezone.protocol.merkle import EMPTY_ROOT, verify_consistency, verify_inclusion
+from bluezone.protocol.params import CODE_ALPHABET, CODE_LENGTH
+from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
+from bluezone.reference_node.server.errors import ServerResponseError
+from bluezone.reference_node.server.index import BatchIndex
+from bluezone.reference_node.server.ratelimit import Rate
 
 from .conftest import (
     HA_API_KEY,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from reference_node.cli import main
-from reference_node.server.client import KeyServerClient
+from bluezone.reference_node.cli.commands import main
+from bluezone.reference_node.client.client import KeyServerClient
 
 from .conftest import past_keys
 from .tamper import rewrite_log
@@ -27,7 +27,7 @@ def _start(data_dir: Path, key_file: Path) -> tuple[subprocess.Popen, str]:
     command = [
         sys.executable,
         "-m",
-        "reference_node.cli",
+        "bluezone.reference_node.cli",
         "server",
         "run",
         "--data-dir",
@@ -122,7 +122,7 @@ def test_audit_of_an_unreachable_server_exits_1(tmp_path, capsys):
 
 
 def test_standalone_entry_points_parse_their_options(capsys):
-    from reference_node.server.cli import audit_main, ha_main, server_main
+    from bluezone.reference_node.cli.server import audit_main, ha_main, server_main
 
     for entry in (server_main, ha_main, audit_main):
         with pytest.raises(SystemExit) as caught:

@@ -10,11 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol.errors import ProtocolError
-from reference_node.errors import NodeError
-from reference_node.server.errors import BadServerDataError, ServerError
-from reference_node.server.index import BatchIndex, IndexEntry
-from reference_node.server.requests import CodeRequest, TokenRequest, UploadRequest, parse_object
+from bluezone.protocol.errors import ProtocolError
+from bluezone.reference_node.errors import NodeError
+from bluezone.reference_node.server.errors import BadServerDataError, ServerError
+from bluezone.reference_node.server.index import BatchIndex, IndexEntry
+from bluezone.reference_node.server.requests import (
+    CodeRequest,
+    TokenRequest,
+    UploadRequest,
+    parse_object,
+)
 
 uint = st.integers(min_value=0, max_value=2**64 - 1)
 entries = st.builds(IndexEntry, uint, st.binary(min_size=32, max_size=32), uint, uint, uint, uint)

@@ -22,13 +22,18 @@ from pathlib import Path
 
 import pytest
 
-from protocol.checkpoint import verify_checkpoint
-from protocol.export import ExportFile
-from protocol.log_leaf import BatchLeaf
-from protocol.merkle import MerkleTree
-from reference_node.server.files import CHECKPOINT_PATH, INDEX_PATH, batch_path, checkpoint_path
-from reference_node.server.index import BatchIndex
-from reference_node.server.runner import prepare
+from bluezone.protocol.checkpoint import verify_checkpoint
+from bluezone.protocol.export import ExportFile
+from bluezone.protocol.log_leaf import BatchLeaf
+from bluezone.protocol.merkle import MerkleTree
+from bluezone.reference_node.server.files import (
+    CHECKPOINT_PATH,
+    INDEX_PATH,
+    batch_path,
+    checkpoint_path,
+)
+from bluezone.reference_node.server.index import BatchIndex
+from bluezone.reference_node.server.runner import prepare
 
 from .crash_child import config
 

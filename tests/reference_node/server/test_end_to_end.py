@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from protocol.keys import (
+from bluezone.protocol.keys import (
     Metadata,
     day_start_interval,
     derive_rpi,
@@ -13,8 +13,8 @@ from protocol.keys import (
     interval_number,
     new_temporary_exposure_key,
 )
-from protocol.matching import Sighting, check_exposures
-from reference_node.server.client import KeyServerClient, TrustConfig
+from bluezone.protocol.matching import Sighting, check_exposures
+from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 
 from .conftest import HA_API_KEY, Clock, config_for, past_keys, run, serving
 

@@ -9,7 +9,7 @@ from hashlib import sha256
 
 import pytest
 
-from reference_node.server.errors import (
+from bluezone.reference_node.server.errors import (
     CodeExpiredError,
     CodeNotFoundError,
     CodeUsedError,
@@ -19,7 +19,7 @@ from reference_node.server.errors import (
     TokenNotFoundError,
     TokenUsedError,
 )
-from reference_node.server.storage import (
+from bluezone.reference_node.server.storage import (
     BatchRecord,
     CheckpointRecord,
     NewKey,
@@ -258,7 +258,7 @@ def test_the_whole_server_runs_on_postgres(tmp_path, postgres_dsn):
             await server.publisher.publish_once()
         # Restart on the same database: the log is recovered from PostgreSQL.
         async with serving(config, clock) as (server, client):
-            from reference_node.server.client import TrustConfig
+            from bluezone.reference_node.client.client import TrustConfig
 
             trust = TrustConfig.from_server_keys(await client.server_keys())
             result = await client.download(trust)

@@ -9,14 +9,14 @@ import shutil
 
 import pytest
 
-from protocol.keys import TemporaryExposureKey, day_start_interval, interval_number
-from protocol.note import NoteSigner
-from protocol.params import SIGNATURE_TYPE_COSIGNATURE_V1
-from protocol.upload import key_list_hmac
-from reference_node.server.audit import AuditState, audit
-from reference_node.server.client import TrustConfig, UploadGrant
-from reference_node.server.errors import LogVerificationError, ServerResponseError
-from reference_node.server.witness import Witness
+from bluezone.protocol.keys import TemporaryExposureKey, day_start_interval, interval_number
+from bluezone.protocol.note import NoteSigner
+from bluezone.protocol.params import SIGNATURE_TYPE_COSIGNATURE_V1
+from bluezone.protocol.upload import key_list_hmac
+from bluezone.reference_node.client.audit import AuditState, audit
+from bluezone.reference_node.client.client import TrustConfig, UploadGrant
+from bluezone.reference_node.client.witness import Witness
+from bluezone.reference_node.server.errors import LogVerificationError, ServerResponseError
 
 from .conftest import (
     HA_API_KEY,
@@ -402,7 +402,7 @@ def test_forged_checkpoint_signature_is_caught(tmp_path):
             trust = TrustConfig.from_server_keys(await client.server_keys())
             # An impostor signs a checkpoint under the log's name with its own key.
             impostor = NoteSigner(trust.log.name, bytes(range(32)))
-            from protocol.checkpoint import Checkpoint, sign_checkpoint
+            from bluezone.protocol.checkpoint import Checkpoint, sign_checkpoint
 
             forged = sign_checkpoint(
                 Checkpoint(trust.log.name, 2, server.publisher.tree.root()), impostor
@@ -576,7 +576,7 @@ def test_server_refuses_to_start_on_a_database_behind_its_files(tmp_path):
         shutil.copy(backup, config.data_dir / "server.sqlite3")
         for suffix in ("-wal", "-shm"):
             (config.data_dir / f"server.sqlite3{suffix}").unlink(missing_ok=True)
-        from reference_node.server.errors import ConfigError
+        from bluezone.reference_node.server.errors import ConfigError
 
         with pytest.raises(ConfigError, match="restore the database"):
             async with running(config):
@@ -628,7 +628,7 @@ def test_cosignatures_from_unknown_witnesses_or_on_other_text_are_refused(tmp_pa
             trust = TrustConfig.from_server_keys(await client.server_keys())
             note = await client.checkpoint(2)
             url = f"{server.url}/v1/checkpoints"
-            from protocol.checkpoint import cosign_checkpoint
+            from bluezone.protocol.checkpoint import cosign_checkpoint
 
             answers = [
                 await http(

@@ -21,14 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from protocol.checkpoint import Checkpoint, sign_checkpoint
-from protocol.note import NoteSigner, NoteVerifier
-from protocol.params import SIGNATURE_TYPE_COSIGNATURE_V1
-from reference_node.cli import main
-from reference_node.server.errors import WitnessKeyError, WitnessStateError
-from reference_node.server.keyfiles import load_witness_signer
-from reference_node.server.runner import ServerConfig
-from reference_node.server.witness import Witness
+from bluezone.protocol.checkpoint import Checkpoint, sign_checkpoint
+from bluezone.protocol.note import NoteSigner, NoteVerifier
+from bluezone.protocol.params import SIGNATURE_TYPE_COSIGNATURE_V1
+from bluezone.reference_node.cli.commands import main
+from bluezone.reference_node.client.witness import Witness
+from bluezone.reference_node.server.errors import WitnessKeyError, WitnessStateError
+from bluezone.reference_node.server.keyfiles import load_witness_signer
+from bluezone.reference_node.server.runner import ServerConfig
 
 from .conftest import config_for, running
 from .tamper import rewrite_log
@@ -373,7 +373,15 @@ def test_witness_run_refuses_a_checkpoint_another_key_signed(witness_key, tmp_pa
 def _start(url: str, log_key: str, key: Path, *more: str) -> subprocess.Popen:
     return subprocess.Popen(
         [
-            *(sys.executable, "-m", "reference_node.cli", "witness", "run", "--server", url),
+            *(
+                sys.executable,
+                "-m",
+                "bluezone.reference_node.cli",
+                "witness",
+                "run",
+                "--server",
+                url,
+            ),
             *("--log-key", log_key, "--key", str(key), *more),
         ],
         cwd=ROOT,

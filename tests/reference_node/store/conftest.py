@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from protocol import params
-from reference_node.store import SightingRecord, Store
+from bluezone.protocol import params
+from bluezone.reference_node.store import SightingRecord, Store
 
 # 2025-11-23 00:00 UTC as an ENIntervalNumber: a UTC midnight (KS-3).
 DAY = 2_940_624

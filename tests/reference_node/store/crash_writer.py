@@ -13,7 +13,7 @@ import random
 import struct
 import sys
 
-from reference_node.store import SightingRecord, Store
+from bluezone.reference_node.store import SightingRecord, Store
 
 RPI = struct.Struct(">HIIIH")  # round, batch, index, batch size, zero: 16 bytes
 INTERVAL = 2_940_624

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reference_node.errors import StoreClosedError, StoreLockedError
-from reference_node.store import AsyncStore, Store
+from bluezone.reference_node.errors import StoreClosedError, StoreLockedError
+from bluezone.reference_node.store import AsyncStore, Store
 from tests.reference_node.store.conftest import fields, sighting
 
 

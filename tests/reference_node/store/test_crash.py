@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from reference_node.store import STORE_FILENAME, Store
+from bluezone.reference_node.store import STORE_FILENAME, Store
 from tests.reference_node.store.crash_writer import RPI, batch_size
 
 ROOT = Path(__file__).resolve().parents[3]

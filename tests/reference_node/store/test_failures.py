@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reference_node import errors
-from reference_node.errors import (
+from bluezone.reference_node import errors
+from bluezone.reference_node.errors import (
     NodeError,
     StoreCorruptError,
     StoreDiskFullError,
@@ -19,8 +19,8 @@ from reference_node.errors import (
     StoreIOError,
     StoreLockedError,
 )
-from reference_node.store import STORE_FILENAME, Store
-from reference_node.store.failures import translate
+from bluezone.reference_node.store import STORE_FILENAME, Store
+from bluezone.reference_node.store.failures import translate
 from tests.reference_node.store.conftest import NOW, sighting
 
 PAGE = 4096

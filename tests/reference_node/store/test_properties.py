@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol import params
-from protocol.keys import TemporaryExposureKey
-from reference_node.errors import InvalidRecordError
-from reference_node.store import SightingRecord, Store
+from bluezone.protocol import params
+from bluezone.protocol.keys import TemporaryExposureKey
+from bluezone.reference_node.errors import InvalidRecordError
+from bluezone.reference_node.store import SightingRecord, Store
 from tests.reference_node.store.conftest import NOW
 
 CUTOFF = NOW - params.RETENTION_INTERVALS

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from protocol import params
-from reference_node.errors import InvalidRecordError
-from reference_node.store import STORE_FILENAME, ScanRecord, Store, schema
+from bluezone.protocol import params
+from bluezone.reference_node.errors import InvalidRecordError
+from bluezone.reference_node.store import STORE_FILENAME, ScanRecord, Store, schema
 from tests.reference_node.store.conftest import NOW, sighting
 
 CUTOFF = NOW - params.RETENTION_INTERVALS

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reference_node.errors import StoreSchemaError, StoreSchemaTooNewError
-from reference_node.store import STORE_FILENAME, Store, schema
+from bluezone.reference_node.errors import StoreSchemaError, StoreSchemaTooNewError
+from bluezone.reference_node.store import STORE_FILENAME, Store, schema
 from tests.reference_node.store.conftest import sighting
 
 

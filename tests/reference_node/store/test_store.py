@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from protocol import params
-from protocol.keys import TemporaryExposureKey
-from protocol.matching import Sighting
-from reference_node.errors import (
+from bluezone.protocol import params
+from bluezone.protocol.keys import TemporaryExposureKey
+from bluezone.protocol.matching import Sighting
+from bluezone.reference_node.errors import (
     BatchConflictError,
     InvalidRecordError,
     StoreClosedError,
     StoreError,
 )
-from reference_node.store import (
+from bluezone.reference_node.store import (
     STORE_FILENAME,
     BatchRecord,
     ExposureCheckRecord,

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from protocol import params
-from protocol.keys import TemporaryExposureKey
-from reference_node.errors import InvalidRecordError
-from reference_node.store import CachedBatch, ServerLogState, Store, UploadRecord
+from bluezone.protocol import params
+from bluezone.protocol.keys import TemporaryExposureKey
+from bluezone.reference_node.errors import InvalidRecordError
+from bluezone.reference_node.store import CachedBatch, ServerLogState, Store, UploadRecord
 from tests.reference_node.store.conftest import DAY, NOW
 
 SECRET = bytes(range(32))

@@ -1,0 +1,108 @@
+"""The `bluezone` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from bluezone.reference_node.cli import keys_demo
+from bluezone.reference_node.cli import node as node_cli
+from bluezone.reference_node.cli import server as server_cli
+from bluezone.reference_node.cli import witness as witness_cli
+from bluezone.reference_node.lab import evaluate as risk_evaluate
+
+
+def _keys_demo(args: argparse.Namespace) -> int:
+    steps = keys_demo.run(args.seed)
+    print(keys_demo.render_json(steps) if args.json else keys_demo.render(steps))
+    return 0
+
+
+def _risk_evaluate(args: argparse.Namespace) -> int:
+    return risk_evaluate.run(args)
+
+
+def _interop_run(suite_args: list[str]) -> int:
+    import bluezone.interop_tests  # the suite is optional at run time: load it only when asked
+
+    return bluezone.interop_tests.main(suite_args, prog="bluezone interop run")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="bluezone", description="Bluezone exposure-notification reference implementation"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    keys = commands.add_parser("keys", help="the key schedule").add_subparsers(
+        dest="keys_command", required=True
+    )
+    demo = keys.add_parser("demo", help="walk through one day of a device")
+    demo.add_argument("--seed", type=int, help="draw the keys from this seed (reproducible)")
+    demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.set_defaults(handler=_keys_demo)
+    server = commands.add_parser("server", help="the key server").add_subparsers(
+        dest="server_command", required=True
+    )
+    run = server.add_parser("run", help="run a key server")
+    server_cli.add_server_arguments(run)
+    run.set_defaults(handler=server_cli.run_server)
+    ha = commands.add_parser("ha", help="health-authority tools").add_subparsers(
+        dest="ha_command", required=True
+    )
+    issue = ha.add_parser("issue-code", help="issue a one-time verification code")
+    server_cli.add_ha_arguments(issue)
+    issue.set_defaults(handler=server_cli.run_ha)
+    audit = commands.add_parser("audit", help="audit a key server's transparency log")
+    server_cli.add_audit_arguments(audit)
+    audit.set_defaults(handler=server_cli.run_audit)
+    witness = commands.add_parser(
+        "witness", help="witness a key server's log: cosign checkpoints that extend it"
+    ).add_subparsers(dest="witness_command", required=True)
+    keygen = witness.add_parser("keygen", help="create a witness cosigning key")
+    witness_cli.add_keygen_arguments(keygen)
+    keygen.set_defaults(handler=witness_cli.run_keygen)
+    cosign = witness.add_parser(
+        "run",
+        help="cosign the log's latest checkpoint if it extends the last one cosigned",
+        description=witness_cli.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    witness_cli.add_run_arguments(cosign)
+    cosign.set_defaults(handler=witness_cli.run_witness)
+
+    node_cli.add_commands(commands)
+
+    risk = commands.add_parser("risk", help="risk scoring").add_subparsers(
+        dest="risk_command", required=True
+    )
+    evaluate = risk.add_parser(
+        "evaluate",
+        help="measure every scorer against labelled encounters (simulator, or --data DIR)",
+        description=risk_evaluate.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    risk_evaluate.add_arguments(evaluate)
+    evaluate.set_defaults(handler=_risk_evaluate)
+
+    interop = commands.add_parser("interop", help="the conformance suite").add_subparsers(
+        dest="interop_command", required=True
+    )
+    # Listed for --help; main() hands everything after "interop run" to the suite's parser.
+    interop.add_parser("run", help="run the suite against an adapter (see --help there)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["interop", "run"]:
+        return _interop_run(argv[2:])
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""Command-line pieces: ``bluezone server run``, ``bluezone ha issue-code``, ``bluezone audit``.
+
+Each command has ``add_*_arguments(parser)`` and ``run_*(args) -> exit status`` so that
+``bluezone.reference_node.cli.commands`` can mount it.
+Audit exit status: 0 all verified, 1 could not audit (network, usage), 2 the log failed
+verification (split view, rewritten history, bad signature, batch not included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import datetime
+import hashlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.export import ExportVerificationKey
+from bluezone.protocol.keys import interval_number
+from bluezone.protocol.note import NoteSigner, NoteVerifier
+from bluezone.reference_node.client.audit import AuditState, audit
+from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
+from bluezone.reference_node.errors import NodeError
+from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE
+from bluezone.reference_node.server.publisher import PublisherConfig
+from bluezone.reference_node.server.runner import ServerConfig, start_server
+
+HA_API_KEY_ENV = "BLUEZONE_HA_API_KEY"
+EXIT_OK, EXIT_ERROR, EXIT_FAILED = 0, 1, 2
+
+
+# --- bluezone server run ----------------------------------------------------------------
+
+
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``bluezone server run``."""
+    parser.add_argument("--data-dir", type=Path, required=True, help="keys, database, files")
+    parser.add_argument("--origin", help="the log's origin (required on first start)")
+    parser.add_argument(
+        "--database", help="postgresql://... or a SQLite path (default: DATA_DIR/server.sqlite3)"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--region", default="", help="region written into export files")
+    parser.add_argument("--export-key-id", default="bluezone")
+    parser.add_argument("--export-key-version", default="v1")
+    parser.add_argument(
+        "--ha-api-key-file",
+        type=Path,
+        help=f"health-authority API key file (else ${HA_API_KEY_ENV}, else DATA_DIR/ha-api.key)",
+    )
+    parser.add_argument("--batch-period", type=float, default=3600.0, help="seconds")
+    parser.add_argument("--min-batch-keys", type=int, default=PublisherConfig.min_batch_keys)
+    parser.add_argument(
+        "--witness-key", action="append", default=[], help="witness verifier key (repeatable)"
+    )
+
+
+def _origin(args: argparse.Namespace) -> str:
+    if args.origin:
+        return args.origin
+    key_file = args.data_dir / LOG_KEY_FILE
+    if key_file.exists():
+        return NoteSigner.from_skey(key_file.read_text().strip()).name
+    raise SystemExit("bluezone server run: --origin is required on first start")
+
+
+def server_config(args: argparse.Namespace) -> ServerConfig:
+    """Turn parsed options into a ServerConfig."""
+    api_key = os.environ.get(HA_API_KEY_ENV)
+    if args.ha_api_key_file is not None:
+        api_key = args.ha_api_key_file.read_text().strip()
+    return ServerConfig(
+        data_dir=args.data_dir,
+        origin=_origin(args),
+        database=args.database,
+        host=args.host,
+        port=args.port,
+        region=args.region,
+        export_key_id=args.export_key_id,
+        export_key_version=args.export_key_version,
+        ha_api_key=api_key,
+        batch_period_s=args.batch_period,
+        publisher=PublisherConfig(region=args.region, min_batch_keys=args.min_batch_keys),
+        witnesses=tuple(NoteVerifier.from_vkey(v) for v in args.witness_key),
+    )
+
+
+async def _serve(config: ServerConfig) -> None:
+    server = await start_server(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    print(f"serving {config.origin} at {server.url}", flush=True)
+    print(f"log key: {server.keys.log.vkey}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+    print(f"stopped serving {config.origin}", flush=True)
+
+
+def run_server(args: argparse.Namespace) -> int:
+    """Run the key server until SIGINT or SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        asyncio.run(_serve(server_config(args)))
+    except (NodeError, ProtocolError) as exc:
+        print(f"bluezone server run: {exc.code}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def server_main(argv: Sequence[str] | None = None) -> int:
+    """``bluezone server run`` as a standalone entry point."""
+    parser = argparse.ArgumentParser(prog="bluezone server run", description="run a key server")
+    add_server_arguments(parser)
+    return run_server(parser.parse_args(argv))
+
+
+# --- bluezone ha issue-code ---------------------------------------------------------------
+
+
+def add_ha_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``bluezone ha issue-code``."""
+    parser.add_argument("--server", required=True, help="key server base URL")
+    parser.add_argument("--api-key-file", type=Path, help=f"else ${HA_API_KEY_ENV}")
+    parser.add_argument(
+        "--report-type",
+        type=int,
+        default=1,
+        choices=(1, 2, 3),
+        help="1 confirmed test, 2 clinical diagnosis, 3 self report",
+    )
+    parser.add_argument("--onset-date", help="symptom onset, YYYY-MM-DD (UTC)")
+    parser.add_argument("--validity-hours", type=float, help="at most 24 (the default)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+async def _issue(args: argparse.Namespace, api_key: str) -> int:
+    onset = None
+    if args.onset_date:
+        day = datetime.date.fromisoformat(args.onset_date)
+        midnight = datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
+        onset = interval_number(int(midnight.timestamp()))
+    validity = None if args.validity_hours is None else round(args.validity_hours * 3600)
+    async with KeyServerClient(args.server) as client:
+        issued = await client.issue_code(api_key, args.report_type, onset, validity)
+    expires = datetime.datetime.fromtimestamp(issued.expires_s, datetime.UTC)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "code": issued.code,
+                    "expires_s": issued.expires_s,
+                    "report_type": issued.report_type,
+                }
+            )
+        )
+    else:
+        print(f"code: {issued.code}")
+        print(f"expires: {expires.isoformat()}")
+    return EXIT_OK
+
+
+def run_ha(args: argparse.Namespace) -> int:
+    """Issue one verification code and print it."""
+    api_key = os.environ.get(HA_API_KEY_ENV, "")
+    if args.api_key_file is not None:
+        api_key = args.api_key_file.read_text().strip()
+    if not api_key:
+        print(f"bluezone ha issue-code: give --api-key-file or ${HA_API_KEY_ENV}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        return asyncio.run(_issue(args, api_key))
+    except (NodeError, ValueError) as exc:
+        print(f"bluezone ha issue-code: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def ha_main(argv: Sequence[str] | None = None) -> int:
+    """``bluezone ha issue-code`` as a standalone entry point."""
+    parser = argparse.ArgumentParser(
+        prog="bluezone ha issue-code", description="issue a one-time verification code"
+    )
+    add_ha_arguments(parser)
+    return run_ha(parser.parse_args(argv))
+
+
+# --- bluezone audit ---------------------------------------------------------------------
+
+
+def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``bluezone audit``."""
+    parser.add_argument("--server", required=True, help="key server base URL")
+    parser.add_argument("--state", type=Path, help="state file (default: per server, in ~)")
+    parser.add_argument("--log-key", help="the log's verifier key (else from the state file)")
+    parser.add_argument(
+        "--export-key", help="export key as KEY_ID:VERSION:BASE64_DER (else from the state file)"
+    )
+    parser.add_argument(
+        "--trust-on-first-use",
+        action="store_true",
+        help="with no key given or saved, trust the keys the server publishes now",
+    )
+    parser.add_argument("--witness-key", action="append", default=[], help="repeatable")
+    parser.add_argument("--quorum", type=int, default=0, help="witness cosignatures required")
+    parser.add_argument(
+        "--peer-state",
+        type=Path,
+        action="append",
+        default=[],
+        help="another auditor's state file to compare with (repeatable)",
+    )
+    parser.add_argument("--full", action="store_true", help="download every batch again")
+
+
+def default_state_path(server: str) -> Path:
+    """Return ~/.local/state/bluezone/audit-<hash of the URL>.json."""
+    base = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state"))
+    name = hashlib.sha256(server.rstrip("/").encode()).hexdigest()[:16]
+    return base / "bluezone" / f"audit-{name}.json"
+
+
+def _keys_path(state_path: Path) -> Path:
+    return state_path.with_name(state_path.stem + ".keys.json")
+
+
+async def _trust(args: argparse.Namespace, client: KeyServerClient, keys_path: Path) -> TrustConfig:
+    witnesses = tuple(NoteVerifier.from_vkey(v) for v in args.witness_key)
+    saved = json.loads(keys_path.read_text()) if keys_path.exists() else None
+    log_key = args.log_key or (saved and saved["log_key"])
+    export_text = args.export_key or (saved and saved["export_key"])
+    if not log_key or not export_text:
+        if not args.trust_on_first_use:
+            raise SystemExit(
+                "bluezone audit: give --log-key and --export-key, or --trust-on-first-use"
+            )
+        published = await client.server_keys()
+        print("WARNING: trusting the keys the server publishes now (first use)", file=sys.stderr)
+        log_key = log_key or published.log.vkey
+        export_text = export_text or ":".join(
+            (
+                published.export.key_id,
+                published.export.key_version,
+                base64.b64encode(published.export.public_key_der).decode(),
+            )
+        )
+    key_id, version, der64 = export_text.split(":", 2)
+    export = ExportVerificationKey(key_id, version, base64.b64decode(der64, validate=True))
+    keys_path.parent.mkdir(parents=True, exist_ok=True)
+    keys_path.write_text(json.dumps({"log_key": log_key, "export_key": export_text}, indent=1))
+    return TrustConfig(NoteVerifier.from_vkey(log_key), export, witnesses, args.quorum)
+
+
+async def _audit(args: argparse.Namespace) -> int:
+    state_path = args.state or default_state_path(args.server)
+    async with KeyServerClient(args.server) as client:
+        trust = await _trust(args, client, _keys_path(state_path))
+        state = AuditState.load(state_path) or AuditState(trust.log.name)
+        peers = [p for p in (AuditState.load(path) for path in args.peer_state) if p]
+        report = await audit(client, trust, state, args.full, peers)
+    state.save(state_path)
+    print(
+        f"log {state.origin}: tree size {report.tree_size}, {report.new_batches} new batches, "
+        f"{report.inclusions_checked} inclusions and {report.checkpoints_checked} "
+        f"checkpoints verified"
+    )
+    if report.ok:
+        print("audit passed")
+        return EXIT_OK
+    for finding in report.findings:
+        print(
+            f"AUDIT FAILED: {finding.kind.upper().replace('_', ' ')}: {finding.message}",
+            file=sys.stderr,
+        )
+    print(f"evidence kept in {state_path}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    """Audit a key server's log; see the module docstring for exit statuses."""
+    try:
+        return asyncio.run(_audit(args))
+    except (NodeError, ProtocolError, ValueError) as exc:
+        print(f"bluezone audit: could not audit: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def audit_main(argv: Sequence[str] | None = None) -> int:
+    """``bluezone audit`` as a standalone entry point."""
+    parser = argparse.ArgumentParser(prog="bluezone audit", description="audit a key server's log")
+    add_audit_arguments(parser)
+    return run_audit(parser.parse_args(argv))

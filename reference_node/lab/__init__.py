@@ -1,0 +1,5 @@
+"""The risk lab (not normative): encounter simulator, NHS data, scorers, statistics, figures.
+
+Nothing here is part of the protocol; ``bluezone risk evaluate`` uses it to measure the
+scorers of ``bluezone.protocol.risk`` against ground truth.
+"""

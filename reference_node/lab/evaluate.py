@@ -1,0 +1,433 @@
+"""Scorers measured against labelled encounters (``bluezone risk evaluate``).
+
+Two sources of labelled encounters:
+
+- the simulator (`bluezone.reference_node.lab.sim`, the default): the learned scorers are fitted on
+  scenes drawn with the training seed and every scorer is measured on scenes drawn with
+  another, the test seed; the phone models and their calibration residuals are one
+  population drawn with a third seed (as the same phone models serve calibration and use);
+- the NHS experiments (``--data DIR``, the ``nhs_gaen_data`` folder; labels from the seating
+  diagrams): the learned scorers are fitted leave-one-experiment-out, on the other 13
+  experiments, then applied to the held-out one.
+
+Per scorer it prints the ROC area and the detection rate of close contacts at a fixed
+false-alarm rate, each with a 95 % cluster-bootstrap interval (scenes or experiments
+resampled), and the proximity profile's margins over GAEN v2 with ENX defaults (its day
+score, the pre-registered primary, and its day probability), in ROC area and in detection
+rate, with paired intervals. ``--plot FILE.png`` draws ROC
+curves and attenuation versus distance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bluezone.protocol.risk.resources import (
+    default_calibration_table,
+    enx_defaults,
+    proximity_defaults,
+)
+from bluezone.reference_node.errors import NodeError, RiskDataError
+from bluezone.reference_node.lab.nhs_data import LabelledEncounter, load_nhs_encounters
+from bluezone.reference_node.lab.proximity_fit import PathLossFit
+from bluezone.reference_node.lab.scorers import LEARNED, fixed_scorers, learned_scores
+from bluezone.reference_node.lab.sim import SimulationConfig, draw_population, simulate_encounters
+from bluezone.reference_node.lab.statistics import (
+    bootstrap_auc_difference,
+    bootstrap_interval,
+    detection_rate_at_false_alarm,
+    roc_auc,
+)
+
+__all__ = [
+    "Evaluation",
+    "Margin",
+    "ScorerResult",
+    "add_arguments",
+    "evaluate_nhs",
+    "evaluate_simulation",
+    "main",
+    "run",
+]
+
+# The margins the proximity profile must show over this baseline: its day score (RISK-56,
+# the primary, chosen before the test data were scored) and its day probability (RISK-58).
+CANDIDATES, BASELINE = ("proximity", "proximity_probability"), "gaen_v2_enx"
+METRICS = ("ROC area", "detection")
+DEFAULT_SEED = 20201124
+DEFAULT_TRAIN_SEED = 1
+DEFAULT_TEST_SEED = 2
+DEFAULT_POPULATION_SEED = 2020
+DEFAULT_SCENES = 40
+
+
+@dataclass(frozen=True, slots=True)
+class ScorerResult:
+    """One scorer on the test encounters: ROC area and detection, with their intervals."""
+
+    name: str
+    scores: tuple[float, ...]
+    auc: float
+    auc_low: float
+    auc_high: float
+    detection_rate: float
+    detection_low: float
+    detection_high: float
+    false_alarm_rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class Margin:
+    """``metric`` (ROC area, or detection at the false-alarm rate) of ``scorer`` minus that of
+    ``baseline``, with its paired 95 % interval."""
+
+    metric: str
+    scorer: str
+    baseline: str
+    estimate: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """All scorers on one data set, the margins of the proximity profile over ENX, the fits."""
+
+    data_set: str
+    label: str
+    validation: str
+    encounters: tuple[LabelledEncounter, ...]
+    results: tuple[ScorerResult, ...]
+    margins: tuple[Margin, ...]
+    fits: dict[str, PathLossFit]
+    seed: int
+    resamples: int
+    false_alarm_rate: float
+
+    def result(self, name: str) -> ScorerResult:
+        """The result of the scorer called ``name``."""
+        return next(r for r in self.results if r.name == name)
+
+
+def read_device_models(directory: Path) -> dict[str, str]:
+    """Device id -> "brand model" from the NHS data set's devices.csv."""
+    try:
+        with (directory / "devices.csv").open(encoding="utf-8", newline="") as handle:
+            return {
+                row["device_id"]: f"{row['brand']} {row['model']}" for row in csv.DictReader(handle)
+            }
+    except (OSError, KeyError, csv.Error) as exc:
+        raise RiskDataError(f"devices.csv unreadable: {type(exc).__name__}") from exc
+
+
+def evaluate_nhs(
+    directory: Path, seed: int = DEFAULT_SEED, false_alarm_rate: float = 0.1, resamples: int = 2000
+) -> Evaluation:
+    """Every scorer on the NHS experiments under ``directory``, learned ones fitted
+    leave-one-experiment-out. Raises RiskDataError when the data cannot be read."""
+    if not Path(directory).is_dir():
+        raise RiskDataError(f"{directory} is not a directory (pass the nhs_gaen_data folder)")
+    encounters = tuple(load_nhs_encounters(directory))
+    models = read_device_models(directory)
+    enx = enx_defaults().daily_summaries_config
+    named = {name: [f(e) for e in encounters] for name, f in fixed_scorers(enx).items()}
+    learned: dict[str, list[float]] = {name: [0.0] * len(encounters) for name in LEARNED}
+    fits: dict[str, PathLossFit] = {}
+    for held_out in sorted({e.experiment for e in encounters}):
+        indices = [i for i, e in enumerate(encounters) if e.experiment == held_out]
+        training = [e for e in encounters if e.experiment != held_out]
+        scores, fits[held_out] = learned_scores(
+            training, [encounters[i] for i in indices], models, proximity_defaults(), enx
+        )
+        for name, values in scores.items():
+            for i, value in zip(indices, values, strict=True):
+                learned[name][i] = value
+    named.update(learned)
+    experiments = len({e.experiment for e in encounters})
+    return _measure(
+        f"NHS experiments ({experiments} experiments, labels from the seating diagrams)",
+        "seats within 2 m (each pair shared its experiment throughout)",
+        f"learned scorers fitted leave-one-experiment-out (on {experiments - 1}, "
+        "scored on the held-out one)",
+        encounters,
+        named,
+        fits,
+        seed,
+        false_alarm_rate,
+        resamples,
+    )
+
+
+def evaluate_simulation(
+    seed: int = DEFAULT_SEED,
+    false_alarm_rate: float = 0.1,
+    resamples: int = 2000,
+    scenes: int = DEFAULT_SCENES,
+    train_seed: int = DEFAULT_TRAIN_SEED,
+    test_seed: int = DEFAULT_TEST_SEED,
+    population_seed: int = DEFAULT_POPULATION_SEED,
+) -> Evaluation:
+    """Every scorer on simulated scenes of ``test_seed``, learned ones fitted on scenes of
+    ``train_seed`` (the two sets share only the phone population of ``population_seed``)."""
+    if train_seed == test_seed:
+        raise RiskDataError("the training and test seeds must differ (held-out evaluation)")
+    population = draw_population(default_calibration_table(), random.Random(population_seed))
+    config = SimulationConfig(scenes=scenes)
+    training = simulate_encounters(population, config, random.Random(train_seed), "train")
+    testing = tuple(simulate_encounters(population, config, random.Random(test_seed), "test"))
+    enx = enx_defaults().daily_summaries_config
+    shipped = proximity_defaults()
+    named = {name: [f(e) for e in testing] for name, f in fixed_scorers(enx, shipped).items()}
+    learned, fit = learned_scores(training, testing, {}, shipped, enx)
+    named.update(learned)
+    return _measure(
+        f"simulator ({scenes} test scenes of seed {test_seed}; phone population of seed "
+        f"{population_seed})",
+        "within 2 m for 15 minutes or more (true positions)",
+        f"learned scorers fitted on {scenes} scenes of seed {train_seed}, tested on the "
+        f"scenes of seed {test_seed}",
+        testing,
+        named,
+        {f"train-seed-{train_seed}": fit},
+        seed,
+        false_alarm_rate,
+        resamples,
+    )
+
+
+def _measure(
+    data_set: str,
+    label: str,
+    validation: str,
+    encounters: Sequence[LabelledEncounter],
+    named: Mapping[str, Sequence[float]],
+    fits: dict[str, PathLossFit],
+    seed: int,
+    false_alarm_rate: float,
+    resamples: int,
+) -> Evaluation:
+    """ROC areas, detection rates and the margin, with cluster-bootstrap intervals."""
+    labels = np.array([e.close_contact for e in encounters])
+    clusters = [e.experiment for e in encounters]
+    if not labels.any() or labels.all():
+        raise RiskDataError("the encounters need both close contacts and others")
+    results = []
+    for offset, (name, values) in enumerate(named.items()):
+        scores = np.asarray(values, dtype=float)
+
+        def auc(idx: np.ndarray, s: np.ndarray = scores) -> float:
+            return roc_auc(s[idx], labels[idx])
+
+        def detection(idx: np.ndarray, s: np.ndarray = scores) -> float:
+            return detection_rate_at_false_alarm(
+                s[idx], labels[idx], false_alarm_rate
+            ).detection_rate
+
+        area = bootstrap_interval(auc, len(labels), seed + offset, clusters, resamples)
+        rate = bootstrap_interval(detection, len(labels), seed + offset, clusters, resamples)
+        point = detection_rate_at_false_alarm(scores, labels, false_alarm_rate)
+        results.append(
+            ScorerResult(
+                name,
+                tuple(float(v) for v in values),
+                area.estimate,
+                area.low,
+                area.high,
+                point.detection_rate,
+                rate.low,
+                rate.high,
+                point.false_alarm_rate,
+            )
+        )
+    margins = [
+        _margin(metric, candidate, named, labels, clusters, seed, false_alarm_rate, resamples)
+        for metric in METRICS
+        for candidate in CANDIDATES
+    ]
+    return Evaluation(
+        data_set,
+        label,
+        validation,
+        tuple(encounters),
+        tuple(results),
+        tuple(margins),
+        fits,
+        seed,
+        resamples,
+        false_alarm_rate,
+    )
+
+
+def _margin(
+    metric: str,
+    candidate: str,
+    named: Mapping[str, Sequence[float]],
+    labels: np.ndarray,
+    clusters: Sequence[str],
+    seed: int,
+    false_alarm_rate: float,
+    resamples: int,
+) -> Margin:
+    """``metric`` of ``candidate`` minus that of the baseline, paired cluster bootstrap."""
+    if metric == "ROC area":
+        interval = bootstrap_auc_difference(
+            named[candidate], named[BASELINE], list(labels), seed, clusters, resamples
+        )
+        return Margin(metric, candidate, BASELINE, interval.estimate, interval.low, interval.high)
+    a = np.asarray(named[candidate], dtype=float)
+    b = np.asarray(named[BASELINE], dtype=float)
+
+    def difference(idx: np.ndarray) -> float:
+        return (
+            detection_rate_at_false_alarm(a[idx], labels[idx], false_alarm_rate).detection_rate
+            - detection_rate_at_false_alarm(b[idx], labels[idx], false_alarm_rate).detection_rate
+        )
+
+    interval = bootstrap_interval(difference, len(labels), seed, clusters, resamples)
+    return Margin(metric, candidate, BASELINE, interval.estimate, interval.low, interval.high)
+
+
+def report(evaluation: Evaluation) -> str:
+    """The printed table."""
+    encounters = evaluation.encounters
+    positives = sum(e.close_contact for e in encounters)
+    clusters = len({e.experiment for e in encounters})
+    rate = format(evaluation.false_alarm_rate, ".0%")
+    lines = [
+        f"data: {evaluation.data_set}",
+        f"{len(encounters)} encounters in {clusters} scenes or experiments; {positives} close "
+        f"contacts: {evaluation.label}",
+        f"validation: {evaluation.validation}",
+        f"intervals: 95 % cluster bootstrap over scenes or experiments "
+        f"({evaluation.resamples} resamples, seed {evaluation.seed})",
+        "",
+        f"{'scorer':28} {'ROC area':>8} {'95 % interval':>16}   "
+        f"{'detection at false alarms <= ' + rate:>32}",
+    ]
+    for r in evaluation.results:
+        lines.append(
+            f"{r.name:28} {r.auc:8.3f} {f'[{r.auc_low:.3f}, {r.auc_high:.3f}]':>16}   "
+            f"{r.detection_rate:8.1%} [{r.detection_low:.1%}, {r.detection_high:.1%}] "
+            f"(FA {r.false_alarm_rate:.1%})"
+        )
+    lines.append("")
+    for m in evaluation.margins:
+        unit = "" if m.metric == "ROC area" else f" at false alarms <= {rate}"
+        lines.append(
+            f"margin {m.scorer} - {m.baseline} ({m.metric}{unit}): {m.estimate:+.3f} "
+            f"[{m.low:+.3f}, {m.high:+.3f}]"
+        )
+    return "\n".join(lines)
+
+
+def to_json(evaluation: Evaluation) -> dict[str, Any]:
+    """The evaluation as one JSON object (what ``--json`` prints)."""
+    return {
+        "data_set": evaluation.data_set,
+        "close_contact": evaluation.label,
+        "validation": evaluation.validation,
+        "encounters": len(evaluation.encounters),
+        "close_contacts": sum(e.close_contact for e in evaluation.encounters),
+        "clusters": len({e.experiment for e in evaluation.encounters}),
+        "seed": evaluation.seed,
+        "resamples": evaluation.resamples,
+        "false_alarm_rate": evaluation.false_alarm_rate,
+        "scorers": {
+            r.name: {
+                "auc": r.auc,
+                "auc_interval": [r.auc_low, r.auc_high],
+                "detection_rate": r.detection_rate,
+                "detection_interval": [r.detection_low, r.detection_high],
+                "false_alarm_rate": r.false_alarm_rate,
+            }
+            for r in evaluation.results
+        },
+        "margins": [
+            {
+                "metric": "auc" if m.metric == "ROC area" else "detection_rate",
+                "scorer": m.scorer,
+                "baseline": m.baseline,
+                "difference": m.estimate,
+                "interval": [m.low, m.high],
+            }
+            for m in evaluation.margins
+        ],
+    }
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``bluezone risk evaluate`` to ``parser``."""
+    parser.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        help="the NHS nhs_gaen_data folder (default: the simulator's ground truth)",
+    )
+    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw ROC and attenuation")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--false-alarm", type=float, default=0.1, help="false-alarm rate (0.1)")
+    parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed")
+    parser.add_argument("--scenes", type=int, default=DEFAULT_SCENES, help="scenes per seed")
+    parser.add_argument("--train-seed", type=int, default=DEFAULT_TRAIN_SEED)
+    parser.add_argument("--test-seed", type=int, default=DEFAULT_TEST_SEED)
+    parser.add_argument("--population-seed", type=int, default=DEFAULT_POPULATION_SEED)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate as ``args`` say, print the result, draw the plot; return the exit status."""
+    from bluezone.reference_node.lab import plot as risk_plot
+
+    try:
+        if args.plot is not None:
+            risk_plot.load_pyplot()  # fail before the work, not after it
+        if not 0.0 <= args.false_alarm <= 1.0 or args.resamples < 1 or args.scenes < 1:
+            raise RiskDataError("need 0 <= --false-alarm <= 1, --resamples >= 1, --scenes >= 1")
+        if args.data is not None:
+            evaluation = evaluate_nhs(args.data, args.seed, args.false_alarm, args.resamples)
+        else:
+            evaluation = evaluate_simulation(
+                args.seed,
+                args.false_alarm,
+                args.resamples,
+                args.scenes,
+                args.train_seed,
+                args.test_seed,
+                args.population_seed,
+            )
+        print(json.dumps(to_json(evaluation)) if args.json else report(evaluation))
+        if args.plot is not None:
+            risk_plot.plot(evaluation, args.plot)
+    except NodeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bluezone.reference_node.lab.evaluate [--data DIR] [--plot FILE.png] ...``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bluezone.reference_node.lab.evaluate", description=__doc__.splitlines()[0]
+    )
+    add_arguments(parser)
+    parser.add_argument("directory", nargs="?", type=Path, help="same as --data DIR")
+    args = parser.parse_args(argv)
+    if args.directory is not None:
+        if args.data is not None:
+            parser.error("give the data directory once: DIR or --data DIR")
+        args.data = args.directory
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""Reporting a diagnosis from the device: exchange the code, upload the keys after the embargo.
+
+After the user reports, the device has re-keyed (spec KS-13, ``DeviceIdentity.report``) and
+holds the keys to upload: those of earlier days, already past their embargo, and today's key,
+cut at the report, whose embargo ends 2 hours after the report's interval (KS-12). A code
+can be exchanged once and its token used for one upload, bound by an HMAC to exactly the keys
+it will carry (SRV-4, SRV-5, SRV-7), and the token lives 4 hours, long enough to wait out
+that embargo. So the device exchanges the code at once, binding every key of the report,
+and uploads them all together once the last embargo is over.
+
+Every step is durable before the next: the upload (with its HMAC secret) is stored before
+the code is exchanged, the token as soon as it arrives, and the outcome after the server's
+answer. A node restarted in between uploads when due; an exchange cut short (the code may
+be spent, the token is lost) is marked ``exchange_interrupted``, and the user needs a new
+code. Network and disk work never block the event loop: the store runs in its thread and
+the client is aiohttp.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+
+from bluezone.protocol import params
+from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.keys import day_start_interval, interval_number
+from bluezone.protocol.upload import check_upload, normalize_code
+from bluezone.reference_node.client.client import KeyServerClient, UploadGrant
+from bluezone.reference_node.errors import ReportError
+from bluezone.reference_node.node.log import LOGGER_NAME
+from bluezone.reference_node.server.errors import ClientError, ServerResponseError
+from bluezone.reference_node.store import (
+    AsyncStore,
+    StoredKey,
+    StoredReport,
+    StoredUpload,
+    UploadRecord,
+)
+
+log = logging.getLogger(LOGGER_NAME)
+
+ClientFactory = Callable[[str], KeyServerClient]
+RandomBytes = Callable[[int], bytes]
+
+# spec SRV-5: 32 bytes recommended for the HMAC secret.
+HMAC_SECRET_BYTES = 32
+# A token outlives the report by this many intervals (SRV-4: 4 hours).
+TOKEN_VALIDITY_INTERVALS = params.TOKEN_VALIDITY_S // params.INTERVAL_SECONDS
+# Answers after which the same upload may succeed later; every other error name is final.
+RETRYABLE = frozenset(
+    {"rate_limited", "storage_unavailable", "internal_error", "http_error", "embargoed_key"}
+)
+INTERRUPTED = "exchange_interrupted"
+UNREACHABLE = "unreachable"
+
+
+def keys_to_upload(
+    reported: Sequence[StoredKey], already_uploaded: set[int], now_interval: int
+) -> list[StoredKey]:
+    """Choose the keys of a report to upload at ``now_interval`` (spec KS-13, SRV-6).
+
+    Keys another report already uploaded are left out, and so are keys the server would
+    refuse as too old at any time the token allows (SRV-6 counts from the upload day's
+    midnight, up to 4 hours later); of the rest, the newest 14 (SRV-6), oldest first.
+    """
+    latest_upload = now_interval + TOKEN_VALIDITY_INTERVALS
+    oldest_end = day_start_interval(latest_upload) - params.RETENTION_INTERVALS
+    fresh = [
+        stored
+        for stored in reported
+        if stored.key_id not in already_uploaded and stored.key.end_interval > oldest_end
+    ]
+    fresh.sort(key=lambda s: (s.key.end_interval, s.key_id))
+    newest = fresh[-params.MAX_UPLOAD_KEYS :]
+    return sorted(newest, key=lambda s: (s.key.rolling_start, s.key_id))
+
+
+def check_code(code: str) -> str:
+    """Return the code in canonical form (SRV-3); ReportError (``invalid_code``) if it is not one.
+
+    Check it before re-keying, so a typo costs nothing.
+    """
+    try:
+        return normalize_code(code)
+    except ProtocolError as exc:
+        raise ReportError(f"SRV-3: not a verification code ({exc.code})", exc.code) from exc
+
+
+def due_interval(keys: Sequence[StoredKey]) -> int:
+    """The first interval at which every key is past its embargo (spec KS-12)."""
+    return max(stored.key.end_interval for stored in keys) + params.EMBARGO_INTERVALS
+
+
+def default_client(server_url: str) -> KeyServerClient:
+    """A client of ``server_url`` with its own HTTP session."""
+    return KeyServerClient(server_url)
+
+
+class Reporter:
+    """Sends a device's reports to key servers and uploads their keys when due.
+
+    ``client_factory(url)`` makes the key-server client (an async context manager);
+    ``random_bytes`` is the CSPRNG the HMAC secrets come from.
+    """
+
+    def __init__(
+        self,
+        store: AsyncStore,
+        *,
+        client_factory: ClientFactory = default_client,
+        random_bytes: RandomBytes = secrets.token_bytes,
+    ) -> None:
+        self.store = store
+        self.client_factory = client_factory
+        self.random_bytes = random_bytes
+
+    async def submit(
+        self, report: StoredReport, code: str, server_url: str, now_s: float
+    ) -> StoredUpload | None:
+        """Exchange ``code`` for a token bound to the report's keys; upload them if due.
+
+        Returns the upload (state "waiting" until the last embargo is over, then
+        "uploaded"), or None when the report holds no key to upload. Raises ReportError
+        for a malformed, unknown, used or expired code and for a refused upload, with the
+        spec's error name in ``reason``; ClientError when the server cannot be reached.
+        """
+        code = check_code(code)
+        now = interval_number(now_s)
+        uploaded = await self.store.uploaded_key_ids()
+        keys = keys_to_upload([k.key for k in report.keys], uploaded, now)
+        if not keys:
+            log.info("report %d: no key to upload", report.report_id)
+            return None
+        secret = self.random_bytes(HMAC_SECRET_BYTES)
+        upload = await self.store.add_upload(
+            UploadRecord(
+                report.report_id,
+                server_url,
+                secret,
+                tuple(k.key_id for k in keys),
+                due_interval(keys),
+                now_s,
+            )
+        )
+        async with self.client_factory(server_url) as client:
+            try:
+                grant = await client.request_token(code, [k.key for k in keys], secret)
+            except ServerResponseError as exc:
+                await self.store.fail_upload(report.report_id, exc.error)
+                raise ReportError(f"the code was refused: {exc.error}", exc.error) from exc
+            except (ClientError, TimeoutError) as exc:
+                await self.store.fail_upload(report.report_id, UNREACHABLE)
+                if isinstance(exc, ClientError):
+                    raise
+                raise ClientError("the key server did not answer in time") from exc
+            upload = await self.store.set_upload_token(
+                report.report_id, grant.token, grant.expires_s
+            )
+            log.info(
+                "report %d: code exchanged, %d keys to upload from interval %d",
+                report.report_id,
+                len(keys),
+                upload.due_interval,
+                extra={
+                    "event": "report_token",
+                    "fields": {"keys": len(keys), "due_interval": upload.due_interval},
+                },
+            )
+            if now >= upload.due_interval:
+                try:
+                    upload = await self._send(client, upload, now_s)
+                except (ClientError, TimeoutError) as exc:
+                    log.warning("report %d: upload failed, will retry: %r", report.report_id, exc)
+        return upload
+
+    async def upload_due(self, now_s: float) -> list[StoredUpload]:
+        """Upload every waiting upload whose keys are all past their embargo at ``now_s``.
+
+        Returns the uploads tried, as they are afterwards: "uploaded", "failed" (a final
+        refusal, or the token expired), or still "waiting" after a failure worth retrying
+        (network, rate limit, server trouble).
+        """
+        now = interval_number(now_s)
+        tried = []
+        for upload in await self.store.uploads():
+            if upload.state != "waiting" or now < upload.due_interval:
+                continue
+            if upload.token_expires_s is not None and now_s >= upload.token_expires_s:
+                tried.append(await self._fail(upload, "token_expired"))
+                continue
+            try:
+                async with self.client_factory(upload.server_url) as client:
+                    tried.append(await self._send(client, upload, now_s))
+            except (ClientError, TimeoutError) as exc:
+                log.warning(
+                    "report %d: upload failed, will retry: %r",
+                    upload.report_id,
+                    exc,
+                    extra={"event": "upload_retry", "fields": {"report": upload.report_id}},
+                )
+                tried.append(upload)
+        return tried
+
+    async def next_due_s(self) -> float | None:
+        """The unix time of the next waiting upload's embargo end, or None."""
+        waiting = [u.due_interval for u in await self.store.uploads() if u.state == "waiting"]
+        return min(waiting) * params.INTERVAL_SECONDS if waiting else None
+
+    async def abandon_interrupted(self) -> list[StoredUpload]:
+        """Mark uploads whose code exchange never finished as failed; return them.
+
+        Call it only when no exchange can be in flight (at start, holding the store).
+        """
+        return [
+            await self._fail(upload, INTERRUPTED)
+            for upload in await self.store.uploads()
+            if upload.state == "exchanging"
+        ]
+
+    async def _send(
+        self, client: KeyServerClient, upload: StoredUpload, now_s: float
+    ) -> StoredUpload:
+        """Upload the keys bound to ``upload``'s token (spec SRV-7); store the outcome."""
+        assert upload.token is not None and upload.token_expires_s is not None
+        keys = [(await self.store.own_key(key_id)).key for key_id in upload.key_ids]
+        try:
+            check_upload(keys, interval_number(now_s))  # spec KS-12, SRV-6, on the device too
+        except ProtocolError as exc:
+            return await self._fail(upload, exc.code)
+        grant = UploadGrant(upload.token, upload.hmac_secret, upload.token_expires_s)
+        try:
+            accepted = await client.upload(grant, keys)
+        except ServerResponseError as exc:
+            if exc.error in RETRYABLE:
+                raise
+            return await self._fail(upload, exc.error)
+        done = await self.store.finish_upload(upload.report_id, accepted, now_s)
+        log.info(
+            "report %d: %d keys uploaded",
+            upload.report_id,
+            accepted,
+            extra={"event": "report_uploaded", "fields": {"keys": accepted}},
+        )
+        return done
+
+    async def _fail(self, upload: StoredUpload, reason: str) -> StoredUpload:
+        log.error(
+            "report %d: the upload cannot be made (%s); a new code is needed",
+            upload.report_id,
+            reason,
+            extra={"event": "upload_failed", "fields": {"reason": reason}},
+        )
+        return await self.store.fail_upload(upload.report_id, reason)

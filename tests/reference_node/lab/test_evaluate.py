@@ -1,0 +1,105 @@
+"""`bluezone risk evaluate`: every scorer on labelled encounters, the report, JSON and plot."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from bluezone.reference_node import cli
+from bluezone.reference_node.errors import RiskDataError
+from bluezone.reference_node.lab.evaluate import evaluate_simulation, report, to_json
+from bluezone.reference_node.lab.scorers import LEARNED
+
+SMALL = ["--scenes", "4", "--resamples", "30"]
+SCORERS = {"gaen_v1", "gaen_v2_enx", "cwa", "proximity_shipped", *LEARNED}
+
+
+@pytest.fixture(scope="module")
+def evaluation():
+    return evaluate_simulation(resamples=30, scenes=4)
+
+
+def test_every_scorer_is_measured_on_the_held_out_scenes(evaluation):
+    assert {r.name for r in evaluation.results} == SCORERS
+    assert {e.experiment.split("-")[0] for e in evaluation.encounters} == {"test"}
+    for r in evaluation.results:
+        assert len(r.scores) == len(evaluation.encounters)
+        assert 0.0 <= r.auc_low <= r.auc <= r.auc_high <= 1.0
+        assert r.detection_low <= r.detection_rate <= r.detection_high
+        assert r.false_alarm_rate <= evaluation.false_alarm_rate
+    assert [(m.metric, m.scorer) for m in evaluation.margins] == [
+        ("ROC area", "proximity"),
+        ("ROC area", "proximity_probability"),
+        ("detection", "proximity"),
+        ("detection", "proximity_probability"),
+    ]
+    assert all(m.low <= m.estimate <= m.high for m in evaluation.margins)
+    assert list(evaluation.fits) == ["train-seed-1"]
+
+
+def test_the_evaluation_repeats_with_its_seeds(evaluation):
+    assert to_json(evaluate_simulation(resamples=30, scenes=4)) == to_json(evaluation)
+
+
+def test_training_on_the_test_seed_is_refused():
+    with pytest.raises(RiskDataError):
+        evaluate_simulation(scenes=2, train_seed=5, test_seed=5)
+
+
+def test_the_report_names_the_data_the_validation_and_the_margins(evaluation):
+    text = report(evaluation)
+    assert "seed 1" in text and "seed 2" in text
+    for name in SCORERS:
+        assert name in text
+    assert "margin proximity - gaen_v2_enx (ROC area)" in text
+    assert "margin proximity_probability - gaen_v2_enx (detection at false alarms <= 10%)" in text
+
+
+def test_the_command_prints_json(capsys):
+    assert cli.main(["risk", "evaluate", *SMALL, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert set(document["scorers"]) == SCORERS
+    assert document["close_contacts"] > 0
+    assert {(m["metric"], m["scorer"]) for m in document["margins"]} == {
+        (metric, scorer)
+        for metric in ("auc", "detection_rate")
+        for scorer in ("proximity", "proximity_probability")
+    }
+
+
+def test_the_command_draws_the_plot(tmp_path: Path, capsys):
+    # matplotlib comes with the dev extra (pyproject.toml), so this runs wherever tests do.
+    target = tmp_path / "roc.png"
+    assert cli.main(["risk", "evaluate", *SMALL, "--plot", str(target)]) == 0
+    assert target.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "ROC area" in capsys.readouterr().out
+
+
+def test_a_missing_matplotlib_is_a_clear_error_before_any_work(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
+    target = tmp_path / "roc.png"
+    assert cli.main(["risk", "evaluate", *SMALL, "--plot", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert "matplotlib" in captured.err and "plot" in captured.err
+    assert captured.out == "" and not target.exists()
+
+
+def test_a_missing_data_directory_is_an_error(tmp_path, capsys):
+    assert cli.main(["risk", "evaluate", "--data", str(tmp_path / "absent")]) == 2
+    assert "nhs_gaen_data" in capsys.readouterr().err
+
+
+def test_bad_options_are_errors(capsys):
+    assert cli.main(["risk", "evaluate", "--false-alarm", "1.5"]) == 2
+    assert cli.main(["risk", "evaluate", "--scenes", "2", "--train-seed", "2"]) == 2
+    assert "differ" in capsys.readouterr().err
+
+
+def test_the_module_takes_the_data_directory_as_an_argument_too(tmp_path, capsys):
+    from bluezone.reference_node.lab.evaluate import main
+
+    assert main([str(tmp_path / "absent")]) == 2
+    assert "nhs_gaen_data" in capsys.readouterr().err
