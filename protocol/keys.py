@@ -23,7 +23,6 @@ from bluezone.protocol.errors import (
 )
 
 _HASH = "sha256"
-_HASH_LENGTH = 32
 _INTERVAL = struct.Struct("<I")
 
 
@@ -39,10 +38,16 @@ def interval_number(unix_seconds: int | float) -> int:
     return interval
 
 
-def check_interval(interval: int) -> None:
-    """Raise InvalidIntervalError unless ``interval`` is a uint32 (spec KS-2)."""
+def check_interval(interval: object, what: str = "interval number") -> None:
+    """Raise InvalidIntervalError unless ``interval`` is an int in 0..2**32-1 (spec KS-2).
+
+    bool, float and every other type are refused, so a typed API never fails on them with
+    another error later. ``what`` names the field in the message.
+    """
+    if not isinstance(interval, int) or isinstance(interval, bool):
+        raise InvalidIntervalError(f"KS-2: {what} must be an int, got {type(interval).__name__}")
     if not 0 <= interval <= params.MAX_INTERVAL:
-        raise InvalidIntervalError("KS-2: interval number is not a uint32")
+        raise InvalidIntervalError(f"KS-2: {what} is not a uint32")
 
 
 def day_start_interval(interval: int) -> int:
@@ -57,22 +62,26 @@ def _check_length(value: bytes, length: int, rule: str, what: str) -> None:
         raise InvalidKeyError(f"{rule}: {what} must be {length} bytes, got {size}")
 
 
-def _hkdf16(tek: bytes, info: bytes) -> bytes:
-    # RFC 5869 with L = 16 needs one expand block: T(1) = HMAC(PRK, info || 0x01).
-    prk = hmac.digest(bytes(_HASH_LENGTH), tek, _HASH)
+def hkdf16(key_material: bytes, info: bytes) -> bytes:
+    """Return 16 bytes of HKDF-SHA256 (RFC 5869) with ``params.HKDF_SALT`` (spec KS-5, KS-7).
+
+    The one HKDF of the package; it does not check lengths (its callers do). An output of
+    16 bytes needs one expand block: T(1) = HMAC(PRK, info || 0x01).
+    """
+    prk = hmac.digest(params.HKDF_SALT, key_material, _HASH)
     return hmac.digest(prk, info + b"\x01", _HASH)[: params.DERIVED_KEY_LENGTH]
 
 
 def derive_rpik(tek: bytes) -> bytes:
     """Return the Rolling Proximity Identifier Key of a TEK (spec KS-5)."""
     _check_length(tek, params.TEK_LENGTH, "KS-1", "temporary exposure key")
-    return _hkdf16(tek, params.RPIK_INFO)
+    return hkdf16(tek, params.RPIK_INFO)
 
 
 def derive_aemk(tek: bytes) -> bytes:
     """Return the Associated Encrypted Metadata Key of a TEK (spec KS-7)."""
     _check_length(tek, params.TEK_LENGTH, "KS-1", "temporary exposure key")
-    return _hkdf16(tek, params.AEMK_INFO)
+    return hkdf16(tek, params.AEMK_INFO)
 
 
 def padded_data(interval: int) -> bytes:

@@ -8,17 +8,16 @@ The engine is built for national scale. Per key it does the unavoidable work (HK
 one AES-ECB call over all the key's intervals that sightings could match) and nothing
 per identifier in Python: the identifiers of a chunk of keys go through a numpy bitmap
 prefilter keyed on their first bytes, then an exact check of the few candidates.
-Large inputs are split over a process pool; the split never changes the result.
+
+The engine is chunkable and has no execution policy: a `SightingTable` is built once, a
+`KeyBatch` is cut into chunks, each chunk is matched on its own, and `merge_matches` puts the
+pieces in the serial order (MATCH-9). Whoever wants processes runs the chunks in them.
 """
 
 from __future__ import annotations
 
-import hmac
-import threading
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from multiprocessing import get_all_start_methods, get_context
 
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -36,11 +35,10 @@ from bluezone.protocol.keys import (
     check_interval,
     decrypt_aem_with_aemk,
     derive_aemk,
+    hkdf16,
     padded_data,
 )
 
-_ZERO_SALT = bytes(32)
-_RPIK_INFO = params.RPIK_INFO + b"\x01"
 _TOLERANCE = params.MATCH_TOLERANCE_INTERVALS
 _ECB = modes.ECB()  # immutable; sharing it saves a third of the per-key cipher set-up
 
@@ -107,26 +105,32 @@ class ExposureCheck:
         return [(e.key_index, m.sighting_index) for e in self.exposures for m in e.sightings]
 
 
-def find_matches(
-    keys: Sequence[TemporaryExposureKey],
-    sightings: Sequence[Sighting],
-    *,
-    workers: int = 1,
-) -> list[tuple[int, int]]:
-    """Return the sorted (key_index, sighting_index) pairs that match (MATCH-2..5, MATCH-9).
+Matcher = Callable[[Sequence[TemporaryExposureKey], Sequence[Sighting]], list[tuple[int, int]]]
+"""A function with `find_matches`' signature and result (MATCH-9: however it splits the work)."""
 
-    Indices refer to the input sequences. ``workers`` > 1 spreads large inputs over that
-    many processes; the result is the same as with one.
+
+def find_matches(
+    keys: Sequence[TemporaryExposureKey], sightings: Sequence[Sighting]
+) -> list[tuple[int, int]]:
+    """Return the sorted (key_index, sighting_index) pairs that match (MATCH-2..5).
+
+    Indices refer to the input sequences. This is the serial composition of the chunkable
+    pieces below: a caller that spreads the chunks over processes gets the same result by
+    merging them with `merge_matches` (MATCH-9).
     """
     if not keys or not sightings:
         return []
-    rpis = b"".join(s.rpi for s in sightings)
-    intervals = np.array([s.interval for s in sightings], dtype=np.int64)
-    if workers > 1 and len(keys) >= params.PARALLEL_MIN_KEYS:
-        pairs = _match_parallel(rpis, intervals, keys, workers)
-    else:
-        pairs = _SightingTable(rpis, intervals).match(_KeyBatch.build(keys))
-    return _first_key_per_sighting(pairs)
+    table = SightingTable.build(sightings)
+    return merge_matches(table.match(chunk) for chunk in KeyBatch.build(keys).chunks())
+
+
+def merge_matches(parts: Iterable[list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    """Return the pairs of every chunk in MATCH-5's order, whatever order the chunks came in.
+
+    spec MATCH-9: the result does not depend on how the keys were split or on the order in
+    which the chunks were matched.
+    """
+    return sorted(pair for part in parts for pair in part)
 
 
 def check_exposures(
@@ -134,12 +138,14 @@ def check_exposures(
     sightings: Sequence[Sighting],
     now_interval: int,
     *,
-    workers: int = 1,
+    matcher: Matcher = find_matches,
 ) -> ExposureCheck:
     """Run a receiver's exposure check at ``now_interval`` (spec MATCH-1..9).
 
     Embargoed keys are rejected (MATCH-8), sightings past retention are left out
     (MATCH-6), and matched sightings whose metadata fails MATCH-7 are discarded.
+    ``matcher`` does the matching: `find_matches`, or any function returning the same pairs
+    (MATCH-9), such as one that spreads the chunks over processes.
     """
     check_interval(now_interval)
     rejected, key_index = [], []
@@ -152,9 +158,7 @@ def check_exposures(
             key_index.append(index)
     oldest = now_interval - params.RETENTION_INTERVALS
     sighting_index = [i for i, s in enumerate(sightings) if s.interval >= oldest]
-    pairs = find_matches(
-        [keys[i] for i in key_index], [sightings[i] for i in sighting_index], workers=workers
-    )
+    pairs = matcher([keys[i] for i in key_index], [sightings[i] for i in sighting_index])
     exposures, discarded = _check_metadata(
         [(key_index[k], sighting_index[s]) for k, s in pairs], keys, sightings
     )
@@ -193,26 +197,21 @@ def _plausible_metadata(aemk: bytes, sighting: Sighting) -> Metadata:
     return metadata
 
 
-def _first_key_per_sighting(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Keep, for each sighting, only the first key that matched it (spec MATCH-5)."""
-    best: dict[int, int] = {}
-    for k, s in pairs:
-        if best.get(s, k) >= k:
-            best[s] = k
-    return sorted((k, s) for s, k in best.items())
-
-
 @dataclass(frozen=True, slots=True)
-class _KeyBatch:
-    """Deduplicated keys as flat arrays, cheap to slice and to send to a worker (MATCH-4)."""
+class KeyBatch:
+    """Diagnosis keys as flat arrays, first copies only (MATCH-4): cheap to slice and to send.
 
-    indices: np.ndarray  # input index of each key, int64
+    Build it once with `build`; `chunks` cuts it into the pieces `SightingTable.match` takes.
+    """
+
+    indices: np.ndarray  # input index of each key, int64, increasing
     key_data: bytes  # 16 bytes per key
     starts: np.ndarray  # int64
     periods: np.ndarray  # int64
 
     @classmethod
-    def build(cls, keys: Sequence[TemporaryExposureKey]) -> _KeyBatch:
+    def build(cls, keys: Sequence[TemporaryExposureKey]) -> KeyBatch:
+        """Return the batch of ``keys``: later copies of a key's data are left out (MATCH-4)."""
         first: dict[bytes, int] = {}
         for index, key in enumerate(keys):
             first.setdefault(key.key_data, index)  # spec MATCH-4: the first copy wins
@@ -228,8 +227,12 @@ class _KeyBatch:
     def __len__(self) -> int:
         return len(self.indices)
 
-    def slice(self, begin: int, end: int) -> _KeyBatch:
-        return _KeyBatch(
+    def chunks(self, size: int = params.MATCH_CHUNK_KEYS) -> list[KeyBatch]:
+        """Return consecutive slices of at most ``size`` keys, in key order."""
+        return [self._slice(begin, begin + size) for begin in range(0, len(self), size)]
+
+    def _slice(self, begin: int, end: int) -> KeyBatch:
+        return KeyBatch(
             self.indices[begin:end],
             self.key_data[begin * params.TEK_LENGTH : end * params.TEK_LENGTH],
             self.starts[begin:end],
@@ -237,11 +240,13 @@ class _KeyBatch:
         )
 
 
-class _SightingTable:
-    """The device's sightings, indexed for the prefilter and the exact check.
+class SightingTable:
+    """The device's sightings, indexed once for the prefilter and the exact check.
 
-    Holds no Python object per sighting: a bitmap of the low bits of each identifier's
-    first word, and the identifiers' first 8 bytes sorted, so a worker builds it fast.
+    Read-only after construction, so any number of `match` calls (in this process or in
+    copies of it) may share it. Holds no Python object per sighting: a bitmap of the low
+    bits of each identifier's first word, and the identifiers' first 8 bytes sorted.
+    Pickling sends only the sightings; the receiver rebuilds the index.
     """
 
     def __init__(self, rpis: bytes, intervals: np.ndarray) -> None:
@@ -255,8 +260,11 @@ class _SightingTable:
         self.bitmap = np.zeros(1 << (params.PREFILTER_BITS - 3), dtype=np.uint8)
         np.bitwise_or.at(self.bitmap, low >> 3, np.left_shift(1, low & 7).astype(np.uint8))
         # Identifiers worth computing lie within the tolerance of some sighting (MATCH-3).
-        self.first = max(int(intervals.min()) - _TOLERANCE, 0)
-        self.last = min(int(intervals.max()) + _TOLERANCE, params.MAX_INTERVAL)
+        if len(intervals):
+            self.first = max(int(intervals.min()) - _TOLERANCE, 0)
+            self.last = min(int(intervals.max()) + _TOLERANCE, params.MAX_INTERVAL)
+        else:
+            self.first, self.last = 0, -1  # no interval is worth computing
         span = self.last - self.first + 1
         # PaddedData of every useful interval, built once, when the span is sane.
         self.padded = (
@@ -265,15 +273,22 @@ class _SightingTable:
             else None
         )
 
-    def match(self, batch: _KeyBatch) -> list[tuple[int, int]]:
-        """Return the (key_index, sighting_index) pairs of ``batch`` (MATCH-2, MATCH-3)."""
-        pairs: list[tuple[int, int]] = []
-        for begin in range(0, len(batch), params.MATCH_CHUNK_KEYS):
-            chunk = batch.slice(begin, begin + params.MATCH_CHUNK_KEYS)
-            pairs.extend(self._match_chunk(chunk))
-        return pairs
+    @classmethod
+    def build(cls, sightings: Sequence[Sighting]) -> SightingTable:
+        """Return the table of ``sightings``; pair indices refer to their positions."""
+        return cls(
+            b"".join(s.rpi for s in sightings),
+            np.array([s.interval for s in sightings], dtype=np.int64),
+        )
 
-    def _match_chunk(self, chunk: _KeyBatch) -> list[tuple[int, int]]:
+    def __reduce__(self) -> tuple[type[SightingTable], tuple[bytes, np.ndarray]]:
+        return SightingTable, (self.rpis, self.intervals)
+
+    def match(self, chunk: KeyBatch) -> list[tuple[int, int]]:
+        """Return the sorted (key_index, sighting_index) pairs of ``chunk`` (MATCH-2, MATCH-3).
+
+        Memory grows with the chunk (2,304 bytes per key): pass `KeyBatch.chunks` pieces.
+        """
         firsts = np.maximum(chunk.starts, self.first)
         ends = np.minimum(chunk.starts + chunk.periods, self.last + 1)
         counts = np.maximum(ends - firsts, 0)
@@ -295,7 +310,7 @@ class _SightingTable:
                     and abs(int(self.intervals[s]) - interval) <= _TOLERANCE  # spec MATCH-3
                 ):
                     pairs.append((int(chunk.indices[owner]), s))
-        return pairs
+        return sorted(pairs)
 
     def _candidates(self, buffer: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return identifier positions whose first 8 bytes some sighting shares.
@@ -314,19 +329,17 @@ class _SightingTable:
         return positions[found], lows[found], highs[found]
 
 
-def _expand(key_data: bytes, skips: list[int], counts: list[int], table: _SightingTable) -> bytes:
+def _expand(key_data: bytes, skips: list[int], counts: list[int], table: SightingTable) -> bytes:
     """Return the identifiers of every key of a chunk for its useful intervals (MATCH-2).
 
     This loop is the per-key cost: HKDF (two HMACs) and one AES-ECB call (spec KS-5, KS-6).
     """
     padded = table.padded
-    digest = hmac.digest
     parts = []
     for i, (skip, count) in enumerate(zip(skips, counts, strict=True)):
         if count <= 0:
             continue
-        prk = digest(_ZERO_SALT, key_data[i * 16 : i * 16 + 16], "sha256")
-        rpik = digest(prk, _RPIK_INFO, "sha256")[:16]
+        rpik = hkdf16(key_data[i * 16 : i * 16 + 16], params.RPIK_INFO)
         encryptor = Cipher(algorithms.AES(rpik), _ECB).encryptor()
         if padded is None:
             first = table.first + skip
@@ -335,41 +348,3 @@ def _expand(key_data: bytes, skips: list[int], counts: list[int], table: _Sighti
             blocks = padded[skip * 16 : (skip + count) * 16]
         parts.append(encryptor.update(blocks))
     return b"".join(parts)
-
-
-# Process-pool path (MATCH-9: same pairs as the serial path).
-_worker_table: _SightingTable | None = None
-
-
-def _init_worker(rpis: bytes, intervals: np.ndarray) -> None:
-    global _worker_table
-    _worker_table = _SightingTable(rpis, intervals)
-
-
-def _match_in_worker(batch: _KeyBatch) -> list[tuple[int, int]]:
-    assert _worker_table is not None
-    return _worker_table.match(batch)
-
-
-def _start_method() -> str:
-    """Fork when it is safe (no other thread to copy mid-lock): it skips re-importing."""
-    if threading.active_count() == 1 and "fork" in get_all_start_methods():
-        return "fork"
-    return "spawn"
-
-
-def _match_parallel(
-    rpis: bytes, intervals: np.ndarray, keys: Sequence[TemporaryExposureKey], workers: int
-) -> list[tuple[int, int]]:
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=get_context(_start_method()),
-        initializer=_init_worker,
-        initargs=(rpis, intervals),
-    ) as pool:
-        # Start the workers first: they build their tables while this process dedupes keys.
-        pool.submit(int)
-        batch = _KeyBatch.build(keys)
-        step = params.MATCH_CHUNK_KEYS
-        parts = [batch.slice(b, b + step) for b in range(0, len(batch), step)]
-        return [pair for found in pool.map(_match_in_worker, parts) for pair in found]

@@ -28,8 +28,9 @@ INTERVALS_PER_DAY: Final = 144
 MIN_ROLLING_PERIOD: Final = 1
 MAX_ROLLING_PERIOD: Final = INTERVALS_PER_DAY
 
-# spec KS-5, KS-7: HKDF-SHA256 with an empty salt (RFC 5869 turns it into 32 zero bytes).
-HKDF_SALT: Final = b""
+# spec KS-5, KS-7: HKDF-SHA256 with no salt, which RFC 5869 section 2.2 defines as HashLen
+# (32) zero bytes; this is that salt.
+HKDF_SALT: Final = bytes(32)
 RPIK_INFO: Final = b"EN-RPIK"
 AEMK_INFO: Final = b"EN-AEMK"
 # spec KS-6: PaddedData = "EN-RPI" || six zero bytes || interval as uint32 little-endian.
@@ -91,8 +92,6 @@ MATCH_CHUNK_KEYS: Final = 4096
 # (about 128 KiB); sightings spread wider (never in a real store: MATCH-6) fall back to
 # building each key's blocks, which is slower but bounded.
 PADDED_CACHE_INTERVALS: Final = 8192
-# Below this many keys a process pool costs more to start than it saves.
-PARALLEL_MIN_KEYS: Final = 20_000
 # The prefilter is a bitmap indexed by this many low bits of an identifier's first word:
 # 2**24 bits = 2 MiB, small enough to stay in cache. With 200,000 sightings about 1.2 % of
 # identifiers pass it and go on to a sorted-array check of their first 8 bytes.

@@ -194,6 +194,12 @@ class KeySourceError(NodeError):
     code = "key_source"
 
 
+class MatchingWorkerError(NodeError):
+    """A process matching diagnosis keys for an exposure check ended without a result."""
+
+    code = "matching_worker"
+
+
 class NodeStateError(NodeError):
     """An operation was asked of a node that is not running, or already stopped."""
 

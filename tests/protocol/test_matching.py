@@ -1,12 +1,21 @@
-"""Matching engine: agreement with a plain reference, edges, serial == parallel."""
+"""Matching engine: agreement with a plain reference, edges, chunked == serial."""
+
+import pickle
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bluezone.protocol import matching, params
+from bluezone.protocol import params
 from bluezone.protocol.keys import Metadata, TemporaryExposureKey, derive_rpi, encrypt_aem
-from bluezone.protocol.matching import Sighting, check_exposures, find_matches
+from bluezone.protocol.matching import (
+    KeyBatch,
+    Sighting,
+    SightingTable,
+    check_exposures,
+    find_matches,
+    merge_matches,
+)
 
 DAY = 2642976  # a UTC midnight
 TOL = params.MATCH_TOLERANCE_INTERVALS
@@ -62,26 +71,40 @@ def test_engine_agrees_with_the_plain_reference(workload):
     assert find_matches(keys, sightings) == reference_matches(keys, sightings)
 
 
-@settings(max_examples=25, deadline=None)
-@given(workloads())
-def test_parallel_equals_serial(workload):
+@settings(max_examples=50, deadline=None)
+@given(workloads(), st.integers(1, 3), st.randoms(use_true_random=False))
+def test_chunks_matched_in_any_order_merge_to_the_serial_result(workload, size, rng):
+    # spec MATCH-9: the split and the order in which chunks complete change nothing.
     keys, sightings = workload
-    serial = find_matches(keys, sightings)
-    with pytest.MonkeyPatch.context() as patch:
-        # Send even tiny inputs through the process pool, in chunks of two keys.
-        patch.setattr(params, "PARALLEL_MIN_KEYS", 1)
-        patch.setattr(params, "MATCH_CHUNK_KEYS", 2)
-        assert find_matches(keys, sightings, workers=2) == serial
+    table = SightingTable.build(sightings)
+    chunks = KeyBatch.build(keys).chunks(size)
+    rng.shuffle(chunks)
+    assert merge_matches(table.match(c) for c in chunks) == find_matches(keys, sightings)
 
 
-def test_parallel_path_is_taken(monkeypatch):
-    calls = []
-    monkeypatch.setattr(params, "PARALLEL_MIN_KEYS", 1)
-    original = matching._match_parallel
-    monkeypatch.setattr(matching, "_match_parallel", lambda *a: calls.append(1) or original(*a))
-    key = TemporaryExposureKey(bytes(16), DAY)
-    found = find_matches([key], [Sighting(derive_rpi(bytes(16), DAY + 3), DAY + 3)], workers=2)
-    assert found == [(0, 0)] and calls == [1]
+@settings(max_examples=20, deadline=None)
+@given(workloads())
+def test_a_pickled_table_matches_as_the_original(workload):
+    # What a spawned worker process receives: the sightings, indexed again on arrival.
+    keys, sightings = workload
+    table = SightingTable.build(sightings)
+    copy = pickle.loads(pickle.dumps(table))
+    batch = KeyBatch.build(keys)
+    assert copy.match(batch) == table.match(batch)
+
+
+def test_later_copies_of_a_key_are_left_out_of_the_batch():
+    # spec MATCH-4: the first copy wins, even with another period.
+    first = TemporaryExposureKey(bytes(16), DAY, 10)
+    other = TemporaryExposureKey(bytes(range(16)), DAY)
+    batch = KeyBatch.build([first, other, TemporaryExposureKey(bytes(16), DAY + 144)])
+    assert batch.indices.tolist() == [0, 1]
+    assert batch.starts.tolist() == [DAY, DAY] and batch.periods.tolist() == [10, 144]
+
+
+def test_an_empty_table_matches_nothing():
+    table = SightingTable.build([])
+    assert table.match(KeyBatch.build([TemporaryExposureKey(bytes(16), DAY)])) == []
 
 
 @settings(max_examples=40, deadline=None)

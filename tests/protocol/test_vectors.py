@@ -19,7 +19,14 @@ from bluezone.protocol.keys import (
     padded_data,
     rpi_from_rpik,
 )
-from bluezone.protocol.matching import Sighting, check_exposures, find_matches
+from bluezone.protocol.matching import (
+    KeyBatch,
+    Sighting,
+    SightingTable,
+    check_exposures,
+    find_matches,
+    merge_matches,
+)
 from tests.vectorfiles import cases, group_types
 
 KEYS, ADS, MATCHING = "key-schedule.json", "advertisement.json", "matching.json"
@@ -174,17 +181,21 @@ def pairs(items: list[tuple[int, int]]) -> list[dict]:
     return [{"key_index": k, "sighting_index": s} for k, s in items]
 
 
+def chunked_matches(keys, sightings):
+    """The pure matcher's pieces, one key per chunk, matched last chunk first (MATCH-9)."""
+    if not keys or not sightings:
+        return []
+    table = SightingTable.build(sightings)
+    return merge_matches(table.match(c) for c in reversed(KeyBatch.build(keys).chunks(1)))
+
+
 @pytest.mark.parametrize("test", cases(MATCHING, "Match"))
-@pytest.mark.parametrize("workers", [1, 2])
-def test_match(test, workers, monkeypatch):
-    from bluezone.protocol import params
-
-    monkeypatch.setattr(params, "PARALLEL_MIN_KEYS", 1)
-
+@pytest.mark.parametrize("matcher", [find_matches, chunked_matches], ids=["serial", "chunked"])
+def test_match(test, matcher):
     def compute():
         keys = [make_key(k) for k in test["inputs"]["keys"]]
         sightings = make_sightings(test["inputs"]["sightings"])
-        return {"matches": pairs(find_matches(keys, sightings, workers=workers))}
+        return {"matches": pairs(matcher(keys, sightings))}
 
     outcome(test, compute)
 
