@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bluezone.reference_node.node.rotation import uniform_fraction
+from bluezone.protocol.schedule import uniform_fraction
 from bluezone.reference_node.node.runtime import Node, NodeConfig
 from bluezone.reference_node.node.scanning import DutyCycle
 from bluezone.reference_node.radio.bumble_radio import BumbleRadio

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from bluezone.reference_node.node.exposure import BUCKET_NAMES, ExposureAssessment, WindowReport
+from bluezone.protocol.receiver import BUCKET_NAMES, ExposureAssessment, WindowReport
 from bluezone.reference_node.node.log import clock_time
 
 

@@ -21,7 +21,7 @@ from bluezone.reference_node.cli.explain import explain_assessment
 from bluezone.reference_node.cli.report import add_report_commands
 from bluezone.reference_node.errors import NodeConfigError, NodeError, StoreLockedError
 from bluezone.reference_node.node.check import CheckOutcome, run_check
-from bluezone.reference_node.node.exposure import RiskSettings
+from bluezone.reference_node.node.exposure import default_risk_settings
 from bluezone.reference_node.node.key_source import DirectoryKeySource, KeySource, TrustedKey
 from bluezone.reference_node.node.log import configure_logging, unconfigure_logging
 from bluezone.reference_node.node.runtime import (
@@ -303,7 +303,7 @@ async def _check(args: argparse.Namespace, sources: KeySourceFactory, clock: Clo
             sources(store, clock),
             now_s=clock.wall(),
             rssi_correction_db=args.rssi_correction,
-            risk=RiskSettings.defaults(),
+            risk=default_risk_settings(),
         )
     finally:
         await store.close()

@@ -1,7 +1,7 @@
 """One exposure check against the store: fetch keys, record batches, assess, record the result.
 
 Used by the running node and by ``bluezone node check``. The arithmetic is in
-`bluezone.reference_node.node.exposure`; this module does the I/O around it.
+`bluezone.protocol.receiver`; this module does the I/O around it.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from bluezone.protocol import params
 from bluezone.protocol.keys import interval_number
+from bluezone.protocol.receiver import ExposureAssessment, RiskSettings
 from bluezone.reference_node.errors import BatchConflictError
-from bluezone.reference_node.node.exposure import ExposureAssessment, RiskSettings, assess
+from bluezone.reference_node.node.exposure import assess
 from bluezone.reference_node.node.key_source import KeySource, PublishedBatch, RejectedBatch
 from bluezone.reference_node.node.log import LOGGER_NAME
 from bluezone.reference_node.store import (

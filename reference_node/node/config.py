@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from bluezone.protocol import params
 from bluezone.protocol.keys import Metadata
+from bluezone.protocol.receiver import RiskSettings
 from bluezone.reference_node.errors import NodeConfigError
-from bluezone.reference_node.node.exposure import RiskSettings
 from bluezone.reference_node.node.log import short_address, short_id
 from bluezone.reference_node.node.scanning import DutyCycle
 from bluezone.reference_node.store import ScanRecord

@@ -1,19 +1,15 @@
-"""What the advertiser sends and when it changes it (spec ADV-1, ADV-3, KS-6, KS-8).
+"""The advertiser's addresses: fresh non-resolvable private addresses, never one twice (ADV-3).
 
-Pure pieces the node's rotation loop uses: the change time of an interval boundary with its
-random delay, the advertising data of an interval, and a source of fresh non-resolvable
-private addresses that never hands out the same address twice.
+What to advertise and when is `bluezone.protocol.schedule`; the address comes from the
+radio layer's address rules and the node's random source, so it is drawn here.
 """
 
 from __future__ import annotations
 
 import collections
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from bluezone.protocol import params
-from bluezone.protocol.advertisement import Advertisement
-from bluezone.protocol.keys import Metadata, derive_rpi, encrypt_aem
 from bluezone.reference_node.errors import AddressError
 from bluezone.reference_node.radio.address import make_nrpa
 
@@ -24,48 +20,6 @@ RandomBytes = Callable[[int], bytes]
 ADDRESS_HISTORY = 14 * params.INTERVALS_PER_DAY
 # Draws before giving up on the random source (each fails with probability ~2**-45).
 ADDRESS_DRAWS = 16
-_JITTER_SCALE = 2**32
-
-
-def uniform_fraction(random4: bytes) -> float:
-    """A fraction in [0, 1) from 4 random bytes, uniform to 2**-32."""
-    if len(random4) != 4:
-        raise ValueError("a uniform fraction is drawn from 4 random bytes")
-    return int.from_bytes(random4, "big") / _JITTER_SCALE
-
-
-def rotation_delay(random4: bytes) -> float:
-    """A delay in [0, 60) seconds from 4 random bytes (spec ADV-3)."""
-    return uniform_fraction(random4) * params.ROTATION_JITTER_MAX_S
-
-
-def change_time(interval: int, delay_s: float) -> float:
-    """Unix time at which the identifier of ``interval`` goes on air (spec ADV-3)."""
-    return interval * params.INTERVAL_SECONDS + delay_s
-
-
-@dataclass(frozen=True, slots=True)
-class Payload:
-    """The advertising data of one interval, and the identifier it carries."""
-
-    interval: int
-    rpi: bytes
-    ad: bytes
-
-    def __repr__(self) -> str:
-        return f"Payload(interval={self.interval}, rpi={self.rpi[:2].hex()}…)"
-
-
-def advertising_payload(
-    tek: bytes, interval: int, metadata: Metadata, *, flags: bool = True
-) -> Payload:
-    """The advertising data for ``interval`` under daily key ``tek`` (spec ADV-1, KS-6, KS-8).
-
-    ``flags`` chooses the 31-byte form (with the Flags structure) or the 28-byte one.
-    """
-    rpi = derive_rpi(tek, interval)
-    aem = encrypt_aem(tek, rpi, bytes(metadata))
-    return Payload(interval, rpi, Advertisement(rpi, aem).to_bytes(flags=flags))
 
 
 class AddressSource:

@@ -35,6 +35,7 @@ from collections.abc import Callable
 
 from bluezone.protocol import params
 from bluezone.protocol.keys import interval_number
+from bluezone.protocol.schedule import AdvertisingSchedule, uniform_fraction
 from bluezone.reference_node.errors import KeySourceError, NodeStateError
 from bluezone.reference_node.node.check import CheckOutcome, run_check
 from bluezone.reference_node.node.config import (
@@ -45,7 +46,7 @@ from bluezone.reference_node.node.config import (
     Rotation,
     ScanSummary,
 )
-from bluezone.reference_node.node.exposure import RiskSettings
+from bluezone.reference_node.node.exposure import default_risk_settings
 from bluezone.reference_node.node.identity import AsyncDeviceIdentity
 from bluezone.reference_node.node.key_source import KeySource
 from bluezone.reference_node.node.log import (
@@ -61,13 +62,7 @@ from bluezone.reference_node.node.reporting import (
     check_code,
     default_client,
 )
-from bluezone.reference_node.node.rotation import (
-    AddressSource,
-    advertising_payload,
-    change_time,
-    rotation_delay,
-    uniform_fraction,
-)
+from bluezone.reference_node.node.rotation import AddressSource
 from bluezone.reference_node.node.scanning import OUTSIDE_SCAN, ScanBuffer
 from bluezone.reference_node.radio.base import Radio, Sighting
 from bluezone.reference_node.server.errors import ClientError
@@ -144,7 +139,7 @@ class Node:
         self.radio = radio
         self.store = store
         self.key_source = key_source
-        self.risk = config.risk or RiskSettings.defaults()
+        self.risk = config.risk or default_risk_settings()
         self.identity = AsyncDeviceIdentity(store, random_bytes)
         self.reporter = Reporter(store, client_factory=client_factory, random_bytes=random_bytes)
         self._uploads_changed = asyncio.Event()
@@ -154,7 +149,9 @@ class Node:
         self._on_rotation = on_rotation
         self._on_scan = on_scan
         self._on_status = on_status
-        self._metadata = config.calibration.metadata()
+        self._schedule = AdvertisingSchedule(
+            config.calibration.metadata(), flags=config.advertisement_flags
+        )
         self._addresses = AddressSource(random_bytes)
         self._state = _State.NEW
         self._tasks: list[asyncio.Task[None]] = []
@@ -317,12 +314,11 @@ class Node:
         """Put the current interval's identifier on air from a new address (spec ADV-3)."""
         async with self._rotation_lock:
             now = self.clock.wall()
-            interval = interval_number(now)
             key = await self.identity.current_key(now)
-            payload = advertising_payload(
-                key.key_data, interval, self._metadata, flags=self.config.advertisement_flags
-            )
             address = self._addresses.draw()
+            # spec ADV-3: a fresh delay for every boundary, drawn with each rotation.
+            payload = self._schedule.rotate(now, key.key_data, self._random_bytes(4))
+            interval = payload.interval
             if self.advertising:
                 await self.radio.set_advertisement(payload.ad, address)
             rotation = Rotation(
@@ -353,9 +349,8 @@ class Node:
 
     async def _rotation_loop(self) -> None:
         while True:
-            assert self.on_air is not None
-            # spec ADV-3: a fresh delay for every boundary.
-            due = change_time(self.on_air.interval + 1, rotation_delay(self._random_bytes(4)))
+            due = self._schedule.timer()
+            assert due is not None, "the first rotation happens in start()"
             await self._sleep_until(due)
             await self._rotate()
 

@@ -21,8 +21,8 @@ from bumble import hci
 from bluezone.protocol import params
 from bluezone.protocol.advertisement import Advertisement
 from bluezone.protocol.keys import TemporaryExposureKey
+from bluezone.protocol.schedule import advertising_payload
 from bluezone.reference_node.node.key_source import DirectoryKeySource, TrustedKey
-from bluezone.reference_node.node.rotation import advertising_payload
 from bluezone.reference_node.node.scanning import DutyCycle
 from bluezone.reference_node.radio.address import format_address, is_nrpa
 from bluezone.reference_node.radio.bumble_radio import CommandSet

@@ -14,8 +14,8 @@ import pytest
 
 from bluezone.protocol import params
 from bluezone.protocol.keys import interval_number
+from bluezone.protocol.schedule import advertising_payload
 from bluezone.reference_node.errors import HciCommandError, NodeStateError, RadioStateError
-from bluezone.reference_node.node.rotation import advertising_payload
 from bluezone.reference_node.node.runtime import Node, NodeConfig
 from bluezone.reference_node.node.scanning import DutyCycle
 from bluezone.reference_node.radio.address import is_nrpa

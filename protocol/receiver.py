@@ -1,0 +1,407 @@
+"""The receiver's exposure assessment: match, aggregate into exposure windows, score.
+
+`assess` takes the published keys, the sightings the receiver heard (with when it heard
+them) and its scans, and returns an `ExposureAssessment`: which sightings matched (spec
+MATCH-1..9), the exposure windows they form (RISK-3..6), and their scores under a GAEN v2
+profile (RISK-10..15) and, alongside, the proximity profile (RISK-50..56). It keeps no key
+material: the assessment names keys only by their position in this check.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from bluezone.protocol.keys import TemporaryExposureKey, interval_number
+from bluezone.protocol.matching import Matcher, Sighting, check_exposures, find_matches
+from bluezone.protocol.params import SECONDS_PER_DAY
+from bluezone.protocol.risk.aggregation import KeyReport, Scan, ScanSighting, exposure_windows
+from bluezone.protocol.risk.attenuation import attenuation
+from bluezone.protocol.risk.errors import InvalidSightingError
+from bluezone.protocol.risk.proximity import (
+    ProximityConfig,
+    proximity_window_score,
+    score_proximity,
+    smooth_window,
+)
+from bluezone.protocol.risk.v2 import (
+    INFECTIOUSNESS_NAMES,
+    REPORT_TYPE_NAMES,
+    V2Profile,
+    score_v2,
+    v2_weighted_duration,
+    v2_window_score,
+)
+from bluezone.protocol.risk.windows import ExposureWindow, ReportType
+
+BUCKET_NAMES = ("immediate", "near", "medium", "other")  # GAEN's names, RISK-10
+OUTSIDE_SCAN = "outside_scan"
+NO_METADATA = "no_metadata"
+
+
+@dataclass(frozen=True, slots=True)
+class HeardSighting:
+    """A sighting as the receiver logged it: what matching reads, and when it was heard.
+
+    ``heard_s`` is the unix time of reception; it places the sighting in a scan (RISK-4).
+    """
+
+    sighting: Sighting
+    heard_s: float
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.sighting, Sighting):
+            raise InvalidSightingError("RISK-4: a heard sighting holds a Sighting")
+        _check_seconds(self.heard_s, "heard_s")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanPeriod:
+    """When one scan of the receiver listened, in unix seconds (RISK-4)."""
+
+    start_s: float
+    end_s: float
+
+    def __post_init__(self) -> None:
+        _check_seconds(self.start_s, "start_s")
+        _check_seconds(self.end_s, "end_s")
+        if self.end_s < self.start_s:
+            raise InvalidSightingError("RISK-4: a scan cannot end before it starts")
+
+
+def _check_seconds(value: object, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidSightingError(f"RISK-4: {name} must be a finite number of seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSettings:
+    """The scorers a receiver uses: a GAEN v2 profile and, optionally, the proximity profile."""
+
+    v2: V2Profile
+    proximity: ProximityConfig | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """The scorers' parameters that explain a verdict, as JSON."""
+        config = self.v2.daily_summaries_config
+        result: dict[str, Any] = {
+            "v2": {
+                "name": "GAEN v2 daily summaries, ENX recommended defaults",
+                "attenuation_bucket_thresholds_db": list(config.attenuation_bucket_thresholds_db),
+                "attenuation_bucket_weights": dict(
+                    zip(BUCKET_NAMES, map(_number, config.attenuation_bucket_weights), strict=True)
+                ),
+                "infectiousness_weights": {
+                    INFECTIOUSNESS_NAMES[k]: _number(v)
+                    for k, v in config.infectiousness_weights.items()
+                },
+                "report_type_weights": {
+                    REPORT_TYPE_NAMES[k]: _number(v) for k, v in config.report_type_weights.items()
+                },
+                "score_sum_threshold": _number(self.v2.score_sum_threshold),
+            }
+        }
+        if self.proximity is not None:
+            result["proximity"] = {
+                "name": "proximity profile (spec 5.8)",
+                "kernel_distance_m": self.proximity.kernel_distance_m,
+                "attenuation_at_1m_db": self.proximity.attenuation_at_1m_db,
+                "path_loss_exponent": self.proximity.path_loss_exponent,
+                "score_threshold_s": self.proximity.score_threshold_s,
+            }
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class WindowReport:
+    """One exposure window and its scores. Times are unix seconds of scan starts."""
+
+    exposure: int
+    day: int
+    first_scan_s: int
+    last_scan_s: int
+    scan_instances: int
+    seconds: int
+    seconds_by_bucket: dict[str, int]
+    typical_attenuation_db: tuple[int, int]
+    min_attenuation_db: int
+    calibration_confidence: int
+    infectiousness: str
+    report_type: str
+    v2_weighted_duration: float
+    v2_score: float
+    proximity_score: float | None
+    distance_m: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "exposure": self.exposure,
+            "day": self.day,
+            "first_scan_s": self.first_scan_s,
+            "last_scan_s": self.last_scan_s,
+            "scan_instances": self.scan_instances,
+            "seconds": self.seconds,
+            "seconds_by_bucket": dict(self.seconds_by_bucket),
+            "typical_attenuation_db": {
+                "lowest": self.typical_attenuation_db[0],
+                "highest": self.typical_attenuation_db[1],
+            },
+            "min_attenuation_db": self.min_attenuation_db,
+            "calibration_confidence": self.calibration_confidence,
+            "infectiousness": self.infectiousness,
+            "report_type": self.report_type,
+            "v2_weighted_duration": self.v2_weighted_duration,
+            "v2_score": self.v2_score,
+            "proximity_score": self.proximity_score,
+            "distance_m": self.distance_m,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DayReport:
+    """One UTC day's summary and verdicts (RISK-14, RISK-15, RISK-56)."""
+
+    day: int
+    v2_score_sum: float
+    v2_maximum_score: float
+    v2_weighted_duration_sum: float
+    exposed: bool
+    proximity_score: float | None
+    exposed_proximity: bool | None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "day": self.day,
+            "v2_score_sum": self.v2_score_sum,
+            "v2_maximum_score": self.v2_maximum_score,
+            "v2_weighted_duration_sum": self.v2_weighted_duration_sum,
+            "exposed": self.exposed,
+            "proximity_score": self.proximity_score,
+            "exposed_proximity": self.exposed_proximity,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureAssessment:
+    """The outcome of one exposure check (spec MATCH-10: it stays on the device)."""
+
+    checked_wall_time: float
+    checked_interval: int
+    keys_checked: int
+    keys_rejected: dict[str, int]
+    sightings_checked: int
+    matched_sightings: int
+    sightings_left_out: dict[str, int]
+    exposures: int
+    windows: tuple[WindowReport, ...]
+    days: tuple[DayReport, ...]
+    scorers: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exposed(self) -> bool:
+        """Whether a day reached the v2 notification threshold (RISK-15)."""
+        return any(day.exposed for day in self.days)
+
+    @property
+    def exposed_proximity(self) -> bool | None:
+        """Whether a day reached the proximity threshold (RISK-56); None without the profile."""
+        verdicts = [day.exposed_proximity for day in self.days]
+        if any(v is None for v in verdicts) or "proximity" not in self.scorers:
+            return None
+        return any(verdicts)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form (what the store keeps as the check's details)."""
+        return {
+            "checked_wall_time": self.checked_wall_time,
+            "checked_interval": self.checked_interval,
+            "keys_checked": self.keys_checked,
+            "keys_rejected": dict(self.keys_rejected),
+            "sightings_checked": self.sightings_checked,
+            "matched_sightings": self.matched_sightings,
+            "sightings_left_out": dict(self.sightings_left_out),
+            "exposures": self.exposures,
+            "windows": [w.to_json() for w in self.windows],
+            "days": [d.to_json() for d in self.days],
+            "exposed": self.exposed,
+            "exposed_proximity": self.exposed_proximity,
+            "scorers": self.scorers,
+        }
+
+
+def _number(value: Fraction | float | int) -> float | int:
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return value.numerator
+    return round(float(value), 6)
+
+
+class _ScanIndex:
+    """The receiver's scans in start order, merged by start second (RISK-4: strictly increasing)."""
+
+    def __init__(self, scans: Sequence[ScanPeriod]) -> None:
+        ordered = sorted(scans, key=lambda s: (s.start_s, s.end_s))
+        self.starts_s: list[int] = []
+        self._begins: list[float] = []
+        self._ends: list[float] = []
+        for scan in ordered:
+            second = int(scan.start_s)
+            if self.starts_s and self.starts_s[-1] == second:
+                self._ends[-1] = max(self._ends[-1], scan.end_s)
+                continue
+            self.starts_s.append(second)
+            self._begins.append(scan.start_s)
+            self._ends.append(scan.end_s)
+
+    def locate(self, wall_time: float) -> int | None:
+        """The index of the scan that heard a sighting at ``wall_time``, or None."""
+        index = bisect.bisect_right(self._begins, wall_time) - 1
+        if index >= 0 and wall_time <= self._ends[index]:
+            return index
+        return None
+
+
+def _key_report(key: TemporaryExposureKey) -> KeyReport:
+    report_type = None if key.report_type is None else ReportType(key.report_type)
+    return KeyReport(report_type, key.days_since_onset)
+
+
+def assess(
+    keys: Sequence[TemporaryExposureKey],
+    sightings: Sequence[HeardSighting],
+    scans: Sequence[ScanPeriod],
+    now_s: float,
+    rssi_correction_db: int,
+    risk: RiskSettings,
+    *,
+    matcher: Matcher = find_matches,
+) -> ExposureAssessment:
+    """Check ``keys`` against the receiver's ``sightings`` at unix time ``now_s`` and score.
+
+    ``rssi_correction_db`` is this receiver's calibration (RISK-2, RISK-3). Sightings are
+    placed in the scan that heard them; one that falls in no scan, or has no metadata or
+    RSSI to compute an attenuation from, is left out and counted. ``matcher`` is passed to
+    `check_exposures` (any function with `find_matches`' result, MATCH-9).
+    """
+    now_interval = interval_number(now_s)
+    check = check_exposures(keys, [s.sighting for s in sightings], now_interval, matcher=matcher)
+    index = _ScanIndex(scans)
+    left_out: Counter[str] = Counter(r.code for r in check.discarded_sightings)
+    windows: list[tuple[int, ExposureWindow, list[int]]] = []
+    matched = 0
+    for number, exposure in enumerate(check.exposures):
+        per_scan: dict[int, list[ScanSighting]] = {}
+        for found in exposure.sightings:
+            heard = sightings[found.sighting_index]
+            rssi = heard.sighting.rssi
+            position = index.locate(heard.heard_s)
+            if position is None or found.metadata is None or rssi is None:
+                left_out[OUTSIDE_SCAN if position is None else NO_METADATA] += 1
+                continue
+            matched += 1
+            value = attenuation(found.metadata.tx_power, rssi, rssi_correction_db)
+            per_scan.setdefault(position, []).append(
+                ScanSighting(0, value, found.metadata.calibration_confidence)
+            )
+        series = [Scan(start, tuple(per_scan.get(i, ()))) for i, start in enumerate(index.starts_s)]
+        heard_at = [index.starts_s[i] for i in sorted(per_scan)]
+        key_windows = exposure_windows(
+            series, [_key_report(exposure.key)], risk.v2.diagnosis_keys_data_mapping
+        )
+        offset = 0
+        for window in key_windows:
+            count = len(window.scan_instances)
+            windows.append((number, window, heard_at[offset : offset + count]))
+            offset += count
+    reports = tuple(_window_report(n, w, times, risk) for n, w, times in windows)
+    days = _days([w for _, w, _ in windows], now_s, risk)
+    return ExposureAssessment(
+        checked_wall_time=now_s,
+        checked_interval=now_interval,
+        keys_checked=len(keys),
+        keys_rejected=dict(Counter(r.code for r in check.rejected_keys)),
+        sightings_checked=len(sightings),
+        matched_sightings=matched,
+        sightings_left_out=dict(left_out),
+        exposures=len(check.exposures),
+        windows=reports,
+        days=days,
+        scorers=risk.describe(),
+    )
+
+
+def _window_report(
+    number: int, window: ExposureWindow, times: list[int], risk: RiskSettings
+) -> WindowReport:
+    config = risk.v2.daily_summaries_config
+    buckets: Counter[str] = Counter()
+    for scan in window.scan_instances:
+        bucket = sum(
+            scan.typical_attenuation_db > edge for edge in config.attenuation_bucket_thresholds_db
+        )
+        buckets[BUCKET_NAMES[bucket]] += scan.seconds
+    typical = [s.typical_attenuation_db for s in window.scan_instances]
+    proximity_score = distance = None
+    if risk.proximity is not None:
+        proximity_score = round(proximity_window_score(risk.proximity, window), 3)
+        estimates = smooth_window(risk.proximity, window)
+        distance = round(statistics.median(e.median_m for e in estimates), 2)
+    return WindowReport(
+        exposure=number,
+        day=window.day,
+        first_scan_s=times[0],
+        last_scan_s=times[-1],
+        scan_instances=len(window.scan_instances),
+        seconds=sum(s.seconds for s in window.scan_instances),
+        seconds_by_bucket={name: buckets[name] for name in BUCKET_NAMES if buckets[name]},
+        typical_attenuation_db=(min(typical), max(typical)),
+        min_attenuation_db=min(s.min_attenuation_db for s in window.scan_instances),
+        calibration_confidence=window.calibration_confidence,
+        infectiousness=INFECTIOUSNESS_NAMES[window.infectiousness],
+        report_type=REPORT_TYPE_NAMES[window.report_type],
+        v2_weighted_duration=_number(v2_weighted_duration(config, window)),
+        v2_score=_number(v2_window_score(config, window)),
+        proximity_score=proximity_score,
+        distance_m=distance,
+    )
+
+
+def _days(
+    windows: Sequence[ExposureWindow], now_s: float, risk: RiskSettings
+) -> tuple[DayReport, ...]:
+    today = int(now_s // SECONDS_PER_DAY)
+    threshold = risk.v2.score_sum_threshold
+    summaries = {s.day: s for s in score_v2(risk.v2.daily_summaries_config, windows, today)}
+    proximity = {}
+    if risk.proximity is not None:
+        proximity = {d.day: d.score for d in score_proximity(risk.proximity, windows)}
+    reports = []
+    for day in sorted(summaries.keys() | proximity.keys()):
+        summary = summaries.get(day)
+        score = proximity.get(day)
+        score_sum = Fraction(0) if summary is None else summary.score_sum
+        reports.append(
+            DayReport(
+                day=day,
+                v2_score_sum=_number(score_sum),
+                v2_maximum_score=_number(Fraction(0) if summary is None else summary.maximum_score),
+                v2_weighted_duration_sum=_number(
+                    Fraction(0) if summary is None else summary.weighted_duration_sum
+                ),
+                exposed=summary is not None and score_sum >= threshold,  # spec RISK-15
+                proximity_score=None if score is None else round(score, 3),
+                exposed_proximity=(
+                    None
+                    if risk.proximity is None or score is None
+                    else score >= risk.proximity.score_threshold_s  # spec RISK-56
+                ),
+            )
+        )
+    return tuple(reports)
