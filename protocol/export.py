@@ -347,19 +347,17 @@ class ExportSigner:
     sign: Callable[[bytes], bytes]
 
 
+# What zipfile and zlib raise on a malformed archive held in memory. Anything else escaping
+# is a bug to see, not a bad archive.
 _ARCHIVE_ERRORS = (
-    zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    zlib.error,
-    struct.error,
-    EOFError,
-    OSError,
-    ValueError,
-    NotImplementedError,
-    RuntimeError,
-    OverflowError,
-    IndexError,
-    KeyError,
+    zipfile.BadZipFile,  # bad signatures, truncated records, CRC mismatch
+    zlib.error,  # corrupt deflate data
+    EOFError,  # deflate data ending early
+    struct.error,  # records too short to unpack
+    NotImplementedError,  # flag bits zipfile cannot read (compressed patch, strong encryption)
+    UnicodeDecodeError,  # an entry name flagged UTF-8 that is not
+    OverflowError,  # offsets past what a seek takes
+    ValueError,  # negative offsets (seek) and other impossible values
 )
 
 

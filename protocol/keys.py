@@ -7,6 +7,7 @@ the interval and the random bytes of a new key are arguments.
 from __future__ import annotations
 
 import hmac
+import math
 import struct
 from dataclasses import dataclass
 
@@ -29,8 +30,15 @@ _INTERVAL = struct.Struct("<I")
 def interval_number(unix_seconds: int | float) -> int:
     """Return the ENIntervalNumber of a UNIX time in seconds (spec KS-2).
 
-    Raises InvalidIntervalError for negative times and times past interval 2**32-1.
+    Raises InvalidIntervalError for a time that is not a finite number (bool included),
+    negative times and times past interval 2**32-1.
     """
+    if (
+        isinstance(unix_seconds, bool)
+        or not isinstance(unix_seconds, int | float)
+        or not math.isfinite(unix_seconds)
+    ):
+        raise InvalidIntervalError("KS-2: a time must be a finite number of seconds")
     if unix_seconds < 0:
         raise InvalidIntervalError("KS-2: time before the UNIX epoch")
     interval = int(unix_seconds // params.INTERVAL_SECONDS)
@@ -102,9 +110,18 @@ def derive_rpi(tek: bytes, interval: int) -> bytes:
 
 
 def derive_rpis(tek: bytes, first_interval: int, count: int) -> list[bytes]:
-    """Return the identifiers of ``count`` consecutive intervals from ``first_interval`` (KS-6)."""
+    """Return the identifiers of ``count`` consecutive intervals from ``first_interval`` (KS-6).
+
+    ``count`` is at most ``params.MAX_DERIVED_IDENTIFIERS``; raises InvalidIntervalError.
+    """
     check_interval(first_interval)
-    if count < 0 or first_interval + count - 1 > params.MAX_INTERVAL:
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise InvalidIntervalError("KS-2: an identifier count must be an int")
+    if not 0 <= count <= params.MAX_DERIVED_IDENTIFIERS:
+        raise InvalidIntervalError(
+            f"KS-6: an identifier count must be in 0..{params.MAX_DERIVED_IDENTIFIERS}"
+        )
+    if first_interval + count - 1 > params.MAX_INTERVAL:
         raise InvalidIntervalError("KS-2: identifier range runs past interval 2**32-1")
     blocks = b"".join(padded_data(first_interval + i) for i in range(count))
     out = _ecb(derive_rpik(tek)).update(blocks)
@@ -162,6 +179,10 @@ class Metadata:
     tx_power: int
 
     def __post_init__(self) -> None:
+        for name in ("major", "minor", "calibration_confidence", "tx_power"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidMetadataError(f"KS-9: {name} must be an int")
         for name in ("major", "minor", "calibration_confidence"):
             if not 0 <= getattr(self, name) <= 3:
                 raise InvalidMetadataError(f"KS-9: {name} must fit in 2 bits")
@@ -231,6 +252,7 @@ class TemporaryExposureKey:
 
     def check_publishable(self, now_interval: int) -> None:
         """Raise EmbargoedKeyError unless the key's embargo is over (spec KS-12, MATCH-8)."""
+        check_interval(now_interval, "now_interval")
         if now_interval < self.end_interval + params.EMBARGO_INTERVALS:
             raise EmbargoedKeyError("KS-12: key period plus embargo has not ended")
 
@@ -245,10 +267,11 @@ class TemporaryExposureKey:
 def check_key(key_data: bytes, rolling_start: int, rolling_period: int) -> None:
     """Raise unless the fields make a valid key: KS-1 length, KS-2 start, KS-4 period."""
     _check_length(key_data, params.TEK_LENGTH, "KS-1", "temporary exposure key")
-    if not isinstance(rolling_start, int) or not 0 <= rolling_start <= params.MAX_INTERVAL:
-        raise InvalidIntervalError("KS-2: rolling start is not a uint32")
-    if not isinstance(rolling_period, int) or not (
-        params.MIN_ROLLING_PERIOD <= rolling_period <= params.MAX_ROLLING_PERIOD
+    check_interval(rolling_start, "rolling start")
+    if (
+        isinstance(rolling_period, bool)
+        or not isinstance(rolling_period, int)
+        or not (params.MIN_ROLLING_PERIOD <= rolling_period <= params.MAX_ROLLING_PERIOD)
     ):
         raise InvalidRollingPeriodError("KS-4: rolling period must be 1..144")
     if rolling_start + rolling_period - 1 > params.MAX_INTERVAL:
@@ -260,6 +283,7 @@ def new_temporary_exposure_key(random16: bytes, interval: int) -> TemporaryExpos
 
     ``random16`` must come from a CSPRNG (KS-1). The key runs to the next UTC midnight.
     """
+    _check_length(random16, params.TEK_LENGTH, "KS-1", "temporary exposure key")
     check_interval(interval)
     period = params.INTERVALS_PER_DAY - interval % params.INTERVALS_PER_DAY
     return TemporaryExposureKey(bytes(random16), interval, period)
@@ -272,6 +296,7 @@ def cut_for_report(key: TemporaryExposureKey, now_interval: int) -> TemporaryExp
     at ``now_interval``. A key that already ended is returned whole. Raises
     InvalidRollingPeriodError when ``now_interval`` is before the key's start.
     """
+    check_interval(now_interval, "now_interval")
     period = min(now_interval - key.rolling_start + 1, key.rolling_period)
     return TemporaryExposureKey(
         key.key_data, key.rolling_start, period, key.report_type, key.days_since_onset

@@ -38,6 +38,7 @@ from bluezone.protocol.keys import (
     hkdf16,
     padded_data,
 )
+from bluezone.protocol.risk.errors import InvalidSightingError
 
 _TOLERANCE = params.MATCH_TOLERANCE_INTERVALS
 _ECB = modes.ECB()  # immutable; sharing it saves a third of the per-key cipher set-up
@@ -47,7 +48,8 @@ _ECB = modes.ECB()  # immutable; sharing it saves a third of the per-key cipher 
 class Sighting:
     """One identifier the device heard: RPI, the interval it was heard in, and extras.
 
-    ``aem`` enables the metadata check (MATCH-7); ``rssi`` (dBm) is carried for scoring.
+    ``aem`` enables the metadata check (MATCH-7); ``rssi`` (dBm, an int) is carried for
+    scoring. Construction raises ProtocolError for a field of the wrong type or size.
     """
 
     rpi: bytes
@@ -58,11 +60,15 @@ class Sighting:
     def __post_init__(self) -> None:
         if not isinstance(self.rpi, bytes) or len(self.rpi) != params.RPI_LENGTH:
             raise InvalidKeyError(f"MATCH-3: sighting RPI must be {params.RPI_LENGTH} bytes")
-        check_interval(self.interval)
+        check_interval(self.interval, "sighting interval")
         if self.aem is not None and (
             not isinstance(self.aem, bytes) or len(self.aem) != params.AEM_LENGTH
         ):
             raise InvalidMetadataError(f"MATCH-7: sighting AEM must be {params.AEM_LENGTH} bytes")
+        if self.rssi is not None and (
+            not isinstance(self.rssi, int) or isinstance(self.rssi, bool)
+        ):
+            raise InvalidSightingError("RISK-3: sighting RSSI must be an int (dBm) or None")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +133,17 @@ def find_matches(
 def merge_matches(parts: Iterable[list[tuple[int, int]]]) -> list[tuple[int, int]]:
     """Return the pairs of every chunk in MATCH-5's order, whatever order the chunks came in.
 
+    spec MATCH-5: a sighting matched by several keys keeps the first key only (identifiers
+    of distinct keys coincide with probability 2**-128, but the result is defined anyway).
     spec MATCH-9: the result does not depend on how the keys were split or on the order in
     which the chunks were matched.
     """
-    return sorted(pair for part in parts for pair in part)
+    merged, taken = [], set()
+    for key_index, sighting_index in sorted(pair for part in parts for pair in part):
+        if sighting_index not in taken:
+            taken.add(sighting_index)
+            merged.append((key_index, sighting_index))
+    return merged
 
 
 def check_exposures(

@@ -59,6 +59,12 @@ def _check_size(size: object, what: str) -> int:
     return size
 
 
+def _check_index(index: int, size: int) -> None:
+    """Raise MerkleIndexError unless ``index`` is an int leaf index below ``size`` (spec LOG-3)."""
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < size:
+        raise MerkleIndexError("LOG-3: leaf index must be below the tree size")
+
+
 def _check_proof(proof: Sequence[bytes]) -> tuple[bytes, ...]:
     hashes = tuple(proof)
     for i, value in enumerate(hashes):
@@ -74,8 +80,7 @@ def _largest_power_below(n: int) -> int:
 def inclusion_proof_length(index: int, size: int) -> int:
     """Return how many hashes an inclusion proof for leaf ``index`` in ``size`` leaves holds."""
     _check_size(size, "tree size")
-    if not isinstance(index, int) or not 0 <= index < size:
-        raise MerkleIndexError("LOG-3: leaf index must be below the tree size")
+    _check_index(index, size)
     inner = (index ^ (size - 1)).bit_length()
     return inner + (index >> inner).bit_count()
 
@@ -144,8 +149,7 @@ class MerkleTree:
 
     def leaf_hash_at(self, index: int) -> bytes:
         """Return the leaf hash at ``index``."""
-        if not isinstance(index, int) or not 0 <= index < self.size:
-            raise MerkleIndexError("LOG-3: leaf index must be below the tree size")
+        _check_index(index, self.size)
         return self._levels[0][index]
 
     def _size_or_current(self, size: int | None) -> int:
@@ -187,8 +191,7 @@ class MerkleTree:
     def inclusion_proof(self, index: int, size: int | None = None) -> tuple[bytes, ...]:
         """Return RFC 9162 PATH(index, D[size]), leaf side first (spec LOG-3)."""
         size = self._size_or_current(size)
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < size:
-            raise MerkleIndexError("LOG-3: leaf index must be below the tree size")
+        _check_index(index, size)
         proof = []
         start, count = 0, size
         while count > 1:
@@ -238,8 +241,7 @@ def root_from_inclusion_proof(
     MerkleProofLengthError for malformed input; it never compares against a root.
     """
     _check_size(size, "tree size")
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < size:
-        raise MerkleIndexError("LOG-3: leaf index must be below the tree size")
+    _check_index(index, size)
     _check_hash(leaf_hash_value, "leaf")
     hashes = _check_proof(proof)
     expected = inclusion_proof_length(index, size)
@@ -247,6 +249,7 @@ def root_from_inclusion_proof(
         raise MerkleProofLengthError(
             f"LOG-3: inclusion proof must hold {expected} hashes, got {len(hashes)}"
         )
+    # The length check above makes the walk end exactly at the root (RFC 9162 2.1.3.2).
     fn, sn, r = index, size - 1, leaf_hash_value
     for p in hashes:
         if fn & 1 or fn == sn:
@@ -259,8 +262,6 @@ def root_from_inclusion_proof(
             r = sha256(MERKLE_NODE_PREFIX + r + p).digest()
         fn >>= 1
         sn >>= 1
-    if sn != 0:
-        raise MerkleProofLengthError("LOG-3: inclusion proof ended before the root")
     return r
 
 
@@ -273,8 +274,7 @@ def verify_inclusion(
     and the errors of ``root_from_inclusion_proof`` for malformed input (spec LOG-3).
     """
     _check_size(size, "tree size")
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < size:
-        raise MerkleIndexError("LOG-3: leaf index must be below the tree size")
+    _check_index(index, size)
     _check_hash(leaf_hash_value, "leaf")
     _check_hash(root, "root")
     if root_from_inclusion_proof(leaf_hash_value, index, size, proof) != root:
@@ -317,9 +317,8 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     fr = sr = hashes[0]
+    # The length check above makes the walk end exactly at the root (RFC 9162 2.1.4.2).
     for c in hashes[1:]:
-        if sn == 0:
-            raise MerkleProofLengthError("LOG-4: consistency proof is too long")
         if fn & 1 or fn == sn:
             fr = sha256(MERKLE_NODE_PREFIX + c + fr).digest()
             sr = sha256(MERKLE_NODE_PREFIX + c + sr).digest()
@@ -331,7 +330,5 @@ def verify_consistency(
             sr = sha256(MERKLE_NODE_PREFIX + sr + c).digest()
         fn >>= 1
         sn >>= 1
-    if sn != 0:
-        raise MerkleProofLengthError("LOG-4: consistency proof is too short")
     if fr != first_root or sr != second_root:
         raise MerkleRootMismatchError("LOG-4: consistency proof does not match the roots")

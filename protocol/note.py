@@ -355,11 +355,3 @@ def open_note(data: bytes, verifiers: Sequence[NoteVerifier]) -> OpenedNote:
     if not verified:
         raise NoteUnverifiedError("LOG-6: no signature from a known key")
     return OpenedNote(note.text, tuple(verified), tuple(unverified))
-
-
-def sign_note(text: str, signers: Sequence[NoteSigner], timestamp_s: int | None = None) -> bytes:
-    """Return the note ``text`` signed by each signer, in order (spec LOG-6)."""
-    note = SignedNote(text, ())
-    for signer in signers:
-        note = note.with_signature(signer.sign(text, timestamp_s))
-    return bytes(note)

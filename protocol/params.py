@@ -50,6 +50,9 @@ MAX_TX_POWER: Final = 127
 # spec KS-11, MATCH-6: keys and sightings are kept 14 days.
 RETENTION_DAYS: Final = 14
 RETENTION_INTERVALS: Final = RETENTION_DAYS * INTERVALS_PER_DAY
+# spec KS-6: identifiers derived in one call: 14 days of intervals, all a device could ever
+# compare (MATCH-6), so a caller's count cannot make an unbounded buffer.
+MAX_DERIVED_IDENTIFIERS: Final = RETENTION_INTERVALS
 # spec KS-12, MATCH-8: a key is published 2 h (12 intervals) after its period ended.
 EMBARGO_INTERVALS: Final = 12
 
@@ -65,9 +68,8 @@ AD_FLAGS_VALUE: Final = 0x1A
 SERVICE_DATA_LENGTH: Final = RPI_LENGTH + AEM_LENGTH
 # spec ADV-4: legacy advertising data is at most 31 octets (Core Spec Vol 6 Part B 2.3.1).
 MAX_LEGACY_AD_LENGTH: Final = 31
-# spec ADV-1: the two forms on air.
+# spec ADV-1: the form with Flags (without them it is 3 bytes shorter).
 AD_LENGTH_WITH_FLAGS: Final = 31
-AD_LENGTH_WITHOUT_FLAGS: Final = 28
 
 # spec ADV-2: advertising interval recommended by GAEN's Bluetooth specification.
 ADVERTISING_INTERVAL_MIN_MS: Final = 200

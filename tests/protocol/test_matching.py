@@ -93,6 +93,11 @@ def test_a_pickled_table_matches_as_the_original(workload):
     assert copy.match(batch) == table.match(batch)
 
 
+def test_a_sighting_matched_by_two_keys_keeps_the_first():
+    # spec MATCH-5: a collision of two keys' identifiers cannot be built, so merge directly.
+    assert merge_matches([[(3, 5), (3, 7)], [], [(1, 5), (2, 9)]]) == [(1, 5), (2, 9), (3, 7)]
+
+
 def test_later_copies_of_a_key_are_left_out_of_the_batch():
     # spec MATCH-4: the first copy wins, even with another period.
     first = TemporaryExposureKey(bytes(16), DAY, 10)
