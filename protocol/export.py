@@ -16,12 +16,13 @@ import zipfile
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
-from google.protobuf.message import DecodeError, EncodeError
+from google.protobuf.message import DecodeError, EncodeError, Message
 
 from bluezone.protocol import _export_pb2 as pb
 from bluezone.protocol.errors import (
@@ -66,6 +67,10 @@ from bluezone.protocol.params import (
 )
 
 _INT32_MAX = 2**31 - 1
+# The optional integer fields of a key message (EXP-5).
+_OptionalKeyField = Literal[
+    "transmission_risk_level", "report_type", "days_since_onset_of_symptoms"
+]
 _UINT64_MAX = 2**64 - 1
 
 
@@ -169,7 +174,7 @@ class ExportKey:
         if not message.HasField("rolling_start_interval_number"):
             raise ExportFieldError("EXP-5: a key has no rolling start interval number")
 
-        def optional(name: str) -> int | None:
+        def optional(name: _OptionalKeyField) -> int | None:
             return getattr(message, name) if message.HasField(name) else None
 
         return cls(
@@ -263,9 +268,9 @@ def _check_batch(batch_num: object, batch_size: object) -> None:
         raise ExportFieldError("EXP-5: batch numbers must satisfy 1 <= num <= size")
 
 
-def _serialise(message: object) -> bytes:
+def _serialise(message: Message) -> bytes:
     try:
-        return message.SerializeToString(deterministic=True)  # type: ignore[attr-defined]
+        return message.SerializeToString(deterministic=True)
     except (EncodeError, ValueError) as exc:
         raise ExportFieldError("EXP-9: the message cannot be encoded") from exc
 

@@ -11,7 +11,7 @@ import math
 import struct
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 
 from bluezone.protocol import params
 from bluezone.protocol.errors import (
@@ -128,7 +128,7 @@ def derive_rpis(tek: bytes, first_interval: int, count: int) -> list[bytes]:
     return [out[i : i + params.RPI_LENGTH] for i in range(0, len(out), params.RPI_LENGTH)]
 
 
-def _ecb(key: bytes):
+def _ecb(key: bytes) -> CipherContext:
     return Cipher(algorithms.AES(key), modes.ECB()).encryptor()
 
 

@@ -193,7 +193,7 @@ def _check_metadata(
         if sighting.aem is not None:
             aemk = aemks.setdefault(k, derive_aemk(keys[k].key_data))
             try:
-                metadata = _plausible_metadata(aemk, sighting)
+                metadata = _plausible_metadata(aemk, sighting.rpi, sighting.aem)
             except ProtocolError as error:
                 discarded.append(Rejection(s, error.code))
                 continue
@@ -202,9 +202,9 @@ def _check_metadata(
     return exposures, sorted(discarded, key=lambda r: r.index)
 
 
-def _plausible_metadata(aemk: bytes, sighting: Sighting) -> Metadata:
-    """Return the sighting's metadata, or raise if MATCH-7 discards it."""
-    metadata = Metadata.from_bytes(decrypt_aem_with_aemk(aemk, sighting.rpi, sighting.aem))
+def _plausible_metadata(aemk: bytes, rpi: bytes, aem: bytes) -> Metadata:
+    """Return a sighting's metadata, or raise if MATCH-7 discards it."""
+    metadata = Metadata.from_bytes(decrypt_aem_with_aemk(aemk, rpi, aem))
     if not params.PLAUSIBLE_TX_POWER_MIN <= metadata.tx_power <= params.PLAUSIBLE_TX_POWER_MAX:
         raise ImplausibleTxPowerError(f"MATCH-7: TX power {metadata.tx_power} dBm")
     return metadata
