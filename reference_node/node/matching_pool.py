@@ -13,7 +13,9 @@ import multiprocessing
 import threading
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
+from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.sharedctypes import Synchronized
+from typing import Literal
 
 from bluezone.protocol.keys import TemporaryExposureKey
 from bluezone.protocol.matching import (
@@ -51,7 +53,10 @@ def find_matches_parallel(
 
 
 def _run(table: SightingTable, chunks: list[KeyBatch], workers: int) -> list[Pairs]:
-    context = multiprocessing.get_context(_start_method())
+    if _start_method() == "fork":
+        context: ForkContext | SpawnContext = multiprocessing.get_context("fork")
+    else:
+        context = multiprocessing.get_context("spawn")
     next_chunk = context.Value("q", 0)
     helpers = []
     for _ in range(workers - 1):
@@ -80,7 +85,7 @@ def _take_chunks(
     table: SightingTable, chunks: list[KeyBatch], next_chunk: Synchronized[int]
 ) -> list[Pairs]:
     """Match chunks until none is left; each is taken by exactly one process."""
-    parts = []
+    parts: list[Pairs] = []
     while True:
         with next_chunk.get_lock():
             index = next_chunk.value
@@ -112,7 +117,7 @@ def _receive(process: multiprocessing.process.BaseProcess, receiver: Connection)
     return parts
 
 
-def _start_method() -> str:
+def _start_method() -> Literal["fork", "spawn"]:
     """Fork when it is safe (no other thread to copy mid-lock): it copies the table for free."""
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         return "fork"
