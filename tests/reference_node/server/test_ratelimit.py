@@ -1,10 +1,17 @@
-"""The token buckets of SRV-14 on a fake clock: bursts, refills, the cap, forgetting clients."""
+"""SRV-14: token buckets on a fake clock, and the Retry-After a refused client reads."""
 
 from __future__ import annotations
 
 import math
 
+import pytest
+
+from bluezone.reference_node.client.client import retry_after_s
+from bluezone.reference_node.server.app import STORAGE_RETRY_AFTER_S, _error
+from bluezone.reference_node.server.errors import ServerResponseError, StorageError
 from bluezone.reference_node.server.ratelimit import ClientKeys, Rate, RateLimiter
+
+from .conftest import config_for, run, serving
 
 RATE = Rate(per_minute=30, burst=10)  # SRV-14's per-client default: one token every 2 s
 
@@ -81,3 +88,45 @@ def test_client_keys_are_opaque_and_stable_per_secret():
     assert keys.key("192.0.2.1") != keys.key("192.0.2.2")
     assert keys.key("192.0.2.1") != other.key("192.0.2.1")
     assert b"192.0.2.1" not in keys.key("192.0.2.1")
+
+
+def test_a_rate_limited_client_is_told_when_to_come_back(tmp_path):
+    config = config_for(tmp_path, client_rate=Rate(per_minute=1, burst=1))
+
+    async def scenario():
+        async with serving(config) as (_server, client):
+            for _ in range(2):
+                try:
+                    await client.request_token("7KQ4MX2P9H", [])
+                except ServerResponseError as exc:
+                    last = exc
+            return last
+
+    refused = run(scenario())
+    assert (refused.status, refused.error) == (429, "rate_limited")
+    assert refused.retry_after_s is not None and 1 <= refused.retry_after_s <= 60
+
+
+def test_storage_trouble_asks_clients_to_come_back_later():
+    response = _error(StorageError("SRV-10: the disk is full"), 503)
+    assert response.headers["Retry-After"] == str(STORAGE_RETRY_AFTER_S)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        (None, None),
+        ("120", 120),
+        (" 0 ", 0),
+        ("86400", 86400),
+        ("86401", None),
+        ("99999999999999999999", None),
+        ("-5", None),
+        ("1.5", None),
+        ("Wed, 21 Oct 2026 07:28:00 GMT", None),
+        ("١٢", None),
+        ("", None),
+    ],
+)
+def test_retry_after_is_read_as_bounded_delta_seconds(header, seconds):
+    assert retry_after_s(header) == seconds
