@@ -1,8 +1,9 @@
 """Loading the spec's vector files (schema bluezone-vectors/1, Wycheproof shape).
 
 The suite reads expectations only from these files and from invariants, never from the
-library under test. In a source checkout the files sit in ``spec/vectors`` beside this
-package; ``--vectors DIR`` points elsewhere.
+library under test. They ship with this package: installed, as ``bluezone/spec/vectors``
+beside ``bluezone/interop_tests``; in a source checkout, as ``spec/vectors`` beside
+``interop_tests/`` (the folders mirror the installed names). ``--vectors DIR`` points elsewhere.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ class VectorCase:
 
 
 def default_vectors_dir() -> Path:
-    """``spec/vectors`` of the source checkout this package sits in."""
+    """The vectors shipped beside this package, installed or in a source checkout.
+
+    tests/test_wheel.py checks the installed case from a wheel outside the checkout.
+    """
     return Path(__file__).resolve().parent.parent / "spec" / "vectors"
 
 

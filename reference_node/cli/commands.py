@@ -6,21 +6,20 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from bluezone.reference_node.cli import keys_demo
-from bluezone.reference_node.cli import node as node_cli
-from bluezone.reference_node.cli import server as server_cli
-from bluezone.reference_node.cli import witness as witness_cli
-from bluezone.reference_node.lab import evaluate as risk_evaluate
+# The third-party packages of the extras; the node extra holds every one the parser imports.
+EXTRA_PACKAGES = frozenset({"aiohttp", "bumble", "bleak", "dbus_fast", "asyncpg", "matplotlib"})
+MISSING_EXTRA = (
+    'bluezone: the command line needs the node extra: pip install "bluezone-protocol[node]" '
+    "(the base install runs the suite: bluezone interop run)"
+)
 
 
 def _keys_demo(args: argparse.Namespace) -> int:
+    from bluezone.reference_node.cli import keys_demo
+
     steps = keys_demo.run(args.seed)
     print(keys_demo.render_json(steps) if args.json else keys_demo.render(steps))
     return 0
-
-
-def _risk_evaluate(args: argparse.Namespace) -> int:
-    return risk_evaluate.run(args)
 
 
 def _interop_run(suite_args: list[str]) -> int:
@@ -30,7 +29,12 @@ def _interop_run(suite_args: list[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the parser of every subcommand."""
+    """Return the parser of every subcommand; it imports the node extra's packages."""
+    from bluezone.reference_node.cli import node as node_cli
+    from bluezone.reference_node.cli import server as server_cli
+    from bluezone.reference_node.cli import witness as witness_cli
+    from bluezone.reference_node.lab import evaluate as risk_evaluate
+
     parser = argparse.ArgumentParser(
         prog="bluezone", description="Bluezone exposure-notification reference implementation"
     )
@@ -84,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     risk_evaluate.add_arguments(evaluate)
-    evaluate.set_defaults(handler=_risk_evaluate)
+    evaluate.set_defaults(handler=risk_evaluate.run)
 
     interop = commands.add_parser("interop", help="the conformance suite").add_subparsers(
         dest="interop_command", required=True
@@ -99,7 +103,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:2] == ["interop", "run"]:
         return _interop_run(argv[2:])
-    args = build_parser().parse_args(argv)
+    try:
+        parser = build_parser()
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in EXTRA_PACKAGES:
+            raise
+        print(MISSING_EXTRA, file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     return handler(args)
 

@@ -53,6 +53,8 @@ from bluezone.reference_node.server.keyfiles import ServerKeys
 TOKEN_BODY_BYTES = 512
 UPLOAD_BODY_BYTES = 2048
 MAX_JSON_RESPONSE_BYTES = 64 * 1024
+# spec SRV-14: a Retry-After beyond a day is not believed (a hostile server could park devices).
+MAX_RETRY_AFTER_S = 86_400
 # A proof in a tree of at most 2**64 leaves holds at most 64 hashes (inclusion) or 65
 # (consistency, LOG-4); anything longer is refused before decoding.
 MAX_PROOF_HASHES = 65
@@ -153,6 +155,18 @@ def _key_json(key: TemporaryExposureKey) -> dict[str, Any]:
     }
 
 
+def retry_after_s(header: str | None) -> int | None:
+    """The seconds of a ``Retry-After`` header (spec SRV-14); None if absent or not believable.
+
+    Only the delta-seconds form is read, up to MAX_RETRY_AFTER_S.
+    """
+    text = (header or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_RETRY_AFTER_S)):
+        return None
+    seconds = int(text)
+    return seconds if seconds <= MAX_RETRY_AFTER_S else None
+
+
 def _hashes(values: object) -> tuple[bytes, ...]:
     if not isinstance(values, list) or len(values) > MAX_PROOF_HASHES:
         raise BadServerDataError("SRV-13: a proof is a list of at most 65 hashes")
@@ -223,7 +237,8 @@ class KeyServerClient:
             error, message = str(value["error"]), str(value.get("message", ""))
         except (ValueError, KeyError, TypeError):
             error, message = "http_error", f"HTTP {response.status}"
-        raise ServerResponseError(f"{error}: {message}", response.status, error)
+        wait = retry_after_s(response.headers.get("Retry-After"))
+        raise ServerResponseError(f"{error}: {message}", response.status, error, wait)
 
     async def get(self, path: str, limit: int, params: dict[str, str] | None = None) -> bytes:
         """GET ``path`` below the base URL; return at most ``limit`` bytes of body."""

@@ -29,6 +29,7 @@ from bluezone.protocol.upload import check_upload, normalize_code
 from bluezone.reference_node.client.client import KeyServerClient, UploadGrant
 from bluezone.reference_node.errors import ReportError
 from bluezone.reference_node.node.log import LOGGER_NAME
+from bluezone.reference_node.node.rotation import uniform_fraction
 from bluezone.reference_node.server.errors import ClientError, ServerResponseError
 from bluezone.reference_node.store import (
     AsyncStore,
@@ -51,6 +52,9 @@ TOKEN_VALIDITY_INTERVALS = params.TOKEN_VALIDITY_S // params.INTERVAL_SECONDS
 RETRYABLE = frozenset(
     {"rate_limited", "storage_unavailable", "internal_error", "http_error", "embargoed_key"}
 )
+# spec SRV-14: retries of an upload back off exponentially from a minute to an hour.
+UPLOAD_RETRY_BASE_S = 60.0
+UPLOAD_RETRY_CAP_S = 3600.0
 INTERRUPTED = "exchange_interrupted"
 UNREACHABLE = "unreachable"
 
@@ -92,6 +96,17 @@ def due_interval(keys: Sequence[StoredKey]) -> int:
     return max(stored.key.end_interval for stored in keys) + params.EMBARGO_INTERVALS
 
 
+def retry_delay_s(failures: int, retry_after_s: float | None, fraction: float) -> float:
+    """Seconds to wait after the ``failures``-th failed upload attempt in a row (spec SRV-14).
+
+    Exponential backoff with full jitter: ``fraction`` (uniform in [0, 1), drawn by the
+    caller) of min(1 h, 60 s * 2**(failures - 1)), and never less than the server's
+    ``Retry-After``, so devices turned away together do not come back together.
+    """
+    ceiling = min(UPLOAD_RETRY_CAP_S, UPLOAD_RETRY_BASE_S * 2 ** min(max(failures, 1) - 1, 16))
+    return max(fraction * ceiling, retry_after_s or 0.0)
+
+
 def default_client(server_url: str) -> KeyServerClient:
     """A client of ``server_url`` with its own HTTP session."""
     return KeyServerClient(server_url)
@@ -101,7 +116,8 @@ class Reporter:
     """Sends a device's reports to key servers and uploads their keys when due.
 
     ``client_factory(url)`` makes the key-server client (an async context manager);
-    ``random_bytes`` is the CSPRNG the HMAC secrets come from.
+    ``random_bytes`` is the CSPRNG the HMAC secrets and the retry jitter come from. After
+    a failure worth retrying, no upload is tried before ``retry_at_s`` (spec SRV-14).
     """
 
     def __init__(
@@ -114,6 +130,8 @@ class Reporter:
         self.store = store
         self.client_factory = client_factory
         self.random_bytes = random_bytes
+        self.failures = 0
+        self.retry_at_s: float | None = None
 
     async def submit(
         self, report: StoredReport, code: str, server_url: str, now_s: float
@@ -172,6 +190,7 @@ class Reporter:
                     upload = await self._send(client, upload, now_s)
                 except (ClientError, TimeoutError) as exc:
                     log.warning("report %d: upload failed, will retry: %r", report.report_id, exc)
+                    self._back_off(exc, now_s)
         return upload
 
     async def upload_due(self, now_s: float) -> list[StoredUpload]:
@@ -182,7 +201,9 @@ class Reporter:
         (network, rate limit, server trouble).
         """
         now = interval_number(now_s)
-        tried = []
+        tried: list[StoredUpload] = []
+        if self.retry_at_s is not None and now_s < self.retry_at_s:
+            return tried
         for upload in await self.store.uploads():
             if upload.state != "waiting" or now < upload.due_interval:
                 continue
@@ -199,13 +220,17 @@ class Reporter:
                     exc,
                     extra={"event": "upload_retry", "fields": {"report": upload.report_id}},
                 )
+                self._back_off(exc, now_s)
                 tried.append(upload)
         return tried
 
     async def next_due_s(self) -> float | None:
-        """The unix time of the next waiting upload's embargo end, or None."""
+        """The unix time to try the next waiting upload (embargo end, or backoff), or None."""
         waiting = [u.due_interval for u in await self.store.uploads() if u.state == "waiting"]
-        return min(waiting) * params.INTERVAL_SECONDS if waiting else None
+        if not waiting:
+            return None
+        due = min(waiting) * params.INTERVAL_SECONDS
+        return due if self.retry_at_s is None else max(due, self.retry_at_s)
 
     async def abandon_interrupted(self) -> list[StoredUpload]:
         """Mark uploads whose code exchange never finished as failed; return them.
@@ -236,6 +261,7 @@ class Reporter:
                 raise
             return await self._fail(upload, exc.error)
         done = await self.store.finish_upload(upload.report_id, accepted, now_s)
+        self.failures, self.retry_at_s = 0, None
         log.info(
             "report %d: %d keys uploaded",
             upload.report_id,
@@ -243,6 +269,13 @@ class Reporter:
             extra={"event": "report_uploaded", "fields": {"keys": accepted}},
         )
         return done
+
+    def _back_off(self, exc: Exception, now_s: float) -> None:
+        """Put the next attempt off after a failure worth retrying (spec SRV-14)."""
+        self.failures += 1
+        fraction = uniform_fraction(self.random_bytes(4))
+        wait = getattr(exc, "retry_after_s", None)
+        self.retry_at_s = now_s + retry_delay_s(self.failures, wait, fraction)
 
     async def _fail(self, upload: StoredUpload, reason: str) -> StoredUpload:
         log.error(

@@ -98,8 +98,6 @@ CLOCK_CHECK_S = 60.0
 PRUNE_DELAY_S = 60.0
 # The status line's sightings-per-minute rate covers the scans of this many seconds.
 RATE_WINDOW_S = 600.0
-# An upload that failed for a reason worth retrying (network, rate limit) is retried after.
-UPLOAD_RETRY_S = 60.0
 
 
 class _State(enum.Enum):
@@ -385,15 +383,16 @@ class Node:
         return upload
 
     async def _upload_loop(self) -> None:
-        """Upload each report's keys once due (KS-12, SRV-7), and retry what may succeed."""
+        """Upload each report's keys once due (KS-12, SRV-7), and retry what may succeed.
+
+        The reporter puts retries off with jittered backoff and the server's Retry-After
+        (SRV-14).
+        """
         await self.reporter.abandon_interrupted()
         while True:
             self._uploads_changed.clear()
-            tried = await self.reporter.upload_due(self.clock.wall())
-            due = await self.reporter.next_due_s()
-            if any(upload.state == "waiting" for upload in tried):
-                due = self.clock.wall() + UPLOAD_RETRY_S
-            await self._wait_for_uploads(due)
+            await self.reporter.upload_due(self.clock.wall())
+            await self._wait_for_uploads(await self.reporter.next_due_s())
 
     async def _wait_for_uploads(self, due: float | None) -> None:
         """Sleep until ``due`` (unix seconds; None: no limit) or a new report, if sooner."""

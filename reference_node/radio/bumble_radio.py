@@ -187,7 +187,7 @@ class _Host(Host):
 class BumbleRadio(RadioContext):
     """A `Radio` on an HCI controller driven by bumble (see the module docstring).
 
-    Build it with `open` (a transport name), `from_transport` or `from_controller`.
+    Build it with `open` (a transport name) or `from_controller`.
     ``snoop`` records the HCI traffic in btsnoop format; ``clock`` stamps sightings
     (default: the running loop's clock, virtual under `vclock`).
     """
@@ -230,11 +230,6 @@ class BumbleRadio(RadioContext):
         except Exception as exc:  # bumble raises many kinds, all mean "cannot open"
             raise TransportError(f"cannot open HCI transport {transport_name!r}: {exc}") from exc
         return cls(transport.source, transport.sink, transport=transport, **kwargs)
-
-    @classmethod
-    def from_transport(cls, transport: Transport, **kwargs: Any) -> Self:
-        """Use an open bumble transport (the caller closes it)."""
-        return cls(transport.source, transport.sink, **kwargs)
 
     @classmethod
     def from_controller(cls, controller: Any, **kwargs: Any) -> Self:

@@ -67,6 +67,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT_LIVED = "public, max-age=60"
 # spec SRV-13: proofs for a given size never change.
 PROOF_CACHE = IMMUTABLE
+# spec SRV-14: when storage fails, clients are asked to come back after this many seconds.
+STORAGE_RETRY_AFTER_S = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,8 @@ def _error(exc: ServerError | ProtocolError, status: int) -> web.Response:
     headers = {}
     if isinstance(exc, RateLimitedError):
         headers["Retry-After"] = str(exc.retry_after_s)
+    elif status == 503:
+        headers["Retry-After"] = str(STORAGE_RETRY_AFTER_S)
     return _json({"error": exc.code, "message": str(exc)}, status, headers)
 
 

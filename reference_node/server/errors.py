@@ -124,14 +124,20 @@ class ClientError(NodeError):
 
 
 class ServerResponseError(ClientError):
-    """The server answered with an error; ``error`` is its SRV-15 name, ``status`` HTTP."""
+    """The server answered with an error; ``error`` is its SRV-15 name, ``status`` HTTP.
+
+    ``retry_after_s`` is the answer's ``Retry-After`` in seconds (SRV-14), None without one.
+    """
 
     code = "server_response"
 
-    def __init__(self, message: str, status: int, error: str) -> None:
+    def __init__(
+        self, message: str, status: int, error: str, retry_after_s: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.error = error
+        self.retry_after_s = retry_after_s
 
 
 class BadServerDataError(ClientError):

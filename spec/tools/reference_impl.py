@@ -7,7 +7,6 @@ speed. Every function names the rule it implements.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -55,11 +54,6 @@ def check_key_bytes(key: bytes, rule: str = "KS-1") -> None:
     """A TEK (KS-1) or a derived key (KS-5, KS-7) is exactly 16 bytes."""
     if len(key) != 16:
         raise SpecError("invalid_key", rule)
-
-
-def hkdf_prk(tek: bytes) -> bytes:
-    """HKDF-Extract with an empty salt (RFC 5869: 32 zero bytes); for the worked examples."""
-    return hmac.digest(bytes(32), tek, "sha256")
 
 
 def hkdf16(tek: bytes, info: bytes) -> bytes:
@@ -132,18 +126,6 @@ def decode_metadata(metadata: bytes) -> Metadata:
         raise SpecError("unsupported_version", "KS-10")
     tx_power = metadata[1] - 256 if metadata[1] >= 128 else metadata[1]
     return Metadata(major, (metadata[0] >> 4) & 3, (metadata[0] >> 2) & 3, tx_power)
-
-
-def encode_metadata(
-    tx_power: int,
-    calibration_confidence: int = 0,
-    byte0: int | None = None,
-    reserved: bytes = b"\x00\x00",
-) -> bytes:
-    """Metadata bytes; byte0 overrides the version/confidence octet for odd test cases."""
-    if byte0 is None:
-        byte0 = (1 << 6) | (calibration_confidence << 2)
-    return bytes([byte0, tx_power & 0xFF]) + reserved
 
 
 def check_key(key: bytes, rolling_start: int, rolling_period: int) -> None:

@@ -7,6 +7,7 @@ tests/reference_node/node/test_key_server_e2e.py); it checks the HMAC binding as
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from bluezone.protocol.upload import key_list_hmac
 from bluezone.reference_node.client.client import UploadGrant
 from bluezone.reference_node.errors import ReportError
 from bluezone.reference_node.node.identity import AsyncDeviceIdentity
-from bluezone.reference_node.node.reporting import Reporter, keys_to_upload
+from bluezone.reference_node.node.reporting import Reporter, keys_to_upload, retry_delay_s
 from bluezone.reference_node.node.runtime import Node, NodeConfig
 from bluezone.reference_node.node.scanning import DutyCycle
 from bluezone.reference_node.radio.channel import Channel, PathLossModel, Placement, Position
@@ -50,6 +51,7 @@ class FakeKeyServer:
         self.upload_errors: list[Exception] = []
         self.calls: list[str] = []
         self.on_exchange = lambda: None
+        self.on_upload = lambda: None
 
     def client(self, url: str) -> FakeClient:
         assert url == URL
@@ -77,6 +79,7 @@ class FakeClient:
 
     async def upload(self, grant: UploadGrant, keys) -> int:
         self.server.calls.append("upload")
+        self.server.on_upload()
         if self.server.upload_errors:
             raise self.server.upload_errors.pop(0)
         if key_list_hmac(grant.hmac_secret, keys) != self.server.bound.pop(grant.token):
@@ -195,12 +198,82 @@ def test_an_upload_worth_retrying_stays_waiting_and_goes_up_later(store, server)
         sender = reporter(store, server)
         await sender.submit(report, CODE, URL, at(70))
         states = []
+        now = at(90)
         for _ in range(3):
-            (upload,) = await sender.upload_due(at(90))
+            (upload,) = await sender.upload_due(now)
             states.append(upload.state)
+            assert await sender.upload_due(now) == []  # backing off (SRV-14)
+            now = await sender.next_due_s()
         return states
 
     assert asyncio.run(scenario()) == ["waiting", "waiting", "uploaded"]
+
+
+def test_retries_back_off_with_full_jitter_and_honour_retry_after():
+    """SRV-14: uniform in [0, min(1 h, 60 s * 2**(n-1))), never before the Retry-After."""
+    assert [retry_delay_s(n, None, 0.5) for n in (1, 2, 3, 6, 7, 40)] == [
+        30.0,
+        60.0,
+        120.0,
+        960.0,
+        1800.0,
+        1800.0,
+    ]
+    assert retry_delay_s(1, None, 0.0) == 0.0
+    assert retry_delay_s(1, 600, 0.5) == 600
+    assert retry_delay_s(7, 600, 0.5) == 1800.0
+
+
+def test_a_retry_waits_for_the_servers_retry_after(store, server):
+    server.upload_errors = [ServerResponseError("rate_limited: wait", 429, "rate_limited", 900)]
+
+    async def scenario():
+        report = await device_with_three_keys(store)
+        sender = reporter(store, server)
+        await sender.submit(report, CODE, URL, at(70))
+        (failed,) = await sender.upload_due(at(90))
+        retry_at = await sender.next_due_s()
+        early = await sender.upload_due(retry_at - 1)
+        (done,) = await sender.upload_due(retry_at)
+        return failed.state, retry_at, early, done.state
+
+    failed, retry_at, early, done = asyncio.run(scenario())
+    assert (failed, early, done) == ("waiting", [], "uploaded")
+    assert retry_at >= at(90, 900)
+
+
+def test_a_running_node_backs_off_between_failed_uploads(tmp_path, server):
+    """The node's loop retries under virtual time, each wait within its jitter range."""
+    server.upload_errors = [ClientError("connection reset")] * 4
+    channel = Channel(PathLossModel(), random.Random(1))
+    channel.place("a", Placement(Position(0, 0)))
+    medium = SimMedium(channel)
+    attempts: list[float] = []
+
+    async def scenario():
+        store = open_inline_store(tmp_path / "a")
+        node = Node(
+            NodeConfig(name="a", duty_cycle=DutyCycle.always(60.0), status_interval_s=None),
+            radio=medium.radio("a"),
+            store=store,
+            random_bytes=random.Random(5).randbytes,
+            client_factory=server.client,
+        )
+        server.on_upload = lambda: attempts.append(node.clock.wall())
+        async with node:
+            await asyncio.sleep(30 * 60)
+            upload = await node.report_to_server(CODE, URL)
+            await asyncio.sleep(upload.due_interval * S - node.clock.wall() + 4 * 3600)
+            uploaded = await store.upload(upload.report_id)
+        await store.close()
+        return uploaded
+
+    uploaded = vclock.run(scenario(), wall_start=at(60))
+    assert uploaded.state == "uploaded" and len(attempts) == 5
+    waits = [later - earlier for earlier, later in itertools.pairwise(attempts)]
+    for failures, wait in enumerate(waits, start=1):
+        assert 0 <= wait <= 60 * 2 ** (failures - 1)
+    assert len(set(waits)) == len(waits)  # jittered, not a fixed period
 
 
 @pytest.mark.parametrize("error", ["hmac_mismatch", "token_used", "key_too_old"])

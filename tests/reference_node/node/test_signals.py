@@ -24,7 +24,7 @@ pytestmark = [
 
 def start_node(data: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "bluezone.reference_node.cli", "node", "run", "--radio", "sim"]
-    command += ["--data", str(data), "--scan", "continuous:1", "--status-every", "0"]
+    command += ["--data", str(data), "--scan", "continuous:1", "--status-every", "0.25"]
     command += ["--json-logs"]
     return subprocess.Popen(
         command, cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
@@ -47,6 +47,15 @@ def events_until(process: subprocess.Popen, wanted: str, limit_s: float = 30) ->
     raise AssertionError(f"no {wanted!r} event; saw {[e['event'] for e in seen]}")
 
 
+def scans_stored(process: subprocess.Popen, count: int, limit_s: float = 30) -> None:
+    """Read status events until one reports at least ``count`` stored scans."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if events_until(process, "status", limit_s)[-1]["scans"] >= count:
+            return
+    raise AssertionError(f"fewer than {count} scans stored after {limit_s} s")
+
+
 @pytest.mark.parametrize(
     "signal_number", [signal.SIGTERM, signal.SIGINT], ids=lambda s: signal.Signals(s).name
 )
@@ -54,7 +63,7 @@ def test_a_signalled_node_exits_0_with_a_consistent_store(tmp_path: Path, signal
     process = start_node(tmp_path / "data")
     try:
         events_until(process, "node_started")
-        time.sleep(2.6)  # at least two one-second scans are stored
+        scans_stored(process, 2)
         process.send_signal(signal_number)
         stopped = events_until(process, "node_stopped")[-1]
         assert process.wait(timeout=30) == 0

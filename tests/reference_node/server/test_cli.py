@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -59,6 +61,20 @@ def _start(data_dir: Path, key_file: Path) -> tuple[subprocess.Popen, str]:
     return process, match.group(1)
 
 
+def _wait_for_a_publication(url: str, limit_s: float = 30) -> None:
+    """Poll ``/v1/checkpoint`` until the log holds a batch; fail after ``limit_s``."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/v1/checkpoint", timeout=5) as response:
+                if int(response.read().decode().split("\n")[1]) >= 1:
+                    return
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 404, exc
+        time.sleep(0.05)
+    raise AssertionError(f"no publication within {limit_s} s")
+
+
 def _stop(process: subprocess.Popen) -> int:
     process.send_signal(signal.SIGTERM)
     return process.wait(timeout=30)
@@ -82,7 +98,7 @@ def test_server_ha_and_audit_commands(tmp_path, rng, capsys):
                 return await client.report(code, past_keys(rng, time.time()))
 
         assert asyncio.run(report()) == 3
-        time.sleep(1.2)  # at least one scheduled publication
+        _wait_for_a_publication(url)
         assert main(["audit", "--server", url, "--state", str(state), "--trust-on-first-use"]) == 0
         out = capsys.readouterr()
         assert "audit passed" in out.out and "first use" in out.err

@@ -34,7 +34,11 @@ pytestmark = [
 
 
 def run_and_kill(data: Path, round_: int, seed: int, delay_s: float) -> list[tuple[int, int]]:
-    """Start a writer, SIGKILL it ``delay_s`` after it is ready; return its acks."""
+    """Start a writer, SIGKILL it ``delay_s`` after its first ack; return its acks.
+
+    Waiting for the first ack, not a fixed time, makes every round commit something even
+    on a stalled disk; the random delay then lands the kill anywhere in the stream.
+    """
     writer = subprocess.Popen(
         [
             sys.executable,
@@ -51,7 +55,8 @@ def run_and_kill(data: Path, round_: int, seed: int, delay_s: float) -> list[tup
     )
     assert writer.stdout is not None
     assert writer.stdout.readline() == "ready\n"
-    lines: list[str] = []
+    lines = [writer.stdout.readline()]
+    assert lines[0].endswith("\n"), "the writer stopped before its first batch"
     # Drain stdout all along, so the writer never blocks on a full pipe instead of writing.
     reader = threading.Thread(target=lambda: lines.extend(writer.stdout))  # type: ignore[arg-type]
     reader.start()
