@@ -17,14 +17,14 @@ from tests.interop.conftest import ROOT
 SPEC = ROOT / "spec"
 SECTION = (SPEC / "90-interop-adapter.md").read_text(encoding="utf-8")
 GUIDE = (ROOT / "docs" / "interop" / "writing-an-adapter.md").read_text(encoding="utf-8")
-ANCHOR = re.compile(r'<a id="([A-Z]+-[0-9]+)"></a>\*\*([A-Z]+-[0-9]+)\*\*')
-RULE = re.compile(r"\b(?:CONV|KS|ADV|MATCH|IOP)-[0-9]+\b")
+ANCHOR = re.compile(r'<a id="([A-Z][A-Z0-9]*-[0-9]+)"></a>\*\*([A-Z][A-Z0-9]*-[0-9]+)\*\*')
+RULE = re.compile(r"\b(?:CONV|KS|ADV|MATCH|IOP|BZ20)-[0-9]+\b")
 SOURCES = sorted((ROOT / "interop_tests").rglob("*.py"))
 
 
 def anchors() -> set[str]:
     found = set()
-    for path in SPEC.glob("[0-9][0-9]-*.md"):
+    for path in SPEC.glob("[0-9A-Z][0-9]-*.md"):
         for anchor, bold in ANCHOR.findall(path.read_text(encoding="utf-8")):
             assert anchor == bold
             found.add(anchor)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ANCHOR = re.compile(r'<a id="([A-Z]+-[0-9]+)"></a>')
-RULE = re.compile(r"\b(?:CONV|KS|ADV|MATCH|EXP|LOG|RISK|IOP)-[0-9]+\b")
+ANCHOR = re.compile(r'<a id="([A-Z][A-Z0-9]*-[0-9]+)"></a>')
+RULE = re.compile(r"\b(?:CONV|KS|ADV|MATCH|EXP|LOG|RISK|IOP|BZ20)-[0-9]+\b")
 SOURCES = sorted(
     [
         *(ROOT / "reference_node").glob("*.py"),
@@ -23,7 +23,7 @@ SOURCES = sorted(
 def anchors() -> set[str]:
     return {
         anchor
-        for path in (ROOT / "spec").glob("[0-9][0-9]-*.md")
+        for path in (ROOT / "spec").glob("[0-9A-Z][0-9]-*.md")
         for anchor in ANCHOR.findall(path.read_text(encoding="utf-8"))
     }
 
