@@ -18,6 +18,11 @@ from typing import ParamSpec, TypeVar
 from bluezone.protocol.keys import TemporaryExposureKey
 from bluezone.protocol.matching import Sighting
 from bluezone.reference_node.errors import StoreClosedError
+from bluezone.reference_node.store.legacy import (
+    LegacyCheckRecord,
+    LegacySightingRecord,
+    StoredLegacySighting,
+)
 from bluezone.reference_node.store.records import (
     BatchRecord,
     CachedBatch,
@@ -246,6 +251,22 @@ class AsyncStore:
     async def server_batches(self, origin: str, since_s: int = 0) -> list[CachedBatch]:
         """See ``Store.server_batches``."""
         return await self.run(self._store.server_batches, origin, since_s)
+
+    async def insert_legacy_sightings(self, records: Sequence[LegacySightingRecord]) -> int:
+        """See ``Store.insert_legacy_sightings``."""
+        return await self.run(self._store.insert_legacy_sightings, records)
+
+    async def legacy_sightings(self, now_interval: int) -> list[StoredLegacySighting]:
+        """See ``Store.legacy_sightings``."""
+        return await self.run(self._store.legacy_sightings, now_interval)
+
+    async def add_legacy_check(self, check: LegacyCheckRecord) -> int:
+        """See ``Store.add_legacy_check``."""
+        return await self.run(self._store.add_legacy_check, check)
+
+    async def legacy_checks(self) -> list[LegacyCheckRecord]:
+        """See ``Store.legacy_checks``."""
+        return await self.run(self._store.legacy_checks)
 
     async def prune(self, now_interval: int) -> PruneResult:
         """See ``Store.prune``."""
