@@ -28,6 +28,9 @@ RESULT_FIELDS: Mapping[str, Mapping[str, int | str | None]] = {
     "advertisement_encode": {"ad": None},
     "advertisement_decode": {"rpi": 16, "aem": 4},
     "match": {"matches": "matches"},
+    # spec IOP-42, IOP-43: the Bluezone 2020 profile (appendix A1).
+    "bz2020_blid": {"blid": 12},
+    "bz2020_advertisement_decode": {"blid": 12},
 }
 
 

@@ -38,6 +38,7 @@ from bluezone.protocol import (
     encrypt_aem,
     find_matches,
 )
+from bluezone.protocol.bluezone2020 import LegacyAdvertisement, blid_at
 from bluezone.protocol.checkpoint import verify_checkpoint
 from bluezone.protocol.export import ExportFile, ExportKey, ExportVerificationKey
 from bluezone.protocol.log_leaf import BatchLeaf
@@ -307,6 +308,31 @@ LOG_HANDLERS: dict[str, Handler] = {
 }
 
 
+# --- The Bluezone 2020 profile (IOP-42, IOP-43; appendix A1) ---------------------------------
+
+
+def bz2020_blid(params: dict[str, Any]) -> dict[str, Any]:
+    """Op bz2020_blid (IOP-42): the BLID a legacy phone broadcast at a time (BZ20-2..BZ20-4)."""
+    found = blid_at(
+        hex_param(params, "base_key"),
+        int_param(params, "install_day"),
+        int_param(params, "time"),
+        int_param(params, "slots_per_day"),
+    )
+    return {"blid": found.blid.hex()}
+
+
+def bz2020_advertisement_decode(params: dict[str, Any]) -> dict[str, Any]:
+    """Op bz2020_advertisement_decode (IOP-43): strict decoding (BZ20-6..BZ20-8)."""
+    return {"blid": LegacyAdvertisement.from_bytes(hex_param(params, "ad")).blid.hex()}
+
+
+BZ2020_HANDLERS: dict[str, Handler] = {
+    "bz2020_blid": bz2020_blid,
+    "bz2020_advertisement_decode": bz2020_advertisement_decode,
+}
+
+
 def _error_code(exc: BaseException) -> str | None:
     """The spec's error name of a library error (CONV-4), sent as the answer's detail."""
     return getattr(exc, "code", None)
@@ -325,7 +351,7 @@ def build_adapter(implementation: str = IMPLEMENTATION, **overrides: Handler) ->
     return Adapter(
         implementation=implementation,
         version=package_version(),
-        handlers={**HANDLERS, **LOG_HANDLERS, **overrides},
+        handlers={**HANDLERS, **LOG_HANDLERS, **BZ2020_HANDLERS, **overrides},
         input_errors=(ProtocolError,),
         detail=_error_code,
     )

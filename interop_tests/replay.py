@@ -13,6 +13,11 @@ from typing import Any
 
 from bluezone.interop_tests.checks import Context, check_fields, result_shape_error
 from bluezone.interop_tests.model import VECTOR, CheckFailed, InteropTest
+from bluezone.interop_tests.replay_bz2020 import (
+    BZ2020_GROUP_OPS,
+    BZ2020_LIBRARY_LEVEL,
+    BZ2020_PLANNERS,
+)
 from bluezone.interop_tests.replay_log import LOG_GROUP_OPS, LOG_LIBRARY_LEVEL, LOG_PLANNERS
 from bluezone.interop_tests.steps import NotApplicable as _NotApplicable
 from bluezone.interop_tests.steps import Step
@@ -32,6 +37,7 @@ GROUP_OPS: dict[str, tuple[str, ...]] = {
     "CwaRiskCalculation": ("score_cwa",),
     "GaenV1Summary": ("score_v1",),
     **LOG_GROUP_OPS,
+    **BZ2020_GROUP_OPS,
 }
 
 # spec IOP-21: group types checked only against the library, with the reason.
@@ -44,6 +50,7 @@ LIBRARY_LEVEL: dict[str, str] = {
     "Embargo": "no op takes the current time; embargo is a library check",
     "ExposureCheck": "no op takes the current time, metadata or RSSI; match covers MATCH-2..5",
     **LOG_LIBRARY_LEVEL,
+    **BZ2020_LIBRARY_LEVEL,
 }
 
 # An RPI used where an invalid case gives none; its value cannot make the answer valid.
@@ -193,6 +200,7 @@ _PLANNERS: dict[str, Callable[[VectorCase], list[Step]]] = {
     "CwaRiskCalculation": _score_cwa,
     "GaenV1Summary": _score_v1,
     **LOG_PLANNERS,
+    **BZ2020_PLANNERS,
 }
 
 

@@ -363,3 +363,54 @@ class InvalidCodeError(UploadError):
     """A verification code is not CODE_LENGTH symbols of the code alphabet (SRV-3)."""
 
     code = "invalid_code"
+
+
+# --- Appendix A1: the Bluezone 2020 profile (BZ20) -------------------------------------------
+
+
+class Bz2020Error(ProtocolError):
+    """Base class of Bluezone 2020 profile failures (spec appendix A1, BZ20 rules)."""
+
+    code = "legacy_profile_error"
+
+
+class Bz2020KeyError(Bz2020Error):
+    """A base key or daily key is not 32 bytes (BZ20-2, BZ20-10)."""
+
+    code = "legacy_invalid_key"
+
+
+class Bz2020SlotsError(Bz2020Error):
+    """Slots per day is not a divisor of 86400 in 1..1440 (BZ20-4, BZ20-10)."""
+
+    code = "legacy_invalid_slots"
+
+
+class Bz2020TimeError(Bz2020Error):
+    """An install day or push start is not a UTC midnight, or a time is out of range (BZ20-4)."""
+
+    code = "legacy_invalid_time"
+
+
+class Bz2020MissingServiceUuidError(Bz2020Error):
+    """No Complete List of 16-bit Service UUIDs naming 0x4E56 (BZ20-7)."""
+
+    code = "legacy_missing_service_uuid"
+
+
+class Bz2020MissingManufacturerDataError(Bz2020Error):
+    """No Manufacturer Specific Data for company 0x22B5 (BZ20-8)."""
+
+    code = "legacy_missing_manufacturer_data"
+
+
+class Bz2020BlidLengthError(Bz2020Error):
+    """The 0x22B5 manufacturer data is not 12 bytes after the company id (BZ20-6, BZ20-8)."""
+
+    code = "legacy_blid_length"
+
+
+class Bz2020PushError(Bz2020Error):
+    """An F0 push is not a list of well-formed entries, or holds too many (BZ20-10)."""
+
+    code = "legacy_invalid_push"

@@ -301,3 +301,27 @@ PROXIMITY_MAX_PROCESS_VARIANCE: Final = 10.0
 PROXIMITY_MAX_LOG_VARIANCE: Final = 100.0
 # spec RISK-51: a scan instance advances the random walk by at least one second.
 PROXIMITY_MIN_SECONDS: Final = 1
+
+# --- Appendix A1: the Bluezone 2020 profile (read-only) --------------------------------------
+
+# spec BZ20-2: base keys and daily keys are 32 bytes (the app draws an HmacSHA256 key).
+BZ20_KEY_LENGTH: Final = 32
+# spec BZ20-3: the sub-key salt, spelled as in the app, and the 12 offsets a BLID picks.
+BZ20_SUBKEY_SALT: Final = b"bluzonesubkey"
+BZ20_BLID_OFFSETS: Final = (0, 4, 8, 12, 16, 18, 20, 22, 24, 26, 28, 30)
+BZ20_BLID_LENGTH: Final = len(BZ20_BLID_OFFSETS)
+# spec BZ20-4: slots per day divide the day into whole seconds; at most one a minute, which
+# bounds a check's work at 1440 hashes per key and day. 96 in v3 and in the captured 2.0.4
+# traffic, 144 in the v2.0.0 source.
+BZ20_MAX_SLOTS_PER_DAY: Final = 1440
+BZ20_SLOTS_PER_DAY_V3: Final = 96
+BZ20_SLOTS_PER_DAY_V2: Final = 144
+# spec BZ20-4, BZ20-10: times are unix seconds in the uint32 range.
+BZ20_MAX_TIME: Final = 2**32 - 1
+# spec BZ20-5: the Android advertisement's 16-bit service UUID ("VN") and company id.
+BZ20_SERVICE_UUID16: Final = 0x4E56
+BZ20_COMPANY_ID: Final = 0x22B5
+AD_TYPE_MANUFACTURER_DATA: Final = 0xFF
+# spec BZ20-10: a push lists at most this many F0 daily keys; the app's sample push holds
+# one, and a day's national reports in 2020 were a few dozen.
+BZ20_MAX_PUSH_ENTRIES: Final = 1024

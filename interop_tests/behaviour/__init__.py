@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bluezone.interop_tests.behaviour import (
     advertisement,
+    bz2020,
     checkpoint,
     export,
     framing,
@@ -35,4 +36,5 @@ def behaviour_tests() -> list[InteropTest]:
         *merkle.TESTS,
         *export.TESTS,
         *checkpoint.TESTS,
+        *bz2020.TESTS,
     ]

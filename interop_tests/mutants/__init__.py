@@ -209,4 +209,17 @@ MUTANTS: tuple[Mutant, ...] = (
         ("LOG-10",),
         ("checkpoint",),
     ),
+    # Appendix A1: the Bluezone 2020 profile.
+    Mutant(
+        "bz2020_daily_key_off_by_one",
+        "the daily key is hashed one time too few after the install day (the app's v2.0.0 bug)",
+        ("BZ20-2",),
+        ("bluezone-2020",),
+    ),
+    Mutant(
+        "bz2020_ignores_company_id",
+        "the decoder takes any 14-octet manufacturer data, whatever its company id (as iOS did)",
+        ("BZ20-8",),
+        ("bluezone-2020",),
+    ),
 )

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bluezone.reference_node.cli import demo, demo_text
+from bluezone.reference_node.cli.bz2020 import add_bz2020_commands
 from bluezone.reference_node.cli.explain import explain_assessment
 from bluezone.reference_node.cli.report import add_report_commands
 from bluezone.reference_node.errors import NodeConfigError, NodeError, StoreLockedError
@@ -73,6 +74,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--btsnoop", type=Path, help="write the HCI traffic here (bumble radios)")
     run.add_argument("--duration", type=float, help="stop after this many seconds")
     run.add_argument("--name", default="node", help="the node's name in logs (never on air)")
+    run.add_argument(
+        "--hear-bluezone-2020",
+        action="store_true",
+        help="also log the 2020 app's Android adverts, for `node check-bz2020` (spec BZ20-1)",
+    )
     run.set_defaults(handler=node_run)
 
     check = node_commands.add_parser("check", help="run an exposure check now")
@@ -88,6 +94,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     check.set_defaults(handler=node_check)
 
     add_report_commands(node_commands)
+    add_bz2020_commands(node_commands)
 
     demo_parser = commands.add_parser(
         "demo", help="three nodes on a simulated BLE link: who was exposed, and why"
@@ -209,6 +216,7 @@ def node_run(args: argparse.Namespace, clock: Clock | None = None) -> int:
             duty_cycle=args.scan,
             status_interval_s=args.status_every or None,
             check_interval_s=args.check_every or None,
+            hear_bluezone_2020=args.hear_bluezone_2020,
         )
         sources = key_source_factory(args)
         return asyncio.run(_run(args, config, sources, clock))

@@ -55,6 +55,9 @@ class NodeConfig:
 
     ``status_interval_s`` and ``check_interval_s`` are None to turn the status line or the
     periodic exposure check off. ``risk`` defaults to ENX and the proximity profile.
+    ``hear_bluezone_2020`` also logs the legacy app's Android advertisements, to check them
+    against F0 pushes (spec BZ20-1, BZ20-12); off by default, and the node never advertises
+    the legacy format.
     """
 
     name: str = "node"
@@ -65,6 +68,7 @@ class NodeConfig:
     status_interval_s: float | None = 60.0
     check_interval_s: float | None = None
     risk: RiskSettings | None = None
+    hear_bluezone_2020: bool = False
 
     def __post_init__(self) -> None:
         for name in ("status_interval_s", "check_interval_s"):

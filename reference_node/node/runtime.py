@@ -16,6 +16,9 @@ A `Node` drives one `Radio` with one `AsyncStore`:
   upload loop sends each report's keys once their embargo is over (KS-12, SRV-7), from
   the store, so uploads a restart interrupted are made when the node runs again.
 - Retention: a prune at start and after every UTC midnight (spec MATCH-6, KS-11).
+- Legacy app (off by default, ``NodeConfig.hear_bluezone_2020``): the Bluezone 2020 app's
+  Android advertisements are logged apart, in the same transaction as the scan, and
+  `check_legacy` matches them against an F0 push (spec BZ20-1, BZ20-11, BZ20-12).
 
 Time comes from a `Clock` (the running loop's by default: virtual under
 `vclock.VirtualTimeEventLoop`) and randomness from ``random_bytes``, so a simulated day
@@ -49,6 +52,7 @@ from bluezone.reference_node.node.config import (
 from bluezone.reference_node.node.exposure import default_risk_settings
 from bluezone.reference_node.node.identity import AsyncDeviceIdentity
 from bluezone.reference_node.node.key_source import KeySource
+from bluezone.reference_node.node.legacy import LegacyCheckOutcome, check_legacy
 from bluezone.reference_node.node.log import (
     LOGGER_NAME,
     NodeStatus,
@@ -75,6 +79,7 @@ from bluezone.reference_node.store import (
     StoredReport,
     StoredUpload,
 )
+from bluezone.reference_node.store.legacy import LegacySightingRecord
 from bluezone.reference_node.vtime.clock import Clock, VirtualTimeEventLoop, current_clock
 from bluezone.reference_node.vtime.inline import InlineExecutor
 
@@ -168,6 +173,7 @@ class Node:
         self.dropped: collections.Counter[str] = collections.Counter()
         self.mismatched_pairs = 0
         self.exposure_checks = 0
+        self.legacy_sightings = 0
         self._peers_last_scan = 0
         self._recent_scans: collections.deque[tuple[float, int]] = collections.deque()
 
@@ -432,7 +438,7 @@ class Node:
         loop = asyncio.get_running_loop()
         while True:
             started = loop.time()
-            self._scan = ScanBuffer(self.clock.wall())
+            self._scan = ScanBuffer(self.clock.wall(), hear_legacy=self.config.hear_bluezone_2020)
             if not self._radio_scanning:
                 await self.radio.start_scanning()
                 self._radio_scanning = True
@@ -452,8 +458,11 @@ class Node:
             return
         peers = buffer.peers
         record = buffer.close(self.clock.wall())
-        await self.store.run(_commit_scan, self.store.store, buffer.records, record)
+        await self.store.run(
+            _commit_scan, self.store.store, buffer.records, record, buffer.legacy_records
+        )
         self.scans += 1
+        self.legacy_sightings += len(buffer.legacy_records)
         self.dropped.update(buffer.dropped)
         self.mismatched_pairs += buffer.mismatches
         self._peers_last_scan = peers
@@ -583,9 +592,24 @@ class Node:
         self.exposure_checks += 1
         return outcome
 
+    async def check_legacy(self, push: object) -> LegacyCheckOutcome:
+        """Check the legacy sightings kept against an F0 push's ``InfoF`` (spec BZ20-11).
 
-def _commit_scan(store: Store, records: list[SightingRecord], scan: ScanRecord) -> None:
-    """Store one scan's sightings and its record together: both or neither (RISK-4)."""
+        ``push`` is the decoded JSON object ``{"data": [...]}``; a malformed one raises a
+        ProtocolError subclass (BZ20-10). The outcome is recorded and logged; nothing is sent.
+        """
+        return await check_legacy(self.store, push, self.clock.wall(), self.config.name)
+
+
+def _commit_scan(
+    store: Store,
+    records: list[SightingRecord],
+    scan: ScanRecord,
+    legacy: list[LegacySightingRecord],
+) -> None:
+    """Store one scan's sightings, legacy ones (BZ20-12) and its record: all or none (RISK-4)."""
     with store.transaction():
         store.insert_sightings(records)
+        if legacy:
+            store.insert_legacy_sightings(legacy)
         store.add_scan(scan)

@@ -4,7 +4,9 @@ A `ScanBuffer` is one open scan: every report the radio delivers during it is de
 the advertisement codec (spec ADV-13); reports that do not decode are counted by error code
 and dropped. The advertiser's address is used only inside the scan, to count the peers
 heard and to notice a sender that changed its identifier without its address or the reverse
-(spec ADV-3); it is never stored (spec ADV-14).
+(spec ADV-3); it is never stored (spec ADV-14). A buffer that hears the legacy app
+(appendix A1, off by default) tries every report section 2 rejects as a Bluezone 2020
+Android advertisement and keeps those apart (spec BZ20-12).
 """
 
 from __future__ import annotations
@@ -15,15 +17,17 @@ from dataclasses import dataclass
 
 from bluezone.protocol import params
 from bluezone.protocol.advertisement import Advertisement
+from bluezone.protocol.bluezone2020 import LegacyAdvertisement
 from bluezone.protocol.errors import (
     AdMissingServiceDataError,
     AdServiceDataLengthError,
     ProtocolError,
 )
 from bluezone.protocol.keys import interval_number
-from bluezone.reference_node.errors import NodeConfigError
+from bluezone.reference_node.errors import NodeConfigError, NodeError
 from bluezone.reference_node.radio.base import Sighting
 from bluezone.reference_node.store import ScanRecord, SightingRecord
+from bluezone.reference_node.store.legacy import LegacySightingRecord
 
 # One scan keeps at most this many sightings in memory; more are counted and dropped. A
 # 4-second window in a crowd of 200 phones at 4 adverts a second is 3,200; a continuous
@@ -112,9 +116,13 @@ def decode(sighting: Sighting) -> Advertisement:
 class ScanBuffer:
     """One open scan: decoded sightings waiting to be stored, and what was dropped."""
 
-    def __init__(self, start_wall_time: float, limit: int = MAX_SCAN_SIGHTINGS) -> None:
+    def __init__(
+        self, start_wall_time: float, limit: int = MAX_SCAN_SIGHTINGS, *, hear_legacy: bool = False
+    ) -> None:
         self.start_wall_time = start_wall_time
         self.records: list[SightingRecord] = []
+        self.legacy_records: list[LegacySightingRecord] = []
+        self._hear_legacy = hear_legacy
         self.dropped: collections.Counter[str] = collections.Counter()
         self._limit = limit
         self._rpi_of: dict[str, bytes] = {}
@@ -127,9 +135,11 @@ class ScanBuffer:
             advertisement = decode(sighting)
             interval = interval_number(sighting.wall_time)
         except ProtocolError as error:
+            if self._take_legacy(sighting):
+                return True
             self.dropped[error.code] += 1
             return False
-        if len(self.records) >= self._limit:
+        if len(self.records) + len(self.legacy_records) >= self._limit:
             self.dropped[SCAN_BUFFER_FULL] += 1
             return False
         self._pair(sighting.address, advertisement.rpi)
@@ -146,6 +156,23 @@ class ScanBuffer:
                 backend=sighting.backend,
             )
         )
+        return True
+
+    def _take_legacy(self, sighting: Sighting) -> bool:
+        """Keep a report as a legacy sighting if it is one (spec BZ20-12); say whether."""
+        if not self._hear_legacy or sighting.ad is None:
+            return False
+        try:
+            advertisement = LegacyAdvertisement.from_bytes(sighting.ad)
+            record = LegacySightingRecord(
+                advertisement.blid, sighting.wall_time, sighting.rssi, sighting.backend
+            )
+        except (ProtocolError, NodeError):
+            return False  # counted under section 2's error code (BZ20-12)
+        if len(self.records) + len(self.legacy_records) >= self._limit:
+            self.dropped[SCAN_BUFFER_FULL] += 1
+            return True
+        self.legacy_records.append(record)  # spec ADV-14: no address
         return True
 
     def _pair(self, address: str, rpi: bytes) -> None:

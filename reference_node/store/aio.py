@@ -144,3 +144,7 @@ class AsyncStore:
     server_batches = in_store_thread(Store.server_batches)
     prune = in_store_thread(Store.prune)
     integrity_check = in_store_thread(Store.integrity_check)
+    insert_legacy_sightings = in_store_thread(Store.insert_legacy_sightings)
+    legacy_sightings = in_store_thread(Store.legacy_sightings)
+    add_legacy_check = in_store_thread(Store.add_legacy_check)
+    legacy_checks = in_store_thread(Store.legacy_checks)

@@ -264,6 +264,7 @@ class PruneResult:
     exposure_checks: int
     scans: int = 0
     downloaded_batches: int = 0
+    legacy_sightings: int = 0
 
 
 @dataclass(frozen=True, slots=True)

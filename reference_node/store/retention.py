@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from bluezone.protocol import params
+from bluezone.reference_node.store import legacy
 from bluezone.reference_node.store.records import PruneResult, check_interval
 
 
@@ -27,6 +28,8 @@ def prune(connection: sqlite3.Connection, now_interval: int) -> PruneResult:
     def delete(sql: str) -> int:
         return connection.execute(sql, (first_kept,)).rowcount
 
+    # spec BZ20-12: legacy sightings follow the same 14 days.
+    legacy_sightings = legacy.prune(connection, first_kept)
     return PruneResult(
         sightings=delete("DELETE FROM sightings WHERE interval < ?"),
         reports=delete("DELETE FROM reports WHERE made_interval < ?"),
@@ -39,4 +42,5 @@ def prune(connection: sqlite3.Connection, now_interval: int) -> PruneResult:
             "DELETE FROM server_batches WHERE end_s < ?",
             (first_kept * params.INTERVAL_SECONDS,),
         ).rowcount,
+        legacy_sightings=legacy_sightings,
     )

@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 
 from bluezone.reference_node.errors import StoreSchemaError, StoreSchemaTooNewError
+from bluezone.reference_node.store import legacy
 
 # 'BZN1' in the SQLite header marks the file as a Bluezone node store (`file` shows it).
 APPLICATION_ID = 0x425A4E31
@@ -150,7 +151,10 @@ _V3 = (
     "CREATE INDEX server_batches_by_end ON server_batches (end_s)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# spec BZ20-12: legacy Bluezone 2020 sightings and F0 checks, when the node hears the old app.
+_V4 = legacy.TABLES
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -32,6 +32,7 @@ from bluezone.reference_node.errors import (
 )
 from bluezone.reference_node.store import (
     checks,
+    legacy,
     own_keys,
     retention,
     scans,
@@ -346,6 +347,28 @@ class Store:
     def exposure_checks(self) -> list[StoredExposureCheck]:
         """Return every exposure check held, oldest first."""
         return self._read("read exposure checks", checks.checks)
+
+    # -- legacy Bluezone 2020 sightings (spec BZ20-11, BZ20-12) ---------------------------
+
+    def insert_legacy_sightings(self, records: Sequence[legacy.LegacySightingRecord]) -> int:
+        """Insert a batch of legacy sightings in one transaction; return how many."""
+        with self._write("insert legacy sightings") as conn:
+            return legacy.insert(conn, records)
+
+    def legacy_sightings(self, now_interval: int) -> list[legacy.StoredLegacySighting]:
+        """Return the legacy sightings still kept at ``now_interval`` (MATCH-6), oldest first."""
+        first = retention.cutoff(now_interval)
+        return self._read("read legacy sightings", legacy.select, first)
+
+    def add_legacy_check(self, check: legacy.LegacyCheckRecord) -> int:
+        """Record the outcome of one F0 check; return its id."""
+        _require(check, legacy.LegacyCheckRecord)
+        with self._write("add a legacy check") as conn:
+            return legacy.add_check(conn, check)
+
+    def legacy_checks(self) -> list[legacy.LegacyCheckRecord]:
+        """Return every F0 check held, oldest first."""
+        return self._read("read legacy checks", legacy.checks)
 
     # -- retention and health -------------------------------------------------------------
 

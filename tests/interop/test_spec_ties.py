@@ -20,7 +20,7 @@ from tests.interop.conftest import ROOT
 SPEC = ROOT / "spec"
 SECTION = (SPEC / "90-interop-adapter.md").read_text(encoding="utf-8")
 GUIDE = (ROOT / "docs" / "interop" / "writing-an-adapter.md").read_text(encoding="utf-8")
-ANCHOR = re.compile(r'<a id="([A-Z]+-[0-9]+)"></a>\*\*([A-Z]+-[0-9]+)\*\*')
+ANCHOR = re.compile(r'<a id="([A-Z][A-Z0-9]*-[0-9]+)"></a>\*\*([A-Z][A-Z0-9]*-[0-9]+)\*\*')
 
 
 def test_iop_rules_are_numbered_without_gaps():

@@ -1,9 +1,10 @@
 """Shape checks of every vector file, their ties to the spec text, and their reproducibility.
 
 Checks each spec/vectors/*.json against CONV-5 (spec/00-conventions.md): schema, counts,
-unique test ids, rule ids that exist as anchors in the numbered spec sections, results,
-error codes from the spec's error-code tables, lowercase hex. Then re-runs the generator
-named in each file and compares its output with the committed file byte for byte.
+unique test ids, rule ids that exist as anchors in the numbered spec sections and the
+appendices, results, error codes from the spec's error-code tables, lowercase hex. Then
+re-runs the generator named in each file and compares its output with the committed file
+byte for byte.
 """
 
 from __future__ import annotations
@@ -24,15 +25,14 @@ VECTOR_FILES = sorted((SPEC / "vectors").glob("*.json"))
 SCHEMA = "bluezone-vectors/1"
 TEST_FIELDS = {"tcId", "comment", "spec", "flags", "source", "inputs", "expected", "result"}
 HEX = re.compile(r"(?:[0-9a-f]{2})*")
-ANCHOR = re.compile(r'<a id="([A-Z]+-[0-9]+)"></a>\*\*([A-Z]+-[0-9]+)\*\*')
-# The rule catalogue of sections 0-3: prefix -> number of rules.
-CATALOGUE = {"CONV": 5, "KS": 14, "ADV": 14, "MATCH": 10}
+ANCHOR = re.compile(r'<a id="([A-Z][A-Z0-9]*-[0-9]+)"></a>\*\*([A-Z][A-Z0-9]*-[0-9]+)\*\*')
+# The rule catalogue of sections 0-3 and appendix A1: prefix -> number of rules.
+CATALOGUE = {"CONV": 5, "KS": 14, "ADV": 14, "MATCH": 10, "BZ20": 12}
 
 
 def _spec_texts() -> dict[str, str]:
-    return {
-        path.name: path.read_text(encoding="utf-8") for path in sorted(SPEC.glob("[0-9][0-9]-*.md"))
-    }
+    paths = sorted(SPEC.glob("[0-9A-Z][0-9]-*.md"))
+    return {path.name: path.read_text(encoding="utf-8") for path in paths}
 
 
 def _anchors() -> list[str]:

@@ -2,8 +2,9 @@
 // An independent implementation of the Bluezone scheme behind the interop adapter protocol.
 //
 // Written from the spec alone (spec/01-key-schedule.md, 02-advertisement.md, 03-matching.md,
-// the Merkle tree of 04-key-server.md, the GAEN v2 part of 05-risk.md,
-// 90-interop-adapter.md), with Node's built-in crypto module and no other dependency.
+// the Merkle tree of 04-key-server.md, the GAEN v2 part of 05-risk.md, the Bluezone 2020
+// profile of A1-bluezone-2020.md, 90-interop-adapter.md), with Node's built-in crypto module
+// and no other dependency.
 // Of the risk ops it implements score_v2, of the log ops the four Merkle ops; the others
 // (score_cwa, score_v1, export files, signed notes) it leaves out, and the suite reports
 // their tests as unsupported.
@@ -550,6 +551,71 @@ function score_v2(params) {
 
 // ---- ops (IOP-10..IOP-17, IOP-27, IOP-33, IOP-35, IOP-36) ----
 
+// ---- the Bluezone 2020 profile (appendix A1; IOP-42, IOP-43) ----
+
+const BZ20_KEY_LENGTH = 32; // BZ20-2
+const BZ20_OFFSETS = [0, 4, 8, 12, 16, 18, 20, 22, 24, 26, 28, 30]; // BZ20-3
+const BZ20_SALT = Buffer.from("bluzonesubkey", "ascii"); // BZ20-3
+const DAY_SECONDS = 86400;
+
+function bz2020Blid(params) {
+  // BZ20-2..BZ20-4, checked in the order key, slots, time.
+  let key = hexParam(params, "base_key", BZ20_KEY_LENGTH, "legacy_invalid_key");
+  const install = intParam(params, "install_day");
+  const time = intParam(params, "time");
+  const slots = intParam(params, "slots_per_day");
+  if (slots < 1 || slots > 1440 || DAY_SECONDS % slots !== 0) {
+    throw new InputError("legacy_invalid_slots", "slots_per_day must divide 86400, 1..1440 (BZ20-4)");
+  }
+  const inRange = (v) => v >= 0 && v <= MAX_INTERVAL;
+  if (!inRange(install) || !inRange(time) || install % DAY_SECONDS !== 0 || time < install) {
+    throw new InputError("legacy_invalid_time", "install_day must be a UTC midnight, time after it (BZ20-4)");
+  }
+  for (let d = Math.floor((time - install) / DAY_SECONDS); d > 0; d--) key = sha256(key);
+  let subkey = sha256(key, BZ20_SALT);
+  for (let i = Math.floor((time % DAY_SECONDS) / (DAY_SECONDS / slots)); i > 0; i--) subkey = sha256(subkey);
+  return { blid: Buffer.from(BZ20_OFFSETS.map((o) => subkey[o])).toString("hex") };
+}
+
+function bz2020Decode(params) {
+  // BZ20-6: the walk of ADV-4..ADV-8; then BZ20-7 and BZ20-8.
+  const ad = hexParam(params, "ad");
+  if (ad.length > MAX_AD_LENGTH) throw new InputError("ad_too_long", "more than 31 octets (ADV-4)");
+  const found = new Map();
+  let offset = 0;
+  while (offset < ad.length) {
+    const length = ad[offset];
+    if (length === 0) {
+      if (ad.subarray(offset).some((b) => b !== 0)) throw new InputError("ad_nonzero_padding", "ADV-6");
+      break;
+    }
+    if (offset + 1 + length > ad.length) throw new InputError("ad_truncated", "ADV-5");
+    const type = ad[offset + 1];
+    let data = ad.subarray(offset + 2, offset + 1 + length);
+    offset += 1 + length;
+    if (type === 0xff) {
+      if (data.length < 2) throw new InputError("legacy_blid_length", "manufacturer data without a company id (BZ20-6)");
+      if (data.readUInt16LE(0) !== 0x22b5) continue;
+      data = data.subarray(2);
+    } else if (type !== AD_FLAGS && type !== AD_UUID16_COMPLETE) {
+      continue;
+    }
+    if (found.has(type)) throw new InputError("ad_duplicate_structure", "ADV-7");
+    if (type === AD_FLAGS && data.length !== 1) throw new InputError("ad_bad_flags", "ADV-8");
+    found.set(type, data);
+  }
+  const uuids = found.get(AD_UUID16_COMPLETE);
+  let named = false;
+  if (uuids !== undefined && uuids.length > 0 && uuids.length % 2 === 0) {
+    for (let i = 0; i < uuids.length; i += 2) named ||= uuids.readUInt16LE(i) === 0x4e56;
+  }
+  if (!named) throw new InputError("legacy_missing_service_uuid", "no 0x4E56 in a complete UUID list (BZ20-7)");
+  const blid = found.get(0xff);
+  if (blid === undefined) throw new InputError("legacy_missing_manufacturer_data", "no 0x22B5 data (BZ20-8)");
+  if (blid.length !== 12) throw new InputError("legacy_blid_length", "a BLID is 12 octets (BZ20-8)");
+  return { blid: blid.toString("hex") };
+}
+
 const OPS = {
   derive_keys(params) {
     const tek = tekParam(params);
@@ -595,6 +661,8 @@ const OPS = {
   },
   inclusion_verify: verifyInclusion,
   consistency_verify: verifyConsistency,
+  bz2020_blid: bz2020Blid, // IOP-42
+  bz2020_advertisement_decode: bz2020Decode, // IOP-43
 };
 
 // ---- framing (IOP-2..IOP-7) ----

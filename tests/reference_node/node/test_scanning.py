@@ -145,3 +145,17 @@ def test_closing_a_scan_gives_its_record_and_forgets_addresses():
     assert record.start_wall_time == record.end_wall_time == NOW
     assert record.start_interval == int(NOW // 600)
     assert scan.peers == 0
+
+
+def test_a_scan_that_hears_the_legacy_app_keeps_its_blids_apart():
+    from bluezone.protocol.bluezone2020 import LegacyAdvertisement
+
+    legacy = bytes(LegacyAdvertisement(bytes(range(12))))
+    hearing, deaf = ScanBuffer(NOW, hear_legacy=True), ScanBuffer(NOW)
+    for buffer in (hearing, deaf):
+        assert buffer.add(report()) and buffer.add(report(bytes(3))) is False
+        buffer.add(report(legacy, address="0A:0B:0C:0D:0E:0F"))
+    assert [r.blid for r in hearing.legacy_records] == [bytes(range(12))]
+    assert hearing.dropped == {"ad_missing_service_uuid": 1}  # only the 3 zero bytes
+    assert deaf.legacy_records == [] and deaf.dropped == {"ad_missing_service_uuid": 2}
+    assert len(hearing.records) == len(deaf.records) == 1
