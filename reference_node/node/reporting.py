@@ -25,11 +25,11 @@ from collections.abc import Callable, Sequence
 from bluezone.protocol import params
 from bluezone.protocol.errors import ProtocolError
 from bluezone.protocol.keys import day_start_interval, interval_number
+from bluezone.protocol.schedule import uniform_fraction
 from bluezone.protocol.upload import check_upload, normalize_code
 from bluezone.reference_node.client.client import KeyServerClient, UploadGrant
 from bluezone.reference_node.errors import ReportError
 from bluezone.reference_node.node.log import LOGGER_NAME
-from bluezone.reference_node.node.rotation import uniform_fraction
 from bluezone.reference_node.server.errors import ClientError, ServerResponseError
 from bluezone.reference_node.store import (
     AsyncStore,
