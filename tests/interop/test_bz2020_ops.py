@@ -24,7 +24,7 @@ def test_both_adapters_pass_the_bluezone_2020_topic(adapter: str, tmp_path: Path
         main(["--adapter", adapter, "--only", "bluezone-2020", "--report", str(report_path)]) == 0
     )
     report = json.loads(report_path.read_text())
-    assert OPS <= set(report["ops"])
+    assert set(report["ops"]) >= OPS
     topic = [t for t in report["tests"] if t["topic"] == "bluezone-2020"]
     verdicts = {(t["group"] or t["id"]): set() for t in topic}
     for test in topic:
