@@ -39,7 +39,7 @@ def decoder_any_company() -> Handler:
         ad = hex_param(params, "ad")
         try:
             return reference.bz2020_advertisement_decode(params)
-        except Exception:
+        except reference.ProtocolError:
             at = 0
             while at + 1 < len(ad) and ad[at]:
                 size, kind = ad[at], ad[at + 1]

@@ -43,6 +43,7 @@ NOTES = {
     "structure": "advertising data broken at the AD-structure level (ADV-4..ADV-8)",
     "order": "structures in another order, or other structures around ours",
     "ios_leniency": "what the iOS app accepted without checking (BZ20-9 note)",
+    "ios_form": "the iOS app's advertisement, whose BLID is only read over GATT (BZ20-9)",
     "gaen": "an advertisement of section 2, not the legacy format",
     "exact_slot": "a sighting one slot away from the BLID's own slot",
     "push_shape": "a push that is not a list of well-formed entries",
@@ -483,6 +484,16 @@ def ad_group(captures: dict[str, Any]) -> Group:
             FLAGS + body + bytes.fromhex("050300564e00"),
             ["BZ20-7"],
             [],
+            "legacy_missing_service_uuid",
+        ),
+        (
+            "the iOS form: local name Bluezone and the 128-bit service UUID, no BLID",
+            bytes.fromhex("0201061107")
+            + bytes.fromhex("00004e5673f54bc4a12f17d1ad07a667")[::-1]
+            + bytes([9, 0x09])
+            + b"Bluezone",
+            ["BZ20-9", "BZ20-7"],
+            ["ios_form"],
             "legacy_missing_service_uuid",
         ),
         (

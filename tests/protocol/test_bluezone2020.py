@@ -135,3 +135,15 @@ def test_a_daily_key_that_is_not_hex_is_a_push_error():
     entry = {"daily_key": "zz" * 32, "time_start": 0, "time_end": 1, "max": 96}
     with pytest.raises(Bz2020PushError):
         parse_f0_push({"data": [entry]})
+
+
+@given(
+    st.binary(max_size=40),
+    st.integers(-(2**33), 2**33),
+    st.integers(-(2**33), 2**33),
+    st.integers(-5, 3000),
+)
+def test_random_schedule_inputs_raise_only_protocol_errors(key, install_day, time, slots):
+    with contextlib.suppress(ProtocolError):
+        found = blid_at(key, install_day, time, slots)
+        assert len(found.blid) == params.BZ20_BLID_LENGTH and 0 <= found.slot < slots

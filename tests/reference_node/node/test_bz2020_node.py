@@ -36,7 +36,7 @@ async def _scenario(tmp_path: Path):
     for name, position in PLACES.items():
         channel.place(name, Placement(position, RSSI_AT_1M))
     link = VirtualLink(channel)
-    stores, nodes = {}, {}
+    stores, nodes, rotations = {}, {}, []
     for name, hears in (("alice", True), ("carol", False)):
         stores[name] = open_inline_store(tmp_path / name)
         config = NodeConfig(
@@ -51,6 +51,7 @@ async def _scenario(tmp_path: Path):
             radio=_radio(link, name),
             store=stores[name],
             random_bytes=random.Random(name).randbytes,
+            on_rotation=rotations.append if hears else None,
         )
     phone = LegacyPhone(
         _radio(link, "legacy"), BASE_KEY, INSTALL_DAY, random_bytes=random.Random(3).randbytes
@@ -71,6 +72,7 @@ async def _scenario(tmp_path: Path):
         "kept": await stores["alice"].legacy_sightings(now // 600),
         "checks": await stores["alice"].legacy_checks(),
         "ours": await stores["alice"].sightings(),
+        "rotations": rotations,
     }
     for store in stores.values():
         await store.close()
@@ -79,6 +81,7 @@ async def _scenario(tmp_path: Path):
 
 def test_a_node_logs_and_matches_a_simulated_legacy_phone(tmp_path: Path):
     phone, nodes, outcome = vclock.run(_scenario(tmp_path), wall_start=START)
+    rotations = outcome["rotations"]
     assert [blid for _, blid in phone.broadcast] == [
         blid_at(BASE_KEY, INSTALL_DAY, int(START) + 900 * n).blid for n in range(3)
     ]
@@ -97,5 +100,7 @@ def test_a_node_logs_and_matches_a_simulated_legacy_phone(tmp_path: Path):
     assert outcome["carol"].sightings_checked == 0 and outcome["carol"].matches == ()
     assert nodes["carol"].dropped["legacy_missing_service_uuid"] == 0
     assert nodes["carol"].dropped["ad_missing_service_uuid"] >= len(kept) // 2
+    # spec BZ20-1: hearing the legacy app never puts its format on air.
+    assert all(len(r.ad) == 31 for r in rotations) and rotations
     # Alice still hears carol's identifiers of section 2, next to the legacy ones.
     assert outcome["ours"] and nodes["alice"].dropped["ad_missing_service_uuid"] == 0
