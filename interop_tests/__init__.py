@@ -1,8 +1,12 @@
 """Conformance suite that drives any implementation through the adapter protocol.
 
-Run it with ``python -m bluezone.interop_tests --adapter COMMAND``; the adapter protocol is
-spec/90-interop-adapter.md. The suite reads expectations from spec/vectors and from
-invariants, and never imports the library it may be judging.
+Run it with ``python -m bluezone.interop_tests --adapter COMMAND`` (or ``bluezone interop
+run``); the adapter protocol is spec/90-interop-adapter.md. The suite reads expectations
+from the spec's vectors, shipped in this package (``bluezone.spec``), and from invariants,
+and its harness never imports the library it may be judging. Beside the harness:
+``reference_adapter`` drives ``bluezone.protocol``; ``mutants`` are broken adapters the
+suite must catch; ``examples/node/adapter.js`` is an independent Node.js adapter. It needs
+only the base install.
 """
 
 from __future__ import annotations

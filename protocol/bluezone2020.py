@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
-from typing import Any
+from typing import Any, TypeGuard
 
 from bluezone.protocol import params
 from bluezone.protocol.errors import (
@@ -268,7 +268,7 @@ class F0Key:
         if not isinstance(entry, Mapping):
             raise Bz2020PushError("BZ20-10: a push entry is a JSON object")
         key, start, end, slots = (entry.get(name) for name in _ENTRY_FIELDS)
-        if not isinstance(key, str) or not all(_is_int(v) for v in (start, end, slots)):
+        if not (isinstance(key, str) and _is_int(start) and _is_int(end) and _is_int(slots)):
             raise Bz2020PushError(
                 "BZ20-10: an entry needs a hex daily_key and integer time_start, time_end, max"
             )
@@ -282,7 +282,7 @@ class F0Key:
 _ENTRY_FIELDS = ("daily_key", "time_start", "time_end", "max")
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

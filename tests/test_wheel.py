@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 DIST_INFO = f"{PROJECT['name'].replace('-', '_')}-{PROJECT['version']}.dist-info"
 NOT_SOURCES = shutil.ignore_patterns(
-    ".git", ".ci", "build", "dist", "site", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis"
+    *(".git", ".ci", ".venv", "build", "dist", "site", "*.egg-info", "__pycache__"),
+    *(".*_cache", ".hypothesis"),
 )
 EXTRA_PACKAGES = ("aiohttp", "bumble", "bleak", "dbus_fast", "asyncpg", "matplotlib")
 NODE_VERDICTS = {"passed", "unsupported", "not_applicable"}

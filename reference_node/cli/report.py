@@ -26,8 +26,6 @@ from bluezone.reference_node.node.reporting import Reporter, check_code
 from bluezone.reference_node.store import STORE_FILENAME, AsyncStore, StoredReport, StoredUpload
 from bluezone.reference_node.vtime.clock import Clock, SystemClock
 
-# While waiting (--wait) for a retry after a failure worth retrying.
-RETRY_S = 60.0
 # How --wait sleeps (a test replaces it to move its clock instead).
 _sleep = asyncio.sleep
 
@@ -129,14 +127,14 @@ async def _upload(
 
 
 async def _wait(reporter: Reporter, clock: Clock) -> list[StoredUpload]:
-    """Upload each waiting upload when due, retrying what may succeed, until none waits."""
+    """Upload each waiting upload when due, retrying what may succeed, until none waits.
+
+    The reporter's next due time includes its backoff after a failure (SRV-14).
+    """
     tried: list[StoredUpload] = []
     while (due := await reporter.next_due_s()) is not None:
         await _sleep(max(0.0, due - clock.wall()))
-        attempt = await reporter.upload_due(clock.wall())
-        tried += attempt
-        if any(upload.state == "waiting" for upload in attempt):
-            await _sleep(RETRY_S)
+        tried += await reporter.upload_due(clock.wall())
     return tried
 
 

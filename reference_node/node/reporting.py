@@ -190,7 +190,9 @@ class Reporter:
                     upload = await self._send(client, upload, now_s)
                 except (ClientError, TimeoutError) as exc:
                     log.warning("report %d: upload failed, will retry: %r", report.report_id, exc)
-                    self._back_off(exc, now_s)
+                    self._back_off([exc], now_s)
+                else:
+                    self._reset_backoff(upload)
         return upload
 
     async def upload_due(self, now_s: float) -> list[StoredUpload]:
@@ -204,6 +206,7 @@ class Reporter:
         tried: list[StoredUpload] = []
         if self.retry_at_s is not None and now_s < self.retry_at_s:
             return tried
+        failures: list[Exception] = []
         for upload in await self.store.uploads():
             if upload.state != "waiting" or now < upload.due_interval:
                 continue
@@ -220,8 +223,12 @@ class Reporter:
                     exc,
                     extra={"event": "upload_retry", "fields": {"report": upload.report_id}},
                 )
-                self._back_off(exc, now_s)
+                failures.append(exc)
                 tried.append(upload)
+        if failures:
+            self._back_off(failures, now_s)
+        else:
+            self._reset_backoff(*tried)
         return tried
 
     async def next_due_s(self) -> float | None:
@@ -261,7 +268,6 @@ class Reporter:
                 raise
             return await self._fail(upload, exc.error)
         done = await self.store.finish_upload(upload.report_id, accepted, now_s)
-        self.failures, self.retry_at_s = 0, None
         log.info(
             "report %d: %d keys uploaded",
             upload.report_id,
@@ -270,12 +276,18 @@ class Reporter:
         )
         return done
 
-    def _back_off(self, exc: Exception, now_s: float) -> None:
-        """Put the next attempt off after a failure worth retrying (spec SRV-14)."""
+    def _back_off(self, errors: Sequence[Exception], now_s: float) -> None:
+        """Put the next attempt off after failures worth retrying (spec SRV-14)."""
         self.failures += 1
+        waits = [e.retry_after_s for e in errors if isinstance(e, ServerResponseError)]
+        longest = max((wait for wait in waits if wait is not None), default=None)
         fraction = uniform_fraction(self.random_bytes(4))
-        wait = getattr(exc, "retry_after_s", None)
-        self.retry_at_s = now_s + retry_delay_s(self.failures, wait, fraction)
+        self.retry_at_s = now_s + retry_delay_s(self.failures, longest, fraction)
+
+    def _reset_backoff(self, *uploads: StoredUpload | None) -> None:
+        """After an upload went up, the next failure starts the backoff afresh."""
+        if any(upload is not None and upload.state == "uploaded" for upload in uploads):
+            self.failures, self.retry_at_s = 0, None
 
     async def _fail(self, upload: StoredUpload, reason: str) -> StoredUpload:
         log.error(

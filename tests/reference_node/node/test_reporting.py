@@ -235,6 +235,7 @@ def test_a_retry_waits_for_the_servers_retry_after(store, server):
         retry_at = await sender.next_due_s()
         early = await sender.upload_due(retry_at - 1)
         (done,) = await sender.upload_due(retry_at)
+        assert (sender.failures, sender.retry_at_s) == (0, None)  # the next failure starts afresh
         return failed.state, retry_at, early, done.state
 
     failed, retry_at, early, done = asyncio.run(scenario())
