@@ -32,11 +32,6 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: import this chec
     sys.path.insert(0, str(ROOT))
 
 from bluezone.protocol.risk.proximity import score_proximity  # noqa: E402
-from bluezone.protocol.risk.resources import (  # noqa: E402
-    default_calibration_table,
-    enx_defaults,
-    proximity_defaults,
-)
 from bluezone.protocol.risk.v2 import score_v2  # noqa: E402
 from bluezone.reference_node.lab.sim import SimulationConfig, draw_population  # noqa: E402
 from bluezone.reference_node.lab.sim.encounters import scene_encounters  # noqa: E402
@@ -47,6 +42,11 @@ from bluezone.reference_node.lab.sim.scenes import (  # noqa: E402
     Carriage,
     Person,
     Scene,
+)
+from bluezone.reference_node.risk_profiles import (  # noqa: E402
+    calibration_table,
+    proximity_profile,
+    v2_profile,
 )
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
@@ -178,8 +178,8 @@ def standing_person(
 def encounter_scores(distance_m: float, minutes: int, population, rng: random.Random):
     """(GAEN v2 ENX, proximity) day scores in minutes of the encounters of a few scenes of
     two people ``distance_m`` apart for ``minutes``."""
-    enx = enx_defaults().daily_summaries_config
-    proximity = proximity_defaults()
+    enx = v2_profile().daily_summaries_config
+    proximity = proximity_profile()
     config = SimulationConfig()
     v2, near = [], []
     for index in range(RISK_SCENES_PER_CELL):
@@ -198,7 +198,7 @@ def encounter_scores(distance_m: float, minutes: int, population, rng: random.Ra
 
 def risk_grid(rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
     """Mean scores (minutes) per (duration, distance) cell: GAEN v2 ENX, proximity."""
-    population = draw_population(default_calibration_table(), rng)
+    population = draw_population(calibration_table(), rng)
     shape = (len(RISK_MINUTES), len(RISK_DISTANCES_M))
     v2, near = np.zeros(shape), np.zeros(shape)
     for i, minutes in enumerate(RISK_MINUTES):

@@ -1,8 +1,8 @@
 """Risk scoring (spec section 5): calibration and attenuation, aggregation of sightings into
 exposure windows, the deployed scorers (GAEN v1, GAEN v2 daily summaries, Corona-Warn-App),
-the optional proximity-aware profile, and the evaluation of scorers against ground truth.
+and the optional proximity-aware profile.
 
-Entry points: ``bluezone.protocol.risk.api`` (JSON in, JSON out, as the adapter ops use them)
-and the
-modules ``cwa``, ``v2``, ``v1``, ``proximity``, ``aggregation``, ``calibration``.
+Modules: ``cwa``, ``v2``, ``v1``, ``proximity``, ``aggregation``, ``calibration``. Every
+configuration and table comes in as a value (decoded JSON or CSV text): the core reads no
+file. The shipped profiles and table are loaded by ``bluezone.reference_node.risk_profiles``.
 """

@@ -32,21 +32,25 @@ from typing import Any
 
 import numpy as np
 
-from bluezone.protocol.risk.resources import (
-    default_calibration_table,
-    enx_defaults,
-    proximity_defaults,
-)
+from bluezone.protocol.risk.proximity import ProximityConfig
+from bluezone.protocol.risk.v2 import DailySummariesConfig
 from bluezone.reference_node.errors import NodeError, RiskDataError
 from bluezone.reference_node.lab.nhs_data import LabelledEncounter, load_nhs_encounters
 from bluezone.reference_node.lab.proximity_fit import PathLossFit
-from bluezone.reference_node.lab.scorers import LEARNED, fixed_scorers, learned_scores
+from bluezone.reference_node.lab.scorers import LEARNED, Scorer, fixed_scorers, learned_scores
 from bluezone.reference_node.lab.sim import SimulationConfig, draw_population, simulate_encounters
 from bluezone.reference_node.lab.statistics import (
     bootstrap_auc_difference,
     bootstrap_interval,
     detection_rate_at_false_alarm,
     roc_auc,
+)
+from bluezone.reference_node.risk_profiles import (
+    calibration_table,
+    cwa_configuration,
+    proximity_profile,
+    v1_configuration,
+    v2_profile,
 )
 
 __all__ = [
@@ -60,9 +64,14 @@ __all__ = [
     "run",
 ]
 
-# The margins the proximity profile must show over this baseline: its day score (RISK-56,
+# The GAEN v2 baselines, named by their source (RISK-15): Google's ENX defaults and LFPH's
+# "narrower net 1.0" (short name, profile). The recalibration ablation uses the latter.
+V2_BASELINES = (("enx", "enx"), ("lfph", "lfph-narrower-net-1.0"))
+BASELINE_PROFILE = "lfph"
+# The margins the proximity profile must show over each baseline: its day score (RISK-56,
 # the primary, chosen before the test data were scored) and its day probability (RISK-58).
-CANDIDATES, BASELINE = ("proximity", "proximity_probability"), "gaen_v2_enx"
+CANDIDATES = ("proximity", "proximity_probability")
+BASELINES = ("gaen_v2_enx", "gaen_v2_lfph")
 METRICS = ("ROC area", "detection")
 DEFAULT_SEED = 20201124
 DEFAULT_TRAIN_SEED = 1
@@ -119,6 +128,18 @@ class Evaluation:
         return next(r for r in self.results if r.name == name)
 
 
+def _v2_configs() -> dict[str, DailySummariesConfig]:
+    """The GAEN v2 baselines by short name: Google's ENX defaults and LFPH's narrower net."""
+    return {name: v2_profile(profile).daily_summaries_config for name, profile in V2_BASELINES}
+
+
+def _fixed(
+    v2: Mapping[str, DailySummariesConfig], shipped: ProximityConfig | None = None
+) -> dict[str, Scorer]:
+    """The fixed scorers with the shipped profiles (spec/profiles)."""
+    return fixed_scorers(v2, cwa_configuration(), v1_configuration("gaen-v1-flat"), shipped)
+
+
 def read_device_models(directory: Path) -> dict[str, str]:
     """Device id -> "brand model" from the NHS data set's devices.csv."""
     try:
@@ -139,15 +160,16 @@ def evaluate_nhs(
         raise RiskDataError(f"{directory} is not a directory (pass the nhs_gaen_data folder)")
     encounters = tuple(load_nhs_encounters(directory))
     models = read_device_models(directory)
-    enx = enx_defaults().daily_summaries_config
-    named = {name: [f(e) for e in encounters] for name, f in fixed_scorers(enx).items()}
+    v2 = _v2_configs()
+    lfph = v2[BASELINE_PROFILE]
+    named = {name: [f(e) for e in encounters] for name, f in _fixed(v2).items()}
     learned: dict[str, list[float]] = {name: [0.0] * len(encounters) for name in LEARNED}
     fits: dict[str, PathLossFit] = {}
     for held_out in sorted({e.experiment for e in encounters}):
         indices = [i for i, e in enumerate(encounters) if e.experiment == held_out]
         training = [e for e in encounters if e.experiment != held_out]
         scores, fits[held_out] = learned_scores(
-            training, [encounters[i] for i in indices], models, proximity_defaults(), enx
+            training, [encounters[i] for i in indices], models, proximity_profile(), lfph
         )
         for name, values in scores.items():
             for i, value in zip(indices, values, strict=True):
@@ -181,14 +203,15 @@ def evaluate_simulation(
     ``train_seed`` (the two sets share only the phone population of ``population_seed``)."""
     if train_seed == test_seed:
         raise RiskDataError("the training and test seeds must differ (held-out evaluation)")
-    population = draw_population(default_calibration_table(), random.Random(population_seed))
+    population = draw_population(calibration_table(), random.Random(population_seed))
     config = SimulationConfig(scenes=scenes)
     training = simulate_encounters(population, config, random.Random(train_seed), "train")
     testing = tuple(simulate_encounters(population, config, random.Random(test_seed), "test"))
-    enx = enx_defaults().daily_summaries_config
-    shipped = proximity_defaults()
-    named = {name: [f(e) for e in testing] for name, f in fixed_scorers(enx, shipped).items()}
-    learned, fit = learned_scores(training, testing, {}, shipped, enx)
+    v2 = _v2_configs()
+    lfph = v2[BASELINE_PROFILE]
+    shipped = proximity_profile()
+    named = {name: [f(e) for e in testing] for name, f in _fixed(v2, shipped).items()}
+    learned, fit = learned_scores(training, testing, {}, shipped, lfph)
     named.update(learned)
     return _measure(
         f"simulator ({scenes} test scenes of seed {test_seed}; phone population of seed "
@@ -250,7 +273,10 @@ def _measure(
             )
         )
     margins = [
-        _margin(metric, candidate, named, labels, clusters, seed, false_alarm_rate, resamples)
+        _margin(
+            metric, candidate, baseline, named, labels, clusters, seed, false_alarm_rate, resamples
+        )
+        for baseline in BASELINES
         for metric in METRICS
         for candidate in CANDIDATES
     ]
@@ -271,6 +297,7 @@ def _measure(
 def _margin(
     metric: str,
     candidate: str,
+    baseline: str,
     named: Mapping[str, Sequence[float]],
     labels: np.ndarray,
     clusters: Sequence[str],
@@ -278,14 +305,14 @@ def _margin(
     false_alarm_rate: float,
     resamples: int,
 ) -> Margin:
-    """``metric`` of ``candidate`` minus that of the baseline, paired cluster bootstrap."""
+    """``metric`` of ``candidate`` minus that of ``baseline``, paired cluster bootstrap."""
     if metric == "ROC area":
         interval = bootstrap_auc_difference(
-            named[candidate], named[BASELINE], list(labels), seed, clusters, resamples
+            named[candidate], named[baseline], list(labels), seed, clusters, resamples
         )
-        return Margin(metric, candidate, BASELINE, interval.estimate, interval.low, interval.high)
+        return Margin(metric, candidate, baseline, interval.estimate, interval.low, interval.high)
     a = np.asarray(named[candidate], dtype=float)
-    b = np.asarray(named[BASELINE], dtype=float)
+    b = np.asarray(named[baseline], dtype=float)
 
     def difference(idx: np.ndarray) -> float:
         return (
@@ -294,7 +321,7 @@ def _margin(
         )
 
     interval = bootstrap_interval(difference, len(labels), seed, clusters, resamples)
-    return Margin(metric, candidate, BASELINE, interval.estimate, interval.low, interval.high)
+    return Margin(metric, candidate, baseline, interval.estimate, interval.low, interval.high)
 
 
 def report(evaluation: Evaluation) -> str:

@@ -1,17 +1,16 @@
 """The scorers the evaluation compares, each reduced to one number per labelled encounter.
 
 An encounter's score is the highest daily score of its windows (what a notification
-threshold is compared with). Fixed scorers use published or shipped configurations; learned
-scorers fit the proximity profile's path-loss model (RISK-57) on training encounters and
-score other encounters with it, so nothing is scored by a fit that saw it.
+threshold is compared with). Fixed scorers use the configurations the package ships as
+profiles (``spec/profiles``); learned scorers fit the proximity profile's path-loss model
+(RISK-57) on training encounters and score other encounters with it, so nothing is scored by
+a fit that saw it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import Decimal
-from typing import Any
 
 from bluezone.protocol.risk.cwa import CwaConfiguration, cwa_window_risk
 from bluezone.protocol.risk.proximity import ProximityConfig, score_proximity
@@ -22,8 +21,6 @@ from bluezone.reference_node.lab.nhs_data import LabelledEncounter
 from bluezone.reference_node.lab.proximity_fit import PathLossFit, PathLossSample, fit_path_loss
 
 __all__ = [
-    "CWA_CONFIG",
-    "V1_CONFIG",
     "Scorer",
     "fixed_scorers",
     "learned_scores",
@@ -31,71 +28,6 @@ __all__ = [
 ]
 
 Scorer = Callable[[LabelledEncounter], float]
-
-# CWA's current configuration (cwa-server risk-calculation-parameters.yaml, as in the CWA
-# Android test file): weights 0.8 / 1.0 / 0.1 by minimum attenuation, TRV 1.6 for TRL 8.
-CWA_CONFIG: dict[str, Any] = {
-    "minutesAtAttenuationFilters": [],
-    "trlFilters": [],
-    "minutesAtAttenuationWeights": [
-        {"attenuationRange": {"min": 0, "max": 63, "maxExclusive": True}, "weight": Decimal("0.8")},
-        {"attenuationRange": {"min": 63, "max": 73, "maxExclusive": True}, "weight": 1},
-        {
-            "attenuationRange": {"min": 73, "max": 79, "maxExclusive": True},
-            "weight": Decimal("0.1"),
-        },
-    ],
-    "normalizedTimePerEWToRiskLevelMapping": [
-        {"normalizedTimeRange": {"min": 0, "max": 9, "maxExclusive": True}, "riskLevel": 1},
-        {"normalizedTimeRange": {"min": 9, "max": 9999}, "riskLevel": 2},
-    ],
-    "normalizedTimePerDayToRiskLevelMapping": [
-        {"normalizedTimeRange": {"min": 5, "max": 9, "maxExclusive": True}, "riskLevel": 1},
-        {"normalizedTimeRange": {"min": 9, "max": 99999}, "riskLevel": 2},
-    ],
-    "trlEncoding": {
-        "infectiousnessOffsetStandard": 1,
-        "infectiousnessOffsetHigh": 2,
-        "reportTypeOffsetRecursive": 0,
-        "reportTypeOffsetSelfReport": 2,
-        "reportTypeOffsetConfirmedClinicalDiagnosis": 4,
-        "reportTypeOffsetConfirmedTest": 6,
-    },
-    "transmissionRiskValueMapping": [
-        {"transmissionRiskLevel": level, "transmissionRiskValue": Decimal(value)}
-        for level, value in (
-            (1, "0"),
-            (2, "0"),
-            (3, "0.6"),
-            (4, "0.8"),
-            (5, "1"),
-            (6, "1.2"),
-            (7, "1.4"),
-            (8, "1.6"),
-        )
-    ],
-}
-
-# GAEN v1: the example configuration of spec 5.6 (attenuation scores 1..8 by the RISK-21
-# edges, duration scores 0..7) with flat days and transmission risk scores, so an exposure's
-# score is attenuation score x duration score. No deployed v1 configuration is in our data;
-# this one ranks encounters by v1's own reading of the radio and nothing else.
-V1_CONFIG: dict[str, Any] = {
-    "minimum_risk_score": 0,
-    "attenuation_scores": [1, 2, 3, 4, 5, 6, 7, 8],
-    "days_since_last_exposure_scores": [1] * 8,
-    "duration_scores": [0, 1, 2, 3, 4, 5, 6, 7],
-    "transmission_risk_scores": [1] * 8,
-    "duration_at_attenuation_thresholds_db": [50, 70],
-    "transmission_risk_level_encoding": {
-        "infectiousness_offset_standard": 1,
-        "infectiousness_offset_high": 2,
-        "report_type_offset_recursive": 0,
-        "report_type_offset_self_report": 2,
-        "report_type_offset_confirmed_clinical_diagnosis": 4,
-        "report_type_offset_confirmed_test": 6,
-    },
-}
 
 
 def _max_day(values: Iterable[float]) -> float:
@@ -120,7 +52,16 @@ def _v1_score(config: ExposureConfiguration) -> Scorer:
 
 
 def _v2_score(config: DailySummariesConfig) -> Scorer:
-    return lambda e: _max_day(float(d.score_sum) for d in score_v2(config, e.windows))
+    """Highest daily score_sum; "today" is the encounter's last day (a profile may limit days
+    since exposure, RISK-14)."""
+
+    def score(e: LabelledEncounter) -> float:
+        if not e.windows:
+            return 0.0
+        today = max(w.day for w in e.windows)
+        return _max_day(float(d.score_sum) for d in score_v2(config, e.windows, today))
+
+    return score
 
 
 def _cwa_score(config: CwaConfiguration) -> Scorer:
@@ -147,14 +88,17 @@ def _proximity_score(config: ProximityConfig) -> Scorer:
 
 
 def fixed_scorers(
-    enx: DailySummariesConfig, shipped: ProximityConfig | None = None
+    v2: Mapping[str, DailySummariesConfig],
+    cwa: CwaConfiguration,
+    v1: ExposureConfiguration,
+    shipped: ProximityConfig | None = None,
 ) -> dict[str, Scorer]:
-    """GAEN v1 (V1_CONFIG), GAEN v2 with ``enx``, CWA (CWA_CONFIG) and, when given, the
-    proximity profile with its shipped parameters."""
+    """GAEN v1 with ``v1``, GAEN v2 with each of ``v2`` (named ``gaen_v2_`` + its key), CWA
+    with ``cwa`` and, when given, the proximity profile with its shipped parameters."""
     scorers = {
-        "gaen_v1": _v1_score(ExposureConfiguration.from_json(V1_CONFIG)),
-        "gaen_v2_enx": _v2_score(enx),
-        "cwa": _cwa_score(CwaConfiguration.from_json(CWA_CONFIG)),
+        "gaen_v1": _v1_score(v1),
+        **{f"gaen_v2_{name}": _v2_score(config) for name, config in v2.items()},
+        "cwa": _cwa_score(cwa),
     }
     if shipped is not None:
         scorers["proximity_shipped"] = _proximity_score(shipped)
@@ -198,7 +142,7 @@ LEARNED = (
     "proximity",
     "proximity_probability",
     "proximity_no_model_offsets",
-    "gaen_v2_enx_recalibrated",
+    "gaen_v2_lfph_recalibrated",
 )
 
 
@@ -207,20 +151,20 @@ def learned_scores(
     testing: Sequence[LabelledEncounter],
     models: Mapping[str, str],
     base: ProximityConfig,
-    enx: DailySummariesConfig,
+    baseline: DailySummariesConfig,
 ) -> tuple[dict[str, list[float]], PathLossFit]:
     """Scores of ``testing`` by the scorers fitted on ``training`` (RISK-57), and the fit.
 
     ``proximity``: the day score (RISK-56) with the fit and the receiver's model offset;
     ``proximity_probability``: the day probability (RISK-58) of the same;
     ``proximity_no_model_offsets``: the day score of a fit without offsets;
-    ``gaen_v2_enx_recalibrated``: ENX on attenuations shifted by the receiver's model offset
-    (how much of the gain is calibration alone).
+    ``gaen_v2_lfph_recalibrated``: ``baseline`` (LFPH) on attenuations shifted by the
+    receiver's model offset (how much of the gain is calibration alone).
     """
     samples = path_loss_samples(training, models)
     fit = fit_path_loss(samples)
     plain = fit_path_loss(dataclasses.replace(s, receiver_model=None) for s in samples)
-    enx_score = _v2_score(enx)
+    baseline_score = _v2_score(baseline)
     scores: dict[str, list[float]] = {name: [] for name in LEARNED}
     for e in testing:
         model = e.receiver_model or models.get(e.receiver)
@@ -230,5 +174,5 @@ def learned_scores(
         scores["proximity_no_model_offsets"].append(_proximity_score(plain.config(base))(e))
         offset = fit.model_offsets_db.get(model, 0.0) if model else 0.0
         shifted = dataclasses.replace(e, windows=_shifted(e.windows, offset))
-        scores["gaen_v2_enx_recalibrated"].append(enx_score(shifted))
+        scores["gaen_v2_lfph_recalibrated"].append(baseline_score(shifted))
     return scores, fit

@@ -54,7 +54,8 @@ class NodeConfig:
     """How a node behaves. ``name`` appears in logs only, never on air.
 
     ``status_interval_s`` and ``check_interval_s`` are None to turn the status line or the
-    periodic exposure check off. ``risk`` defaults to ENX and the proximity profile.
+    periodic exposure check off. ``risk`` defaults to LFPH's "narrower net 1.0" and the
+    proximity profile.
     """
 
     name: str = "node"

@@ -2,9 +2,9 @@
 
 `assess` takes the published keys, the node's stored sightings and scans, and returns an
 `ExposureAssessment`: which sightings matched (spec MATCH-1..9), the exposure windows they
-form (RISK-3..6), and their scores under GAEN v2 with the ENX recommended defaults
-(RISK-10..15) and, alongside, the proximity profile (RISK-50..56). It does no I/O and keeps
-no key material: the assessment names keys only by their position in this check.
+form (RISK-3..6), and their scores under GAEN v2 with LFPH's "narrower net 1.0" profile
+(RISK-10..15) and, alongside, the proximity profile (RISK-50..56). It does no I/O and keeps no
+key material: the assessment names keys only by their position in this check.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from bluezone.protocol.risk.proximity import (
     score_proximity,
     smooth_window,
 )
-from bluezone.protocol.risk.resources import enx_defaults, proximity_defaults
 from bluezone.protocol.risk.v2 import (
     INFECTIOUSNESS_NAMES,
     REPORT_TYPE_NAMES,
@@ -38,6 +37,7 @@ from bluezone.protocol.risk.v2 import (
     v2_window_score,
 )
 from bluezone.protocol.risk.windows import ExposureWindow, ReportType
+from bluezone.reference_node.risk_profiles import DEFAULT_V2_PROFILE, proximity_profile, v2_profile
 from bluezone.reference_node.store import StoredScan, StoredSighting
 
 BUCKET_NAMES = ("immediate", "near", "medium", "other")  # GAEN's names, RISK-10
@@ -54,15 +54,15 @@ class RiskSettings:
 
     @classmethod
     def defaults(cls) -> RiskSettings:
-        """ENX recommended defaults (RISK-15) and the shipped proximity profile (RISK-57)."""
-        return cls(enx_defaults(), proximity_defaults())
+        """LFPH's "narrower net 1.0" (RISK-15) and the shipped proximity profile (spec 5.8)."""
+        return cls(v2_profile(DEFAULT_V2_PROFILE), proximity_profile())
 
     def describe(self) -> dict[str, Any]:
         """The scorers' parameters that explain a verdict, as JSON."""
         config = self.v2.daily_summaries_config
         result: dict[str, Any] = {
             "v2": {
-                "name": "GAEN v2 daily summaries, ENX recommended defaults",
+                "name": f"GAEN v2 daily summaries, profile {DEFAULT_V2_PROFILE}",
                 "attenuation_bucket_thresholds_db": list(config.attenuation_bucket_thresholds_db),
                 "attenuation_bucket_weights": dict(
                     zip(BUCKET_NAMES, map(_number, config.attenuation_bucket_weights), strict=True)

@@ -22,12 +22,12 @@ from bluezone.protocol.risk.proximity import (
     score_proximity,
     smooth_window,
 )
-from bluezone.protocol.risk.resources import proximity_defaults
 from bluezone.protocol.risk.windows import ExposureWindow, Infectiousness, ReportType, ScanInstance
 from bluezone.reference_node.lab.proximity_fit import PathLossSample, fit_path_loss
+from bluezone.reference_node.risk_profiles import proximity_profile
 from tests.protocol.risk.strategies import exposure_windows, json_values
 
-CONFIG = proximity_defaults()
+CONFIG = proximity_profile()
 
 
 def window(*scans: tuple[int, int, int], day: int = 19000) -> ExposureWindow:

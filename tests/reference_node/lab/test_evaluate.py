@@ -14,7 +14,7 @@ from bluezone.reference_node.lab.evaluate import evaluate_simulation, report, to
 from bluezone.reference_node.lab.scorers import LEARNED
 
 SMALL = ["--scenes", "4", "--resamples", "30"]
-SCORERS = {"gaen_v1", "gaen_v2_enx", "cwa", "proximity_shipped", *LEARNED}
+SCORERS = {"gaen_v1", "gaen_v2_enx", "gaen_v2_lfph", "cwa", "proximity_shipped", *LEARNED}
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +30,11 @@ def test_every_scorer_is_measured_on_the_held_out_scenes(evaluation):
         assert 0.0 <= r.auc_low <= r.auc <= r.auc_high <= 1.0
         assert r.detection_low <= r.detection_rate <= r.detection_high
         assert r.false_alarm_rate <= evaluation.false_alarm_rate
-    assert [(m.metric, m.scorer) for m in evaluation.margins] == [
-        ("ROC area", "proximity"),
-        ("ROC area", "proximity_probability"),
-        ("detection", "proximity"),
-        ("detection", "proximity_probability"),
+    assert [(m.baseline, m.metric, m.scorer) for m in evaluation.margins] == [
+        (baseline, metric, scorer)
+        for baseline in ("gaen_v2_enx", "gaen_v2_lfph")
+        for metric in ("ROC area", "detection")
+        for scorer in ("proximity", "proximity_probability")
     ]
     assert all(m.low <= m.estimate <= m.high for m in evaluation.margins)
     assert list(evaluation.fits) == ["train-seed-1"]
@@ -55,7 +55,7 @@ def test_the_report_names_the_data_the_validation_and_the_margins(evaluation):
     for name in SCORERS:
         assert name in text
     assert "margin proximity - gaen_v2_enx (ROC area)" in text
-    assert "margin proximity_probability - gaen_v2_enx (detection at false alarms <= 10%)" in text
+    assert "margin proximity_probability - gaen_v2_lfph (detection at false alarms <= 10%)" in text
 
 
 def test_the_command_prints_json(capsys):
@@ -63,8 +63,9 @@ def test_the_command_prints_json(capsys):
     document = json.loads(capsys.readouterr().out)
     assert set(document["scorers"]) == SCORERS
     assert document["close_contacts"] > 0
-    assert {(m["metric"], m["scorer"]) for m in document["margins"]} == {
-        (metric, scorer)
+    assert {(m["baseline"], m["metric"], m["scorer"]) for m in document["margins"]} == {
+        (baseline, metric, scorer)
+        for baseline in ("gaen_v2_enx", "gaen_v2_lfph")
         for metric in ("auc", "detection_rate")
         for scorer in ("proximity", "proximity_probability")
     }

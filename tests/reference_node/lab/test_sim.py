@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from bluezone.protocol.params import CALIBRATION_CONFIDENCE_MEASURED, MAX_RSSI_DBM, MIN_RSSI_DBM
-from bluezone.protocol.risk.resources import default_calibration_table
 from bluezone.reference_node.lab.sim import SimulationConfig, draw_population, simulate_encounters
 from bluezone.reference_node.lab.sim.devices import (
     EXTRAPOLATED_MODELS,
@@ -35,8 +34,9 @@ from bluezone.reference_node.lab.sim.scenes import (
     Scene,
     draw_scene,
 )
+from bluezone.reference_node.risk_profiles import calibration_table
 
-TABLE = default_calibration_table()
+TABLE = calibration_table()
 POPULATION = draw_population(TABLE, random.Random(2020))
 
 
