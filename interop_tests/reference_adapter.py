@@ -44,7 +44,7 @@ from bluezone.protocol.log_leaf import BatchLeaf
 from bluezone.protocol.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from bluezone.protocol.note import NoteSignature, NoteSigner, NoteVerifier, SignedNote, open_note
 from bluezone.protocol.params import MAX_DAY
-from bluezone.protocol.risk.cwa import CwaConfiguration
+from bluezone.protocol.risk.cwa import CwaConfiguration, CwaPlatform
 from bluezone.protocol.risk.cwa import score_cwa as cwa_result
 from bluezone.protocol.risk.errors import InvalidConfigurationError
 from bluezone.protocol.risk.jsonvalues import read_int
@@ -131,9 +131,11 @@ def score_v2(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def score_cwa(params: dict[str, Any]) -> dict[str, Any]:
-    """Op score_cwa (IOP-28): the Corona-Warn-App verdict over the windows (RISK-30..RISK-39)."""
+    """Op score_cwa (IOP-28): the Corona-Warn-App verdict over the windows (RISK-30..RISK-39),
+    as the app of ``platform`` ("android", the default, or "ios") computes it."""
     config = CwaConfiguration.from_json(params.get("config"))
-    return cwa_result(config, windows_from_json(params.get("windows"))).to_json()
+    platform = CwaPlatform.from_json(params.get("platform", CwaPlatform.ANDROID.value))
+    return cwa_result(config, windows_from_json(params.get("windows")), platform).to_json()
 
 
 def score_v1(params: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ windows (spec ADV-13). The jitter and scan times are drawn from a fixed seed, so
 only changes when this script does. The layer diagram and the key schedule are drawn by hand
 (``layers.svg``, ``key-schedule.svg``).
 
-Draws ``risk-distance-duration.svg``: the day score of GAEN v2 with ENX defaults and of the
+Draws ``risk-distance-duration.svg``: the day score of GAEN v2 with LFPH's narrower net and of the
 proximity profile (shipped parameters) for two people standing still at a set distance for a
 set time, the mean over a few simulated encounters per cell (bluezone.reference_node.lab.sim's
 radio model, phones drawn from its population; scores from bluezone.protocol.risk). Also seeded.
@@ -176,9 +176,9 @@ def standing_person(
 
 
 def encounter_scores(distance_m: float, minutes: int, population, rng: random.Random):
-    """(GAEN v2 ENX, proximity) day scores in minutes of the encounters of a few scenes of
+    """(GAEN v2 LFPH, proximity) day scores in minutes of the encounters of a few scenes of
     two people ``distance_m`` apart for ``minutes``."""
-    enx = v2_profile().daily_summaries_config
+    lfph = v2_profile("lfph-narrower-net-1.0").daily_summaries_config
     proximity = proximity_profile()
     config = SimulationConfig()
     v2, near = [], []
@@ -189,7 +189,7 @@ def encounter_scores(distance_m: float, minutes: int, population, rng: random.Ra
         )
         scene = Scene(f"d{distance_m}-t{minutes}-{index}", RISK_ENVIRONMENT, people)
         for encounter in scene_encounters(scene, config, RISK_FIRST_DAY + index, rng):
-            daily = score_v2(enx, encounter.windows)
+            daily = score_v2(lfph, encounter.windows)
             v2.append(max((float(d.score_sum) for d in daily), default=0.0))
             days = score_proximity(proximity, encounter.windows)
             near.append(max((d.score for d in days), default=0.0))
@@ -197,7 +197,7 @@ def encounter_scores(distance_m: float, minutes: int, population, rng: random.Ra
 
 
 def risk_grid(rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
-    """Mean scores (minutes) per (duration, distance) cell: GAEN v2 ENX, proximity."""
+    """Mean scores (minutes) per (duration, distance) cell: GAEN v2 LFPH, proximity."""
     population = draw_population(calibration_table(), rng)
     shape = (len(RISK_MINUTES), len(RISK_DISTANCES_M))
     v2, near = np.zeros(shape), np.zeros(shape)
@@ -214,7 +214,7 @@ def draw_risk(path: Path) -> None:
     top = max(v2.max(), near.max())
     norm = LogNorm(vmin=1, vmax=top)
     titles = (
-        "GAEN v2, ENX defaults: weighted minutes",
+        "GAEN v2, LFPH narrower net 1.0: weighted minutes",
         "proximity profile: expected minutes within 2 m",
     )
     for ax, grid, title in zip(axes, (v2, near), titles, strict=True):

@@ -9,14 +9,13 @@ a fit that saw it.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from bluezone.protocol.risk.cwa import CwaConfiguration, cwa_window_risk
 from bluezone.protocol.risk.proximity import ProximityConfig, score_proximity
 from bluezone.protocol.risk.v1 import ExposureConfiguration, score_v1
 from bluezone.protocol.risk.v2 import DailySummariesConfig, score_v2
-from bluezone.protocol.risk.windows import ExposureWindow, ScanInstance
+from bluezone.protocol.risk.windows import ExposureWindow
 from bluezone.reference_node.lab.nhs_data import LabelledEncounter
 from bluezone.reference_node.lab.proximity_fit import PathLossFit, PathLossSample, fit_path_loss
 
@@ -83,8 +82,8 @@ def _proximity_scores(config: ProximityConfig, e: LabelledEncounter) -> tuple[fl
     return _max_day(d.score for d in days), _max_day(d.probability for d in days)
 
 
-def _proximity_score(config: ProximityConfig) -> Scorer:
-    return lambda e: _proximity_scores(config, e)[0]
+def _proximity_score(config: ProximityConfig, probability: bool = False) -> Scorer:
+    return lambda e: _proximity_scores(config, e)[1 if probability else 0]
 
 
 def fixed_scorers(
@@ -94,7 +93,8 @@ def fixed_scorers(
     shipped: ProximityConfig | None = None,
 ) -> dict[str, Scorer]:
     """GAEN v1 with ``v1``, GAEN v2 with each of ``v2`` (named ``gaen_v2_`` + its key), CWA
-    with ``cwa`` and, when given, the proximity profile with its shipped parameters."""
+    with ``cwa`` and, when given, the proximity profile with its shipped parameters (day
+    score and day probability)."""
     scorers = {
         "gaen_v1": _v1_score(v1),
         **{f"gaen_v2_{name}": _v2_score(config) for name, config in v2.items()},
@@ -102,77 +102,43 @@ def fixed_scorers(
     }
     if shipped is not None:
         scorers["proximity_shipped"] = _proximity_score(shipped)
+        scorers["proximity_shipped_probability"] = _proximity_score(shipped, probability=True)
     return scorers
 
 
-def path_loss_samples(
-    encounters: Iterable[LabelledEncounter], models: Mapping[str, str]
-) -> list[PathLossSample]:
-    """Training samples of the path-loss fit, one per encounter: at the distance of each scan
-    instance when the encounter knows it, else at its fixed distance; encounters whose
-    distance is only a lower bound, or that hold no scan instance, are left out."""
+def path_loss_samples(encounters: Iterable[LabelledEncounter]) -> list[PathLossSample]:
+    """Training samples of the path-loss fit, one per encounter and without the receiver's
+    model (spec 5.8.1): at the distance of each scan instance when the encounter knows it,
+    else at its fixed distance; encounters whose distance is only a lower bound, or that hold
+    no scan instance, are left out."""
     samples = []
     for e in encounters:
         if e.distance_is_lower_bound or not any(w.scan_instances for w in e.windows):
             continue
-        model = e.receiver_model or models.get(e.receiver)
         distances = tuple(max(d, 0.01) for d in e.scan_distances_m)
-        samples.append(PathLossSample(e.windows, e.distance_m, model, distances))
+        samples.append(PathLossSample(e.windows, e.distance_m, None, distances))
     return samples
 
 
-def _shifted(windows: Sequence[ExposureWindow], offset_db: float) -> tuple[ExposureWindow, ...]:
-    """Windows with the receiver-model offset taken off every attenuation (an ablation)."""
-    shift = round(offset_db)
-
-    def scan(s: ScanInstance) -> ScanInstance:
-        return ScanInstance(
-            min(max(s.typical_attenuation_db - shift, 0), 255),
-            min(max(s.min_attenuation_db - shift, 0), 255),
-            s.seconds_since_last_scan,
-        )
-
-    return tuple(
-        dataclasses.replace(w, scan_instances=tuple(scan(s) for s in w.scan_instances))
-        for w in windows
-    )
-
-
-LEARNED = (
-    "proximity",
-    "proximity_probability",
-    "proximity_no_model_offsets",
-    "gaen_v2_lfph_recalibrated",
-)
+LEARNED = ("proximity", "proximity_probability")
 
 
 def learned_scores(
     training: Sequence[LabelledEncounter],
     testing: Sequence[LabelledEncounter],
-    models: Mapping[str, str],
     base: ProximityConfig,
-    baseline: DailySummariesConfig,
 ) -> tuple[dict[str, list[float]], PathLossFit]:
-    """Scores of ``testing`` by the scorers fitted on ``training`` (RISK-57), and the fit.
+    """Scores of ``testing`` by the proximity profile fitted on ``training``, and the fit.
 
-    ``proximity``: the day score (RISK-56) with the fit and the receiver's model offset;
-    ``proximity_probability``: the day probability (RISK-58) of the same;
-    ``proximity_no_model_offsets``: the day score of a fit without offsets;
-    ``gaen_v2_lfph_recalibrated``: ``baseline`` (LFPH) on attenuations shifted by the
-    receiver's model offset (how much of the gain is calibration alone).
+    The fit is the pre-registered one (spec 5.8.1): RISK-57's shared regression and variance
+    components, no receiver-model offsets. ``proximity_probability``: the day probability
+    (RISK-58), the pre-registered score; ``proximity``: the day score (RISK-56).
     """
-    samples = path_loss_samples(training, models)
-    fit = fit_path_loss(samples)
-    plain = fit_path_loss(dataclasses.replace(s, receiver_model=None) for s in samples)
-    baseline_score = _v2_score(baseline)
+    fit = fit_path_loss(path_loss_samples(training))
+    config = fit.config(base)
     scores: dict[str, list[float]] = {name: [] for name in LEARNED}
     for e in testing:
-        model = e.receiver_model or models.get(e.receiver)
-        score, probability = _proximity_scores(fit.config(base, model), e)
+        score, probability = _proximity_scores(config, e)
         scores["proximity"].append(score)
         scores["proximity_probability"].append(probability)
-        scores["proximity_no_model_offsets"].append(_proximity_score(plain.config(base))(e))
-        offset = fit.model_offsets_db.get(model, 0.0) if model else 0.0
-        shifted = dataclasses.replace(e, windows=_shifted(e.windows, offset))
-        scores["gaen_v2_lfph_recalibrated"].append(baseline_score(shifted))
     return scores, fit

@@ -8,13 +8,23 @@ from pathlib import Path
 
 import pytest
 
+from bluezone.protocol.risk.proximity import ProximityConfig
 from bluezone.reference_node import cli
 from bluezone.reference_node.errors import RiskDataError
 from bluezone.reference_node.lab.evaluate import evaluate_simulation, report, to_json
 from bluezone.reference_node.lab.scorers import LEARNED
 
 SMALL = ["--scenes", "4", "--resamples", "30"]
-SCORERS = {"gaen_v1", "gaen_v2_enx", "gaen_v2_lfph", "cwa", "proximity_shipped", *LEARNED}
+ROOT = Path(__file__).resolve().parents[3]
+SCORERS = {
+    "gaen_v1",
+    "gaen_v2_enx",
+    "gaen_v2_lfph",
+    "cwa",
+    "proximity_shipped",
+    "proximity_shipped_probability",
+    *LEARNED,
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +44,7 @@ def test_every_scorer_is_measured_on_the_held_out_scenes(evaluation):
         (baseline, metric, scorer)
         for baseline in ("gaen_v2_enx", "gaen_v2_lfph")
         for metric in ("ROC area", "detection")
-        for scorer in ("proximity", "proximity_probability")
+        for scorer in ("proximity_probability", "proximity")
     ]
     assert all(m.low <= m.estimate <= m.high for m in evaluation.margins)
     assert list(evaluation.fits) == ["train-seed-1"]
@@ -67,7 +77,7 @@ def test_the_command_prints_json(capsys):
         (baseline, metric, scorer)
         for baseline in ("gaen_v2_enx", "gaen_v2_lfph")
         for metric in ("auc", "detection_rate")
-        for scorer in ("proximity", "proximity_probability")
+        for scorer in ("proximity_probability", "proximity")
     }
 
 
@@ -104,3 +114,39 @@ def test_the_module_takes_the_data_directory_as_an_argument_too(tmp_path, capsys
 
     assert main([str(tmp_path / "absent")]) == 2
     assert "nhs_gaen_data" in capsys.readouterr().err
+
+
+def test_each_seed_draws_its_own_phones():
+    training = evaluate_simulation(resamples=30, scenes=4, train_seed=1, test_seed=3)
+    models = {e.receiver_model for e in training.encounters}
+    again = evaluate_simulation(resamples=30, scenes=4, train_seed=1, test_seed=4)
+    assert models != {e.receiver_model for e in again.encounters}
+
+
+def test_another_world_changes_the_test_scenes_only(evaluation):
+    steep = evaluate_simulation(resamples=30, scenes=4, world="steep")
+    assert steep.fits["train-seed-1"] == evaluation.fits["train-seed-1"]
+    assert steep.result("gaen_v2_lfph").scores != evaluation.result("gaen_v2_lfph").scores
+    assert "world steep" in steep.data_set
+
+
+def test_an_unknown_world_is_refused():
+    with pytest.raises(RiskDataError):
+        evaluate_simulation(scenes=2, world="underwater")
+
+
+def test_the_fit_is_written_as_the_shipped_profile(tmp_path: Path, capsys):
+    target = tmp_path / "proximity.json"
+    assert cli.main(["risk", "evaluate", *SMALL, "--write-profile", str(target)]) == 0
+    written = json.loads(target.read_text())
+    shipped = json.loads((ROOT / "spec" / "profiles" / "proximity.json").read_text())
+    assert written.keys() == shipped.keys()
+    assert written["kernel_distance_m"] == shipped["kernel_distance_m"]
+    assert written["path_loss_exponent"] != shipped["path_loss_exponent"]  # 4 scenes, not 40
+    ProximityConfig.from_json(written)
+
+
+def test_writing_a_profile_from_the_nhs_data_is_refused(tmp_path: Path, capsys):
+    args = ["risk", "evaluate", "--data", str(tmp_path), "--write-profile", str(tmp_path / "p")]
+    assert cli.main(args) == 2
+    assert "--write-profile" in capsys.readouterr().err

@@ -40,11 +40,11 @@ def scan(start: float, n: int) -> StoredScan:
 
 SCANS = [scan(T, 1), scan(T + 200, 2), scan(T + 400, 3), scan(T + 1200, 4)]
 SIGHTINGS = [heard(T + 1, 50), heard(T + 2, 56), heard(T + 401, 60), heard(T + 1201, 62)]
-ENX = RiskSettings.defaults()
+DEFAULTS = RiskSettings.defaults()
 
 
 def test_the_worked_example_of_spec_risk_5_and_risk_12():
-    result = assess([KEY], SIGHTINGS, SCANS, NOW, 0, ENX)
+    result = assess([KEY], SIGHTINGS, SCANS, NOW, 0, DEFAULTS)
     (window,) = result.windows
     assert (window.first_scan_s, window.last_scan_s) == (T, T + 1200)
     assert window.scan_instances == 3 and window.seconds == 800
@@ -62,7 +62,7 @@ def test_the_worked_example_of_spec_risk_5_and_risk_12():
 
 def test_a_scan_that_heard_nothing_still_sets_the_next_gap():
     # Without the empty scan at T+200 the third scan would count 300 s, not 200 (RISK-4).
-    result = assess([KEY], SIGHTINGS, [SCANS[0], *SCANS[2:]], NOW, 0, ENX)
+    result = assess([KEY], SIGHTINGS, [SCANS[0], *SCANS[2:]], NOW, 0, DEFAULTS)
     assert result.windows[0].seconds == 900
 
 
@@ -70,48 +70,48 @@ def test_high_infectiousness_reaches_the_threshold():
     key = dataclasses.replace(KEY, report_type=1, days_since_onset=0)
     sightings = [heard(T + 300 * n + 1, 58, key=key) for n in range(4)]
     scans = [scan(T + 300 * n, n) for n in range(4)]
-    result = assess([key], sightings, scans, NOW, 0, ENX)
+    result = assess([key], sightings, scans, NOW, 0, DEFAULTS)
     assert result.windows[0].infectiousness == "high"
     assert result.days[0].v2_score_sum == 1200 and result.exposed
     assert result.days[0].exposed_proximity is not None
 
 
 def test_the_receiver_correction_enters_the_attenuation():
-    result = assess([KEY], SIGHTINGS[:1], SCANS[:1], NOW, 5, ENX)
+    result = assess([KEY], SIGHTINGS[:1], SCANS[:1], NOW, 5, DEFAULTS)
     # attenuation = tx - (rssi + correction) = 50 - 5 (RISK-3)
     assert result.windows[0].typical_attenuation_db == (45, 45)
 
 
 def test_sightings_outside_scans_or_without_metadata_are_left_out_and_counted():
     extra = [heard(T + 100, 50), heard(T + 401.5, 50, aem=False)]
-    result = assess([KEY], SIGHTINGS + extra, SCANS, NOW, 0, ENX)
+    result = assess([KEY], SIGHTINGS + extra, SCANS, NOW, 0, DEFAULTS)
     assert result.sightings_left_out == {OUTSIDE_SCAN: 1, NO_METADATA: 1}
     assert result.matched_sightings == 4
 
 
 def test_embargoed_and_unmatched_keys():
     other = TemporaryExposureKey(bytes(16), DAY * 144, 144)
-    result = assess([other, KEY], SIGHTINGS, SCANS, NOW - 600, 0, ENX)
+    result = assess([other, KEY], SIGHTINGS, SCANS, NOW - 600, 0, DEFAULTS)
     assert result.keys_rejected == {"embargoed_key": 2}
     assert result.windows == () and result.days == () and not result.exposed
-    result = assess([other, KEY], SIGHTINGS, SCANS, NOW, 0, ENX)
+    result = assess([other, KEY], SIGHTINGS, SCANS, NOW, 0, DEFAULTS)
     assert result.keys_checked == 2 and result.exposures == 1
 
 
 def test_scans_starting_in_one_second_are_one_scan():
     scans = [scan(T, 1), scan(T + 0.5, 2), *SCANS[1:]]
-    assert assess([KEY], SIGHTINGS, scans, NOW, 0, ENX).windows[0].seconds == 800
+    assert assess([KEY], SIGHTINGS, scans, NOW, 0, DEFAULTS).windows[0].seconds == 800
 
 
 def test_without_the_proximity_profile_only_v2_scores():
-    result = assess([KEY], SIGHTINGS, SCANS, NOW, 0, RiskSettings(ENX.v2))
+    result = assess([KEY], SIGHTINGS, SCANS, NOW, 0, RiskSettings(DEFAULTS.v2))
     assert result.windows[0].proximity_score is None
     assert result.exposed_proximity is None
     assert "proximity" not in result.to_json()["scorers"]
 
 
 def test_the_json_form_carries_no_key_material():
-    text = str(assess([KEY], SIGHTINGS, SCANS, NOW, 0, ENX).to_json())
+    text = str(assess([KEY], SIGHTINGS, SCANS, NOW, 0, DEFAULTS).to_json())
     assert KEY.key_data.hex() not in text
     assert all(s.rpi.hex() not in text for s in SIGHTINGS)
 
@@ -119,5 +119,5 @@ def test_the_json_form_carries_no_key_material():
 def test_a_window_per_30_minutes():
     sightings = [heard(T + 240 * n + 1, 60) for n in range(10)]
     scans = [scan(T + 240 * n, n) for n in range(10)]
-    result = assess([KEY], sightings, scans, NOW, 0, ENX)
+    result = assess([KEY], sightings, scans, NOW, 0, DEFAULTS)
     assert [w.scan_instances for w in result.windows] == [8, 2]  # RISK-5: < 1800 s from first
