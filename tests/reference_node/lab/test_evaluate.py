@@ -11,8 +11,16 @@ import pytest
 from bluezone.protocol.risk.proximity import ProximityConfig
 from bluezone.reference_node import cli
 from bluezone.reference_node.errors import RiskDataError
-from bluezone.reference_node.lab.evaluate import evaluate_simulation, report, to_json
-from bluezone.reference_node.lab.scorers import LEARNED
+from bluezone.reference_node.lab.evaluate import (
+    FITTED_DECIMALS,
+    evaluate_simulation,
+    report,
+    to_json,
+)
+from bluezone.reference_node.lab.proximity_fit import fit_path_loss
+from bluezone.reference_node.lab.scorers import LEARNED, path_loss_samples
+from bluezone.reference_node.lab.sim import SimulationConfig, simulate_seed
+from bluezone.reference_node.risk_profiles import calibration_table
 
 SMALL = ["--scenes", "4", "--resamples", "30"]
 ROOT = Path(__file__).resolve().parents[3]
@@ -150,3 +158,14 @@ def test_writing_a_profile_from_the_nhs_data_is_refused(tmp_path: Path, capsys):
     args = ["risk", "evaluate", "--data", str(tmp_path), "--write-profile", str(tmp_path / "p")]
     assert cli.main(args) == 2
     assert "--write-profile" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_shipped_proximity_profile_is_the_fit_of_spec_5_8_1():
+    """spec/profiles/proximity.json holds the fit on simulator training seed 1 (40 scenes), as
+    ``bluezone risk evaluate --write-profile`` writes it."""
+    training = simulate_seed(calibration_table(), SimulationConfig(scenes=40), 1, "train")
+    fit = fit_path_loss(path_loss_samples(training))
+    shipped = json.loads((ROOT / "spec" / "profiles" / "proximity.json").read_text())
+    for name, decimals in FITTED_DECIMALS.items():
+        assert shipped[name] == round(getattr(fit, name), decimals), name
