@@ -44,7 +44,16 @@ from bluezone.protocol.export import ExportFile, ExportKey, ExportVerificationKe
 from bluezone.protocol.log_leaf import BatchLeaf
 from bluezone.protocol.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from bluezone.protocol.note import NoteSignature, NoteSigner, NoteVerifier, SignedNote, open_note
-from bluezone.protocol.risk.api import score_cwa_json, score_v1_json, score_v2_json
+from bluezone.protocol.params import MAX_DAY
+from bluezone.protocol.risk.cwa import CwaConfiguration, CwaPlatform
+from bluezone.protocol.risk.cwa import score_cwa as cwa_result
+from bluezone.protocol.risk.errors import InvalidConfigurationError
+from bluezone.protocol.risk.jsonvalues import read_int
+from bluezone.protocol.risk.v1 import ExposureConfiguration
+from bluezone.protocol.risk.v1 import score_v1 as v1_summary
+from bluezone.protocol.risk.v2 import DailySummariesConfig
+from bluezone.protocol.risk.v2 import score_v2 as v2_daily_summaries
+from bluezone.protocol.risk.windows import windows_from_json
 
 IMPLEMENTATION = "bluezone-reference"
 
@@ -104,19 +113,37 @@ def match(params: dict[str, Any]) -> dict[str, Any]:
     return {"matches": [{"key_index": k, "sighting_index": s} for k, s in pairs]}
 
 
+# The risk ops: the adapter's JSON form of the scorers. Numbers are read exactly (a float
+# through its shortest decimal form); they raise only ProtocolError subclasses:
+# invalid_risk_configuration and invalid_exposure_window.
+
+
+def _today(value: Any) -> int:
+    return read_int(value, "today", InvalidConfigurationError, 0, MAX_DAY)
+
+
 def score_v2(params: dict[str, Any]) -> dict[str, Any]:
     """Op score_v2 (IOP-27): GAEN v2 daily summaries of the windows (RISK-10..RISK-14)."""
-    return score_v2_json(params.get("config"), params.get("windows"), params.get("today"))
+    config = DailySummariesConfig.from_json(params.get("config"))
+    today = params.get("today")
+    day = None if today is None else _today(today)
+    summaries = v2_daily_summaries(config, windows_from_json(params.get("windows")), day)
+    return {"daily_summaries": [s.to_json() for s in summaries]}
 
 
 def score_cwa(params: dict[str, Any]) -> dict[str, Any]:
-    """Op score_cwa (IOP-28): the Corona-Warn-App verdict over the windows (RISK-30..RISK-39)."""
-    return score_cwa_json(params.get("config"), params.get("windows"))
+    """Op score_cwa (IOP-28): the Corona-Warn-App verdict over the windows (RISK-30..RISK-39),
+    as the app of ``platform`` ("android", the default, or "ios") computes it."""
+    config = CwaConfiguration.from_json(params.get("config"))
+    platform = CwaPlatform.from_json(params.get("platform", CwaPlatform.ANDROID.value))
+    return cwa_result(config, windows_from_json(params.get("windows")), platform).to_json()
 
 
 def score_v1(params: dict[str, Any]) -> dict[str, Any]:
     """Op score_v1 (IOP-29): the GAEN v1 summary of the windows on day today (RISK-20..25)."""
-    return score_v1_json(params.get("config"), params.get("windows"), params.get("today"))
+    config = ExposureConfiguration.from_json(params.get("config"))
+    today = _today(params.get("today"))
+    return v1_summary(config, windows_from_json(params.get("windows")), today).to_json()
 
 
 HANDLERS: dict[str, Handler] = {

@@ -180,7 +180,7 @@ def _score_v2(case: VectorCase) -> list[Step]:
 
 
 def _score_cwa(case: VectorCase) -> list[Step]:
-    return [Step("score_cwa", _risk_params(case), _expected(case, *_CWA_RESULT))]
+    return [Step("score_cwa", _risk_params(case, "platform"), _expected(case, *_CWA_RESULT))]
 
 
 def _score_v1(case: VectorCase) -> list[Step]:

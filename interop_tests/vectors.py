@@ -45,6 +45,20 @@ def default_vectors_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "spec" / "vectors"
 
 
+def default_profiles_dir() -> Path:
+    """``spec/profiles`` beside the vectors: the scoring profiles the spec names (RISK-15)."""
+    return default_vectors_dir().parent / "profiles"
+
+
+def load_profile(name: str, directory: Path | None = None) -> Any:
+    """The decoded scoring profile ``NAME.json`` (the same file every implementation reads)."""
+    path = (directory or default_profiles_dir()) / f"{name}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise VectorError(f"{path}: unreadable scoring profile ({type(exc).__name__})") from exc
+
+
 def load_vectors(directory: Path) -> list[VectorCase]:
     """Every case of every ``*.json`` file in ``directory``, in file and tcId order."""
     if not directory.is_dir():

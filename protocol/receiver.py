@@ -86,13 +86,14 @@ class RiskSettings:
 
     v2: V2Profile
     proximity: ProximityConfig | None = None
+    v2_name: str | None = None  # the profile's name, shown with a verdict
 
     def describe(self) -> dict[str, Any]:
         """The scorers' parameters that explain a verdict, as JSON."""
         config = self.v2.daily_summaries_config
         result: dict[str, Any] = {
             "v2": {
-                "name": "GAEN v2 daily summaries, ENX recommended defaults",
+                "name": " ".join(("GAEN v2 daily summaries", self.v2_name or "")).strip(),
                 "attenuation_bucket_thresholds_db": list(config.attenuation_bucket_thresholds_db),
                 "attenuation_bucket_weights": dict(
                     zip(BUCKET_NAMES, map(_number, config.attenuation_bucket_weights), strict=True)

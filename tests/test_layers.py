@@ -19,6 +19,7 @@ ALLOWED = {
     "interop_tests": set(),  # the harness; reference_adapter.py and mutants/ drive protocol
     f"{RN}.__init__": set(),
     f"{RN}.errors": set(),
+    f"{RN}.risk_profiles": set(),  # reads the shipped scoring profiles for node and lab
     f"{RN}.vtime": {f"{RN}.store"},
     f"{RN}.store": {f"{RN}.errors"},
     f"{RN}.radio": {f"{RN}.errors", f"{RN}.vtime", f"{RN}.node"},
@@ -31,8 +32,9 @@ ALLOWED = {
         f"{RN}.radio",
         f"{RN}.client",
         f"{RN}.server",
+        f"{RN}.risk_profiles",
     },
-    f"{RN}.lab": {f"{RN}.errors", f"{RN}.radio"},
+    f"{RN}.lab": {f"{RN}.errors", f"{RN}.radio", f"{RN}.risk_profiles"},
     f"{RN}.cli": {
         f"{RN}.errors",
         f"{RN}.vtime",
@@ -42,6 +44,7 @@ ALLOWED = {
         f"{RN}.server",
         f"{RN}.node",
         f"{RN}.lab",
+        f"{RN}.risk_profiles",
         "interop_tests",
     },
 }

@@ -8,7 +8,7 @@ windows (spec ADV-13). The jitter and scan times are drawn from a fixed seed, so
 only changes when this script does. The layer diagram and the key schedule are drawn by hand
 (``layers.svg``, ``key-schedule.svg``).
 
-Draws ``risk-distance-duration.svg``: the day score of GAEN v2 with ENX defaults and of the
+Draws ``risk-distance-duration.svg``: the day score of GAEN v2 with LFPH's narrower net and of the
 proximity profile (shipped parameters) for two people standing still at a set distance for a
 set time, the mean over a few simulated encounters per cell (bluezone.reference_node.lab.sim's
 radio model, phones drawn from its population; scores from bluezone.protocol.risk). Also seeded.
@@ -32,11 +32,6 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: import this chec
     sys.path.insert(0, str(ROOT))
 
 from bluezone.protocol.risk.proximity import score_proximity  # noqa: E402
-from bluezone.protocol.risk.resources import (  # noqa: E402
-    default_calibration_table,
-    enx_defaults,
-    proximity_defaults,
-)
 from bluezone.protocol.risk.v2 import score_v2  # noqa: E402
 from bluezone.reference_node.lab.sim import SimulationConfig, draw_population  # noqa: E402
 from bluezone.reference_node.lab.sim.encounters import scene_encounters  # noqa: E402
@@ -47,6 +42,11 @@ from bluezone.reference_node.lab.sim.scenes import (  # noqa: E402
     Carriage,
     Person,
     Scene,
+)
+from bluezone.reference_node.risk_profiles import (  # noqa: E402
+    calibration_table,
+    proximity_profile,
+    v2_profile,
 )
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
@@ -176,10 +176,10 @@ def standing_person(
 
 
 def encounter_scores(distance_m: float, minutes: int, population, rng: random.Random):
-    """(GAEN v2 ENX, proximity) day scores in minutes of the encounters of a few scenes of
+    """(GAEN v2 LFPH, proximity) day scores in minutes of the encounters of a few scenes of
     two people ``distance_m`` apart for ``minutes``."""
-    enx = enx_defaults().daily_summaries_config
-    proximity = proximity_defaults()
+    lfph = v2_profile("lfph-narrower-net-1.0").daily_summaries_config
+    proximity = proximity_profile()
     config = SimulationConfig()
     v2, near = [], []
     for index in range(RISK_SCENES_PER_CELL):
@@ -189,7 +189,7 @@ def encounter_scores(distance_m: float, minutes: int, population, rng: random.Ra
         )
         scene = Scene(f"d{distance_m}-t{minutes}-{index}", RISK_ENVIRONMENT, people)
         for encounter in scene_encounters(scene, config, RISK_FIRST_DAY + index, rng):
-            daily = score_v2(enx, encounter.windows)
+            daily = score_v2(lfph, encounter.windows)
             v2.append(max((float(d.score_sum) for d in daily), default=0.0))
             days = score_proximity(proximity, encounter.windows)
             near.append(max((d.score for d in days), default=0.0))
@@ -197,8 +197,8 @@ def encounter_scores(distance_m: float, minutes: int, population, rng: random.Ra
 
 
 def risk_grid(rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
-    """Mean scores (minutes) per (duration, distance) cell: GAEN v2 ENX, proximity."""
-    population = draw_population(default_calibration_table(), rng)
+    """Mean scores (minutes) per (duration, distance) cell: GAEN v2 LFPH, proximity."""
+    population = draw_population(calibration_table(), rng)
     shape = (len(RISK_MINUTES), len(RISK_DISTANCES_M))
     v2, near = np.zeros(shape), np.zeros(shape)
     for i, minutes in enumerate(RISK_MINUTES):
@@ -214,7 +214,7 @@ def draw_risk(path: Path) -> None:
     top = max(v2.max(), near.max())
     norm = LogNorm(vmin=1, vmax=top)
     titles = (
-        "GAEN v2, ENX defaults: weighted minutes",
+        "GAEN v2, LFPH narrower net 1.0: weighted minutes",
         "proximity profile: expected minutes within 2 m",
     )
     for ax, grid, title in zip(axes, (v2, near), titles, strict=True):

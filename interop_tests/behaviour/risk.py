@@ -3,69 +3,18 @@
 Each test draws random exposure windows (seeded) and sends them in three orders; RISK-7
 makes every scorer's result independent of window order (exact arithmetic, no float sums
 that land on either side of a threshold), so the three answers must agree. The
-configurations are the ones the spec names: ENX's recommended defaults (RISK-15) and
-CWA's current parameters (the configuration of the CWA vectors).
+configurations are profiles the spec ships in ``spec/profiles``: Google's ENX defaults and
+LFPH's "narrower net 1.0" (RISK-15), and CWA's current parameters (spec 5.7).
 """
 
 from __future__ import annotations
 
 import random
-from typing import Any
 
 from bluezone.interop_tests.checks import Context
 from bluezone.interop_tests.model import CheckFailed, InteropTest, behaviour
 from bluezone.interop_tests.risk_checks import same
-
-# spec RISK-15: ENX's recommended v2 configuration.
-ENX_CONFIG: dict[str, Any] = {
-    "attenuation_bucket_thresholds_db": [55, 63, 70],
-    "attenuation_bucket_weights": [1.5, 1.0, 0.4, 0.0],
-    "infectiousness_weights": {"standard": 0.3, "high": 1.0},
-    "report_type_weights": {
-        "confirmed_test": 1.0,
-        "confirmed_clinical_diagnosis": 1.0,
-        "self_report": 1.0,
-        "recursive": 0.0,
-    },
-    "minimum_window_score": 0,
-    "days_since_exposure_threshold": 0,
-}
-
-
-def _range(low: float, high: float, exclusive: bool = True) -> dict[str, Any]:
-    return {"min": low, "max": high, "maxExclusive": exclusive}
-
-
-# CWA's current parameters (cwa-server risk-calculation-parameters.yaml), spec 5.7.
-CWA_CONFIG: dict[str, Any] = {
-    "minutesAtAttenuationFilters": [],
-    "trlFilters": [],
-    "minutesAtAttenuationWeights": [
-        {"attenuationRange": _range(0, 63), "weight": 0.8},
-        {"attenuationRange": _range(63, 73), "weight": 1.0},
-        {"attenuationRange": _range(73, 79), "weight": 0.1},
-    ],
-    "normalizedTimePerEWToRiskLevelMapping": [
-        {"normalizedTimeRange": _range(0, 9), "riskLevel": 1},
-        {"normalizedTimeRange": _range(9, 9999, False), "riskLevel": 2},
-    ],
-    "normalizedTimePerDayToRiskLevelMapping": [
-        {"normalizedTimeRange": _range(5, 9), "riskLevel": 1},
-        {"normalizedTimeRange": _range(9, 99999, False), "riskLevel": 2},
-    ],
-    "trlEncoding": {
-        "infectiousnessOffsetStandard": 1,
-        "infectiousnessOffsetHigh": 2,
-        "reportTypeOffsetRecursive": 0,
-        "reportTypeOffsetSelfReport": 2,
-        "reportTypeOffsetConfirmedClinicalDiagnosis": 4,
-        "reportTypeOffsetConfirmedTest": 6,
-    },
-    "transmissionRiskValueMapping": [
-        {"transmissionRiskLevel": level, "transmissionRiskValue": value}
-        for level, value in enumerate((0, 0, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6), start=1)
-    ],
-}
+from bluezone.interop_tests.vectors import load_profile
 
 
 def random_windows(rng: random.Random, count: int, first_day: int = 18990) -> list[dict]:
@@ -94,23 +43,31 @@ def random_windows(rng: random.Random, count: int, first_day: int = 18990) -> li
     return windows
 
 
-def _order_test(op: str, config: dict[str, Any], rules: tuple[str, ...]) -> InteropTest:
+def _order_test(
+    op: str, profile: str, rules: tuple[str, ...], key: str | None = None
+) -> InteropTest:
+    """Window order must not matter under ``profile`` (``key``: the part the op takes)."""
     topic = {"score_v2": "risk-v2", "score_cwa": "risk-cwa"}[op]
 
     @behaviour(
-        f"{topic}/window-order",
+        f"{topic}/window-order/{profile}",
         rules,
         (op,),
         "random windows in their order, reversed and shuffled get one answer",
     )
     def run(ctx: Context) -> None:
+        config = load_profile(profile)
+        if key is not None:
+            config = config[key]
+        # The windows fall on days 18990..18992; a v2 profile may limit days since exposure.
+        today = {"today": 18993} if op == "score_v2" else {}
         for _ in range(4):
             windows = random_windows(ctx.rng, ctx.rng.randint(2, 12))
-            first = ctx.result(op, {"config": config, "windows": windows})
+            first = ctx.result(op, {"config": config, "windows": windows, **today})
             shuffled = windows[:]
             ctx.rng.shuffle(shuffled)
             for other in (windows[::-1], shuffled):
-                params = {"config": config, "windows": other}
+                params = {"config": config, "windows": other, **today}
                 answer = ctx.result(op, params)
                 if not same(first, answer):
                     raise CheckFailed(
@@ -124,6 +81,9 @@ def _order_test(op: str, config: dict[str, Any], rules: tuple[str, ...]) -> Inte
 
 
 TESTS: list[InteropTest] = [
-    _order_test("score_v2", ENX_CONFIG, ("RISK-7", "RISK-14")),
-    _order_test("score_cwa", CWA_CONFIG, ("RISK-7", "RISK-36")),
+    _order_test("score_v2", "enx", ("RISK-7", "RISK-14"), "daily_summaries_config"),
+    _order_test(
+        "score_v2", "lfph-narrower-net-1.0", ("RISK-7", "RISK-14"), "daily_summaries_config"
+    ),
+    _order_test("score_cwa", "cwa", ("RISK-7", "RISK-36")),
 ]

@@ -149,9 +149,22 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "cwa_rounds_day_sum",
-        "each day's normalized time is rounded to one decimal (CWA Android since "
-        "EXPOSUREAPP-12211)",
+        "each day's normalized time is rounded to one decimal on both platforms, iOS too "
+        "(only CWA Android rounds, since EXPOSUREAPP-12211)",
         ("RISK-36",),
+        ("risk-cwa",),
+    ),
+    Mutant(
+        "cwa_never_rounds",
+        "no day's normalized time is rounded, Android's neither (this project's rule until the "
+        "platform profiles)",
+        ("RISK-36",),
+        ("risk-cwa",),
+    ),
+    Mutant(
+        "cwa_ios_drops_unmapped_days",
+        "on iOS, the encounters of days no level mapping holds are dropped, as Android does",
+        ("RISK-37",),
         ("risk-cwa",),
     ),
     Mutant(

@@ -1,8 +1,9 @@
 """Risk scoring with knobs, each knob one mistake deployed apps made or could make.
 
 The Corona-Warn-App calculation (spec 5.7) is re-implemented here in a few lines so a knob
-can change its arithmetic: Android rounds each day's normalized time to one decimal, iOS
-sums binary doubles in window order, and a third variant rounds each window. The GAEN v2
+can change its arithmetic: rounding a day's normalized time on the wrong platform (or on
+none), dropping the encounters of unmapped days on iOS, summing binary doubles in window
+order, rounding each window. The GAEN v2
 mistakes leave a weight out, which is the same as setting it to 1. As with every mutant,
 each handler first runs the reference handler on the same params, so it rejects exactly
 what the reference rejects and differs only in what it computes.
@@ -46,9 +47,11 @@ def v2_handler(*, infectiousness: bool = True, report_type: bool = True) -> Hand
 
 @dataclass(frozen=True, slots=True)
 class CwaVariant:
-    """The CWA calculation; every knob off is the spec's rule (exact, unrounded)."""
+    """The CWA calculation; the defaults are the spec's rules (RISK-36, RISK-37): the day
+    sum rounded on android only, the encounters of unmapped days counted on ios only."""
 
-    round_day: bool = False
+    round_day_on: frozenset[str] = frozenset({"android"})
+    count_unmapped_on: frozenset[str] = frozenset({"ios"})
     round_window: bool = False
     float_sums: bool = False
 
@@ -121,6 +124,7 @@ class CwaVariant:
         """The CWA result (RISK-38) computed with this variant's arithmetic."""
         reference.score_cwa(params)
         config = params["config"]
+        platform = params.get("platform", "android")
         days: dict[int, list[tuple[int, Any, int, int]]] = {}
         for w in params["windows"]:
             risk = self.window(config, w)
@@ -132,14 +136,15 @@ class CwaVariant:
             total = self.number(0)
             for _, normalized, _, _ in kept:
                 total += normalized
-            if self.round_day:
+            if platform in self.round_day_on:
                 total = self.rounded(total)
             level = self.level(
                 config["normalizedTimePerDayToRiskLevelMapping"], "normalizedTimeRange", total
             )
-            if level is None:
+            if level is None and platform not in self.count_unmapped_on:
                 continue
-            levels[day] = level
+            if level is not None:
+                levels[day] = level
             for wanted in (_LOW, _HIGH):
                 encounters[wanted] += len({(t, c) for t, _, lv, c in kept if lv == wanted})
         low = [d for d, lv in levels.items() if lv == _LOW]

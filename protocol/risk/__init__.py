@@ -3,6 +3,7 @@ exposure windows, the deployed scorers (GAEN v1, GAEN v2 daily summaries, Corona
 and the optional proximity-aware profile. Measuring scorers against ground truth is the
 lab's work (``bluezone.reference_node.lab``), not the protocol's.
 
-Entry points: ``bluezone.protocol.risk.api`` (JSON in, JSON out, as the adapter ops use them)
-and the modules ``cwa``, ``v2``, ``v1``, ``proximity``, ``aggregation``, ``calibration``.
+Modules: ``cwa``, ``v2``, ``v1``, ``proximity``, ``aggregation``, ``calibration``. Every
+configuration and table comes in as a value (decoded JSON or CSV text): the core reads no
+file. The shipped profiles and table are loaded by ``bluezone.reference_node.risk_profiles``.
 """

@@ -1,7 +1,7 @@
 """Per-device calibration (TX power, RSSI correction, confidence) and its lookup (RISK-1, RISK-2).
 
 The table is Google's Exposure Notifications calibration CSV. ``CalibrationTable.from_csv``
-parses its text; ``bluezone.protocol.risk.resources.default_calibration_table()`` parses the copy
+parses its text; ``bluezone.reference_node.risk_profiles.calibration_table()`` reads the copy
 shipped with the package.
 """
 

@@ -2,12 +2,16 @@
 
 The configuration is CWA's own ``RiskCalculationParameters`` in its JSON form (camelCase, as
 the app configuration and CWA's cross-platform test cases carry it), so a health authority
-keeps its file. Arithmetic is exact (RISK-7): normalized time is a rational number and no
-rounding happens anywhere (RISK-36), so the verdict does not depend on window order.
+keeps its file. The two shipped apps aggregate days differently; ``CwaPlatform`` names the one
+to reproduce (RISK-36, RISK-37). Arithmetic is exact (RISK-7): normalized time is a rational
+number, rounded only where the Android app rounds (a day's total, to one decimal), so the
+verdict does not depend on window order.
 """
 
 from __future__ import annotations
 
+import enum
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -32,15 +36,38 @@ from bluezone.protocol.risk.windows import ExposureWindow, Infectiousness, Repor
 __all__ = [
     "CwaConfiguration",
     "CwaDayRisk",
+    "CwaPlatform",
     "CwaResult",
     "CwaWindowRisk",
     "Range",
     "TrlEncoding",
     "cwa_window_risk",
+    "round_day_normalized_time",
     "score_cwa",
 ]
 
 _ERR = InvalidConfigurationError
+
+
+class CwaPlatform(enum.Enum):
+    """The CWA app whose day aggregation is reproduced (spec RISK-36, RISK-37).
+
+    ``ANDROID`` (profile ``cwa-android``, Android 3.2.x, the default) rounds a day's normalized
+    time to one decimal; ``IOS`` (profile ``cwa-ios``, iOS 3.2.3) does not round, and counts
+    the distinct encounters of days no level mapping holds.
+    """
+
+    ANDROID = "android"
+    IOS = "ios"
+
+    @classmethod
+    def from_json(cls, value: Any) -> CwaPlatform:
+        """Read ``"android"`` or ``"ios"``; raises InvalidConfigurationError otherwise."""
+        if isinstance(value, str):
+            for platform in cls:
+                if platform.value == value:
+                    return platform
+        raise _ERR('RISK-36: platform must be "android" or "ios"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,8 +376,13 @@ def cwa_window_risk(config: CwaConfiguration, window: ExposureWindow) -> CwaWind
     return CwaWindowRisk(trl, normalized_time, level)
 
 
-def score_cwa(config: CwaConfiguration, windows: Sequence[ExposureWindow]) -> CwaResult:
-    """CWA's aggregated risk over windows (spec RISK-30..RISK-38); independent of window order."""
+def score_cwa(
+    config: CwaConfiguration,
+    windows: Sequence[ExposureWindow],
+    platform: CwaPlatform = CwaPlatform.ANDROID,
+) -> CwaResult:
+    """CWA's aggregated risk over windows as ``platform``'s app computes it (spec
+    RISK-30..RISK-38); independent of window order."""
     per_day: dict[int, list[tuple[ExposureWindow, CwaWindowRisk]]] = {}
     for window in windows:
         risk = cwa_window_risk(config, window)
@@ -359,10 +391,18 @@ def score_cwa(config: CwaConfiguration, windows: Sequence[ExposureWindow]) -> Cw
     days = tuple(
         day_risk
         for day in sorted(per_day)
-        if (day_risk := _day_risk(config, day, per_day[day])) is not None
+        if (day_risk := _day_risk(config, day, per_day[day], platform)) is not None
     )
     low = [d for d in days if d.risk_level == CWA_RISK_LEVEL_LOW]
     high = [d for d in days if d.risk_level == CWA_RISK_LEVEL_HIGH]
+    # spec RISK-37: iOS counts the encounters of days no mapping holds; Android drops them.
+    unmapped = dict.fromkeys((CWA_RISK_LEVEL_LOW, CWA_RISK_LEVEL_HIGH), 0)
+    if platform is CwaPlatform.IOS:
+        kept = {d.day for d in days}
+        for day, results in per_day.items():
+            if day not in kept:
+                for level in unmapped:
+                    unmapped[level] += _distinct(results, level)
     return CwaResult(
         total_risk_level=CWA_RISK_LEVEL_HIGH if high else CWA_RISK_LEVEL_LOW,
         most_recent_day_with_low_risk=max((d.day for d in low), default=None),
@@ -371,36 +411,50 @@ def score_cwa(config: CwaConfiguration, windows: Sequence[ExposureWindow]) -> Cw
         number_of_days_with_high_risk=len(high),
         total_minimum_distinct_encounters_with_low_risk=sum(
             d.minimum_distinct_encounters_with_low_risk for d in days
-        ),
+        )
+        + unmapped[CWA_RISK_LEVEL_LOW],
         total_minimum_distinct_encounters_with_high_risk=sum(
             d.minimum_distinct_encounters_with_high_risk for d in days
-        ),
+        )
+        + unmapped[CWA_RISK_LEVEL_HIGH],
         days=days,
     )
 
 
+def _distinct(results: list[tuple[ExposureWindow, CwaWindowRisk]], risk_level: int) -> int:
+    """Distinct (TRL, calibration confidence) pairs of the windows at ``risk_level`` (RISK-37)."""
+    return len(
+        {
+            (risk.transmission_risk_level, window.calibration_confidence)
+            for window, risk in results
+            if risk.risk_level == risk_level
+        }
+    )
+
+
+def round_day_normalized_time(value: Fraction) -> Fraction:
+    """One decimal, half up: Android's rounding of a day's normalized time (spec RISK-36)."""
+    return Fraction(math.floor(value * 10 + Fraction(1, 2)), 10)
+
+
 def _day_risk(
-    config: CwaConfiguration, day: int, results: list[tuple[ExposureWindow, CwaWindowRisk]]
+    config: CwaConfiguration,
+    day: int,
+    results: list[tuple[ExposureWindow, CwaWindowRisk]],
+    platform: CwaPlatform,
 ) -> CwaDayRisk | None:
-    """One day's risk (RISK-36, RISK-37): exact sum, no rounding; unmapped days drop out."""
+    """One day's risk (RISK-36, RISK-37): the exact sum, rounded to one decimal on Android;
+    days no mapping holds drop out."""
     normalized_time = sum((risk.normalized_time for _, risk in results), Fraction(0))
+    if platform is CwaPlatform.ANDROID:
+        normalized_time = round_day_normalized_time(normalized_time)
     level = _first_level(config.normalized_time_per_day_to_risk_level, normalized_time)
     if level is None:
         return None
-
-    def distinct(risk_level: int) -> int:
-        return len(
-            {
-                (risk.transmission_risk_level, window.calibration_confidence)
-                for window, risk in results
-                if risk.risk_level == risk_level
-            }
-        )
-
     return CwaDayRisk(
         day=day,
         normalized_time=normalized_time,
         risk_level=level,
-        minimum_distinct_encounters_with_low_risk=distinct(CWA_RISK_LEVEL_LOW),
-        minimum_distinct_encounters_with_high_risk=distinct(CWA_RISK_LEVEL_HIGH),
+        minimum_distinct_encounters_with_low_risk=_distinct(results, CWA_RISK_LEVEL_LOW),
+        minimum_distinct_encounters_with_high_risk=_distinct(results, CWA_RISK_LEVEL_HIGH),
     )

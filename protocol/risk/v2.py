@@ -236,8 +236,9 @@ def score_v2(
 class V2Profile:
     """A full v2 setting: key data mapping, daily summaries config, notification threshold.
 
-    The threshold applies to a day's ``score_sum`` (RISK-15); the ENX recommended defaults
-    ship as one (``bluezone.protocol.risk.resources.enx_defaults``).
+    The threshold applies to a day's ``score_sum`` (RISK-15); Google's ENX defaults and
+    LFPH's "narrower net 1.0" ship as profiles in ``spec/profiles`` (loaded by
+    ``bluezone.reference_node.risk_profiles.v2_profile``).
     """
 
     diagnosis_keys_data_mapping: DiagnosisKeysDataMapping

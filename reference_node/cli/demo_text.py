@@ -111,7 +111,7 @@ def _checks(result: demo.DemoResult) -> list[str]:
         "  Each node downloads the file, verifies its signature, derives every identifier the",
         "  published keys produced, and looks them up in what it stored. Matches form exposure",
         "  windows (at most 30 minutes each); each scan counts the seconds since the previous",
-        "  scan. GAEN v2 with the ENX recommended defaults weights those seconds by the typical",
+        '  scan. GAEN v2 (LFPH\'s "narrower net" profile) weights those seconds by the typical',
         "  attenuation and by how infectious the key's owner was that day (symptom onset: high);",
         "  the proximity profile estimates the distance and counts the time within 2 m.",
     ]

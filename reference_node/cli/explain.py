@@ -71,7 +71,7 @@ def explain_assessment(assessment: ExposureAssessment) -> list[str]:
     v2 = scorers["v2"]
     verdict = "EXPOSED" if assessment.exposed else "not exposed"
     lines = [
-        f"verdict: {verdict} (GAEN v2 with ENX defaults: notify when a day's score"
+        f"verdict: {verdict} (GAEN v2, LFPH narrower net 1.0: notify when a day's score"
         f" reaches {number(v2['score_sum_threshold'])})",
         f"checked {assessment.keys_checked} published keys against"
         f" {assessment.sightings_checked} stored sightings:"

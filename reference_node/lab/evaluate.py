@@ -4,49 +4,55 @@ Two sources of labelled encounters:
 
 - the simulator (`bluezone.reference_node.lab.sim`, the default): the learned scorers are fitted on
   scenes drawn with the training seed and every scorer is measured on scenes drawn with
-  another, the test seed; the phone models and their calibration residuals are one
-  population drawn with a third seed (as the same phone models serve calibration and use);
+  another, the test seed; each seed draws its own phone models and calibration residuals,
+  and ``--world`` tests in propagation the proximity profile does not assume;
 - the NHS experiments (``--data DIR``, the ``nhs_gaen_data`` folder; labels from the seating
   diagrams): the learned scorers are fitted leave-one-experiment-out, on the other 13
   experiments, then applied to the held-out one.
 
+The learned scorer is the proximity profile fitted as spec 5.8.1 pre-registers (no
+receiver-model offsets); ``--write-profile FILE`` writes the simulator fit as a profile.
+
 Per scorer it prints the ROC area and the detection rate of close contacts at a fixed
 false-alarm rate, each with a 95 % cluster-bootstrap interval (scenes or experiments
-resampled), and the proximity profile's margins over GAEN v2 with ENX defaults (its day
-score, the pre-registered primary, and its day probability), in ROC area and in detection
-rate, with paired intervals. ``--plot FILE.png`` draws ROC
+resampled), and the proximity profile's margins over both GAEN v2 profiles (Google's ENX
+defaults and LFPH's narrower net): its day probability (the pre-registered score) and its
+day score, in ROC area and in detection rate, with paired intervals. ``--plot FILE.png`` draws ROC
 curves and attenuation versus distance.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import random
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bluezone.protocol.risk.resources import (
-    default_calibration_table,
-    enx_defaults,
-    proximity_defaults,
-)
+from bluezone.protocol.risk.proximity import ProximityConfig
 from bluezone.reference_node.errors import NodeError, RiskDataError
 from bluezone.reference_node.lab.nhs_data import LabelledEncounter, load_nhs_encounters
 from bluezone.reference_node.lab.proximity_fit import PathLossFit
-from bluezone.reference_node.lab.scorers import LEARNED, fixed_scorers, learned_scores
-from bluezone.reference_node.lab.sim import SimulationConfig, draw_population, simulate_encounters
+from bluezone.reference_node.lab.scorers import LEARNED, Scorer, fixed_scorers, learned_scores
+from bluezone.reference_node.lab.sim import SimulationConfig, simulate_seed
+from bluezone.reference_node.lab.sim.link import WORLDS
 from bluezone.reference_node.lab.statistics import (
     bootstrap_auc_difference,
     bootstrap_interval,
     detection_rate_at_false_alarm,
     roc_auc,
+)
+from bluezone.reference_node.risk_profiles import (
+    calibration_table,
+    cwa_configuration,
+    profile_json,
+    proximity_profile,
+    v1_configuration,
+    v2_profile,
 )
 
 __all__ = [
@@ -60,14 +66,17 @@ __all__ = [
     "run",
 ]
 
-# The margins the proximity profile must show over this baseline: its day score (RISK-56,
-# the primary, chosen before the test data were scored) and its day probability (RISK-58).
-CANDIDATES, BASELINE = ("proximity", "proximity_probability"), "gaen_v2_enx"
+# The GAEN v2 baselines, named by their source (RISK-15): Google's ENX defaults and LFPH's
+# "narrower net 1.0" (short name, profile).
+V2_BASELINES = (("enx", "enx"), ("lfph", "lfph-narrower-net-1.0"))
+# The margins of the proximity profile over each baseline (spec 5.8.1): its day probability
+# (RISK-58, the pre-registered score) and its day score (RISK-56).
+CANDIDATES = ("proximity_probability", "proximity")
+BASELINES = ("gaen_v2_enx", "gaen_v2_lfph")
 METRICS = ("ROC area", "detection")
 DEFAULT_SEED = 20201124
 DEFAULT_TRAIN_SEED = 1
 DEFAULT_TEST_SEED = 2
-DEFAULT_POPULATION_SEED = 2020
 DEFAULT_SCENES = 40
 
 
@@ -101,7 +110,8 @@ class Margin:
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """All scorers on one data set, the margins of the proximity profile over ENX, the fits."""
+    """All scorers on one data set, the proximity profile's margins over both v2 profiles and
+    the fits."""
 
     data_set: str
     label: str
@@ -119,15 +129,11 @@ class Evaluation:
         return next(r for r in self.results if r.name == name)
 
 
-def read_device_models(directory: Path) -> dict[str, str]:
-    """Device id -> "brand model" from the NHS data set's devices.csv."""
-    try:
-        with (directory / "devices.csv").open(encoding="utf-8", newline="") as handle:
-            return {
-                row["device_id"]: f"{row['brand']} {row['model']}" for row in csv.DictReader(handle)
-            }
-    except (OSError, KeyError, csv.Error) as exc:
-        raise RiskDataError(f"devices.csv unreadable: {type(exc).__name__}") from exc
+def _fixed(shipped: ProximityConfig) -> dict[str, Scorer]:
+    """The fixed scorers with the shipped profiles (spec/profiles); the v2 baselines named by
+    their short names: Google's ENX defaults and LFPH's narrower net (RISK-15)."""
+    v2 = {name: v2_profile(profile).daily_summaries_config for name, profile in V2_BASELINES}
+    return fixed_scorers(v2, cwa_configuration(), v1_configuration("gaen-v1-flat"), shipped)
 
 
 def evaluate_nhs(
@@ -138,17 +144,14 @@ def evaluate_nhs(
     if not Path(directory).is_dir():
         raise RiskDataError(f"{directory} is not a directory (pass the nhs_gaen_data folder)")
     encounters = tuple(load_nhs_encounters(directory))
-    models = read_device_models(directory)
-    enx = enx_defaults().daily_summaries_config
-    named = {name: [f(e) for e in encounters] for name, f in fixed_scorers(enx).items()}
+    shipped = proximity_profile()
+    named = {name: [f(e) for e in encounters] for name, f in _fixed(shipped).items()}
     learned: dict[str, list[float]] = {name: [0.0] * len(encounters) for name in LEARNED}
     fits: dict[str, PathLossFit] = {}
     for held_out in sorted({e.experiment for e in encounters}):
         indices = [i for i, e in enumerate(encounters) if e.experiment == held_out]
         training = [e for e in encounters if e.experiment != held_out]
-        scores, fits[held_out] = learned_scores(
-            training, [encounters[i] for i in indices], models, proximity_defaults(), enx
-        )
+        scores, fits[held_out] = learned_scores(training, [encounters[i] for i in indices], shipped)
         for name, values in scores.items():
             for i, value in zip(indices, values, strict=True):
                 learned[name][i] = value
@@ -175,24 +178,25 @@ def evaluate_simulation(
     scenes: int = DEFAULT_SCENES,
     train_seed: int = DEFAULT_TRAIN_SEED,
     test_seed: int = DEFAULT_TEST_SEED,
-    population_seed: int = DEFAULT_POPULATION_SEED,
+    world: str = "default",
 ) -> Evaluation:
-    """Every scorer on simulated scenes of ``test_seed``, learned ones fitted on scenes of
-    ``train_seed`` (the two sets share only the phone population of ``population_seed``)."""
+    """Every scorer on simulated scenes of ``test_seed`` in ``world``, learned ones fitted on
+    scenes of ``train_seed`` in the default world; each seed draws its own phones."""
     if train_seed == test_seed:
         raise RiskDataError("the training and test seeds must differ (held-out evaluation)")
-    population = draw_population(default_calibration_table(), random.Random(population_seed))
+    if world not in WORLDS:
+        raise RiskDataError(f"unknown world {world!r} (one of {', '.join(WORLDS)})")
+    table = calibration_table()
     config = SimulationConfig(scenes=scenes)
-    training = simulate_encounters(population, config, random.Random(train_seed), "train")
-    testing = tuple(simulate_encounters(population, config, random.Random(test_seed), "test"))
-    enx = enx_defaults().daily_summaries_config
-    shipped = proximity_defaults()
-    named = {name: [f(e) for e in testing] for name, f in fixed_scorers(enx, shipped).items()}
-    learned, fit = learned_scores(training, testing, {}, shipped, enx)
+    training = simulate_seed(table, config, train_seed, "train")
+    testing = tuple(simulate_seed(table, replace(config, world=world), test_seed, "test"))
+    shipped = proximity_profile()
+    named = {name: [f(e) for e in testing] for name, f in _fixed(shipped).items()}
+    learned, fit = learned_scores(training, testing, shipped)
     named.update(learned)
     return _measure(
-        f"simulator ({scenes} test scenes of seed {test_seed}; phone population of seed "
-        f"{population_seed})",
+        f"simulator ({scenes} test scenes of seed {test_seed}, world {world}; each seed "
+        "draws its own phones)",
         "within 2 m for 15 minutes or more (true positions)",
         f"learned scorers fitted on {scenes} scenes of seed {train_seed}, tested on the "
         f"scenes of seed {test_seed}",
@@ -250,7 +254,10 @@ def _measure(
             )
         )
     margins = [
-        _margin(metric, candidate, named, labels, clusters, seed, false_alarm_rate, resamples)
+        _margin(
+            metric, candidate, baseline, named, labels, clusters, seed, false_alarm_rate, resamples
+        )
+        for baseline in BASELINES
         for metric in METRICS
         for candidate in CANDIDATES
     ]
@@ -271,6 +278,7 @@ def _measure(
 def _margin(
     metric: str,
     candidate: str,
+    baseline: str,
     named: Mapping[str, Sequence[float]],
     labels: np.ndarray,
     clusters: Sequence[str],
@@ -278,14 +286,14 @@ def _margin(
     false_alarm_rate: float,
     resamples: int,
 ) -> Margin:
-    """``metric`` of ``candidate`` minus that of the baseline, paired cluster bootstrap."""
+    """``metric`` of ``candidate`` minus that of ``baseline``, paired cluster bootstrap."""
     if metric == "ROC area":
         interval = bootstrap_auc_difference(
-            named[candidate], named[BASELINE], list(labels), seed, clusters, resamples
+            named[candidate], named[baseline], list(labels), seed, clusters, resamples
         )
-        return Margin(metric, candidate, BASELINE, interval.estimate, interval.low, interval.high)
+        return Margin(metric, candidate, baseline, interval.estimate, interval.low, interval.high)
     a = np.asarray(named[candidate], dtype=float)
-    b = np.asarray(named[BASELINE], dtype=float)
+    b = np.asarray(named[baseline], dtype=float)
 
     def difference(idx: np.ndarray) -> float:
         return (
@@ -294,7 +302,32 @@ def _margin(
         )
 
     interval = bootstrap_interval(difference, len(labels), seed, clusters, resamples)
-    return Margin(metric, candidate, BASELINE, interval.estimate, interval.low, interval.high)
+    return Margin(metric, candidate, baseline, interval.estimate, interval.low, interval.high)
+
+
+# The fitted parameters a profile takes, with the decimals spec 5.8.1 keeps.
+FITTED_DECIMALS = {
+    "attenuation_at_1m_db": 2,
+    "path_loss_exponent": 3,
+    "min_attenuation_offset_db": 2,
+    "typical_variance_db2": 2,
+    "min_variance_db2": 2,
+    "typical_min_covariance_db2": 2,
+    "shared_variance_db2": 2,
+}
+
+
+def write_profile(fit: PathLossFit, path: Path) -> None:
+    """The shipped proximity profile with ``fit``'s parameters, as JSON at ``path``
+    (spec 5.8.1: the other parameters are set, not fitted). Raises RiskDataError."""
+    document = json.loads(json.dumps(profile_json("proximity"), default=float))
+    for name, decimals in FITTED_DECIMALS.items():
+        document[name] = round(float(getattr(fit, name)), decimals)
+    ProximityConfig.from_json(document)  # the rounded fit must still be a valid profile
+    try:
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise RiskDataError(f"cannot write {path}: {type(exc).__name__}") from exc
 
 
 def report(evaluation: Evaluation) -> str:
@@ -311,12 +344,12 @@ def report(evaluation: Evaluation) -> str:
         f"intervals: 95 % cluster bootstrap over scenes or experiments "
         f"({evaluation.resamples} resamples, seed {evaluation.seed})",
         "",
-        f"{'scorer':28} {'ROC area':>8} {'95 % interval':>16}   "
+        f"{'scorer':30} {'ROC area':>8} {'95 % interval':>16}   "
         f"{'detection at false alarms <= ' + rate:>32}",
     ]
     for r in evaluation.results:
         lines.append(
-            f"{r.name:28} {r.auc:8.3f} {f'[{r.auc_low:.3f}, {r.auc_high:.3f}]':>16}   "
+            f"{r.name:30} {r.auc:8.3f} {f'[{r.auc_low:.3f}, {r.auc_high:.3f}]':>16}   "
             f"{r.detection_rate:8.1%} [{r.detection_low:.1%}, {r.detection_high:.1%}] "
             f"(FA {r.false_alarm_rate:.1%})"
         )
@@ -381,7 +414,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenes", type=int, default=DEFAULT_SCENES, help="scenes per seed")
     parser.add_argument("--train-seed", type=int, default=DEFAULT_TRAIN_SEED)
     parser.add_argument("--test-seed", type=int, default=DEFAULT_TEST_SEED)
-    parser.add_argument("--population-seed", type=int, default=DEFAULT_POPULATION_SEED)
+    parser.add_argument(
+        "--world",
+        choices=WORLDS,
+        default="default",
+        help="simulated propagation of the test scenes (spec 5.8.1; default: default)",
+    )
+    parser.add_argument(
+        "--write-profile",
+        type=Path,
+        metavar="FILE.json",
+        help="write the proximity profile fitted on the training seed (simulator only)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -393,6 +437,8 @@ def run(args: argparse.Namespace) -> int:
             risk_plot.load_pyplot()  # fail before the work, not after it
         if not 0.0 <= args.false_alarm <= 1.0 or args.resamples < 1 or args.scenes < 1:
             raise RiskDataError("need 0 <= --false-alarm <= 1, --resamples >= 1, --scenes >= 1")
+        if args.data is not None and args.write_profile is not None:
+            raise RiskDataError("--write-profile writes the simulator's fit (spec 5.8.1)")
         if args.data is not None:
             evaluation = evaluate_nhs(args.data, args.seed, args.false_alarm, args.resamples)
         else:
@@ -403,9 +449,12 @@ def run(args: argparse.Namespace) -> int:
                 args.scenes,
                 args.train_seed,
                 args.test_seed,
-                args.population_seed,
+                args.world,
             )
         print(json.dumps(to_json(evaluation)) if args.json else report(evaluation))
+        if args.write_profile is not None:
+            (fit,) = evaluation.fits.values()
+            write_profile(fit, args.write_profile)
         if args.plot is not None:
             risk_plot.plot(evaluation, args.plot)
     except NodeError as exc:

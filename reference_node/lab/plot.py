@@ -11,6 +11,7 @@ from typing import Any
 
 from bluezone.reference_node.errors import PlotUnavailableError
 from bluezone.reference_node.lab.statistics import roc_curve
+from bluezone.reference_node.risk_profiles import V2_PROFILES, v2_profile
 
 __all__ = ["load_pyplot", "plot"]
 
@@ -31,13 +32,22 @@ def load_pyplot() -> Any:
     return plt
 
 
-# ENX's bucket thresholds (RISK-15), drawn for reference on the attenuation panel.
-ENX_THRESHOLDS_DB = (55, 63, 70)
 HIGHLIGHT = {
     "proximity": ("tab:red", 2.4),
     "proximity_probability": ("darkred", 2.4),
     "gaen_v2_enx": ("tab:blue", 2.4),
+    "gaen_v2_lfph": ("navy", 2.4),
 }
+
+
+def _bucket_thresholds() -> dict[str, tuple[int, ...]]:
+    """The v2 profiles' bucket thresholds (RISK-15), drawn on the attenuation panel."""
+    return {
+        name: tuple(v2_profile(name).daily_summaries_config.attenuation_bucket_thresholds_db)
+        for name in V2_PROFILES
+    }
+
+
 OTHER_COLOURS = (
     "tab:green",
     "tab:purple",
@@ -66,7 +76,7 @@ def _attenuation_points(evaluation: Any) -> tuple[list[float], list[float]]:
 
 def _roc_panel(axes: Any, evaluation: Any) -> None:
     labels = [e.close_contact for e in evaluation.encounters]
-    others = iter(OTHER_COLOURS)
+    others = itertools.cycle(OTHER_COLOURS)
     for r in sorted(evaluation.results, key=lambda r: r.name in HIGHLIGHT):
         colour, width = HIGHLIGHT.get(r.name, (next(others), 1.4))
         points = roc_curve(r.scores, labels)
@@ -132,10 +142,14 @@ def _attenuation_panel(axes: Any, evaluation: Any) -> None:
             label=f"fitted path loss (n = {fit.path_loss_exponent:.2f})",
         )
     left = d.min() / 1.1
-    for threshold in ENX_THRESHOLDS_DB:
+    labels: dict[int, list[str]] = {}
+    for name, thresholds in _bucket_thresholds().items():
+        for threshold in thresholds:
+            labels.setdefault(threshold, []).append(name)
+    for threshold, names in sorted(labels.items()):
         axes.axhline(threshold, color="grey", linestyle=":", linewidth=1)
         axes.annotate(
-            f"ENX {threshold} dB",
+            f"{', '.join(names)} {threshold} dB",
             (left, threshold),
             xytext=(3, 2),
             textcoords="offset points",

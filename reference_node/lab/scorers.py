@@ -1,29 +1,25 @@
 """The scorers the evaluation compares, each reduced to one number per labelled encounter.
 
 An encounter's score is the highest daily score of its windows (what a notification
-threshold is compared with). Fixed scorers use published or shipped configurations; learned
-scorers fit the proximity profile's path-loss model (RISK-57) on training encounters and
-score other encounters with it, so nothing is scored by a fit that saw it.
+threshold is compared with). Fixed scorers use the configurations the package ships as
+profiles (``spec/profiles``); learned scorers fit the proximity profile's path-loss model
+(RISK-57) on training encounters and score other encounters with it, so nothing is scored by
+a fit that saw it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import Decimal
-from typing import Any
 
 from bluezone.protocol.risk.cwa import CwaConfiguration, cwa_window_risk
 from bluezone.protocol.risk.proximity import ProximityConfig, score_proximity
 from bluezone.protocol.risk.v1 import ExposureConfiguration, score_v1
 from bluezone.protocol.risk.v2 import DailySummariesConfig, score_v2
-from bluezone.protocol.risk.windows import ExposureWindow, ScanInstance
+from bluezone.protocol.risk.windows import ExposureWindow
 from bluezone.reference_node.lab.nhs_data import LabelledEncounter
 from bluezone.reference_node.lab.proximity_fit import PathLossFit, PathLossSample, fit_path_loss
 
 __all__ = [
-    "CWA_CONFIG",
-    "V1_CONFIG",
     "Scorer",
     "fixed_scorers",
     "learned_scores",
@@ -31,71 +27,6 @@ __all__ = [
 ]
 
 Scorer = Callable[[LabelledEncounter], float]
-
-# CWA's current configuration (cwa-server risk-calculation-parameters.yaml, as in the CWA
-# Android test file): weights 0.8 / 1.0 / 0.1 by minimum attenuation, TRV 1.6 for TRL 8.
-CWA_CONFIG: dict[str, Any] = {
-    "minutesAtAttenuationFilters": [],
-    "trlFilters": [],
-    "minutesAtAttenuationWeights": [
-        {"attenuationRange": {"min": 0, "max": 63, "maxExclusive": True}, "weight": Decimal("0.8")},
-        {"attenuationRange": {"min": 63, "max": 73, "maxExclusive": True}, "weight": 1},
-        {
-            "attenuationRange": {"min": 73, "max": 79, "maxExclusive": True},
-            "weight": Decimal("0.1"),
-        },
-    ],
-    "normalizedTimePerEWToRiskLevelMapping": [
-        {"normalizedTimeRange": {"min": 0, "max": 9, "maxExclusive": True}, "riskLevel": 1},
-        {"normalizedTimeRange": {"min": 9, "max": 9999}, "riskLevel": 2},
-    ],
-    "normalizedTimePerDayToRiskLevelMapping": [
-        {"normalizedTimeRange": {"min": 5, "max": 9, "maxExclusive": True}, "riskLevel": 1},
-        {"normalizedTimeRange": {"min": 9, "max": 99999}, "riskLevel": 2},
-    ],
-    "trlEncoding": {
-        "infectiousnessOffsetStandard": 1,
-        "infectiousnessOffsetHigh": 2,
-        "reportTypeOffsetRecursive": 0,
-        "reportTypeOffsetSelfReport": 2,
-        "reportTypeOffsetConfirmedClinicalDiagnosis": 4,
-        "reportTypeOffsetConfirmedTest": 6,
-    },
-    "transmissionRiskValueMapping": [
-        {"transmissionRiskLevel": level, "transmissionRiskValue": Decimal(value)}
-        for level, value in (
-            (1, "0"),
-            (2, "0"),
-            (3, "0.6"),
-            (4, "0.8"),
-            (5, "1"),
-            (6, "1.2"),
-            (7, "1.4"),
-            (8, "1.6"),
-        )
-    ],
-}
-
-# GAEN v1: the example configuration of spec 5.6 (attenuation scores 1..8 by the RISK-21
-# edges, duration scores 0..7) with flat days and transmission risk scores, so an exposure's
-# score is attenuation score x duration score. No deployed v1 configuration is in our data;
-# this one ranks encounters by v1's own reading of the radio and nothing else.
-V1_CONFIG: dict[str, Any] = {
-    "minimum_risk_score": 0,
-    "attenuation_scores": [1, 2, 3, 4, 5, 6, 7, 8],
-    "days_since_last_exposure_scores": [1] * 8,
-    "duration_scores": [0, 1, 2, 3, 4, 5, 6, 7],
-    "transmission_risk_scores": [1] * 8,
-    "duration_at_attenuation_thresholds_db": [50, 70],
-    "transmission_risk_level_encoding": {
-        "infectiousness_offset_standard": 1,
-        "infectiousness_offset_high": 2,
-        "report_type_offset_recursive": 0,
-        "report_type_offset_self_report": 2,
-        "report_type_offset_confirmed_clinical_diagnosis": 4,
-        "report_type_offset_confirmed_test": 6,
-    },
-}
 
 
 def _max_day(values: Iterable[float]) -> float:
@@ -120,7 +51,16 @@ def _v1_score(config: ExposureConfiguration) -> Scorer:
 
 
 def _v2_score(config: DailySummariesConfig) -> Scorer:
-    return lambda e: _max_day(float(d.score_sum) for d in score_v2(config, e.windows))
+    """Highest daily score_sum; "today" is the encounter's last day (a profile may limit days
+    since exposure, RISK-14)."""
+
+    def score(e: LabelledEncounter) -> float:
+        if not e.windows:
+            return 0.0
+        today = max(w.day for w in e.windows)
+        return _max_day(float(d.score_sum) for d in score_v2(config, e.windows, today))
+
+    return score
 
 
 def _cwa_score(config: CwaConfiguration) -> Scorer:
@@ -142,93 +82,63 @@ def _proximity_scores(config: ProximityConfig, e: LabelledEncounter) -> tuple[fl
     return _max_day(d.score for d in days), _max_day(d.probability for d in days)
 
 
-def _proximity_score(config: ProximityConfig) -> Scorer:
-    return lambda e: _proximity_scores(config, e)[0]
+def _proximity_score(config: ProximityConfig, probability: bool = False) -> Scorer:
+    return lambda e: _proximity_scores(config, e)[1 if probability else 0]
 
 
 def fixed_scorers(
-    enx: DailySummariesConfig, shipped: ProximityConfig | None = None
+    v2: Mapping[str, DailySummariesConfig],
+    cwa: CwaConfiguration,
+    v1: ExposureConfiguration,
+    shipped: ProximityConfig | None = None,
 ) -> dict[str, Scorer]:
-    """GAEN v1 (V1_CONFIG), GAEN v2 with ``enx``, CWA (CWA_CONFIG) and, when given, the
-    proximity profile with its shipped parameters."""
+    """GAEN v1 with ``v1``, GAEN v2 with each of ``v2`` (named ``gaen_v2_`` + its key), CWA
+    with ``cwa`` and, when given, the proximity profile with its shipped parameters (day
+    score and day probability)."""
     scorers = {
-        "gaen_v1": _v1_score(ExposureConfiguration.from_json(V1_CONFIG)),
-        "gaen_v2_enx": _v2_score(enx),
-        "cwa": _cwa_score(CwaConfiguration.from_json(CWA_CONFIG)),
+        "gaen_v1": _v1_score(v1),
+        **{f"gaen_v2_{name}": _v2_score(config) for name, config in v2.items()},
+        "cwa": _cwa_score(cwa),
     }
     if shipped is not None:
         scorers["proximity_shipped"] = _proximity_score(shipped)
+        scorers["proximity_shipped_probability"] = _proximity_score(shipped, probability=True)
     return scorers
 
 
-def path_loss_samples(
-    encounters: Iterable[LabelledEncounter], models: Mapping[str, str]
-) -> list[PathLossSample]:
-    """Training samples of the path-loss fit, one per encounter: at the distance of each scan
-    instance when the encounter knows it, else at its fixed distance; encounters whose
-    distance is only a lower bound, or that hold no scan instance, are left out."""
+def path_loss_samples(encounters: Iterable[LabelledEncounter]) -> list[PathLossSample]:
+    """Training samples of the path-loss fit, one per encounter and without the receiver's
+    model (spec 5.8.1): at the distance of each scan instance when the encounter knows it,
+    else at its fixed distance; encounters whose distance is only a lower bound, or that hold
+    no scan instance, are left out."""
     samples = []
     for e in encounters:
         if e.distance_is_lower_bound or not any(w.scan_instances for w in e.windows):
             continue
-        model = e.receiver_model or models.get(e.receiver)
         distances = tuple(max(d, 0.01) for d in e.scan_distances_m)
-        samples.append(PathLossSample(e.windows, e.distance_m, model, distances))
+        samples.append(PathLossSample(e.windows, e.distance_m, None, distances))
     return samples
 
 
-def _shifted(windows: Sequence[ExposureWindow], offset_db: float) -> tuple[ExposureWindow, ...]:
-    """Windows with the receiver-model offset taken off every attenuation (an ablation)."""
-    shift = round(offset_db)
-
-    def scan(s: ScanInstance) -> ScanInstance:
-        return ScanInstance(
-            min(max(s.typical_attenuation_db - shift, 0), 255),
-            min(max(s.min_attenuation_db - shift, 0), 255),
-            s.seconds_since_last_scan,
-        )
-
-    return tuple(
-        dataclasses.replace(w, scan_instances=tuple(scan(s) for s in w.scan_instances))
-        for w in windows
-    )
-
-
-LEARNED = (
-    "proximity",
-    "proximity_probability",
-    "proximity_no_model_offsets",
-    "gaen_v2_enx_recalibrated",
-)
+LEARNED = ("proximity", "proximity_probability")
 
 
 def learned_scores(
     training: Sequence[LabelledEncounter],
     testing: Sequence[LabelledEncounter],
-    models: Mapping[str, str],
     base: ProximityConfig,
-    enx: DailySummariesConfig,
 ) -> tuple[dict[str, list[float]], PathLossFit]:
-    """Scores of ``testing`` by the scorers fitted on ``training`` (RISK-57), and the fit.
+    """Scores of ``testing`` by the proximity profile fitted on ``training``, and the fit.
 
-    ``proximity``: the day score (RISK-56) with the fit and the receiver's model offset;
-    ``proximity_probability``: the day probability (RISK-58) of the same;
-    ``proximity_no_model_offsets``: the day score of a fit without offsets;
-    ``gaen_v2_enx_recalibrated``: ENX on attenuations shifted by the receiver's model offset
-    (how much of the gain is calibration alone).
+    The fit is the pre-registered one (spec 5.8.1): RISK-57's shared regression and variance
+    components, no receiver-model offsets. ``proximity_probability``: the day probability
+    (RISK-58), the pre-registered score; ``proximity``: the day score (RISK-56).
     """
-    samples = path_loss_samples(training, models)
-    fit = fit_path_loss(samples)
-    plain = fit_path_loss(dataclasses.replace(s, receiver_model=None) for s in samples)
-    enx_score = _v2_score(enx)
+    fit = fit_path_loss(path_loss_samples(training))
+    config = fit.config(base)
     scores: dict[str, list[float]] = {name: [] for name in LEARNED}
     for e in testing:
-        model = e.receiver_model or models.get(e.receiver)
-        score, probability = _proximity_scores(fit.config(base, model), e)
+        score, probability = _proximity_scores(config, e)
         scores["proximity"].append(score)
         scores["proximity_probability"].append(probability)
-        scores["proximity_no_model_offsets"].append(_proximity_score(plain.config(base))(e))
-        offset = fit.model_offsets_db.get(model, 0.0) if model else 0.0
-        shifted = dataclasses.replace(e, windows=_shifted(e.windows, offset))
-        scores["gaen_v2_enx_recalibrated"].append(enx_score(shifted))
     return scores, fit

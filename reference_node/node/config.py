@@ -54,10 +54,10 @@ class NodeConfig:
     """How a node behaves. ``name`` appears in logs only, never on air.
 
     ``status_interval_s`` and ``check_interval_s`` are None to turn the status line or the
-    periodic exposure check off. ``risk`` defaults to ENX and the proximity profile.
-    ``hear_bluezone_2020`` also logs the legacy app's Android advertisements, to check them
-    against F0 pushes (spec BZ20-1, BZ20-12); off by default, and the node never advertises
-    the legacy format.
+    periodic exposure check off. ``risk`` defaults to LFPH's "narrower net 1.0" and the
+    proximity profile. ``hear_bluezone_2020`` also logs the legacy app's Android
+    advertisements, to check them against F0 pushes (spec BZ20-1, BZ20-12); off by default,
+    and the node never advertises the legacy format.
     """
 
     name: str = "node"

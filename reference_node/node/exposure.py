@@ -18,14 +18,14 @@ from bluezone.protocol.receiver import (
     ScanPeriod,
 )
 from bluezone.protocol.receiver import assess as assess_exposures
-from bluezone.protocol.risk.resources import enx_defaults, proximity_defaults
 from bluezone.reference_node.node.matching_pool import find_matches_parallel
+from bluezone.reference_node.risk_profiles import DEFAULT_V2_PROFILE, proximity_profile, v2_profile
 from bluezone.reference_node.store import StoredScan, StoredSighting
 
 
 def default_risk_settings() -> RiskSettings:
-    """ENX recommended defaults (RISK-15) and the shipped proximity profile (RISK-57)."""
-    return RiskSettings(enx_defaults(), proximity_defaults())
+    """LFPH's "narrower net 1.0" (RISK-15) and the shipped proximity profile (spec 5.8)."""
+    return RiskSettings(v2_profile(DEFAULT_V2_PROFILE), proximity_profile(), DEFAULT_V2_PROFILE)
 
 
 def matching_workers() -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import random
 from fractions import Fraction
 from pathlib import Path
@@ -29,48 +30,21 @@ REPORT_NAMES = {
 }
 INF_NAMES = {1: "standard", 2: "high"}
 
-ENX = {
-    "attenuation_bucket_thresholds_db": [55, 63, 70],
-    "attenuation_bucket_weights": [1.5, 1.0, 0.4, 0.0],
-    "infectiousness_weights": {"standard": 0.3, "high": 1.0},
-    "report_type_weights": {
-        "confirmed_test": 1.0,
-        "confirmed_clinical_diagnosis": 1.0,
-        "self_report": 1.0,
-        "recursive": 0.0,
-    },
-    "minimum_window_score": 0,
-    "days_since_exposure_threshold": 0,
-}
-CWA_DAILY = {  # corona-warn-app/cwa-server daily-summaries-config.yaml (all weights 1.0)
-    "attenuation_bucket_thresholds_db": [30, 50, 70],
-    "attenuation_bucket_weights": [1.0, 1.0, 1.0, 1.0],
-    "infectiousness_weights": {"standard": 1.0, "high": 1.0},
-    "report_type_weights": {
-        "confirmed_test": 1.0,
-        "confirmed_clinical_diagnosis": 1.0,
-        "self_report": 1.0,
-        "recursive": 1.0,
-    },
-    "minimum_window_score": 0,
-    "days_since_exposure_threshold": 0,
-}
-V1_CONFIG = {
-    "minimum_risk_score": 1,
-    "attenuation_scores": [1, 2, 3, 4, 5, 6, 7, 8],
-    "days_since_last_exposure_scores": [1, 2, 3, 4, 5, 6, 7, 8],
-    "duration_scores": [0, 1, 2, 3, 4, 5, 6, 7],
-    "transmission_risk_scores": [1, 2, 3, 4, 5, 6, 7, 8],
-    "duration_at_attenuation_thresholds_db": [50, 70],
-    "transmission_risk_level_encoding": {
-        "infectiousness_offset_standard": 1,
-        "infectiousness_offset_high": 2,
-        "report_type_offset_recursive": 0,
-        "report_type_offset_self_report": 2,
-        "report_type_offset_confirmed_clinical_diagnosis": 4,
-        "report_type_offset_confirmed_test": 6,
-    },
-}
+PROFILES = Path(__file__).resolve().parent.parent / "profiles"
+
+
+def profile(name: str) -> Any:
+    """A scoring profile of spec/profiles (the one copy every reader uses)."""
+    return json.loads((PROFILES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+# LFPH's "narrower net 1.0" and Google's ENX defaults (RISK-15), CWA's v2 daily summaries
+# configuration (cwa-server daily-summaries-config.yaml, all weights 1.0), the v1 example of
+# spec 5.6.
+LFPH = profile("lfph-narrower-net-1.0")["daily_summaries_config"]
+ENX = profile("enx")["daily_summaries_config"]
+CWA_DAILY = profile("cwa-daily-summaries")
+V1_CONFIG = profile("gaen-v1-example")
 
 
 def exact(x: float | int) -> Fraction:
@@ -252,7 +226,8 @@ def random_v1_config(rng: random.Random) -> dict[str, Any]:
 
 
 V2_NOTES = {
-    "enx_defaults": "The shipped ENX recommended defaults (RISK-15).",
+    "lfph_narrower_net_1_0": 'LFPH\'s "narrower net 1.0" profile (RISK-15).',
+    "enx": "Google's ENX defaults (RISK-15).",
     "bucket_edge": "Typical attenuation on a threshold falls in the lower bucket (RISK-10).",
     "minimum_window_score": "Windows scoring below the minimum are left out (RISK-13).",
     "recursive_report_type": "RECURSIVE windows take the recursive weight (RISK-12).",
@@ -299,10 +274,10 @@ def build_v2(rng: random.Random) -> list[Group]:
 
     # 55 <= 55 -> immediate 1.5; 56 -> near 1.0; 300 s each: 450 + 300 = 750; high inf 1.0.
     add(
-        "ENX: 300 s at 55 dB (immediate, x1.5) + 300 s at 56 dB (near, x1.0) = 750",
+        "LFPH narrower net: 300 s at 55 dB (immediate, x1.5) + 300 s at 56 dB (near, x1.0) = 750",
         [*ids, "RISK-15"],
-        ["enx_defaults", "bucket_edge"],
-        ENX,
+        ["lfph_narrower_net_1_0", "bucket_edge"],
+        LFPH,
         [window(d, 1, 2, [scan(55, 50, 300), scan(56, 50, 300)])],
         expected={
             "daily_summaries": [
@@ -312,10 +287,10 @@ def build_v2(rng: random.Random) -> list[Group]:
     )
     # standard infectiousness 0.3: 750 * 0.3 = 225; weighted duration stays 750.
     add(
-        "ENX: same scans, standard infectiousness: score 225, weighted duration 750",
+        "LFPH narrower net: same scans, standard infectiousness: score 225, weighted duration 750",
         [*ids, "RISK-15"],
-        ["enx_defaults"],
-        ENX,
+        ["lfph_narrower_net_1_0"],
+        LFPH,
         [window(d, 1, 1, [scan(55, 50, 300), scan(56, 50, 300)])],
         expected={
             "daily_summaries": [
@@ -325,10 +300,10 @@ def build_v2(rng: random.Random) -> list[Group]:
     )
     # 70 -> medium 0.4 (120), 71 -> other 0 (0): 120.
     add(
-        "ENX: 300 s at 70 dB (medium, x0.4) + 300 s at 71 dB (other, x0) = 120",
+        "LFPH narrower net: 300 s at 70 dB (medium, x0.4) + 300 s at 71 dB (other, x0) = 120",
         ids,
-        ["enx_defaults", "bucket_edge"],
-        ENX,
+        ["lfph_narrower_net_1_0", "bucket_edge"],
+        LFPH,
         [window(d, 1, 2, [scan(70, 60, 300), scan(71, 60, 300)])],
         expected={
             "daily_summaries": [
@@ -336,12 +311,34 @@ def build_v2(rng: random.Random) -> list[Group]:
             ]
         },
     )
-    # recursive weight 0 under ENX: score 0, weighted duration 450 (weights ignore report type).
+    # Google's ENX defaults: 30 < 31 <= 50 near, 50 < 55 <= 60 medium (x0.5), 61 other (x0);
+    # 300 s each at 30, 31, 55, 61 dB: 450 + 300 + 150 + 0 = 900; both infectiousness 1.0.
     add(
-        "ENX: recursive report, weight 0: score 0, weighted duration 450 still summed",
-        ids,
-        ["enx_defaults", "recursive_report_type"],
+        "ENX defaults: 300 s at 30, 31, 55 and 61 dB: 450 + 300 + 150 + 0 = 900",
+        [*ids, "RISK-15"],
+        ["enx", "bucket_edge", "days_threshold"],
         ENX,
+        [
+            window(
+                d,
+                1,
+                1,
+                [scan(30, 28, 300), scan(31, 28, 300), scan(55, 50, 300), scan(61, 60, 300)],
+            )
+        ],
+        today=TODAY,
+        expected={
+            "daily_summaries": [
+                {"day": d, "score_sum": 900, "maximum_score": 900, "weighted_duration_sum": 900}
+            ]
+        },
+    )
+    # recursive weight 0 under LFPH: score 0, weighted duration 450 (weights ignore report type).
+    add(
+        "LFPH narrower net: recursive report, weight 0: score 0, weighted duration 450 summed",
+        ids,
+        ["lfph_narrower_net_1_0", "recursive_report_type"],
+        LFPH,
         [window(d, 4, 2, [scan(50, 45, 300)])],
         expected={
             "daily_summaries": [
@@ -401,7 +398,7 @@ def build_v2(rng: random.Random) -> list[Group]:
             ]
         },
     )
-    add("no windows: no summaries", ids, [], ENX, [], expected={"daily_summaries": []})
+    add("no windows: no summaries", ids, [], LFPH, [], expected={"daily_summaries": []})
     add(
         "a window with no scan instances: a day of zeros",
         ids,
@@ -434,21 +431,21 @@ def build_v2(rng: random.Random) -> list[Group]:
         },
     )
     invalid = [
-        ("two thresholds", {**ENX, "attenuation_bucket_thresholds_db": [55, 63]}),
-        ("decreasing thresholds", {**ENX, "attenuation_bucket_thresholds_db": [63, 55, 70]}),
-        ("weight 2.6 above 250 %", {**ENX, "attenuation_bucket_weights": [2.6, 1, 0.4, 0]}),
+        ("two thresholds", {**LFPH, "attenuation_bucket_thresholds_db": [55, 63]}),
+        ("decreasing thresholds", {**LFPH, "attenuation_bucket_thresholds_db": [63, 55, 70]}),
+        ("weight 2.6 above 250 %", {**LFPH, "attenuation_bucket_weights": [2.6, 1, 0.4, 0]}),
         (
             "missing recursive weight",
             {
-                **ENX,
+                **LFPH,
                 "report_type_weights": {
-                    k: v for k, v in ENX["report_type_weights"].items() if k != "recursive"
+                    k: v for k, v in LFPH["report_type_weights"].items() if k != "recursive"
                 },
             },
         ),
-        ("unknown field", {**ENX, "score_threshold": 900}),
-        ("threshold 256 dB", {**ENX, "attenuation_bucket_thresholds_db": [55, 63, 256]}),
-        ("boolean weight", {**ENX, "attenuation_bucket_weights": [True, 1, 0.4, 0]}),
+        ("unknown field", {**LFPH, "score_threshold": 900}),
+        ("threshold 256 dB", {**LFPH, "attenuation_bucket_thresholds_db": [55, 63, 256]}),
+        ("boolean weight", {**LFPH, "attenuation_bucket_weights": [True, 1, 0.4, 0]}),
         ("days threshold without today", limited),
     ]
     for comment, config in invalid:
@@ -470,21 +467,33 @@ def build_v2(rng: random.Random) -> list[Group]:
             f"invalid window: {comment}",
             ["RISK-9"],
             ["invalid_window"],
-            ENX,
+            LFPH,
             [bad],
             expected={"error": "invalid_exposure_window"},
         )
     generated = Group("GaenV2DailySummaries", "Random cases from the seed.")
     for index in range(40):
-        config = ENX if index < 10 else CWA_DAILY if index < 15 else random_v2_config(rng)
+        config = LFPH if index < 10 else CWA_DAILY if index < 15 else random_v2_config(rng)
         windows = random_windows(rng, rng.randint(1, 6))
-        flags = ["random"] + (["enx_defaults"] if config is ENX else [])
+        flags = ["random"] + (["lfph_narrower_net_1_0"] if config is LFPH else [])
         generated.add(
             f"random case {index}",
             ids,
             flags,
             {"config": config, "windows": windows},
             expected=v2_expected(config, windows),
+        )
+    # Google's ENX defaults limit days since exposure to 14, so these cases give today. Their
+    # own generator keeps the draws of every other case as they were.
+    enx_rng = random.Random("enx")
+    for index in range(40, 48):
+        windows = random_windows(enx_rng, enx_rng.randint(1, 6))
+        generated.add(
+            f"random case {index}",
+            ids,
+            ["random", "enx", "days_threshold"],
+            {"config": ENX, "windows": windows, "today": TODAY},
+            expected=v2_expected(ENX, windows, TODAY),
         )
     return [hand, generated]
 

@@ -31,7 +31,7 @@ def test_every_group_type_is_mapped_or_library_level_and_every_op_has_vectors():
 def test_every_risk_vector_case_is_replayed():
     cases = [c for c in load_vectors(default_vectors_dir()) if c.topic in RISK]
     tests = vector_tests(cases)
-    assert len(tests) == len(cases) == 180
+    assert len(tests) == len(cases) == 202
     assert all(t.not_applicable is None for t in tests)
     assert {next(iter(t.ops)) for t in tests} == {"score_v2", "score_cwa", "score_v1"}
 

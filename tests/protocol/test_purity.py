@@ -39,10 +39,6 @@ FORBIDDEN = {
 # them); io.open, FileIO and the rest touch files.
 IO_IN_MEMORY = {"BytesIO", "StringIO"}
 FORBIDDEN_CALLS = {"open"}
-# Files another change is moving out of the core, exempt until it lands: the package-data
-# reader of the risk profiles and calibration table (importlib.resources). Delete an entry
-# when its file has moved; test_exemptions_are_still_needed fails until then.
-MOVING_OUT_OF_THE_CORE = {"risk/resources.py"}
 SOURCES = sorted(PROTOCOL.rglob("*.py"))
 
 
@@ -82,18 +78,9 @@ def test_there_are_sources_to_check():
     assert len(SOURCES) >= 5
 
 
-@pytest.mark.parametrize(
-    "path", [p for p in SOURCES if relative(p) not in MOVING_OUT_OF_THE_CORE], ids=relative
-)
+@pytest.mark.parametrize("path", SOURCES, ids=relative)
 def test_no_io_imports_or_calls(path: Path):
     assert violations(ast.parse(path.read_text(), filename=str(path))) == set()
-
-
-@pytest.mark.parametrize("name", sorted(MOVING_OUT_OF_THE_CORE))
-def test_exemptions_are_still_needed(name: str):
-    path = PROTOCOL / name
-    assert path.exists(), f"{name} has moved: delete it from MOVING_OUT_OF_THE_CORE"
-    assert violations(ast.parse(path.read_text())), f"{name} is pure now: delete its exemption"
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from bluezone.protocol.receiver import (
     assess,
 )
 from bluezone.protocol.risk.errors import InvalidSightingError
-from bluezone.protocol.risk.resources import enx_defaults, proximity_defaults
+from bluezone.reference_node.risk_profiles import proximity_profile, v2_profile
 
 DAY = 19_000
 T = DAY * 86_400 + 43_200  # noon of day 19000: the worked example of spec RISK-4, RISK-5
@@ -43,7 +43,7 @@ def scan(start: float) -> ScanPeriod:
 
 SCANS = [scan(T), scan(T + 200), scan(T + 400), scan(T + 1200)]
 SIGHTINGS = [heard(T + 1, 50), heard(T + 2, 56), heard(T + 401, 60), heard(T + 1201, 62)]
-ENX = RiskSettings(enx_defaults(), proximity_defaults())
+ENX = RiskSettings(v2_profile("lfph-narrower-net-1.0"), proximity_profile())
 
 
 def test_the_worked_example_of_spec_risk_5_and_risk_12():

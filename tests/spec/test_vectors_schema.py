@@ -69,10 +69,15 @@ def _tests(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [test for group in document["testGroups"] for test in group["tests"]]
 
 
+# Strings that name a value of a closed set rather than hold bytes: an error code, and the
+# CWA platform of RISK-36.
+NAME_FIELDS = frozenset({"error", "platform"})
+
+
 def _byte_strings(value: Any, key: str = "") -> list[tuple[str, str]]:
-    """(field name, string) for every string in value, except fields named 'error'."""
+    """(field name, string) for every string in value, except the fields of NAME_FIELDS."""
     if isinstance(value, str):
-        return [] if key == "error" else [(key, value)]
+        return [] if key in NAME_FIELDS else [(key, value)]
     if isinstance(value, dict):
         return [pair for k, v in value.items() for pair in _byte_strings(v, k)]
     if isinstance(value, list):

@@ -1,1 +1,1 @@
-"""Package data of risk scoring (see SOURCES.md); read through bluezone.protocol.risk.resources."""
+"""Package data of risk scoring (see SOURCES.md); read by bluezone.reference_node.risk_profiles."""

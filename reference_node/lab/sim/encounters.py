@@ -33,13 +33,14 @@ from bluezone.protocol.risk.aggregation import (
     exposure_windows,
 )
 from bluezone.protocol.risk.attenuation import attenuation
+from bluezone.protocol.risk.calibration import CalibrationTable
 from bluezone.protocol.risk.windows import Infectiousness, ReportType
 from bluezone.reference_node.lab.nhs_data import LabelledEncounter
-from bluezone.reference_node.lab.sim.devices import DevicePopulation
-from bluezone.reference_node.lab.sim.link import ENVIRONMENTS, Link
+from bluezone.reference_node.lab.sim.devices import DevicePopulation, draw_population
+from bluezone.reference_node.lab.sim.link import Link, environment
 from bluezone.reference_node.lab.sim.scenes import SCENE_KINDS, STEP_S, Person, Scene, draw_scene
 
-__all__ = ["SimulationConfig", "scene_encounters", "simulate_encounters"]
+__all__ = ["SimulationConfig", "scene_encounters", "simulate_encounters", "simulate_seed"]
 
 # Share of advertising events a scanning phone catches (it listens on one of three channels
 # at a time, and duty-cycles within its scan window).
@@ -62,6 +63,16 @@ class SimulationConfig:
     close_contact_distance_m: float = 2.0
     close_contact_minutes: float = 15.0
     first_day: int = 19000
+    world: str = "default"
+
+
+def simulate_seed(
+    table: CalibrationTable, config: SimulationConfig, seed: int, prefix: str
+) -> list[LabelledEncounter]:
+    """Encounters of the scenes of ``seed``, whose phones are drawn with the same seed: two
+    seeds share no phone population (a model drawn by both has independent residuals)."""
+    rng = random.Random(seed)
+    return simulate_encounters(draw_population(table, rng), config, rng, prefix)
 
 
 def simulate_encounters(
@@ -80,7 +91,7 @@ def scene_encounters(
     scene: Scene, config: SimulationConfig, day: int, rng: random.Random
 ) -> list[LabelledEncounter]:
     """Every (receiver, sender) pair of the scene that shared it for at least one step."""
-    link = Link(ENVIRONMENTS[scene.kind], scene.people, rng)
+    link = Link(environment(scene.kind, config.world), scene.people, rng)
     start_s = day * SECONDS_PER_DAY + _SCENE_START_S
     encounters = []
     for receiver in scene.people:

@@ -18,6 +18,7 @@ the receiver reports the power minus its true RSSI offset, rounded to whole dBm.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from dataclasses import dataclass
@@ -37,8 +38,10 @@ from bluezone.reference_node.radio.channel import (
 __all__ = [
     "ATTENUATION_AT_1M_DB",
     "ENVIRONMENTS",
+    "WORLDS",
     "Environment",
     "Link",
+    "environment",
 ]
 
 # Attenuation of an unobstructed pair 1 m apart: the free-space loss at 1 m and 2.44 GHz,
@@ -82,6 +85,30 @@ ENVIRONMENTS: dict[str, Environment] = {
     "bus": Environment("bus", _model(1.6), 4.0, 120.0, None, 6.0, floor_loss_db=15.0),
     "groups": Environment("outside", _model(2.0), 2.0, 120.0, 10.0, 10.0),
 }
+# Worlds the proximity profile does not assume (spec 5.8.1, test 3): ``steep``, a denser,
+# absorbing indoor space (exponent 3.0 in the pub and the office); ``metal``, the bus as a
+# metal tube with rich multipath (exponent 1.4, Rayleigh fading, slow shadowing 6 dB).
+WORLDS = ("default", "steep", "metal")
+STEEP_INDOOR_EXPONENT = 3.0
+METAL_BUS_EXPONENT = 1.4
+METAL_BUS_SHADOWING_DB = 6.0
+
+
+def environment(kind: str, world: str = "default") -> Environment:
+    """The radio environment of a scene of ``kind`` in ``world`` (one of WORLDS)."""
+    env = ENVIRONMENTS[kind]
+    if world == "steep" and kind in ("tables", "office"):
+        return dataclasses.replace(env, path_loss=_model(STEEP_INDOOR_EXPONENT))
+    if world == "metal" and kind == "bus":
+        return dataclasses.replace(
+            env,
+            path_loss=_model(METAL_BUS_EXPONENT),
+            rician_k_db=None,
+            slow_shadowing_sd_db=METAL_BUS_SHADOWING_DB,
+        )
+    if world not in WORLDS:
+        raise ValueError(f"unknown world {world!r}")
+    return env
 
 
 def fading_db(rician_k_db: float | None, rng: random.Random) -> float:

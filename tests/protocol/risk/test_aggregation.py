@@ -15,8 +15,8 @@ from bluezone.protocol.risk.aggregation import (
     typical_attenuation,
 )
 from bluezone.protocol.risk.errors import InvalidConfigurationError, InvalidSightingError
-from bluezone.protocol.risk.resources import enx_defaults
 from bluezone.protocol.risk.windows import Infectiousness, ReportType, ScanInstance
+from bluezone.reference_node.risk_profiles import v2_profile
 
 DAY = 19000
 T0 = DAY * 86400 + 12 * 3600  # noon UTC
@@ -90,7 +90,7 @@ def test_mapping_rejects_unscorable_report_type_when_missing() -> None:
 
 
 def test_enx_mapping_round_trips() -> None:
-    mapping = enx_defaults().diagnosis_keys_data_mapping
+    mapping = v2_profile().diagnosis_keys_data_mapping
     assert DiagnosisKeysDataMapping.from_json(mapping.to_json()) == mapping
     assert mapping.infectiousness(-3) == Infectiousness.STANDARD
     assert mapping.infectiousness(0) == Infectiousness.HIGH

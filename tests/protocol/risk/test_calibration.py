@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from bluezone.protocol.risk.attenuation import attenuation
 from bluezone.protocol.risk.calibration import CalibrationTable, Fallback
 from bluezone.protocol.risk.errors import InvalidCalibrationTableError, InvalidSightingError
-from bluezone.protocol.risk.resources import default_calibration_table
+from bluezone.reference_node.risk_profiles import calibration_table
 
 HEADER = "oem,device, model,rssi correction,tx,calibration confidence\n"
 SMALL = HEADER + (
@@ -22,7 +22,7 @@ SMALL = HEADER + (
 
 
 def test_shipped_table_has_every_row() -> None:
-    table = default_calibration_table()
+    table = calibration_table()
     assert len(table.rows) == 11809
     assert sum(1 for r in table.rows if r.confidence == 3) == 306
 
@@ -35,7 +35,7 @@ def test_exact_model_prefers_highest_confidence_then_table_order() -> None:
 
 
 def test_real_rows() -> None:
-    table = default_calibration_table()
+    table = calibration_table()
     s9 = table.lookup("SM-G960F", oem="samsung")
     assert (s9.tx_power, s9.rssi_correction, s9.confidence) == (-27, 7, 3)
     pixel = table.lookup("Pixel", oem="Google", device="sailfish")
@@ -63,7 +63,7 @@ def test_global_median_over_measured_rows() -> None:
 
 
 def test_shipped_global_fallback() -> None:
-    found = default_calibration_table().lookup("iPhone 11", oem="Apple")
+    found = calibration_table().lookup("iPhone 11", oem="Apple")
     assert (found.tx_power, found.rssi_correction, found.confidence) == (-24, 4, 0)
 
 

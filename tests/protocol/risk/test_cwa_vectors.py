@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from bluezone.interop_tests.reference_adapter import score_cwa
 from bluezone.protocol.errors import ProtocolError
-from bluezone.protocol.risk.api import score_cwa_json
 from tests.protocol.risk.vectors import cases, load
 
 
@@ -16,10 +16,10 @@ def test_cwa_vector(group: dict[str, Any], test: dict[str, Any]) -> None:
     inputs = test["inputs"]
     if test["result"] == "invalid":
         with pytest.raises(ProtocolError) as caught:
-            score_cwa_json(inputs["config"], inputs["windows"])
+            score_cwa(inputs)
         assert caught.value.code == test["expected"]["error"]
     else:
-        assert score_cwa_json(inputs["config"], inputs["windows"]) == test["expected"]
+        assert score_cwa(inputs) == test["expected"]
 
 
 def test_file_holds_every_cwa_case() -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from bluezone.interop_tests.reference_adapter import score_v1, score_v2
 from bluezone.protocol.errors import ProtocolError
-from bluezone.protocol.risk.api import score_v1_json, score_v2_json
-from bluezone.protocol.risk.resources import enx_defaults_json
+from bluezone.reference_node.risk_profiles import profile_json
 from tests.protocol.risk.vectors import cases, load
 
 
@@ -34,34 +34,31 @@ def _json_equal(actual: Any, expected: Any) -> bool:
 @pytest.mark.parametrize(("group", "test"), cases("risk-v2.json"))
 def test_v2_vector(group: dict[str, Any], test: dict[str, Any]) -> None:
     inputs = test["inputs"]
-    args = (inputs["config"], inputs["windows"], inputs.get("today"))
     if test["result"] == "invalid":
         with pytest.raises(ProtocolError) as caught:
-            score_v2_json(*args)
+            score_v2(inputs)
         assert caught.value.code == test["expected"]["error"]
     else:
-        assert _json_equal(score_v2_json(*args), test["expected"])
+        assert _json_equal(score_v2(inputs), test["expected"])
 
 
 @pytest.mark.parametrize(("group", "test"), cases("risk-v1.json"))
 def test_v1_vector(group: dict[str, Any], test: dict[str, Any]) -> None:
     inputs = test["inputs"]
-    args = (inputs["config"], inputs["windows"], inputs["today"])
     if test["result"] == "invalid":
         with pytest.raises(ProtocolError) as caught:
-            score_v1_json(*args)
+            score_v1(inputs)
         assert caught.value.code == test["expected"]["error"]
     else:
-        assert _json_equal(score_v1_json(*args), test["expected"])
+        assert _json_equal(score_v1(inputs), test["expected"])
 
 
-def test_enx_vectors_use_the_shipped_defaults() -> None:
-    shipped = enx_defaults_json()["daily_summaries_config"]
-    enx_tests = [
-        t
-        for g in load("risk-v2.json")["testGroups"]
-        for t in g["tests"]
-        if "enx_defaults" in t["flags"]
+@pytest.mark.parametrize("profile", ["enx", "lfph-narrower-net-1.0"])
+def test_profile_vectors_use_the_shipped_profile(profile: str) -> None:
+    shipped = profile_json(profile)["daily_summaries_config"]
+    flag = profile.replace("-", "_").replace(".", "_")
+    flagged = [
+        t for g in load("risk-v2.json")["testGroups"] for t in g["tests"] if flag in t["flags"]
     ]
-    assert enx_tests
-    assert all(t["inputs"]["config"] == shipped for t in enx_tests)
+    assert flagged
+    assert all(t["inputs"]["config"] == shipped for t in flagged)

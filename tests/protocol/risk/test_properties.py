@@ -5,15 +5,22 @@ from __future__ import annotations
 import contextlib
 from copy import deepcopy
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bluezone.protocol.errors import ProtocolError
 from bluezone.protocol.risk.aggregation import DiagnosisKeysDataMapping
 from bluezone.protocol.risk.calibration import CalibrationTable
-from bluezone.protocol.risk.cwa import CwaConfiguration, score_cwa
+from bluezone.protocol.risk.cwa import (
+    CwaConfiguration,
+    CwaPlatform,
+    round_day_normalized_time,
+    score_cwa,
+)
 from bluezone.protocol.risk.v1 import ExposureConfiguration, score_v1
 from bluezone.protocol.risk.v2 import DailySummariesConfig, V2Profile, score_v2
 from bluezone.protocol.risk.windows import windows_from_json, windows_to_json
@@ -109,11 +116,57 @@ def test_windows_json_round_trip(windows: list[Any]) -> None:
 
 
 @settings(deadline=None)
-@given(st.lists(exposure_windows, max_size=8), st.randoms(use_true_random=False))
-def test_cwa_verdict_is_independent_of_window_order(windows: list[Any], rng: Any) -> None:
+@given(
+    st.lists(exposure_windows, max_size=8),
+    st.randoms(use_true_random=False),
+    st.sampled_from(CwaPlatform),
+)
+def test_cwa_verdict_is_independent_of_window_order(
+    windows: list[Any], rng: Any, platform: CwaPlatform
+) -> None:
     shuffled = list(windows)
     rng.shuffle(shuffled)
-    assert score_cwa(CWA_CONFIG, windows) == score_cwa(CWA_CONFIG, shuffled)
+    assert score_cwa(CWA_CONFIG, windows, platform) == score_cwa(CWA_CONFIG, shuffled, platform)
+
+
+@given(st.fractions(min_value=0, max_value=10**6))
+def test_android_rounding_is_to_the_nearest_tenth_half_up(value: Fraction) -> None:
+    rounded = round_day_normalized_time(value)
+    assert (rounded * 10).denominator == 1
+    assert value - Fraction(1, 20) < rounded <= value + Fraction(1, 20)
+
+
+def test_android_rounding_at_its_edges() -> None:
+    assert round_day_normalized_time(Fraction("8.95")) == 9
+    assert round_day_normalized_time(Fraction("8.96")) == 9
+    assert round_day_normalized_time(Fraction("8.94")) == Fraction("8.9")
+
+
+@given(json_values)
+def test_platform_is_android_or_ios_or_an_error(value: Any) -> None:
+    if value in ("android", "ios"):
+        assert CwaPlatform.from_json(value).value == value
+    else:
+        with pytest.raises(ProtocolError) as caught:
+            CwaPlatform.from_json(value)
+        assert caught.value.code == "invalid_risk_configuration"
+
+
+@settings(deadline=None)
+@given(st.lists(exposure_windows, max_size=8))
+def test_ios_counts_the_encounters_of_every_day_android_of_mapped_days(
+    windows: list[Any],
+) -> None:
+    android = score_cwa(CWA_CONFIG, windows, CwaPlatform.ANDROID)
+    ios = score_cwa(CWA_CONFIG, windows, CwaPlatform.IOS)
+    for field in (
+        "total_minimum_distinct_encounters_with_low_risk",
+        "total_minimum_distinct_encounters_with_high_risk",
+    ):
+        assert getattr(ios, field) >= getattr(android, field)
+    assert sum(d.minimum_distinct_encounters_with_low_risk for d in android.days) == (
+        android.total_minimum_distinct_encounters_with_low_risk
+    )
 
 
 @settings(deadline=None)

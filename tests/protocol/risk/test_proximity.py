@@ -22,12 +22,38 @@ from bluezone.protocol.risk.proximity import (
     score_proximity,
     smooth_window,
 )
-from bluezone.protocol.risk.resources import proximity_defaults
 from bluezone.protocol.risk.windows import ExposureWindow, Infectiousness, ReportType, ScanInstance
 from bluezone.reference_node.lab.proximity_fit import PathLossSample, fit_path_loss
 from tests.protocol.risk.strategies import exposure_windows, json_values
 
-CONFIG = proximity_defaults()
+# The parameters of the worked examples of RISK-57 and RISK-58 (spec 5.8), written out: the
+# shipped profile (spec/profiles/proximity.json) is refitted by spec 5.8.1's procedure.
+WORKED_EXAMPLE: dict[str, Any] = {
+    "attenuation_at_1m_db": 55.27,
+    "path_loss_exponent": 1.863,
+    "min_attenuation_offset_db": 4.42,
+    "typical_variance_db2": 34.39,
+    "min_variance_db2": 35.19,
+    "typical_min_covariance_db2": 30.62,
+    "shared_variance_db2": 33.05,
+    "process_variance_per_s": 0.001,
+    "prior_median_m": 2.0,
+    "prior_log_variance": 1.0,
+    "minimum_distance_m": 0.1,
+    "kernel_distance_m": 2.0,
+    "ut_alpha": 1.0,
+    "ut_beta": 2.0,
+    "ut_kappa": 2.0,
+    "score_threshold_s": 900,
+    "infectiousness_weights": {"standard": 0.3, "high": 1.0},
+    "report_type_weights": {
+        "confirmed_test": 1.0,
+        "confirmed_clinical_diagnosis": 1.0,
+        "self_report": 1.0,
+        "recursive": 0.0,
+    },
+}
+CONFIG = ProximityConfig.from_json(WORKED_EXAMPLE)
 
 
 def window(*scans: tuple[int, int, int], day: int = 19000) -> ExposureWindow:

@@ -8,13 +8,31 @@ from pathlib import Path
 
 import pytest
 
+from bluezone.protocol.risk.proximity import ProximityConfig
 from bluezone.reference_node import cli
 from bluezone.reference_node.errors import RiskDataError
-from bluezone.reference_node.lab.evaluate import evaluate_simulation, report, to_json
-from bluezone.reference_node.lab.scorers import LEARNED
+from bluezone.reference_node.lab.evaluate import (
+    FITTED_DECIMALS,
+    evaluate_simulation,
+    report,
+    to_json,
+)
+from bluezone.reference_node.lab.proximity_fit import fit_path_loss
+from bluezone.reference_node.lab.scorers import LEARNED, path_loss_samples
+from bluezone.reference_node.lab.sim import SimulationConfig, simulate_seed
+from bluezone.reference_node.risk_profiles import calibration_table
 
 SMALL = ["--scenes", "4", "--resamples", "30"]
-SCORERS = {"gaen_v1", "gaen_v2_enx", "cwa", "proximity_shipped", *LEARNED}
+ROOT = Path(__file__).resolve().parents[3]
+SCORERS = {
+    "gaen_v1",
+    "gaen_v2_enx",
+    "gaen_v2_lfph",
+    "cwa",
+    "proximity_shipped",
+    "proximity_shipped_probability",
+    *LEARNED,
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +48,11 @@ def test_every_scorer_is_measured_on_the_held_out_scenes(evaluation):
         assert 0.0 <= r.auc_low <= r.auc <= r.auc_high <= 1.0
         assert r.detection_low <= r.detection_rate <= r.detection_high
         assert r.false_alarm_rate <= evaluation.false_alarm_rate
-    assert [(m.metric, m.scorer) for m in evaluation.margins] == [
-        ("ROC area", "proximity"),
-        ("ROC area", "proximity_probability"),
-        ("detection", "proximity"),
-        ("detection", "proximity_probability"),
+    assert [(m.baseline, m.metric, m.scorer) for m in evaluation.margins] == [
+        (baseline, metric, scorer)
+        for baseline in ("gaen_v2_enx", "gaen_v2_lfph")
+        for metric in ("ROC area", "detection")
+        for scorer in ("proximity_probability", "proximity")
     ]
     assert all(m.low <= m.estimate <= m.high for m in evaluation.margins)
     assert list(evaluation.fits) == ["train-seed-1"]
@@ -55,7 +73,7 @@ def test_the_report_names_the_data_the_validation_and_the_margins(evaluation):
     for name in SCORERS:
         assert name in text
     assert "margin proximity - gaen_v2_enx (ROC area)" in text
-    assert "margin proximity_probability - gaen_v2_enx (detection at false alarms <= 10%)" in text
+    assert "margin proximity_probability - gaen_v2_lfph (detection at false alarms <= 10%)" in text
 
 
 def test_the_command_prints_json(capsys):
@@ -63,10 +81,11 @@ def test_the_command_prints_json(capsys):
     document = json.loads(capsys.readouterr().out)
     assert set(document["scorers"]) == SCORERS
     assert document["close_contacts"] > 0
-    assert {(m["metric"], m["scorer"]) for m in document["margins"]} == {
-        (metric, scorer)
+    assert {(m["baseline"], m["metric"], m["scorer"]) for m in document["margins"]} == {
+        (baseline, metric, scorer)
+        for baseline in ("gaen_v2_enx", "gaen_v2_lfph")
         for metric in ("auc", "detection_rate")
-        for scorer in ("proximity", "proximity_probability")
+        for scorer in ("proximity_probability", "proximity")
     }
 
 
@@ -103,3 +122,50 @@ def test_the_module_takes_the_data_directory_as_an_argument_too(tmp_path, capsys
 
     assert main([str(tmp_path / "absent")]) == 2
     assert "nhs_gaen_data" in capsys.readouterr().err
+
+
+def test_each_seed_draws_its_own_phones():
+    training = evaluate_simulation(resamples=30, scenes=4, train_seed=1, test_seed=3)
+    models = {e.receiver_model for e in training.encounters}
+    again = evaluate_simulation(resamples=30, scenes=4, train_seed=1, test_seed=4)
+    assert models != {e.receiver_model for e in again.encounters}
+
+
+def test_another_world_changes_the_test_scenes_only(evaluation):
+    steep = evaluate_simulation(resamples=30, scenes=4, world="steep")
+    assert steep.fits["train-seed-1"] == evaluation.fits["train-seed-1"]
+    assert steep.result("gaen_v2_lfph").scores != evaluation.result("gaen_v2_lfph").scores
+    assert "world steep" in steep.data_set
+
+
+def test_an_unknown_world_is_refused():
+    with pytest.raises(RiskDataError):
+        evaluate_simulation(scenes=2, world="underwater")
+
+
+def test_the_fit_is_written_as_the_shipped_profile(tmp_path: Path, capsys):
+    target = tmp_path / "proximity.json"
+    assert cli.main(["risk", "evaluate", *SMALL, "--write-profile", str(target)]) == 0
+    written = json.loads(target.read_text())
+    shipped = json.loads((ROOT / "spec" / "profiles" / "proximity.json").read_text())
+    assert written.keys() == shipped.keys()
+    assert written["kernel_distance_m"] == shipped["kernel_distance_m"]
+    assert written["path_loss_exponent"] != shipped["path_loss_exponent"]  # 4 scenes, not 40
+    ProximityConfig.from_json(written)
+
+
+def test_writing_a_profile_from_the_nhs_data_is_refused(tmp_path: Path, capsys):
+    args = ["risk", "evaluate", "--data", str(tmp_path), "--write-profile", str(tmp_path / "p")]
+    assert cli.main(args) == 2
+    assert "--write-profile" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_shipped_proximity_profile_is_the_fit_of_spec_5_8_1():
+    """spec/profiles/proximity.json holds the fit on simulator training seed 1 (40 scenes), as
+    ``bluezone risk evaluate --write-profile`` writes it."""
+    training = simulate_seed(calibration_table(), SimulationConfig(scenes=40), 1, "train")
+    fit = fit_path_loss(path_loss_samples(training))
+    shipped = json.loads((ROOT / "spec" / "profiles" / "proximity.json").read_text())
+    for name, decimals in FITTED_DECIMALS.items():
+        assert shipped[name] == round(getattr(fit, name), decimals), name

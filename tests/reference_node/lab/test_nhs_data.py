@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bluezone.reference_node.errors import NodeError, RiskDataError
-from bluezone.reference_node.lab.evaluate import evaluate_nhs, read_device_models
+from bluezone.reference_node.lab.evaluate import evaluate_nhs
 from bluezone.reference_node.lab.nhs_data import load_nhs_encounters, load_positions
 
 
@@ -108,8 +108,6 @@ def test_missing_or_malformed_files_raise_node_errors(tmp_path: Path) -> None:
     )
     with pytest.raises(RiskDataError):
         load_nhs_encounters(tmp_path, POSITIONS)
-    with pytest.raises(RiskDataError):
-        read_device_models(tmp_path)
     with pytest.raises(RiskDataError):
         load_positions(tmp_path / "absent.json")
 

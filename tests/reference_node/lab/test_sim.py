@@ -10,8 +10,12 @@ import numpy as np
 import pytest
 
 from bluezone.protocol.params import CALIBRATION_CONFIDENCE_MEASURED, MAX_RSSI_DBM, MIN_RSSI_DBM
-from bluezone.protocol.risk.resources import default_calibration_table
-from bluezone.reference_node.lab.sim import SimulationConfig, draw_population, simulate_encounters
+from bluezone.reference_node.lab.sim import (
+    SimulationConfig,
+    draw_population,
+    simulate_encounters,
+    simulate_seed,
+)
 from bluezone.reference_node.lab.sim.devices import (
     EXTRAPOLATED_MODELS,
     MEASURED_MODELS,
@@ -23,6 +27,7 @@ from bluezone.reference_node.lab.sim.link import (
     BODY_LOSS_DB,
     ENVIRONMENTS,
     Link,
+    environment,
     fading_db,
     own_body_loss_db,
 )
@@ -35,8 +40,9 @@ from bluezone.reference_node.lab.sim.scenes import (
     Scene,
     draw_scene,
 )
+from bluezone.reference_node.risk_profiles import calibration_table
 
-TABLE = default_calibration_table()
+TABLE = calibration_table()
 POPULATION = draw_population(TABLE, random.Random(2020))
 
 
@@ -182,3 +188,24 @@ def test_a_seed_repeats_a_simulation_and_another_does_not():
     assert first == again != other
     assert {e.scenario for e in first} == set(SCENE_KINDS)
     assert any(e.close_contact for e in first) and not all(e.close_contact for e in first)
+
+
+def test_a_seed_draws_its_own_phones_and_repeats():
+    config = SimulationConfig(scenes=2)
+    first = simulate_seed(TABLE, config, 11, "x")
+    assert simulate_seed(TABLE, config, 11, "x") == first
+    other = simulate_seed(TABLE, config, 12, "x")
+    assert {e.receiver_model for e in first} != {e.receiver_model for e in other}
+
+
+def test_worlds_change_only_the_environments_they_name():
+    steep = environment("office", "steep")
+    assert steep.path_loss.exponent == 3.0 > ENVIRONMENTS["office"].path_loss.exponent
+    assert environment("bus", "steep") == ENVIRONMENTS["bus"]
+    metal = environment("bus", "metal")
+    assert metal.path_loss.exponent == 1.4 and metal.rician_k_db is None
+    assert metal.slow_shadowing_sd_db > ENVIRONMENTS["bus"].slow_shadowing_sd_db
+    assert environment("tables", "metal") == ENVIRONMENTS["tables"]
+    assert all(environment(kind) == ENVIRONMENTS[kind] for kind in SCENE_KINDS)
+    with pytest.raises(ValueError):
+        environment("bus", "underwater")

@@ -236,9 +236,9 @@ def test_the_status_line_and_logs_carry_no_key_material(tmp_path: Path, caplog):
 
 
 def test_the_default_calibration_is_the_tables_global_fallback():
-    from bluezone.protocol.risk.resources import default_calibration_table
+    from bluezone.reference_node.risk_profiles import calibration_table
 
-    fallback = default_calibration_table().lookup("no such model")
+    fallback = calibration_table().lookup("no such model")
     config = NodeConfig()
     assert config.calibration.tx_power_dbm == fallback.tx_power
     assert config.calibration.rssi_correction_db == fallback.rssi_correction
