@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bluezone.protocol.errors import InvalidReportTypeTransitionError
 from bluezone.reference_node.server.errors import (
     CodeExpiredError,
     CodeNotFoundError,
@@ -24,7 +25,9 @@ from bluezone.reference_node.server.storage.base import (
     CheckpointRecord,
     NewKey,
     PendingKey,
+    Revision,
     Storage,
+    StoredKeyState,
     TokenRecord,
 )
 
@@ -69,6 +72,28 @@ CREATE TABLE IF NOT EXISTS batches (
     archive BYTEA NOT NULL
 );
 CREATE TABLE IF NOT EXISTS checkpoints (tree_size BIGINT PRIMARY KEY, note BYTEA NOT NULL);
+-- spec SRV-19..SRV-24: the kinds of codes and tokens, keys' revision tags, and revisions.
+CREATE TABLE IF NOT EXISTS code_kinds (
+    digest BYTEA PRIMARY KEY,
+    exposure_interval BIGINT,
+    revision BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE IF NOT EXISTS token_kinds (
+    digest BYTEA PRIMARY KEY,
+    exposure_interval BIGINT,
+    revision BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE IF NOT EXISTS key_tags (key_data BYTEA PRIMARY KEY, tag BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS revisions (
+    id BIGSERIAL PRIMARY KEY,
+    key_data BYTEA NOT NULL,
+    rolling_start BIGINT NOT NULL,
+    rolling_period INTEGER NOT NULL,
+    report_type INTEGER NOT NULL,
+    days_since_onset INTEGER,
+    batch BIGINT
+);
+CREATE INDEX IF NOT EXISTS revisions_pending ON revisions (id) WHERE batch IS NULL;
 """
 
 _BATCH_COLUMNS = (
@@ -135,18 +160,34 @@ class PostgresStorage(Storage):
         )
 
     async def add_code(
-        self, code_digest: bytes, report_type: int, onset_interval: int | None, expires_s: int
+        self,
+        code_digest: bytes,
+        report_type: int,
+        onset_interval: int | None,
+        expires_s: int,
+        exposure_interval: int | None = None,
+        revision: bool = False,
     ) -> bool:
-        """Store a new code unless its digest exists (spec SRV-3)."""
-        status = await self._pool.execute(
-            "INSERT INTO codes (digest, report_type, onset_interval, expires_s) "
-            "VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
-            code_digest,
-            report_type,
-            onset_interval,
-            expires_s,
-        )
-        return status == "INSERT 0 1"
+        """Store a new code unless its digest exists (spec SRV-3, SRV-19)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            status = await conn.execute(
+                "INSERT INTO codes (digest, report_type, onset_interval, expires_s) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
+                code_digest,
+                report_type,
+                onset_interval,
+                expires_s,
+            )
+            if status != "INSERT 0 1":
+                return False
+            if exposure_interval is not None or revision:
+                await conn.execute(
+                    "INSERT INTO code_kinds VALUES ($1, $2, $3)",
+                    code_digest,
+                    exposure_interval,
+                    revision,
+                )
+            return True
 
     async def exchange_code(
         self,
@@ -182,6 +223,12 @@ class PostgresStorage(Storage):
                 row["onset_interval"],
                 token_expires_s,
             )
+            await conn.execute(
+                "INSERT INTO token_kinds SELECT $1, exposure_interval, revision FROM code_kinds "
+                "WHERE digest = $2",
+                token_digest,
+                code_digest,
+            )
 
     async def get_token(self, token_digest: bytes) -> TokenRecord:
         """Return a token's record (spec SRV-7)."""
@@ -192,38 +239,89 @@ class PostgresStorage(Storage):
         )
         if row is None:
             raise TokenNotFoundError("SRV-7: no such token")
-        return TokenRecord(bytes(row[0]), row[1], row[2], row[3], row[4])
+        kind = await self._pool.fetchrow(
+            "SELECT exposure_interval, revision FROM token_kinds WHERE digest = $1", token_digest
+        )
+        exposure, revision = (kind[0], kind[1]) if kind is not None else (None, False)
+        return TokenRecord(bytes(row[0]), row[1], row[2], row[3], row[4], exposure, revision)
 
     async def use_token(self, token_digest: bytes, now_s: int, keys: Sequence[NewKey]) -> int:
         """Use the token and store its keys in one transaction (spec SRV-7)."""
         async with self._pool.acquire() as conn, conn.transaction():
-            used = await conn.fetchval(
-                "UPDATE tokens SET used = true WHERE digest = $1 AND NOT used AND expires_s > $2 "
-                "RETURNING true",
-                token_digest,
-                now_s,
-            )
-            if used is None:
-                found = await conn.fetchrow(
-                    "SELECT used FROM tokens WHERE digest = $1", token_digest
-                )
-                if found is None:
-                    raise TokenNotFoundError("SRV-7: no such token")
-                if found["used"]:
-                    raise TokenUsedError("SRV-7: the token was already used")
-                raise TokenExpiredError("SRV-7: the token expired")
+            await _spend_token(conn, token_digest, now_s)
             inserted = await conn.fetch(
                 "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type, "
                 "days_since_onset) SELECT * FROM unnest($1::bytea[], $2::bigint[], "
                 "$3::integer[], $4::integer[], $5::integer[]) "
-                "ON CONFLICT (key_data) DO NOTHING RETURNING id",
+                "ON CONFLICT (key_data) DO NOTHING RETURNING key_data",
                 [k.key_data for k in keys],
                 [k.rolling_start for k in keys],
                 [k.rolling_period for k in keys],
                 [k.report_type for k in keys],
                 [k.days_since_onset for k in keys],
             )
+            # spec SRV-22: only the upload that stored a key gives it a tag.
+            stored = {bytes(r[0]) for r in inserted}
+            tagged = [k for k in keys if k.key_data in stored and k.revision_tag is not None]
+            if tagged:
+                await conn.executemany(
+                    "INSERT INTO key_tags VALUES ($1, $2)",
+                    [(k.key_data, k.revision_tag) for k in tagged],
+                )
             return len(inserted)
+
+    async def key_states(self, key_data: Sequence[bytes]) -> list[StoredKeyState | None]:
+        """Return each key's current state and revision tag (spec SRV-23)."""
+        states: list[StoredKeyState | None] = []
+        async with self._pool.acquire() as conn:
+            for data in key_data:
+                row = await conn.fetchrow(
+                    "SELECT k.rolling_start, k.rolling_period, k.report_type, "
+                    "k.days_since_onset, t.tag FROM keys k "
+                    "LEFT JOIN key_tags t ON t.key_data = k.key_data WHERE k.key_data = $1",
+                    data,
+                )
+                if row is None:
+                    states.append(None)
+                    continue
+                tag = None if row[4] is None else bytes(row[4])
+                states.append(StoredKeyState(NewKey(data, row[0], row[1], row[2], row[3], tag)))
+        return states
+
+    async def revise(self, token_digest: bytes, now_s: int, revisions: Sequence[Revision]) -> int:
+        """Use the revision token, update report types, queue the revisions (SRV-23)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await _spend_token(conn, token_digest, now_s)
+            for revision in revisions:
+                key = revision.key
+                status = await conn.execute(
+                    "UPDATE keys SET report_type = $1 WHERE key_data = $2 "
+                    "AND report_type IS NOT DISTINCT FROM $3",
+                    key.report_type,
+                    key.key_data,
+                    revision.current,
+                )
+                if status != "UPDATE 1":
+                    raise InvalidReportTypeTransitionError("SRV-23: the key was revised meanwhile")
+                await conn.execute(
+                    "INSERT INTO revisions (key_data, rolling_start, rolling_period, report_type,"
+                    " days_since_onset) VALUES ($1, $2, $3, $4, $5)",
+                    key.key_data,
+                    key.rolling_start,
+                    key.rolling_period,
+                    key.report_type,
+                    key.days_since_onset,
+                )
+        return len(revisions)
+
+    async def pending_revisions(self, limit: int) -> list[PendingKey]:
+        """Return up to ``limit`` unpublished revisions, oldest first (SRV-24)."""
+        rows = await self._pool.fetch(
+            "SELECT id, key_data, rolling_start, rolling_period, report_type, days_since_onset "
+            "FROM revisions WHERE batch IS NULL ORDER BY id LIMIT $1",
+            limit,
+        )
+        return [PendingKey(r[0], NewKey(bytes(r[1]), r[2], r[3], r[4], r[5])) for r in rows]
 
     async def pending_keys(self, limit: int) -> list[PendingKey]:
         """Return up to ``limit`` unpublished keys, oldest first."""
@@ -236,7 +334,10 @@ class PostgresStorage(Storage):
 
     async def pending_count(self) -> int:
         """Return how many keys wait for publication."""
-        return await self._pool.fetchval("SELECT count(*) FROM keys WHERE batch IS NULL")
+        return await self._pool.fetchval(
+            "SELECT (SELECT count(*) FROM keys WHERE batch IS NULL)"
+            " + (SELECT count(*) FROM revisions WHERE batch IS NULL)"
+        )
 
     async def add_batch(
         self,
@@ -244,6 +345,7 @@ class PostgresStorage(Storage):
         archive: bytes,
         row_ids: Sequence[int],
         checkpoint: CheckpointRecord,
+        revision_ids: Sequence[int] = (),
     ) -> None:
         """Record a batch with its keys and checkpoint in one transaction (spec SRV-10)."""
         async with self._pool.acquire() as conn, conn.transaction():
@@ -271,6 +373,13 @@ class PostgresStorage(Storage):
             )
             if status != f"UPDATE {len(row_ids)}":
                 raise StorageError("SRV-10: a key of the batch is no longer pending")
+            status = await conn.execute(
+                "UPDATE revisions SET batch = $1 WHERE id = ANY($2::bigint[]) AND batch IS NULL",
+                batch.number,
+                list(revision_ids),
+            )
+            if status != f"UPDATE {len(revision_ids)}":
+                raise StorageError("SRV-24: a revision of the batch is no longer pending")
             await conn.execute(
                 "INSERT INTO checkpoints VALUES ($1, $2)", checkpoint.tree_size, checkpoint.note
             )
@@ -319,7 +428,35 @@ class PostgresStorage(Storage):
                     "AND rolling_start + rolling_period < $1",
                     oldest_interval,
                 ),
+                (
+                    "DELETE FROM revisions WHERE batch IS NOT NULL "
+                    "AND rolling_start + rolling_period < $1",
+                    oldest_interval,
+                ),
             ):
                 status = await conn.execute(query, arg)
                 total += int(status.split()[-1])
+            for query in (
+                "DELETE FROM code_kinds WHERE digest NOT IN (SELECT digest FROM codes)",
+                "DELETE FROM token_kinds WHERE digest NOT IN (SELECT digest FROM tokens)",
+                "DELETE FROM key_tags WHERE key_data NOT IN (SELECT key_data FROM keys)",
+            ):
+                await conn.execute(query)
         return total
+
+
+async def _spend_token(conn, token_digest: bytes, now_s: int) -> None:
+    """Mark a token used, or raise why it cannot be (spec SRV-7, SRV-23)."""
+    used = await conn.fetchval(
+        "UPDATE tokens SET used = true WHERE digest = $1 AND NOT used AND expires_s > $2 "
+        "RETURNING true",
+        token_digest,
+        now_s,
+    )
+    if used is None:
+        found = await conn.fetchrow("SELECT used FROM tokens WHERE digest = $1", token_digest)
+        if found is None:
+            raise TokenNotFoundError("SRV-7: no such token")
+        if found["used"]:
+            raise TokenUsedError("SRV-7: the token was already used")
+        raise TokenExpiredError("SRV-7: the token expired")
