@@ -366,18 +366,18 @@ class InvalidCodeError(UploadError):
 
 
 class NoKeyAfterExposureError(UploadError):
-    """A recursive upload whose keys all end before the exposure day (SRV-20)."""
+    """A recursive upload whose keys all end before the exposure day (SRV-21)."""
 
     code = "no_key_after_exposure"
 
 
 class RevisionDeniedError(UploadError):
-    """A key not stored, without a revision tag, or whose tag the secret does not give (SRV-23)."""
+    """A key not stored, without a revision tag, or whose tag the secret does not give (SRV-24)."""
 
     code = "revision_denied"
 
 
 class InvalidReportTypeTransitionError(UploadError):
-    """A key whose current report type may not become the revision's (SRV-23)."""
+    """A key whose current report type may not become the revision's (SRV-24)."""
 
     code = "invalid_report_type_transition"

@@ -1,7 +1,7 @@
 """Recursive reports and revisions: which keys an upload publishes, who may revise, what wins.
 
-The rules of spec SRV-20 (a recursive upload keeps the keys from the exposure day on),
-SRV-22 and SRV-23 (the per-key revision tag and the allowed report-type transitions) and
+The rules of spec SRV-21 (a recursive upload keeps the keys from the exposure day on),
+SRV-23 and SRV-24 (the per-key revision tag and the allowed report-type transitions) and
 MATCH-11 (a device resolves revised keys across batches before matching). Pure functions:
 secrets come in as arguments.
 """
@@ -31,14 +31,14 @@ BEFORE_EXPOSURE_DAY = "before_exposure_day"
 
 @dataclass(frozen=True, slots=True)
 class RecursiveSplit:
-    """The positions of an upload's keys a recursive code keeps and drops (SRV-20)."""
+    """The positions of an upload's keys a recursive code keeps and drops (SRV-21)."""
 
     kept: tuple[int, ...]
     dropped: tuple[int, ...]
 
 
 def split_recursive(keys: Sequence[TemporaryExposureKey], exposure_interval: int) -> RecursiveSplit:
-    """Keep the keys whose day is the exposure day or later; drop the others (spec SRV-20).
+    """Keep the keys whose day is the exposure day or later; drop the others (spec SRV-21).
 
     A key's day is ``rolling_start // 144``. Raises NoKeyAfterExposureError when every key
     would be dropped.
@@ -48,32 +48,32 @@ def split_recursive(keys: Sequence[TemporaryExposureKey], exposure_interval: int
         i for i, k in enumerate(keys) if k.rolling_start // INTERVALS_PER_DAY >= exposure_day
     )
     if not kept:
-        raise NoKeyAfterExposureError("SRV-20: every key is from before the exposure day")
+        raise NoKeyAfterExposureError("SRV-21: every key is from before the exposure day")
     dropped = tuple(i for i in range(len(keys)) if i not in set(kept))
     return RecursiveSplit(kept, dropped)
 
 
 def revision_tag(revision_secret: bytes, key_data: bytes) -> bytes:
-    """HMAC-SHA256(secret, "bluezone-revision-tag/v1" || key_data), 32 bytes (spec SRV-22)."""
+    """HMAC-SHA256(secret, "bluezone-revision-tag/v1" || key_data), 32 bytes (spec SRV-23)."""
     if not isinstance(revision_secret, bytes) or len(revision_secret) != REVISION_SECRET_BYTES:
-        raise HmacSecretError("SRV-22: a revision secret is 32 bytes")
+        raise HmacSecretError("SRV-23: a revision secret is 32 bytes")
     if not isinstance(key_data, bytes) or len(key_data) != TEK_LENGTH:
-        raise HmacSecretError("SRV-22: key data is 16 bytes")
+        raise HmacSecretError("SRV-23: key data is 16 bytes")
     return hmac.digest(revision_secret, REVISION_TAG_LABEL + key_data, "sha256")
 
 
 def tag_matches(revision_secret: bytes, key_data: bytes, stored_tag: bytes | None) -> bool:
-    """Whether ``stored_tag`` is the key's tag under the secret, in constant time (SRV-23)."""
+    """Whether ``stored_tag`` is the key's tag under the secret, in constant time (SRV-24)."""
     if stored_tag is None:
         return False
     return hmac.compare_digest(revision_tag(revision_secret, key_data), stored_tag)
 
 
 def check_transition(current: int | None, new: int) -> None:
-    """Raise InvalidReportTypeTransitionError unless ``current`` may become ``new`` (SRV-23)."""
+    """Raise InvalidReportTypeTransitionError unless ``current`` may become ``new`` (SRV-24)."""
     if new not in REVISION_TRANSITIONS.get(current if current is not None else -1, ()):
         raise InvalidReportTypeTransitionError(
-            f"SRV-23: report type {current} may not become {new}"
+            f"SRV-24: report type {current} may not become {new}"
         )
 
 

@@ -65,8 +65,8 @@ class IssuedCode:
     code: str
     expires_s: int
     report_type: int
-    exposure_interval: int | None = None  # spec SRV-19: a recursive code
-    revision: bool = False  # spec SRV-19: a revision code
+    exposure_interval: int | None = None  # spec SRV-20: a recursive code
+    revision: bool = False  # spec SRV-20: a revision code
 
     def __repr__(self) -> str:
         return f"IssuedCode(expires_s={self.expires_s}, report_type={self.report_type})"
@@ -74,7 +74,7 @@ class IssuedCode:
 
 @dataclass(frozen=True, slots=True)
 class UploadOutcome:
-    """The server's answer to an upload: keys stored, and positions dropped (SRV-7, SRV-20)."""
+    """The server's answer to an upload: keys stored, and positions dropped (SRV-7, SRV-21)."""
 
     accepted: int
     dropped: tuple[int, ...] = ()
@@ -120,7 +120,7 @@ class VerifiedBatch:
         return _diagnosis_keys(self.export.payload.keys)
 
     def revised_keys(self) -> tuple[TemporaryExposureKey, ...]:
-        """Return the batch's revised keys (SRV-24), for MATCH-11."""
+        """Return the batch's revised keys (SRV-25), for MATCH-11."""
         return _diagnosis_keys(self.export.payload.revised_keys)
 
 
@@ -286,7 +286,7 @@ class KeyServerClient:
         exposure_interval: int | None = None,
         revision: bool = False,
     ) -> IssuedCode:
-        """Ask for a verification code with the health authority's API key (SRV-3, SRV-19)."""
+        """Ask for a verification code with the health authority's API key (SRV-3, SRV-20)."""
         body: dict[str, Any] = {"report_type": report_type}
         if onset_interval is not None:
             body["onset_interval"] = onset_interval
@@ -341,9 +341,9 @@ class KeyServerClient:
         keys: Sequence[TemporaryExposureKey],
         revision_secret: bytes | None = None,
     ) -> UploadOutcome:
-        """Upload the keys the grant is bound to, with a revision secret if given (SRV-22).
+        """Upload the keys the grant is bound to, with a revision secret if given (SRV-23).
 
-        Returns the keys accepted and the positions a recursive code dropped (SRV-20).
+        Returns the keys accepted and the positions a recursive code dropped (SRV-21).
         """
         body: dict[str, Any] = {
             "token": _b64(grant.token),
@@ -360,13 +360,13 @@ class KeyServerClient:
         try:
             positions = tuple(int(item["index"]) for item in dropped)
         except (KeyError, TypeError, ValueError) as exc:
-            raise BadServerDataError("SRV-20: malformed list of dropped keys") from exc
+            raise BadServerDataError("SRV-21: malformed list of dropped keys") from exc
         return UploadOutcome(accepted, positions)
 
     async def revise(
         self, grant: UploadGrant, keys: Sequence[TemporaryExposureKey], revision_secret: bytes
     ) -> int:
-        """Revise keys uploaded before with a revision code's grant (SRV-23); return the count."""
+        """Revise keys uploaded before with a revision code's grant (SRV-24); return the count."""
         body = {
             "token": _b64(grant.token),
             "hmac_secret": _b64(grant.hmac_secret),
@@ -376,7 +376,7 @@ class KeyServerClient:
         value = await self.post("v1/revise", _padded(body, UPLOAD_BODY_BYTES))
         revised = value.get("revised")
         if not isinstance(revised, int):
-            raise BadServerDataError("SRV-23: malformed revision response")
+            raise BadServerDataError("SRV-24: malformed revision response")
         return revised
 
     async def report(self, code: str, keys: Sequence[TemporaryExposureKey]) -> int:

@@ -225,7 +225,7 @@ class KeyServer:
                     "report_type": ask.report_type,
                 }
                 if ask.exposure_interval is not None:
-                    answer["exposure_interval"] = ask.exposure_interval  # spec SRV-19
+                    answer["exposure_interval"] = ask.exposure_interval  # spec SRV-20
                 if ask.revision:
                     answer["revision"] = True
                 return _json(answer, status=201)
@@ -254,11 +254,11 @@ class KeyServer:
         digest = token_digest(ask.token)
         token = await self.storage.get_token(digest)
         if token.revision:
-            raise WrongCodeKindError("SRV-20: a revision token uploads at /v1/revise")
+            raise WrongCodeKindError("SRV-21: a revision token uploads at /v1/revise")
         check_key_list_hmac(ask.hmac_secret, ask.keys, token.key_hmac)
         kept = range(len(ask.keys))
         dropped: tuple[int, ...] = ()
-        if token.exposure_interval is not None:  # spec SRV-20: a recursive code
+        if token.exposure_interval is not None:  # spec SRV-21: a recursive code
             split = split_recursive(ask.keys, token.exposure_interval)
             kept, dropped = split.kept, split.dropped
         keys = [
@@ -270,7 +270,7 @@ class KeyServer:
                 days_since_onset(k.rolling_start, token.onset_interval),
                 None
                 if ask.revision_secret is None
-                else revision_tag(ask.revision_secret, k.key_data),  # spec SRV-22
+                else revision_tag(ask.revision_secret, k.key_data),  # spec SRV-23
             )
             for k in (ask.keys[i] for i in kept)
         ]
@@ -283,8 +283,8 @@ class KeyServer:
         )
 
     async def revise(self, request: web.Request) -> web.Response:
-        """POST /v1/revise: change the report type of keys uploaded before (spec SRV-23)."""
-        self._limit_client(request)  # spec SRV-25: the same bucket as uploads
+        """POST /v1/revise: change the report type of keys uploaded before (spec SRV-24)."""
+        self._limit_client(request)  # spec SRV-26: the same bucket as uploads
         body = parse_object(await read_body(request, MAX_UPLOAD_REQUEST_BYTES))
         ask = RevisionRequest.parse(body)
         assert ask.revision_secret is not None
@@ -293,7 +293,7 @@ class KeyServer:
         digest = token_digest(ask.token)
         token = await self.storage.get_token(digest)
         if not token.revision:
-            raise WrongCodeKindError("SRV-23: revisions need a revision code")
+            raise WrongCodeKindError("SRV-24: revisions need a revision code")
         check_key_list_hmac(ask.hmac_secret, ask.keys, token.key_hmac)
         states = await self.storage.key_states([k.key_data for k in ask.keys])
         for key, state in zip(ask.keys, states, strict=True):
@@ -303,7 +303,7 @@ class KeyServer:
                 != (key.rolling_start, key.rolling_period)
                 or not tag_matches(ask.revision_secret, key.key_data, state.key.revision_tag)
             ):
-                raise RevisionDeniedError("SRV-23: the keys cannot be revised with this secret")
+                raise RevisionDeniedError("SRV-24: the keys cannot be revised with this secret")
         revisions = []
         for state in states:
             assert state is not None
@@ -418,13 +418,13 @@ class KeyServer:
 
 
 def _check_revision_keys(ask: UploadRequest) -> None:
-    """1..14 keys without duplicates (spec SRV-23); embargo and age were checked at upload."""
+    """1..14 keys without duplicates (spec SRV-24); embargo and age were checked at upload."""
     if len(ask.keys) < MIN_UPLOAD_KEYS:
-        raise TooFewKeysError("SRV-23: a revision holds at least one key")
+        raise TooFewKeysError("SRV-24: a revision holds at least one key")
     if len(ask.keys) > MAX_UPLOAD_KEYS:
-        raise TooManyKeysError("SRV-23: a revision holds at most 14 keys")
+        raise TooManyKeysError("SRV-24: a revision holds at most 14 keys")
     if len({k.key_data for k in ask.keys}) != len(ask.keys):
-        raise DuplicateKeyError("SRV-23: two keys carry the same key data")
+        raise DuplicateKeyError("SRV-24: two keys carry the same key data")
 
 
 def _http_error_name(status: int) -> str:

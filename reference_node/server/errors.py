@@ -170,7 +170,7 @@ class WitnessStateError(ClientError):
 
 
 class WrongCodeKindError(ServerError):
-    """A revision token sent to /v1/publish, or an upload token to /v1/revise (SRV-20, SRV-23)."""
+    """A revision token sent to /v1/publish, or an upload token to /v1/revise (SRV-21, SRV-24)."""
 
     code = "wrong_code_kind"
     status = 400

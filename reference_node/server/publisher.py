@@ -206,7 +206,7 @@ class Publisher:
     ) -> BuiltBatch:
         """Make the signed export file, leaf and checkpoint of batch ``number`` (SRV-9).
 
-        ``revisions`` go to ``revised_keys``, in the batch's keyed order, unpadded (SRV-24).
+        ``revisions`` go to ``revised_keys``, in the batch's keyed order, unpadded (SRV-25).
         """
         revisions = revisions or []
         real = [_export_key(p) for p in pending]

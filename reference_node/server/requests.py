@@ -118,7 +118,7 @@ def _padding(obj: dict[str, Any]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class CodeRequest:
-    """POST /v1/ha/codes (spec SRV-3, SRV-19)."""
+    """POST /v1/ha/codes (spec SRV-3, SRV-20)."""
 
     report_type: int
     onset_interval: int | None
@@ -128,7 +128,7 @@ class CodeRequest:
 
     @classmethod
     def parse(cls, obj: dict[str, Any], default_validity_s: int) -> CodeRequest:
-        """Check the fields of a code request and the kinds of code SRV-19 allows."""
+        """Check the fields of a code request and the kinds of code SRV-20 allows."""
         _only(
             obj,
             {"report_type", "onset_interval", "validity_s", "exposure_interval", "revision"},
@@ -137,7 +137,7 @@ class CodeRequest:
         report_type = _int(obj, "report_type", 1, 5, default=1)
         revision = obj.get("revision", False)
         if not isinstance(revision, bool):
-            raise InvalidRequestError("SRV-19: field 'revision' must be true or false")
+            raise InvalidRequestError("SRV-20: field 'revision' must be true or false")
         onset = None
         if obj.get("onset_interval") is not None:
             onset = _int(obj, "onset_interval", 0, MAX_INTERVAL)
@@ -152,21 +152,21 @@ class CodeRequest:
 
 
 def _check_kind(report_type: int, revision: bool, onset: int | None, exposure: int | None) -> None:
-    """Refuse the combinations SRV-19 does not allow."""
+    """Refuse the combinations SRV-20 does not allow."""
     if revision:
         if report_type not in REVISION_CODE_REPORT_TYPES:
-            raise InvalidRequestError("SRV-19: a revision code has report_type 1 or 5")
+            raise InvalidRequestError("SRV-20: a revision code has report_type 1 or 5")
         if onset is not None or exposure is not None:
-            raise InvalidRequestError("SRV-19: a revision code carries no onset or exposure")
+            raise InvalidRequestError("SRV-20: a revision code carries no onset or exposure")
         return
     if report_type == RECURSIVE_CODE_REPORT_TYPE:
         if exposure is None:
-            raise InvalidRequestError("SRV-19: a recursive code needs 'exposure_interval'")
+            raise InvalidRequestError("SRV-20: a recursive code needs 'exposure_interval'")
         return
     if report_type not in CODE_REPORT_TYPES:
-        raise InvalidRequestError("SRV-19: report_type 5 is only for revision codes")
+        raise InvalidRequestError("SRV-20: report_type 5 is only for revision codes")
     if exposure is not None:
-        raise InvalidRequestError("SRV-19: only a recursive code carries 'exposure_interval'")
+        raise InvalidRequestError("SRV-20: only a recursive code carries 'exposure_interval'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +204,7 @@ class UploadRequest:
     def parse(cls, obj: dict[str, Any]) -> UploadRequest:
         """Check the fields of an upload; key rules raise the protocol's errors (KS-1, KS-4).
 
-        ``revision_secret`` is optional here (SRV-22).
+        ``revision_secret`` is optional here (SRV-23).
         """
         return cls._parse(obj, required_secret=False)
 
@@ -229,7 +229,7 @@ class UploadRequest:
 
 @dataclass(frozen=True, slots=True)
 class RevisionRequest(UploadRequest):
-    """POST /v1/revise (spec SRV-23): an upload's fields with a required revision secret."""
+    """POST /v1/revise (spec SRV-24): an upload's fields with a required revision secret."""
 
     @classmethod
     def parse(cls, obj: dict[str, Any]) -> UploadRequest:

@@ -29,7 +29,7 @@ def _key(n: int, start: int, report_type: int | None = None) -> TemporaryExposur
     return TemporaryExposureKey(bytes([n]) * 16, start, 144, report_type, None)
 
 
-def test_split_recursive_keeps_the_exposure_day_and_later():  # spec SRV-20
+def test_split_recursive_keeps_the_exposure_day_and_later():  # spec SRV-21
     keys = [_key(1, DAY - 144), _key(2, DAY), _key(3, DAY + 144), _key(4, DAY - 1, None)]
     split = split_recursive(keys, DAY + 143)  # any interval of the exposure day
     assert split.kept == (1, 2) and split.dropped == (0, 3)
@@ -40,7 +40,7 @@ def test_split_recursive_refuses_when_nothing_is_left():
         split_recursive([_key(1, DAY - 144)], DAY)
 
 
-def test_revision_tag_is_hmac_of_label_and_key():  # spec SRV-22
+def test_revision_tag_is_hmac_of_label_and_key():  # spec SRV-23
     secret = bytes(range(32))
     expected = hmac.digest(secret, b"bluezone-revision-tag/v1" + bytes(16), "sha256")
     assert revision_tag(secret, bytes(16)) == expected
@@ -67,7 +67,7 @@ def test_revision_tag_is_hmac_of_label_and_key():  # spec SRV-22
         (2, 4, False),
     ],
 )
-def test_transitions(current, new, allowed):  # spec SRV-23
+def test_transitions(current, new, allowed):  # spec SRV-24
     if allowed:
         check_transition(current, new)
     else:

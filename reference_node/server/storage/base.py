@@ -22,8 +22,8 @@ class TokenRecord:
     onset_interval: int | None
     expires_s: int
     used: bool
-    exposure_interval: int | None = None  # spec SRV-19: a recursive code's exposure day
-    revision: bool = False  # spec SRV-19: a revision code's token
+    exposure_interval: int | None = None  # spec SRV-20: a recursive code's exposure day
+    revision: bool = False  # spec SRV-20: a revision code's token
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,7 @@ class NewKey:
     rolling_period: int
     report_type: int | None
     days_since_onset: int | None
-    revision_tag: bytes | None = None  # spec SRV-22
+    revision_tag: bytes | None = None  # spec SRV-23
 
     def __repr__(self) -> str:
         # Never print key material (STYLE: messages never carry secrets).
@@ -52,14 +52,14 @@ class PendingKey:
 
 @dataclass(frozen=True, slots=True)
 class StoredKeyState:
-    """A stored key as a revision sees it: its current report type and revision tag (SRV-23)."""
+    """A stored key as a revision sees it: its current report type and revision tag (SRV-24)."""
 
     key: NewKey
 
 
 @dataclass(frozen=True, slots=True)
 class Revision:
-    """A key's report type changing from ``current`` to ``key.report_type`` (SRV-23)."""
+    """A key's report type changing from ``current`` to ``key.report_type`` (SRV-24)."""
 
     key: NewKey
     current: int | None
@@ -114,7 +114,7 @@ class Storage(abc.ABC):
     ) -> bool:
         """Store a new code; return False (storing nothing) if the digest exists (SRV-3).
 
-        ``exposure_interval`` (recursive codes) and ``revision`` are SRV-19's kinds.
+        ``exposure_interval`` (recursive codes) and ``revision`` are SRV-20's kinds.
         """
 
     @abc.abstractmethod
@@ -147,11 +147,11 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     async def key_states(self, key_data: Sequence[bytes]) -> list[StoredKeyState | None]:
-        """Return each key's stored state, None for a key not stored (SRV-23)."""
+        """Return each key's stored state, None for a key not stored (SRV-24)."""
 
     @abc.abstractmethod
     async def revise(self, token_digest: bytes, now_s: int, revisions: Sequence[Revision]) -> int:
-        """Use a revision token, set each key's report type and queue the revisions (SRV-23).
+        """Use a revision token, set each key's report type and queue the revisions (SRV-24).
 
         Atomic; raises the token errors of ``use_token`` and InvalidReportTypeTransitionError
         if a key's report type is no longer ``current``. Returns how many keys were revised.
@@ -159,7 +159,7 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     async def pending_revisions(self, limit: int) -> list[PendingKey]:
-        """Return up to ``limit`` revisions not yet in a batch, oldest first (SRV-24)."""
+        """Return up to ``limit`` revisions not yet in a batch, oldest first (SRV-25)."""
 
     @abc.abstractmethod
     async def pending_keys(self, limit: int) -> list[PendingKey]:

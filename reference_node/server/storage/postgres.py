@@ -72,7 +72,7 @@ CREATE TABLE IF NOT EXISTS batches (
     archive BYTEA NOT NULL
 );
 CREATE TABLE IF NOT EXISTS checkpoints (tree_size BIGINT PRIMARY KEY, note BYTEA NOT NULL);
--- spec SRV-19..SRV-24: the kinds of codes and tokens, keys' revision tags, and revisions.
+-- spec SRV-20..SRV-25: the kinds of codes and tokens, keys' revision tags, and revisions.
 CREATE TABLE IF NOT EXISTS code_kinds (
     digest BYTEA PRIMARY KEY,
     exposure_interval BIGINT,
@@ -168,7 +168,7 @@ class PostgresStorage(Storage):
         exposure_interval: int | None = None,
         revision: bool = False,
     ) -> bool:
-        """Store a new code unless its digest exists (spec SRV-3, SRV-19)."""
+        """Store a new code unless its digest exists (spec SRV-3, SRV-20)."""
         async with self._pool.acquire() as conn, conn.transaction():
             status = await conn.execute(
                 "INSERT INTO codes (digest, report_type, onset_interval, expires_s) "
@@ -260,7 +260,7 @@ class PostgresStorage(Storage):
                 [k.report_type for k in keys],
                 [k.days_since_onset for k in keys],
             )
-            # spec SRV-22: only the upload that stored a key gives it a tag.
+            # spec SRV-23: only the upload that stored a key gives it a tag.
             stored = {bytes(r[0]) for r in inserted}
             tagged = [k for k in keys if k.key_data in stored and k.revision_tag is not None]
             if tagged:
@@ -271,7 +271,7 @@ class PostgresStorage(Storage):
             return len(inserted)
 
     async def key_states(self, key_data: Sequence[bytes]) -> list[StoredKeyState | None]:
-        """Return each key's current state and revision tag (spec SRV-23)."""
+        """Return each key's current state and revision tag (spec SRV-24)."""
         states: list[StoredKeyState | None] = []
         async with self._pool.acquire() as conn:
             for data in key_data:
@@ -289,7 +289,7 @@ class PostgresStorage(Storage):
         return states
 
     async def revise(self, token_digest: bytes, now_s: int, revisions: Sequence[Revision]) -> int:
-        """Use the revision token, update report types, queue the revisions (SRV-23)."""
+        """Use the revision token, update report types, queue the revisions (SRV-24)."""
         async with self._pool.acquire() as conn, conn.transaction():
             await _spend_token(conn, token_digest, now_s)
             for revision in revisions:
@@ -302,7 +302,7 @@ class PostgresStorage(Storage):
                     revision.current,
                 )
                 if status != "UPDATE 1":
-                    raise InvalidReportTypeTransitionError("SRV-23: the key was revised meanwhile")
+                    raise InvalidReportTypeTransitionError("SRV-24: the key was revised meanwhile")
                 await conn.execute(
                     "INSERT INTO revisions (key_data, rolling_start, rolling_period, report_type,"
                     " days_since_onset) VALUES ($1, $2, $3, $4, $5)",
@@ -315,7 +315,7 @@ class PostgresStorage(Storage):
         return len(revisions)
 
     async def pending_revisions(self, limit: int) -> list[PendingKey]:
-        """Return up to ``limit`` unpublished revisions, oldest first (SRV-24)."""
+        """Return up to ``limit`` unpublished revisions, oldest first (SRV-25)."""
         rows = await self._pool.fetch(
             "SELECT id, key_data, rolling_start, rolling_period, report_type, days_since_onset "
             "FROM revisions WHERE batch IS NULL ORDER BY id LIMIT $1",
@@ -379,7 +379,7 @@ class PostgresStorage(Storage):
                 list(revision_ids),
             )
             if status != f"UPDATE {len(revision_ids)}":
-                raise StorageError("SRV-24: a revision of the batch is no longer pending")
+                raise StorageError("SRV-25: a revision of the batch is no longer pending")
             await conn.execute(
                 "INSERT INTO checkpoints VALUES ($1, $2)", checkpoint.tree_size, checkpoint.note
             )
@@ -446,7 +446,7 @@ class PostgresStorage(Storage):
 
 
 async def _spend_token(conn, token_digest: bytes, now_s: int) -> None:
-    """Mark a token used, or raise why it cannot be (spec SRV-7, SRV-23)."""
+    """Mark a token used, or raise why it cannot be (spec SRV-7, SRV-24)."""
     used = await conn.fetchval(
         "UPDATE tokens SET used = true WHERE digest = $1 AND NOT used AND expires_s > $2 "
         "RETURNING true",

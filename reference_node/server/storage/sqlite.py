@@ -84,7 +84,7 @@ CREATE TABLE IF NOT EXISTS batches (
     archive BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS checkpoints (tree_size INTEGER PRIMARY KEY, note BLOB NOT NULL);
--- spec SRV-19..SRV-24: the kinds of codes and tokens, keys' revision tags, and revisions.
+-- spec SRV-20..SRV-25: the kinds of codes and tokens, keys' revision tags, and revisions.
 CREATE TABLE IF NOT EXISTS code_kinds (
     digest BLOB PRIMARY KEY,
     exposure_interval INTEGER,
@@ -265,7 +265,7 @@ class SqliteStorage(Storage):
         exposure_interval: int | None = None,
         revision: bool = False,
     ) -> bool:
-        """Store a new code unless its digest exists (spec SRV-3, SRV-19)."""
+        """Store a new code unless its digest exists (spec SRV-3, SRV-20)."""
 
         def fn(conn: sqlite3.Connection) -> bool:
             cursor = conn.execute(
@@ -362,7 +362,7 @@ class SqliteStorage(Storage):
                     row,
                 )
                 added += cursor.rowcount
-                # spec SRV-22: only the upload that stored a key gives it a tag, so the
+                # spec SRV-23: only the upload that stored a key gives it a tag, so the
                 # replay of a published key by another upload never makes it revisable.
                 if cursor.rowcount == 1 and tag is not None:
                     conn.execute("INSERT INTO key_tags VALUES (?, ?)", (row[0], tag))
@@ -371,7 +371,7 @@ class SqliteStorage(Storage):
         return await self._call(fn)
 
     async def key_states(self, key_data: Sequence[bytes]) -> list[StoredKeyState | None]:
-        """Return each key's current state and revision tag (spec SRV-23)."""
+        """Return each key's current state and revision tag (spec SRV-24)."""
 
         def fn(conn: sqlite3.Connection) -> list[StoredKeyState | None]:
             states: list[StoredKeyState | None] = []
@@ -389,7 +389,7 @@ class SqliteStorage(Storage):
         return await self._call(fn)
 
     async def revise(self, token_digest: bytes, now_s: int, revisions: Sequence[Revision]) -> int:
-        """Use the revision token, update report types, queue the revisions (SRV-23)."""
+        """Use the revision token, update report types, queue the revisions (SRV-24)."""
 
         def fn(conn: sqlite3.Connection) -> int:
             _spend_token(conn, token_digest, now_s)
@@ -400,7 +400,7 @@ class SqliteStorage(Storage):
                     (key.report_type, key.key_data, revision.current),
                 )
                 if cursor.rowcount != 1:
-                    raise InvalidReportTypeTransitionError("SRV-23: the key was revised meanwhile")
+                    raise InvalidReportTypeTransitionError("SRV-24: the key was revised meanwhile")
                 conn.execute(
                     "INSERT INTO revisions (key_data, rolling_start, rolling_period, report_type,"
                     " days_since_onset) VALUES (?, ?, ?, ?, ?)",
@@ -417,7 +417,7 @@ class SqliteStorage(Storage):
         return await self._call(fn)
 
     async def pending_revisions(self, limit: int) -> list[PendingKey]:
-        """Return up to ``limit`` unpublished revisions, oldest first (SRV-24)."""
+        """Return up to ``limit`` unpublished revisions, oldest first (SRV-25)."""
 
         def fn(conn: sqlite3.Connection) -> list[PendingKey]:
             cursor = conn.execute(
@@ -491,7 +491,7 @@ class SqliteStorage(Storage):
                 "UPDATE revisions SET batch = ? WHERE id = ? AND batch IS NULL", revised
             )
             if conn.total_changes - before != len(revised):
-                raise StorageError("SRV-24: a revision of the batch is no longer pending")
+                raise StorageError("SRV-25: a revision of the batch is no longer pending")
             conn.execute(
                 "INSERT INTO checkpoints VALUES (?, ?)", (checkpoint.tree_size, checkpoint.note)
             )
@@ -573,7 +573,7 @@ class SqliteStorage(Storage):
 
 
 def _spend_token(conn: sqlite3.Connection, token_digest: bytes, now_s: int) -> None:
-    """Mark a token used, or raise why it cannot be (spec SRV-7, SRV-23)."""
+    """Mark a token used, or raise why it cannot be (spec SRV-7, SRV-24)."""
     row = conn.execute(
         "SELECT expires_s, used FROM tokens WHERE digest = ?", (token_digest,)
     ).fetchone()

@@ -105,7 +105,7 @@ def test_token_requests_are_rate_limited_per_client(tmp_path):
     [
         ({"report_type": 6}, "report_type"),
         ({"report_type": True}, "report_type"),
-        # spec SRV-19: the kinds of code and what each carries.
+        # spec SRV-20: the kinds of code and what each carries.
         ({"report_type": 4}, "exposure_interval"),
         ({"report_type": 5}, "report_type"),
         ({"report_type": 1, "exposure_interval": 100}, "exposure_interval"),

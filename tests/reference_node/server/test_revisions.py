@@ -1,4 +1,4 @@
-"""Recursive codes, revision secrets and revisions on the key server (spec SRV-19..SRV-25)."""
+"""Recursive codes, revision secrets and revisions on the key server (spec SRV-20..SRV-26)."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def test_revision_to_revoked_is_a_new_batch_and_the_old_one_stays(tmp_path, rng)
             return keys, first, first_archive, after, batches, published, again
 
     keys, first, before, after, batches, published, again = run(scenario())
-    assert before == after and first.number == 0  # the log keeps history (LOG-5, SRV-24)
+    assert before == after and first.number == 0  # the log keeps history (LOG-5, SRV-25)
     assert [len(b.revised_keys()) for b in batches] == [0, 2, 2]
     assert {k.report_type for k in batches[1].revised_keys()} == {1}
     assert {k.report_type for k in batches[2].revised_keys()} == {5}

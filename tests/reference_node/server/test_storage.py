@@ -281,7 +281,7 @@ def test_missing_postgres_fails_under_ci(monkeypatch):
 
 
 def test_code_kinds_pass_to_their_tokens(open_fresh):
-    """spec SRV-19: a recursive code's exposure interval and a revision code's kind."""
+    """spec SRV-20: a recursive code's exposure interval and a revision code's kind."""
 
     async def body(storage):
         records = []
@@ -299,7 +299,7 @@ def test_code_kinds_pass_to_their_tokens(open_fresh):
 
 
 def test_revisions_update_keys_and_are_published_once(open_fresh, rng):
-    """spec SRV-22..SRV-24: tags kept per key, report types updated, revisions queued."""
+    """spec SRV-23..SRV-25: tags kept per key, report types updated, revisions queued."""
 
     async def body(storage):
         keys = [
