@@ -40,10 +40,6 @@ NODE_UNSUPPORTED = frozenset({"score_cwa", "score_v1"}) | frozenset(
         "note_sign",
         "note_verify",
         "checkpoint_verify",
-        "recursive_keys",
-        "resolve_keys",
-        "exposure_level",
-        "level_change",
     }
 )
 IMPLEMENTATIONS = {"reference": "bluezone-reference", "node": "bluezone-node-example"}
