@@ -25,6 +25,7 @@ from bluezone.protocol.errors import ProtocolError
 from bluezone.protocol.export import ExportVerificationKey
 from bluezone.protocol.keys import interval_number
 from bluezone.protocol.note import NoteSigner, NoteVerifier
+from bluezone.protocol.params import MAX_UPLOAD_KEYS, MAX_UPLOAD_KEYS_LIMIT
 from bluezone.reference_node.client.audit import AuditState, audit
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.errors import NodeError
@@ -61,6 +62,12 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--witness-key", action="append", default=[], help="witness verifier key (repeatable)"
     )
+    parser.add_argument(
+        "--max-upload-keys",
+        type=int,
+        default=MAX_UPLOAD_KEYS,
+        help=f"keys one upload may hold, {MAX_UPLOAD_KEYS}..{MAX_UPLOAD_KEYS_LIMIT} (SRV-6)",
+    )
 
 
 def _origin(args: argparse.Namespace) -> str:
@@ -90,6 +97,7 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         batch_period_s=args.batch_period,
         publisher=PublisherConfig(region=args.region, min_batch_keys=args.min_batch_keys),
         witnesses=tuple(NoteVerifier.from_vkey(v) for v in args.witness_key),
+        max_upload_keys=args.max_upload_keys,
     )
 
 
