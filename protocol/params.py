@@ -177,6 +177,20 @@ CODE_MAX_VALIDITY_S: Final = 24 * 3600
 # spec SRV-3: report types a health authority may attach to a code (EXP-5 values 1..3:
 # confirmed test, confirmed clinical diagnosis, self report).
 CODE_REPORT_TYPES: Final = (1, 2, 3)
+# spec SRV-20: a recursive code (report type 4) carries an exposure interval; revision codes
+# carry report type 1 (an upgrade to a confirmed test) or 5 (revoked).
+RECURSIVE_CODE_REPORT_TYPE: Final = 4
+REVISION_CODE_REPORT_TYPES: Final = (1, 5)
+# spec SRV-23: the revision secret's length and the label of the per-key revision tag.
+REVISION_SECRET_BYTES: Final = 32
+REVISION_TAG_LABEL: Final = b"bluezone-revision-tag/v1"
+REVISION_TAG_BYTES: Final = 32
+# spec SRV-24: report types a key may be revised to, by its current report type.
+REVISION_TRANSITIONS: Final = {1: (5,), 2: (1, 5), 3: (1, 5), 4: (1, 5), 5: ()}
+# spec RISK-59: the F2 level's recursive weight and per-day score threshold (ENX's
+# recursivePerDaySumERVThreshold), defaults.
+F2_RECURSIVE_WEIGHT: Final = 1
+F2_SCORE_SUM_THRESHOLD: Final = 900
 # spec SRV-4: an upload token is 32 random bytes; it lives long enough to wait out the
 # embargo of the key cut at report time (KS-13: 12 intervals after the cut) with margin.
 TOKEN_BYTES: Final = 32

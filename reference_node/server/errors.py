@@ -173,3 +173,10 @@ class WitnessStateError(ClientError):
     """
 
     code = "witness_state_invalid"
+
+
+class WrongCodeKindError(ServerError):
+    """A revision token sent to /v1/publish, or an upload token to /v1/revise (SRV-21, SRV-24)."""
+
+    code = "wrong_code_kind"
+    status = 400

@@ -104,8 +104,15 @@ def test_token_requests_are_rate_limited_per_client(tmp_path):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"report_type": 4}, "report_type"),
+        ({"report_type": 6}, "report_type"),
         ({"report_type": True}, "report_type"),
+        # spec SRV-20: the kinds of code and what each carries.
+        ({"report_type": 4}, "exposure_interval"),
+        ({"report_type": 5}, "report_type"),
+        ({"report_type": 1, "exposure_interval": 100}, "exposure_interval"),
+        ({"report_type": 2, "revision": True}, "report_type"),
+        ({"report_type": 5, "revision": True, "onset_interval": 1}, "onset"),
+        ({"report_type": 1, "revision": "yes"}, "revision"),
         ({"validity_s": 86401}, "validity_s"),
         ({"validity_s": 59}, "validity_s"),
         ({"onset_interval": -1}, "onset_interval"),
