@@ -110,6 +110,12 @@ class StorageError(ServerError):
     status = 503
 
 
+class StorageSchemaTooNewError(StorageError):
+    """The database was written by a newer server; it is left untouched (SRV-19)."""
+
+    code = "storage_schema_too_new"
+
+
 class ConfigError(ServerError):
     """The server's configuration or key files are missing or malformed."""
 

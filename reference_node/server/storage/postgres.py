@@ -7,6 +7,7 @@ second, concurrent UPDATE of the same row wait and then find it used, so exactly
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from bluezone.reference_node.server.errors import (
@@ -19,6 +20,7 @@ from bluezone.reference_node.server.errors import (
     TokenNotFoundError,
     TokenUsedError,
 )
+from bluezone.reference_node.server.storage import schema
 from bluezone.reference_node.server.storage.base import (
     BatchRecord,
     CheckpointRecord,
@@ -28,54 +30,39 @@ from bluezone.reference_node.server.storage.base import (
     TokenRecord,
 )
 
-SCHEMA_VERSION = "1"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS codes (
-    digest BYTEA PRIMARY KEY,
-    report_type INTEGER NOT NULL,
-    onset_interval BIGINT,
-    expires_s BIGINT NOT NULL,
-    used BOOLEAN NOT NULL DEFAULT false
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    digest BYTEA PRIMARY KEY,
-    key_hmac BYTEA NOT NULL,
-    report_type INTEGER NOT NULL,
-    onset_interval BIGINT,
-    expires_s BIGINT NOT NULL,
-    used BOOLEAN NOT NULL DEFAULT false
-);
-CREATE TABLE IF NOT EXISTS keys (
-    id BIGSERIAL PRIMARY KEY,
-    key_data BYTEA NOT NULL UNIQUE,
-    rolling_start BIGINT NOT NULL,
-    rolling_period INTEGER NOT NULL,
-    report_type INTEGER,
-    days_since_onset INTEGER,
-    batch BIGINT
-);
-CREATE INDEX IF NOT EXISTS keys_pending ON keys (id) WHERE batch IS NULL;
-CREATE TABLE IF NOT EXISTS batches (
-    number BIGINT PRIMARY KEY,
-    leaf_hash BYTEA NOT NULL,
-    export_bin_sha256 BYTEA NOT NULL,
-    archive_sha256 BYTEA NOT NULL,
-    archive_size BIGINT NOT NULL,
-    start_s BIGINT NOT NULL,
-    end_s BIGINT NOT NULL,
-    key_count BIGINT NOT NULL,
-    archive BYTEA NOT NULL
-);
-CREATE TABLE IF NOT EXISTS checkpoints (tree_size BIGINT PRIMARY KEY, note BYTEA NOT NULL);
-"""
-
 _BATCH_COLUMNS = (
     "number, leaf_hash, export_bin_sha256, archive_sha256, archive_size, start_s, end_s, key_count"
 )
 # Serialises batch publication across server processes sharing one database.
 _PUBLISH_LOCK_ID = 0x426C7A31
+
+
+async def schema_version(conn) -> tuple[int, bool]:
+    """Return the store's schema version (0 when empty) and whether it has a version table."""
+    if await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):
+        version = await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version")
+        return int(version), True
+    if await conn.fetchval("SELECT to_regclass('meta') IS NOT NULL"):
+        value = await conn.fetchval(
+            "SELECT value FROM meta WHERE name = $1", schema.LEGACY_VERSION_NAME
+        )
+        return schema.legacy_version(value), False
+    return 0, False
+
+
+async def migrate(conn, now_s: int, migrations: Sequence[Sequence[str]] = schema.MIGRATIONS) -> int:
+    """Bring the schema to the last of ``migrations`` in one transaction (spec SRV-19).
+
+    The transaction holds the publication lock, so processes starting together migrate one
+    after the other. Returns the version reached. Raises StorageSchemaTooNewError, writing
+    nothing, when the store is newer than ``migrations``; a failing migration rolls back.
+    """
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _PUBLISH_LOCK_ID)
+        version, has_table = await schema_version(conn)
+        for statement in schema.upgrade(version, has_table, "postgres", now_s, migrations):
+            await conn.execute(statement)
+    return len(migrations)
 
 
 def _batch(row) -> BatchRecord:
@@ -101,18 +88,8 @@ class PostgresStorage(Storage):
         except (OSError, asyncpg.PostgresError) as exc:
             raise StorageError("cannot connect to the server database") from exc
         try:
-            async with pool.acquire() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", _PUBLISH_LOCK_ID)
-                await conn.execute(SCHEMA)
-                version = await conn.fetchval(
-                    "SELECT value FROM meta WHERE name = 'schema_version'"
-                )
-                if version is None:
-                    await conn.execute(
-                        "INSERT INTO meta VALUES ('schema_version', $1)", SCHEMA_VERSION
-                    )
-                elif version != SCHEMA_VERSION:
-                    raise StorageError(f"unknown server schema version {version!r}")
+            async with pool.acquire() as conn:
+                await migrate(conn, int(time.time()))
         except BaseException:
             await pool.close()
             raise

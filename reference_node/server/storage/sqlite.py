@@ -13,6 +13,7 @@ import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +28,7 @@ from bluezone.reference_node.server.errors import (
     TokenNotFoundError,
     TokenUsedError,
 )
+from bluezone.reference_node.server.storage import schema
 from bluezone.reference_node.server.storage.base import (
     BatchRecord,
     CheckpointRecord,
@@ -38,54 +40,52 @@ from bluezone.reference_node.server.storage.base import (
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = "1"
 # How many queued calls one transaction may hold before it commits.
 MAX_GROUP = 512
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS codes (
-    digest BLOB PRIMARY KEY,
-    report_type INTEGER NOT NULL,
-    onset_interval INTEGER,
-    expires_s INTEGER NOT NULL,
-    used INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    digest BLOB PRIMARY KEY,
-    key_hmac BLOB NOT NULL,
-    report_type INTEGER NOT NULL,
-    onset_interval INTEGER,
-    expires_s INTEGER NOT NULL,
-    used INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS keys (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    key_data BLOB NOT NULL UNIQUE,
-    rolling_start INTEGER NOT NULL,
-    rolling_period INTEGER NOT NULL,
-    report_type INTEGER,
-    days_since_onset INTEGER,
-    batch INTEGER
-);
-CREATE INDEX IF NOT EXISTS keys_pending ON keys (id) WHERE batch IS NULL;
-CREATE TABLE IF NOT EXISTS batches (
-    number INTEGER PRIMARY KEY,
-    leaf_hash BLOB NOT NULL,
-    export_bin_sha256 BLOB NOT NULL,
-    archive_sha256 BLOB NOT NULL,
-    archive_size INTEGER NOT NULL,
-    start_s INTEGER NOT NULL,
-    end_s INTEGER NOT NULL,
-    key_count INTEGER NOT NULL,
-    archive BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS checkpoints (tree_size INTEGER PRIMARY KEY, note BLOB NOT NULL);
-"""
 
 _BATCH_COLUMNS = (
     "number, leaf_hash, export_bin_sha256, archive_sha256, archive_size, start_s, end_s, key_count"
 )
+
+
+def schema_version(conn: sqlite3.Connection) -> tuple[int, bool]:
+    """Return the store's schema version (0 when empty) and whether it has a version table."""
+    tables = {
+        name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    if "schema_version" in tables:
+        (version,) = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+        return int(version), True
+    if "meta" in tables:
+        row = conn.execute(
+            "SELECT value FROM meta WHERE name = ?", (schema.LEGACY_VERSION_NAME,)
+        ).fetchone()
+        return schema.legacy_version(None if row is None else row[0]), False
+    if tables - {"sqlite_sequence"}:
+        raise StorageError("SRV-19: the database holds tables but is not a key-server database")
+    return 0, False
+
+
+def migrate(
+    conn: sqlite3.Connection,
+    now_s: int,
+    migrations: Sequence[Sequence[str]] = schema.MIGRATIONS,
+) -> int:
+    """Bring the schema to the last of ``migrations`` in one transaction (spec SRV-19).
+
+    Returns the version reached. Raises StorageSchemaTooNewError, writing nothing, when the
+    store is newer than ``migrations``; a failing migration rolls back every step.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version, has_table = schema_version(conn)
+        for statement in schema.upgrade(version, has_table, "sqlite", now_s, migrations):
+            conn.execute(statement)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return len(migrations)
 
 
 class _Call:
@@ -133,6 +133,8 @@ class SqliteStorage(Storage):
         )
         storage._thread.start()
         await asyncio.get_running_loop().run_in_executor(None, storage._ready.wait)
+        if isinstance(storage._open_error, StorageError):
+            raise storage._open_error
         if storage._open_error is not None:
             raise StorageError("cannot open the server database") from storage._open_error
         return storage
@@ -143,12 +145,11 @@ class SqliteStorage(Storage):
         conn.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
-        conn.executescript(SCHEMA)
-        row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-        if row is None:
-            conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-        elif row[0] != SCHEMA_VERSION:
-            raise StorageError(f"unknown server schema version {row[0]!r}")
+        try:
+            migrate(conn, int(time.time()))
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _run(self) -> None:
