@@ -330,7 +330,7 @@ class TooFewKeysError(UploadError):
 
 
 class TooManyKeysError(UploadError):
-    """An upload holds more than 14 keys (SRV-6)."""
+    """An upload holds more keys than the server allows (SRV-6)."""
 
     code = "too_many_keys"
 
@@ -341,10 +341,16 @@ class DuplicateKeyError(UploadError):
     code = "duplicate_key"
 
 
-class KeyTooOldError(UploadError):
-    """A key ended before the 14-day retention window (SRV-6, KS-11)."""
+class OverlappingKeysError(UploadError):
+    """Keys of one upload overlap without sharing their start, or too many share it (SRV-6)."""
 
-    code = "key_too_old"
+    code = "overlapping_keys"
+
+
+class NoKeysInWindowError(UploadError):
+    """Every key of an upload lies outside the window the server accepts (SRV-6)."""
+
+    code = "no_keys_in_window"
 
 
 class HmacMismatchError(UploadError):

@@ -27,6 +27,7 @@ from bluezone.protocol.errors import ProtocolError
 from bluezone.protocol.export import ExportVerificationKey
 from bluezone.protocol.keys import interval_number
 from bluezone.protocol.note import NoteSigner, NoteVerifier
+from bluezone.protocol.params import MAX_UPLOAD_KEYS, MAX_UPLOAD_KEYS_LIMIT
 from bluezone.reference_node.client.audit import AuditState, audit
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.errors import NodeError
@@ -77,6 +78,12 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="Q",
         help="serve as v1/checkpoint only checkpoints Q witnesses cosigned (default 0)",
     )
+    parser.add_argument(
+        "--max-upload-keys",
+        type=int,
+        default=MAX_UPLOAD_KEYS,
+        help=f"keys one upload may hold, {MAX_UPLOAD_KEYS}..{MAX_UPLOAD_KEYS_LIMIT} (SRV-6)",
+    )
 
 
 def _origin(args: argparse.Namespace) -> str:
@@ -108,6 +115,7 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         witnesses=tuple(NoteVerifier.from_vkey(v) for v in args.witness_key),
         witness_urls=tuple(args.witness_url),
         witness_quorum=args.witness_quorum,
+        max_upload_keys=args.max_upload_keys,
     )
 
 

@@ -25,7 +25,9 @@ from bluezone.protocol.params import (
     CODE_ALPHABET,
     CODE_DEFAULT_VALIDITY_S,
     CODE_LENGTH,
+    MAX_SAME_START_KEYS,
     MAX_SMALL_REQUEST_BYTES,
+    MAX_UPLOAD_KEYS,
     MAX_UPLOAD_REQUEST_BYTES,
     TOKEN_BYTES,
     TOKEN_VALIDITY_S,
@@ -85,6 +87,7 @@ class ApiConfig:
     code_validity_s: int = CODE_DEFAULT_VALIDITY_S
     token_validity_s: int = TOKEN_VALIDITY_S
     witnesses: tuple[NoteVerifier, ...] = field(default=())
+    max_upload_keys: int = MAX_UPLOAD_KEYS
 
 
 def _json(value: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -223,9 +226,11 @@ class KeyServer:
         """POST /v1/publish: upload keys with a token (spec SRV-6, SRV-7)."""
         self._limit_client(request)
         body = parse_object(await read_body(request, MAX_UPLOAD_REQUEST_BYTES))
-        ask = UploadRequest.parse(body)
+        ask = UploadRequest.parse(body, self.config.max_upload_keys)
         now_s = int(self.clock())
-        check_upload(ask.keys, interval_number(now_s))
+        checked = check_upload(
+            ask.keys, interval_number(now_s), self.config.max_upload_keys, MAX_SAME_START_KEYS
+        )
         digest = token_digest(ask.token)
         token = await self.storage.get_token(digest)
         check_key_list_hmac(ask.hmac_secret, ask.keys, token.key_hmac)
@@ -237,10 +242,11 @@ class KeyServer:
                 token.report_type,
                 days_since_onset(k.rolling_start, token.onset_interval),
             )
-            for k in ask.keys
+            for k in checked.keys
         ]
         await self.storage.use_token(digest, now_s, keys)
-        return _json({"accepted": len(keys)})
+        warnings = [{"index": w.index, "warning": w.warning} for w in checked.warnings]
+        return _json({"accepted": len(keys), "warnings": warnings})
 
     def _static(self, relative: str, content_type: str, cache: str) -> web.Response:
         data = self.files.read(relative)

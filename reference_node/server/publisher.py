@@ -297,10 +297,12 @@ class Publisher:
         configuration's ``publish_empty`` says so (a steady cadence hides when uploads came).
         """
         async with self._lock:
-            pending = await self.storage.pending_keys(self.config.max_batch_keys)
+            now_s = int(self.clock())
+            pending = await self.storage.pending_keys(
+                self.config.max_batch_keys, interval_number(now_s)
+            )
             if not pending and not (force or self.config.publish_empty):
                 return None
-            now_s = int(self.clock())
             number = self.tree.size
             built = await asyncio.to_thread(self._build, pending, number, now_s)
             self.on_step("built")
@@ -358,7 +360,7 @@ class Publisher:
             if record is None:
                 return published
             published.append(record)
-            if await self.storage.pending_count() == 0:
+            if await self.storage.pending_count(interval_number(int(self.clock()))) == 0:
                 return published
 
     async def run(self, period_s: float) -> None:

@@ -86,7 +86,14 @@ _V1 = (
     "CREATE TABLE IF NOT EXISTS checkpoints (tree_size {bigint} PRIMARY KEY, note {blob} NOT NULL)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# spec SRV-6: the server-side embargo. A key is published only from interval publish_after
+# on; keys stored before this column existed were all past their embargo.
+_V2 = (
+    "ALTER TABLE keys ADD COLUMN publish_after {bigint} NOT NULL DEFAULT 0",
+    "CREATE INDEX keys_publishable ON keys (publish_after) WHERE batch IS NULL",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -28,6 +28,7 @@ from bluezone.reference_node.server.storage import (
 )
 
 from .conftest import (
+    FAR_FUTURE,
     HA_API_KEY,
     Clock,
     config_for,
@@ -161,7 +162,11 @@ def test_token_lifecycle_and_duplicate_keys(open_fresh):
         with pytest.raises(TokenNotFoundError):
             await storage.get_token(bytes(32))
         assert (await storage.get_token(first)).used
-        return await storage.pending_count(), await storage.pending_keys(100), keys
+        return (
+            await storage.pending_count(FAR_FUTURE),
+            await storage.pending_keys(100, FAR_FUTURE),
+            keys,
+        )
 
     count, pending, keys = scenario(open_fresh)(body)
     assert count == 6
@@ -176,7 +181,7 @@ def test_concurrent_uploads_with_one_token_store_once(open_fresh):
         token = await _token(storage, rng)
         attempts = [storage.use_token(token, NOW, _keys(rng, 14)) for _ in range(20)]
         results = await asyncio.gather(*attempts, return_exceptions=True)
-        return results, await storage.pending_count()
+        return results, await storage.pending_count(FAR_FUTURE)
 
     results, pending = scenario(open_fresh)(body)
     assert [r for r in results if isinstance(r, int)] == [14]
@@ -189,7 +194,7 @@ def test_batches_commit_whole_or_not_at_all(open_fresh):
 
     async def body(storage):
         await storage.use_token(await _token(storage, rng), NOW, _keys(rng, 6))
-        pending = await storage.pending_keys(4)
+        pending = await storage.pending_keys(4, FAR_FUTURE)
         ids = [p.row_id for p in pending]
         record, archive, checkpoint = _batch(0, 4)
         with pytest.raises(StorageError):  # not the next leaf index
@@ -199,7 +204,7 @@ def test_batches_commit_whole_or_not_at_all(open_fresh):
         with pytest.raises(StorageError):  # a key that does not exist
             await storage.add_batch(record, archive, [*ids, 10**9], checkpoint)
         assert await storage.batches() == [] and await storage.checkpoints() == []
-        assert await storage.pending_count() == 6
+        assert await storage.pending_count(FAR_FUTURE) == 6
         await storage.add_batch(record, archive, ids, checkpoint)
         with pytest.raises(StorageError):  # the same keys again
             second, archive2, checkpoint2 = _batch(1)
@@ -213,7 +218,7 @@ def test_batches_commit_whole_or_not_at_all(open_fresh):
             await storage.batches(),
             await storage.batch_archive(0),
             await storage.checkpoints(),
-            await storage.pending_count(),
+            await storage.pending_count(FAR_FUTURE),
         )
 
     batches, archive, checkpoints, pending = scenario(open_fresh)(body)
@@ -233,7 +238,10 @@ def test_prune_removes_expired_and_old_rows(open_fresh):
         await storage.use_token(token, NOW, keys)
         record, archive, checkpoint = _batch(0, 2)
         await storage.add_batch(
-            record, archive, [p.row_id for p in await storage.pending_keys(9)], checkpoint
+            record,
+            archive,
+            [p.row_id for p in await storage.pending_keys(9, FAR_FUTURE)],
+            checkpoint,
         )
         removed = await storage.prune(NOW + 200, 2_000)
         with pytest.raises(CodeNotFoundError):
@@ -276,3 +284,18 @@ def test_missing_postgres_fails_under_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception), postgres_fixture.throwaway_postgres():
         pass
+
+
+def test_keys_wait_for_the_end_of_their_embargo(open_fresh):
+    rng = random.Random(7)
+
+    async def body(storage):
+        today = NewKey(rng.randbytes(16), 2_900_160, 144, 1, None)  # publish after 2_900_316
+        await storage.use_token(await _token(storage, rng), NOW, [*_keys(rng, 1), today])
+        early = await storage.pending_count(2_900_315), await storage.pending_keys(9, 2_900_315)
+        due = await storage.pending_count(2_900_316), await storage.pending_keys(9, 2_900_316)
+        return early, due
+
+    (early_count, early), (due_count, due) = scenario(open_fresh)(body)
+    assert early_count == 1 and [p.key.rolling_start for p in early] == [2_900_000]
+    assert due_count == 2 and {p.key.rolling_start for p in due} == {2_900_000, 2_900_160}
