@@ -321,3 +321,10 @@ PROXIMITY_MAX_PROCESS_VARIANCE: Final = 10.0
 PROXIMITY_MAX_LOG_VARIANCE: Final = 100.0
 # spec RISK-51: a scan instance advances the random walk by at least one second.
 PROXIMITY_MIN_SECONDS: Final = 1
+
+# spec WIT-1: a tlog-witness add-checkpoint request carries at most 63 proof lines (C2SP);
+# its body is the old size line, the proof lines, a blank line and a signed note.
+MAX_WITNESS_PROOF_LINES: Final = 63
+MAX_ADD_CHECKPOINT_BYTES: Final = MAX_NOTE_BYTES + 64 * 64
+# spec WIT-2: the media type of a witness's 409 answer (its known tree size).
+TLOG_SIZE_CONTENT_TYPE: Final = "text/x.tlog.size"

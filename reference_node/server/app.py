@@ -61,7 +61,13 @@ from bluezone.reference_node.server.errors import (
     UnauthorizedError,
     WrongCodeKindError,
 )
-from bluezone.reference_node.server.files import CHECKPOINT_PATH, INDEX_PATH, KEYS_PATH, PublicFiles
+from bluezone.reference_node.server.files import (
+    CHECKPOINT_PATH,
+    INDEX_PATH,
+    KEYS_PATH,
+    LATEST_CHECKPOINT_PATH,
+    PublicFiles,
+)
 from bluezone.reference_node.server.keyfiles import ApiKeyCheck, ServerKeys
 from bluezone.reference_node.server.publisher import Publisher
 from bluezone.reference_node.server.ratelimit import ClientKeys, Rate, RateLimiter
@@ -152,6 +158,7 @@ class KeyServer:
         app.router.add_post("/v1/publish", self.upload)
         app.router.add_post("/v1/revise", self.revise)
         app.router.add_get("/v1/checkpoint", self.latest_checkpoint)
+        app.router.add_get("/v1/checkpoints/latest", self.newest_checkpoint)
         app.router.add_get("/v1/checkpoints/{size:[0-9]{1,20}}", self.checkpoint)
         app.router.add_get("/v1/batches/index.cbor", self.index)
         app.router.add_get("/v1/batches/{number:[0-9]{1,20}}.zip", self.batch)
@@ -332,8 +339,12 @@ class KeyServer:
         return web.Response(body=data, content_type=content_type, headers={"Cache-Control": cache})
 
     async def latest_checkpoint(self, request: web.Request) -> web.Response:
-        """GET /v1/checkpoint: the latest signed checkpoint (spec SRV-11)."""
+        """GET /v1/checkpoint: the latest checkpoint the witness quorum cosigned (WIT-4)."""
         return self._static(CHECKPOINT_PATH, "text/plain", SHORT_LIVED)
+
+    async def newest_checkpoint(self, request: web.Request) -> web.Response:
+        """GET /v1/checkpoints/latest: the newest signed checkpoint, cosigned or not (WIT-4)."""
+        return self._static(LATEST_CHECKPOINT_PATH, "text/plain", SHORT_LIVED)
 
     async def checkpoint(self, request: web.Request) -> web.Response:
         """GET /v1/checkpoints/{size}: the checkpoint signed at a tree size (SRV-11)."""

@@ -48,6 +48,7 @@ from bluezone.reference_node.server.keyfiles import (
 from bluezone.reference_node.server.publisher import Publisher, PublisherConfig
 from bluezone.reference_node.server.ratelimit import Rate
 from bluezone.reference_node.server.storage import Storage, open_storage
+from bluezone.reference_node.server.witnessing import HttpWitnesses, WitnessPolicy
 
 log = logging.getLogger("bluezone.server")
 
@@ -76,6 +77,10 @@ class ServerConfig:
     client_rate: Rate = DEFAULT_CLIENT_RATE
     durable: bool = True
     witnesses: tuple[NoteVerifier, ...] = ()
+    # spec WIT-3, WIT-4: witnesses the log asks at publication, and cosignatures required
+    # before a checkpoint is served as v1/checkpoint.
+    witness_urls: tuple[str, ...] = ()
+    witness_quorum: int = 0
     schedule: bool = True
     max_upload_keys: int = MAX_UPLOAD_KEYS
 
@@ -163,6 +168,11 @@ async def prepare(
         await _check_origin(storage, config.origin)
         files = PublicFiles(data_dir / PUBLIC_DIR)
         extra = {} if on_step is None else {"on_step": on_step}
+        try:
+            policy = WitnessPolicy(config.witnesses, config.witness_quorum)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        cosigners = HttpWitnesses(config.witness_urls) if config.witness_urls else None
         publisher = Publisher(
             storage,
             files,
@@ -171,6 +181,8 @@ async def prepare(
             config.publisher,
             clock,
             random_bytes,
+            witnesses=policy,
+            cosigners=cosigners,
             **extra,
         )
         await publisher.recover()

@@ -658,7 +658,8 @@ def test_split_view_is_caught_by_a_witness(tmp_path):
     honest, refused, unwitnessed = run(scenario())
     assert honest.checkpoint.tree_size == 3 and len(honest.batches) == 3
     assert refused == "split_view"
-    assert unwitnessed == "bad_signature"
+    # The fork's checkpoint is refused as not cosigned (WIT-5): never used, not a finding.
+    assert unwitnessed == "not_cosigned"
 
 
 def test_server_refuses_to_start_on_a_database_behind_its_files(tmp_path):
