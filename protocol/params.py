@@ -199,10 +199,17 @@ TOKEN_VALIDITY_S: Final = 4 * 3600
 KEY_HMAC_LENGTH: Final = 32
 MIN_HMAC_SECRET_BYTES: Final = 16
 MAX_HMAC_SECRET_BYTES: Final = 64
-# spec SRV-6: an upload holds 1..14 keys (one per day of the retention window, KS-11).
+# spec SRV-6: an upload holds 1..MAX_UPLOAD_KEYS keys by default: one per day of the
+# retention window (KS-11) plus today's, as GAEN devices send them. A server may allow up to
+# MAX_UPLOAD_KEYS_LIMIT (GAEN's key server allows 30), never fewer than the default.
 MIN_UPLOAD_KEYS: Final = 1
-MAX_UPLOAD_KEYS: Final = RETENTION_DAYS
-# spec SRV-2, SRV-8: request body limits. 14 keys in JSON take under 1.5 KiB; the padding
+MAX_UPLOAD_KEYS: Final = RETENTION_DAYS + 1
+MAX_UPLOAD_KEYS_LIMIT: Final = 30
+# spec SRV-6: keys of one upload may overlap only when they share their rolling start, and
+# at most this many share one (GAEN's MAX_SAME_START_INTERVAL_KEYS), so one code cannot
+# carry the keys of many devices.
+MAX_SAME_START_KEYS: Final = 3
+# spec SRV-2, SRV-8: request body limits. 30 keys in JSON take under 3 KiB; the padding
 # field may hold up to 4 KiB so every device can send a body of the same size.
 MAX_PADDING_CHARS: Final = 4096
 MAX_UPLOAD_REQUEST_BYTES: Final = 8 * 1024
@@ -314,3 +321,10 @@ PROXIMITY_MAX_PROCESS_VARIANCE: Final = 10.0
 PROXIMITY_MAX_LOG_VARIANCE: Final = 100.0
 # spec RISK-51: a scan instance advances the random walk by at least one second.
 PROXIMITY_MIN_SECONDS: Final = 1
+
+# spec WIT-1: a tlog-witness add-checkpoint request carries at most 63 proof lines (C2SP);
+# its body is the old size line, the proof lines, a blank line and a signed note.
+MAX_WITNESS_PROOF_LINES: Final = 63
+MAX_ADD_CHECKPOINT_BYTES: Final = MAX_NOTE_BYTES + 64 * 64
+# spec WIT-2: the media type of a witness's 409 answer (its known tree size).
+TLOG_SIZE_CONTENT_TYPE: Final = "text/x.tlog.size"

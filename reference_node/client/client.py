@@ -28,7 +28,7 @@ from bluezone.protocol.checkpoint import (
     verify_checkpoint,
     verify_checkpoint_consistency,
 )
-from bluezone.protocol.errors import MerkleError, ProtocolError
+from bluezone.protocol.errors import MerkleError, ProtocolError, WitnessQuorumError
 from bluezone.protocol.export import ExportFile, ExportVerificationKey
 from bluezone.protocol.keys import TemporaryExposureKey
 from bluezone.protocol.log_leaf import BatchLeaf, verify_batch_inclusion
@@ -56,6 +56,8 @@ MAX_JSON_RESPONSE_BYTES = 64 * 1024
 # A proof in a tree of at most 2**64 leaves holds at most 64 hashes (inclusion) or 65
 # (consistency, LOG-4); anything longer is refused before decoding.
 MAX_PROOF_HASHES = 65
+# spec WIT-5: the kind of a checkpoint that lacks the witness quorum (not a finding).
+NOT_COSIGNED = "not_cosigned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +76,7 @@ class IssuedCode:
 
 @dataclass(frozen=True, slots=True)
 class UploadOutcome:
-    """The server's answer to an upload: keys stored, and positions dropped (SRV-7, SRV-21)."""
+    """The server's answer to an upload: keys stored, and positions dropped (SRV-6, SRV-21)."""
 
     accepted: int
     dropped: tuple[int, ...] = ()
@@ -343,7 +345,8 @@ class KeyServerClient:
     ) -> UploadOutcome:
         """Upload the keys the grant is bound to, with a revision secret if given (SRV-23).
 
-        Returns the keys accepted and the positions a recursive code dropped (SRV-21).
+        Returns the keys accepted and the positions the server dropped with a warning: outside
+        the window (SRV-6) or before a recursive code's exposure day (SRV-21).
         """
         body: dict[str, Any] = {
             "token": _b64(grant.token),
@@ -354,13 +357,13 @@ class KeyServerClient:
             body["revision_secret"] = _b64(revision_secret)
         value = await self.post("v1/publish", _padded(body, UPLOAD_BODY_BYTES))
         accepted = value.get("accepted")
-        dropped = value.get("dropped", [])
-        if not isinstance(accepted, int) or not isinstance(dropped, list):
+        warnings = value.get("warnings", [])
+        if not isinstance(accepted, int) or not isinstance(warnings, list):
             raise BadServerDataError("SRV-7: malformed upload response")
         try:
-            positions = tuple(int(item["index"]) for item in dropped)
+            positions = tuple(int(item["index"]) for item in warnings)
         except (KeyError, TypeError, ValueError) as exc:
-            raise BadServerDataError("SRV-21: malformed list of dropped keys") from exc
+            raise BadServerDataError("SRV-7: malformed list of warnings") from exc
         return UploadOutcome(accepted, positions)
 
     async def revise(
@@ -392,6 +395,10 @@ class KeyServerClient:
     async def latest_checkpoint(self) -> bytes:
         """Fetch the latest signed checkpoint note (SRV-11)."""
         return await self.get("v1/checkpoint", MAX_NOTE_BYTES)
+
+    async def newest_checkpoint(self) -> bytes:
+        """Fetch the newest signed checkpoint, cosigned by the quorum or not (WIT-4)."""
+        return await self.get("v1/checkpoints/latest", MAX_NOTE_BYTES)
 
     async def checkpoint(self, tree_size: int) -> bytes:
         """Fetch the checkpoint signed at ``tree_size`` (SRV-11)."""
@@ -438,8 +445,10 @@ class KeyServerClient:
     ) -> Checkpoint:
         """Verify a checkpoint note (LOG-10) and its consistency with ``previous`` (LOG-11).
 
-        Raises LogVerificationError: "bad_signature", or "rewritten_history" when the tree
-        shrank, has another root at the same size, or the consistency proof fails.
+        Raises LogVerificationError: "not_cosigned" when it lacks the witness quorum (WIT-5:
+        not evidence against the log, only not trusted yet), "bad_signature", or
+        "rewritten_history" when the tree shrank, has another root at the same size, or the
+        consistency proof fails.
         """
         checkpoint = _verified(note, trust, int(self.clock()))
         if previous is None:
@@ -539,8 +548,14 @@ def _text(note: bytes) -> str:
 
 
 def _verified(note: bytes, trust: TrustConfig, now_s: int) -> Checkpoint:
+    """Verify a checkpoint under LOG-10; a missing quorum is "not_cosigned" (spec WIT-5)."""
     try:
         return verify_checkpoint(note, trust.log, trust.witnesses, trust.quorum, now_s).checkpoint
+    except WitnessQuorumError as exc:
+        raise LogVerificationError(
+            f"WIT-5: the checkpoint is not yet cosigned by the witness quorum ({exc})",
+            NOT_COSIGNED,
+        ) from exc
     except ProtocolError as exc:
         raise LogVerificationError(
             f"LOG-10: the checkpoint is not acceptable ({exc.code})", "bad_signature"

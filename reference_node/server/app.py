@@ -31,6 +31,7 @@ from bluezone.protocol.params import (
     CODE_ALPHABET,
     CODE_DEFAULT_VALIDITY_S,
     CODE_LENGTH,
+    MAX_SAME_START_KEYS,
     MAX_SMALL_REQUEST_BYTES,
     MAX_UPLOAD_KEYS,
     MAX_UPLOAD_REQUEST_BYTES,
@@ -60,7 +61,13 @@ from bluezone.reference_node.server.errors import (
     UnauthorizedError,
     WrongCodeKindError,
 )
-from bluezone.reference_node.server.files import CHECKPOINT_PATH, INDEX_PATH, KEYS_PATH, PublicFiles
+from bluezone.reference_node.server.files import (
+    CHECKPOINT_PATH,
+    INDEX_PATH,
+    KEYS_PATH,
+    LATEST_CHECKPOINT_PATH,
+    PublicFiles,
+)
 from bluezone.reference_node.server.keyfiles import ApiKeyCheck, ServerKeys
 from bluezone.reference_node.server.publisher import Publisher
 from bluezone.reference_node.server.ratelimit import ClientKeys, Rate, RateLimiter
@@ -99,6 +106,7 @@ class ApiConfig:
     code_validity_s: int = CODE_DEFAULT_VALIDITY_S
     token_validity_s: int = TOKEN_VALIDITY_S
     witnesses: tuple[NoteVerifier, ...] = field(default=())
+    max_upload_keys: int = MAX_UPLOAD_KEYS
 
 
 def _json(value: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -150,6 +158,7 @@ class KeyServer:
         app.router.add_post("/v1/publish", self.upload)
         app.router.add_post("/v1/revise", self.revise)
         app.router.add_get("/v1/checkpoint", self.latest_checkpoint)
+        app.router.add_get("/v1/checkpoints/latest", self.newest_checkpoint)
         app.router.add_get("/v1/checkpoints/{size:[0-9]{1,20}}", self.checkpoint)
         app.router.add_get("/v1/batches/index.cbor", self.index)
         app.router.add_get("/v1/batches/{number:[0-9]{1,20}}.zip", self.batch)
@@ -248,19 +257,22 @@ class KeyServer:
         """POST /v1/publish: upload keys with a token (spec SRV-6, SRV-7)."""
         self._limit_client(request)
         body = parse_object(await read_body(request, MAX_UPLOAD_REQUEST_BYTES))
-        ask = UploadRequest.parse(body)
+        ask = UploadRequest.parse(body, self.config.max_upload_keys)
         now_s = int(self.clock())
-        check_upload(ask.keys, interval_number(now_s))
+        checked = check_upload(
+            ask.keys, interval_number(now_s), self.config.max_upload_keys, MAX_SAME_START_KEYS
+        )
         digest = token_digest(ask.token)
         token = await self.storage.get_token(digest)
         if token.revision:
             raise WrongCodeKindError("SRV-21: a revision token uploads at /v1/revise")
         check_key_list_hmac(ask.hmac_secret, ask.keys, token.key_hmac)
-        kept = range(len(ask.keys))
-        dropped: tuple[int, ...] = ()
+        warnings = {w.index: w.warning for w in checked.warnings}
+        kept = [i for i in range(len(ask.keys)) if i not in warnings]
         if token.exposure_interval is not None:  # spec SRV-21: a recursive code
-            split = split_recursive(ask.keys, token.exposure_interval)
-            kept, dropped = split.kept, split.dropped
+            split = split_recursive([ask.keys[i] for i in kept], token.exposure_interval)
+            warnings.update((kept[i], BEFORE_EXPOSURE_DAY) for i in split.dropped)
+            kept = [kept[i] for i in split.kept]
         keys = [
             NewKey(
                 k.key_data,
@@ -275,18 +287,14 @@ class KeyServer:
             for k in (ask.keys[i] for i in kept)
         ]
         await self.storage.use_token(digest, now_s, keys)
-        return _json(
-            {
-                "accepted": len(keys),
-                "dropped": [{"index": i, "reason": BEFORE_EXPOSURE_DAY} for i in dropped],
-            }
-        )
+        listed = [{"index": i, "warning": warnings[i]} for i in sorted(warnings)]
+        return _json({"accepted": len(keys), "warnings": listed})
 
     async def revise(self, request: web.Request) -> web.Response:
         """POST /v1/revise: change the report type of keys uploaded before (spec SRV-24)."""
         self._limit_client(request)  # spec SRV-26: the same bucket as uploads
         body = parse_object(await read_body(request, MAX_UPLOAD_REQUEST_BYTES))
-        ask = RevisionRequest.parse(body)
+        ask = RevisionRequest.parse(body, self.config.max_upload_keys)
         assert ask.revision_secret is not None
         _check_revision_keys(ask)
         now_s = int(self.clock())
@@ -331,8 +339,12 @@ class KeyServer:
         return web.Response(body=data, content_type=content_type, headers={"Cache-Control": cache})
 
     async def latest_checkpoint(self, request: web.Request) -> web.Response:
-        """GET /v1/checkpoint: the latest signed checkpoint (spec SRV-11)."""
+        """GET /v1/checkpoint: the latest checkpoint the witness quorum cosigned (WIT-4)."""
         return self._static(CHECKPOINT_PATH, "text/plain", SHORT_LIVED)
+
+    async def newest_checkpoint(self, request: web.Request) -> web.Response:
+        """GET /v1/checkpoints/latest: the newest signed checkpoint, cosigned or not (WIT-4)."""
+        return self._static(LATEST_CHECKPOINT_PATH, "text/plain", SHORT_LIVED)
 
     async def checkpoint(self, request: web.Request) -> web.Response:
         """GET /v1/checkpoints/{size}: the checkpoint signed at a tree size (SRV-11)."""
@@ -418,11 +430,11 @@ class KeyServer:
 
 
 def _check_revision_keys(ask: UploadRequest) -> None:
-    """1..14 keys without duplicates (spec SRV-24); embargo and age were checked at upload."""
+    """1..15 keys without duplicates (spec SRV-24); embargo and age were checked at upload."""
     if len(ask.keys) < MIN_UPLOAD_KEYS:
         raise TooFewKeysError("SRV-24: a revision holds at least one key")
     if len(ask.keys) > MAX_UPLOAD_KEYS:
-        raise TooManyKeysError("SRV-24: a revision holds at most 14 keys")
+        raise TooManyKeysError(f"SRV-24: a revision holds at most {MAX_UPLOAD_KEYS} keys")
     if len({k.key_data for k in ask.keys}) != len(ask.keys):
         raise DuplicateKeyError("SRV-24: two keys carry the same key data")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.errors import ProtocolError, TooManyKeysError
 from bluezone.protocol.keys import TemporaryExposureKey
 from bluezone.protocol.params import (
     CODE_MAX_VALIDITY_S,
@@ -24,7 +24,6 @@ from bluezone.protocol.params import (
     MAX_HMAC_SECRET_BYTES,
     MAX_INTERVAL,
     MAX_PADDING_CHARS,
-    MAX_UPLOAD_KEYS,
     MIN_HMAC_SECRET_BYTES,
     RECURSIVE_CODE_REPORT_TYPE,
     REVISION_CODE_REPORT_TYPES,
@@ -37,10 +36,6 @@ from bluezone.reference_node.server.errors import (
     MalformedJsonError,
     RequestTooLargeError,
 )
-
-# An upload's "keys" array is refused past this many entries before any key is parsed;
-# the body limit already bounds it, this bounds the work on a body of tiny entries.
-_MAX_KEY_ENTRIES = MAX_UPLOAD_KEYS + 1
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
@@ -201,15 +196,17 @@ class UploadRequest:
         return f"{type(self).__name__}({len(self.keys)} keys)"
 
     @classmethod
-    def parse(cls, obj: dict[str, Any]) -> UploadRequest:
+    def parse(cls, obj: dict[str, Any], max_keys: int) -> UploadRequest:
         """Check the fields of an upload; key rules raise the protocol's errors (KS-1, KS-4).
 
-        ``revision_secret`` is optional here (SRV-23).
+        ``revision_secret`` is optional here (SRV-23). A "keys" array longer than
+        ``max_keys`` is refused (SRV-6) before any key is parsed: the body limit already
+        bounds it, this bounds the work on a body of tiny entries.
         """
-        return cls._parse(obj, required_secret=False)
+        return cls._parse(obj, max_keys, required_secret=False)
 
     @classmethod
-    def _parse(cls, obj: dict[str, Any], required_secret: bool) -> UploadRequest:
+    def _parse(cls, obj: dict[str, Any], max_keys: int, required_secret: bool) -> UploadRequest:
         _only(obj, {"token", "hmac_secret", "keys", "padding", "revision_secret"}, "the upload")
         _padding(obj)
         token = _b64(obj, "token", TOKEN_BYTES, TOKEN_BYTES)
@@ -222,8 +219,8 @@ class UploadRequest:
         items = obj.get("keys")
         if not isinstance(items, list):
             raise InvalidRequestError("SRV-2: field 'keys' must be an array")
-        if len(items) > _MAX_KEY_ENTRIES:
-            raise InvalidRequestError("SRV-6: too many keys")
+        if len(items) > max_keys:
+            raise TooManyKeysError(f"SRV-6: an upload holds at most {max_keys} keys")
         return cls(token, secret, tuple(_key(item) for item in items), revision_secret)
 
 
@@ -232,9 +229,9 @@ class RevisionRequest(UploadRequest):
     """POST /v1/revise (spec SRV-24): an upload's fields with a required revision secret."""
 
     @classmethod
-    def parse(cls, obj: dict[str, Any]) -> UploadRequest:
+    def parse(cls, obj: dict[str, Any], max_keys: int) -> UploadRequest:
         """Check the fields of a revision."""
-        return cls._parse(obj, required_secret=True)
+        return cls._parse(obj, max_keys, required_secret=True)
 
 
 def _key(item: object) -> TemporaryExposureKey:

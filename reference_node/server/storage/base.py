@@ -141,8 +141,9 @@ class Storage(abc.ABC):
         """Mark the token used and store its keys, atomically (SRV-7).
 
         Of concurrent calls for one token, exactly one succeeds. A key whose key data is
-        already stored is kept once. Returns how many keys were new. Raises
-        TokenNotFoundError, TokenUsedError or TokenExpiredError.
+        already stored is kept once. Each key is stored with its ``publish_after`` interval
+        (SRV-6). Returns how many keys were new. Raises TokenNotFoundError, TokenUsedError
+        or TokenExpiredError.
         """
 
     @abc.abstractmethod
@@ -162,12 +163,14 @@ class Storage(abc.ABC):
         """Return up to ``limit`` revisions not yet in a batch, oldest first (SRV-25)."""
 
     @abc.abstractmethod
-    async def pending_keys(self, limit: int) -> list[PendingKey]:
-        """Return up to ``limit`` keys not yet in a batch, oldest first."""
+    async def pending_keys(self, limit: int, now_interval: int) -> list[PendingKey]:
+        """Return up to ``limit`` keys not yet in a batch and publishable at ``now_interval``
+        (their ``publish_after`` is not later, SRV-6), oldest first."""
 
     @abc.abstractmethod
-    async def pending_count(self) -> int:
-        """Return how many keys and revisions wait for publication."""
+    async def pending_count(self, now_interval: int) -> int:
+        """Return how many keys publishable at ``now_interval`` and revisions wait for
+        publication."""
 
     @abc.abstractmethod
     async def add_batch(

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 
 from bluezone.protocol.errors import InvalidReportTypeTransitionError
+from bluezone.protocol.params import EMBARGO_INTERVALS
 from bluezone.reference_node.server.errors import (
     CodeExpiredError,
     CodeNotFoundError,
@@ -206,14 +207,15 @@ class PostgresStorage(Storage):
             await _spend_token(conn, token_digest, now_s)
             inserted = await conn.fetch(
                 "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type, "
-                "days_since_onset) SELECT * FROM unnest($1::bytea[], $2::bigint[], "
-                "$3::integer[], $4::integer[], $5::integer[]) "
+                "days_since_onset, publish_after) SELECT * FROM unnest($1::bytea[], "
+                "$2::bigint[], $3::integer[], $4::integer[], $5::integer[], $6::bigint[]) "
                 "ON CONFLICT (key_data) DO NOTHING RETURNING key_data",
                 [k.key_data for k in keys],
                 [k.rolling_start for k in keys],
                 [k.rolling_period for k in keys],
                 [k.report_type for k in keys],
                 [k.days_since_onset for k in keys],
+                [k.rolling_start + k.rolling_period + EMBARGO_INTERVALS for k in keys],
             )
             # spec SRV-23: only the upload that stored a key gives it a tag.
             stored = {bytes(r[0]) for r in inserted}
@@ -278,20 +280,22 @@ class PostgresStorage(Storage):
         )
         return [PendingKey(r[0], NewKey(bytes(r[1]), r[2], r[3], r[4], r[5])) for r in rows]
 
-    async def pending_keys(self, limit: int) -> list[PendingKey]:
-        """Return up to ``limit`` unpublished keys, oldest first."""
+    async def pending_keys(self, limit: int, now_interval: int) -> list[PendingKey]:
+        """Return up to ``limit`` publishable, unpublished keys, oldest first (SRV-6)."""
         rows = await self._pool.fetch(
             "SELECT id, key_data, rolling_start, rolling_period, report_type, days_since_onset "
-            "FROM keys WHERE batch IS NULL ORDER BY id LIMIT $1",
+            "FROM keys WHERE batch IS NULL AND publish_after <= $2 ORDER BY id LIMIT $1",
             limit,
+            now_interval,
         )
         return [PendingKey(r[0], NewKey(bytes(r[1]), r[2], r[3], r[4], r[5])) for r in rows]
 
-    async def pending_count(self) -> int:
-        """Return how many keys wait for publication."""
+    async def pending_count(self, now_interval: int) -> int:
+        """Return how many publishable keys and revisions wait for publication (SRV-6)."""
         return await self._pool.fetchval(
-            "SELECT (SELECT count(*) FROM keys WHERE batch IS NULL)"
-            " + (SELECT count(*) FROM revisions WHERE batch IS NULL)"
+            "SELECT (SELECT count(*) FROM keys WHERE batch IS NULL AND publish_after <= $1)"
+            " + (SELECT count(*) FROM revisions WHERE batch IS NULL)",
+            now_interval,
         )
 
     async def add_batch(

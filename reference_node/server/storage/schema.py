@@ -114,7 +114,14 @@ _V2 = (
     "CREATE INDEX revisions_pending ON revisions (id) WHERE batch IS NULL",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# spec SRV-6: the server-side embargo. A key is published only from interval publish_after
+# on; keys stored before this column existed were all past their embargo.
+_V3 = (
+    "ALTER TABLE keys ADD COLUMN publish_after {bigint} NOT NULL DEFAULT 0",
+    "CREATE INDEX keys_publishable ON keys (publish_after) WHERE batch IS NULL",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bluezone.protocol.errors import InvalidReportTypeTransitionError
+from bluezone.protocol.params import EMBARGO_INTERVALS
 from bluezone.reference_node.server.errors import (
     CodeExpiredError,
     CodeNotFoundError,
@@ -325,7 +326,14 @@ class SqliteStorage(Storage):
     async def use_token(self, token_digest: bytes, now_s: int, keys: Sequence[NewKey]) -> int:
         """Use the token and store its keys in one transaction (spec SRV-7)."""
         rows = [
-            (k.key_data, k.rolling_start, k.rolling_period, k.report_type, k.days_since_onset)
+            (
+                k.key_data,
+                k.rolling_start,
+                k.rolling_period,
+                k.report_type,
+                k.days_since_onset,
+                k.rolling_start + k.rolling_period + EMBARGO_INTERVALS,
+            )
             for k in keys
         ]
 
@@ -337,7 +345,8 @@ class SqliteStorage(Storage):
             for row, tag in zip(rows, tags, strict=True):
                 cursor = conn.execute(
                     "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type, "
-                    "days_since_onset) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_data) DO NOTHING",
+                    "days_since_onset, publish_after) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (key_data) DO NOTHING",
                     row,
                 )
                 added += cursor.rowcount
@@ -408,25 +417,27 @@ class SqliteStorage(Storage):
 
         return await self._call(fn)
 
-    async def pending_keys(self, limit: int) -> list[PendingKey]:
-        """Return up to ``limit`` unpublished keys, oldest first."""
+    async def pending_keys(self, limit: int, now_interval: int) -> list[PendingKey]:
+        """Return up to ``limit`` publishable, unpublished keys, oldest first (SRV-6)."""
 
         def fn(conn: sqlite3.Connection) -> list[PendingKey]:
             cursor = conn.execute(
                 "SELECT id, key_data, rolling_start, rolling_period, report_type, "
-                "days_since_onset FROM keys WHERE batch IS NULL ORDER BY id LIMIT ?",
-                (limit,),
+                "days_since_onset FROM keys WHERE batch IS NULL AND publish_after <= ? "
+                "ORDER BY id LIMIT ?",
+                (now_interval, limit),
             )
             return [PendingKey(r[0], NewKey(bytes(r[1]), r[2], r[3], r[4], r[5])) for r in cursor]
 
         return await self._call(fn)
 
-    async def pending_count(self) -> int:
-        """Return how many keys wait for publication."""
+    async def pending_count(self, now_interval: int) -> int:
+        """Return how many publishable keys and revisions wait for publication (SRV-6)."""
         return await self._call(
             lambda conn: conn.execute(
-                "SELECT (SELECT count(*) FROM keys WHERE batch IS NULL)"
-                " + (SELECT count(*) FROM revisions WHERE batch IS NULL)"
+                "SELECT (SELECT count(*) FROM keys WHERE batch IS NULL AND publish_after <= ?)"
+                " + (SELECT count(*) FROM revisions WHERE batch IS NULL)",
+                (now_interval,),
             ).fetchone()[0]
         )
 

@@ -112,10 +112,12 @@ async def _create_at(store, version: int | str) -> None:
         await store.sql(legacy_schema.VERSION_ROW)
     else:
         await store.migrate(MIGRATIONS[:version])
-    # A live code in version 1's columns, to check that data survives the upgrade.
+    # A live code and a pending key in version 1's columns: data survives the upgrade.
     await store.sql(
         "INSERT INTO codes (digest, report_type, onset_interval, expires_s) "
-        f"VALUES ({_literal(store, sha256(b'code').digest())}, 2, NULL, {NOW + 100})"
+        f"VALUES ({_literal(store, sha256(b'code').digest())}, 2, NULL, {NOW + 100})",
+        "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type) "
+        f"VALUES ({_literal(store, bytes(16))}, 2900000, 144, 1)",
     )
 
 
@@ -137,12 +139,15 @@ def test_a_store_of_every_earlier_version_upgrades_to_the_latest(store, version)
         try:
             await storage.exchange_code(sha256(b"code").digest(), NOW, b"t" * 32, bytes(32), NOW)
             token = await storage.get_token(b"t" * 32)
+            # Keys stored before the server-side embargo existed were past theirs (SRV-6).
+            pending = await storage.pending_keys(9, 0)
         finally:
             await storage.close()
-        return token, await _versions(store)
+        return token, pending, await _versions(store)
 
-    token, (versions, meta) = run(body())
+    token, pending, (versions, meta) = run(body())
     assert token.report_type == 2
+    assert [(p.key.key_data, p.key.rolling_start) for p in pending] == [(bytes(16), 2900000)]
     assert versions == list(range(1, LATEST_VERSION + 1))
     assert meta == str(LATEST_VERSION)
 
