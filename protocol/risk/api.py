@@ -101,7 +101,7 @@ def level_change_json(params: Any) -> dict[str, Any]:
         required=("previous", "current", "matched_before", "matched_now"),
     )
     for name in ("previous", "current"):
-        if obj[name] not in LEVEL_NAMES:
+        if not isinstance(obj[name], str) or obj[name] not in LEVEL_NAMES:
             raise InvalidConfigurationError(f"RISK-61: {name} must be F1, F2 or none")
     counts = []
     for name in ("matched_before", "matched_now"):
