@@ -54,7 +54,7 @@ from bluezone.reference_node.server.publisher import PublisherConfig
 from bluezone.reference_node.server.ratelimit import Rate
 from bluezone.reference_node.server.runner import ServerConfig, prepare, start_server
 from bluezone.reference_node.server.storage import NewKey
-from bluezone.reference_node.server.storage.sqlite import SCHEMA
+from bluezone.reference_node.server.storage.sqlite import migrate
 
 HA_KEY = "benchmark-health-authority-key"
 UNLIMITED = Rate(per_minute=10**9, burst=10**9)
@@ -181,7 +181,7 @@ def _sqlite_uploads(path: Path, reports: list[Report]) -> float:
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
-        conn.executescript(SCHEMA)
+        migrate(conn, int(time.time()))
         started = time.perf_counter()
         for keys in reports:
             conn.execute("BEGIN IMMEDIATE")

@@ -8,6 +8,7 @@ own. ``--listen HOST:PORT`` serves TCP connections instead of stdin/stdout (IOP-
 from __future__ import annotations
 
 import sys
+from fractions import Fraction
 from hashlib import sha256
 from importlib import metadata
 from typing import Any
@@ -45,13 +46,18 @@ from bluezone.protocol.log_leaf import BatchLeaf
 from bluezone.protocol.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from bluezone.protocol.note import NoteSignature, NoteSigner, NoteVerifier, SignedNote, open_note
 from bluezone.protocol.params import MAX_DAY
+from bluezone.protocol.revisions import resolve_revisions, split_recursive
+from bluezone.protocol.risk.aggregation import DiagnosisKeysDataMapping
 from bluezone.protocol.risk.cwa import CwaConfiguration, CwaPlatform
 from bluezone.protocol.risk.cwa import score_cwa as cwa_result
 from bluezone.protocol.risk.errors import InvalidConfigurationError
-from bluezone.protocol.risk.jsonvalues import read_int
+from bluezone.protocol.risk.jsonvalues import read_decimal, read_int, read_object
+from bluezone.protocol.risk.levels import LEVEL_NAMES, LevelSettings
+from bluezone.protocol.risk.levels import exposure_level as level_of_windows
+from bluezone.protocol.risk.levels import level_change as change_of_level
 from bluezone.protocol.risk.v1 import ExposureConfiguration
 from bluezone.protocol.risk.v1 import score_v1 as v1_summary
-from bluezone.protocol.risk.v2 import DailySummariesConfig
+from bluezone.protocol.risk.v2 import DailySummariesConfig, V2Profile
 from bluezone.protocol.risk.v2 import score_v2 as v2_daily_summaries
 from bluezone.protocol.risk.windows import windows_from_json
 
@@ -146,7 +152,131 @@ def score_v1(params: dict[str, Any]) -> dict[str, Any]:
     return v1_summary(config, windows_from_json(params.get("windows")), today).to_json()
 
 
+def _key_param(item: dict[str, Any]) -> TemporaryExposureKey:
+    """A key given as {key_data, rolling_start, rolling_period} (IOP-44, IOP-45)."""
+    return TemporaryExposureKey(
+        hex_param(item, "key_data"),
+        int_param(item, "rolling_start"),
+        int_param(item, "rolling_period"),
+    )
+
+
+def _optional_int(item: dict[str, Any], name: str) -> int | None:
+    return None if item.get(name) is None else int_param(item, name)
+
+
+def recursive_keys(params: dict[str, Any]) -> dict[str, Any]:
+    """Op recursive_keys (IOP-44): the keys a recursive upload keeps and drops (SRV-21)."""
+    keys = [_key_param(item) for item in list_param(params, "keys")]
+    split = split_recursive(keys, int_param(params, "exposure_interval"))
+    return {"kept": list(split.kept), "dropped": list(split.dropped)}
+
+
+def resolve_keys(params: dict[str, Any]) -> dict[str, Any]:
+    """Op resolve_keys (IOP-45): keys resolved across batches in log order (MATCH-11)."""
+    batches = []
+    for batch in list_param(params, "batches"):
+        lists = []
+        for name in ("keys", "revised_keys"):
+            lists.append(
+                [
+                    TemporaryExposureKey(
+                        hex_param(item, "key_data"),
+                        int_param(item, "rolling_start"),
+                        int_param(item, "rolling_period"),
+                        _optional_int(item, "report_type"),
+                        _optional_int(item, "days_since_onset"),
+                    )
+                    for item in list_param(batch, name)
+                ]
+            )
+        batches.append((lists[0], lists[1]))
+    return {
+        "keys": [
+            {
+                "key_data": k.key_data.hex(),
+                "rolling_start": k.rolling_start,
+                "rolling_period": k.rolling_period,
+                "report_type": k.report_type,
+                "days_since_onset": k.days_since_onset,
+            }
+            for k in resolve_revisions(batches)
+        ]
+    }
+
+
+def _decimal(value: Any, name: str) -> Fraction:
+    return read_decimal(value, name, InvalidConfigurationError, 0)
+
+
+def exposure_level(params: dict[str, Any]) -> dict[str, Any]:
+    """Op exposure_level (IOP-46): F1, F2 or none, its day and score (RISK-59).
+
+    ``config`` and ``windows`` as in ``score_v2``; the windows carry their infectiousness and
+    report type already, so the key data mapping is the neutral one.
+    """
+    obj = read_object(
+        params,
+        "exposure_level",
+        InvalidConfigurationError,
+        required=(
+            "config",
+            "windows",
+            "score_sum_threshold",
+            "recursive_weight",
+            "recursive_score_sum_threshold",
+        ),
+    )
+    profile = V2Profile(
+        DiagnosisKeysDataMapping(),
+        DailySummariesConfig.from_json(obj["config"]),
+        _decimal(obj["score_sum_threshold"], "score_sum_threshold"),
+    )
+    settings = LevelSettings(
+        _decimal(obj["recursive_weight"], "recursive_weight"),
+        _decimal(obj["recursive_score_sum_threshold"], "recursive_score_sum_threshold"),
+    )
+    found = level_of_windows(windows_from_json(obj["windows"]), profile, settings)
+    score = found.score
+    return {
+        "level": text_hex(found.level),
+        "day": found.day,
+        "score": score.numerator if score.denominator == 1 else float(score),
+    }
+
+
+def level_change(params: dict[str, Any]) -> dict[str, Any]:
+    """Op level_change (IOP-47): the change between two levels and why (RISK-61)."""
+    texts = [text_param(params, name) for name in ("previous", "current")]
+    for name, text in zip(("previous", "current"), texts, strict=True):
+        if text not in LEVEL_NAMES:
+            raise InvalidConfigurationError(f"RISK-61: {name} must be F1, F2 or none")
+    counts = [
+        _report_type_counts(params.get(name), name) for name in ("matched_before", "matched_now")
+    ]
+    found = change_of_level(texts[0], texts[1], counts[0], counts[1])
+    change, reason = found if found is not None else (None, None)
+    return {
+        "change": None if change is None else text_hex(change),
+        "reason": None if reason is None else text_hex(reason),
+    }
+
+
+def _report_type_counts(value: Any, name: str) -> dict[str, int]:
+    """A map of report type names to counts of matched keys (RISK-61)."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+        for k, v in value.items()
+    ):
+        raise InvalidConfigurationError(f"RISK-61: {name} maps report type names to counts")
+    return value
+
+
 HANDLERS: dict[str, Handler] = {
+    "recursive_keys": recursive_keys,
+    "resolve_keys": resolve_keys,
+    "exposure_level": exposure_level,
+    "level_change": level_change,
     "derive_keys": derive_keys,
     "rpi": rpi,
     "aem_encrypt": aem_encrypt,

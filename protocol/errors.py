@@ -330,7 +330,7 @@ class TooFewKeysError(UploadError):
 
 
 class TooManyKeysError(UploadError):
-    """An upload holds more than 14 keys (SRV-6)."""
+    """An upload holds more keys than the server allows (SRV-6)."""
 
     code = "too_many_keys"
 
@@ -341,10 +341,16 @@ class DuplicateKeyError(UploadError):
     code = "duplicate_key"
 
 
-class KeyTooOldError(UploadError):
-    """A key ended before the 14-day retention window (SRV-6, KS-11)."""
+class OverlappingKeysError(UploadError):
+    """Keys of one upload overlap without sharing their start, or too many share it (SRV-6)."""
 
-    code = "key_too_old"
+    code = "overlapping_keys"
+
+
+class NoKeysInWindowError(UploadError):
+    """Every key of an upload lies outside the window the server accepts (SRV-6)."""
+
+    code = "no_keys_in_window"
 
 
 class HmacMismatchError(UploadError):
@@ -414,3 +420,73 @@ class Bz2020PushError(Bz2020Error):
     """An F0 push is not a list of well-formed entries, or holds too many (BZ20-10)."""
 
     code = "legacy_invalid_push"
+
+
+class NoKeyAfterExposureError(UploadError):
+    """A recursive upload whose keys all end before the exposure day (SRV-21)."""
+
+    code = "no_key_after_exposure"
+
+
+class RevisionDeniedError(UploadError):
+    """A key not stored, without a revision tag, or whose tag the secret does not give (SRV-24)."""
+
+    code = "revision_denied"
+
+
+class InvalidReportTypeTransitionError(UploadError):
+    """A key whose current report type may not become the revision's (SRV-24)."""
+
+    code = "invalid_report_type_transition"
+
+
+# --- Section 4: witnesses (WIT) --------------------------------------------------------------
+
+
+class WitnessError(ProtocolError):
+    """Base class of tlog-witness add-checkpoint failures (WIT-1, WIT-2)."""
+
+    code = "witness_error"
+
+
+class WitnessRequestMalformedError(WitnessError):
+    """An add-checkpoint body or a witness answer breaks the wire format (WIT-1, WIT-3)."""
+
+    code = "witness_request_malformed"
+
+
+class WitnessUnknownLogError(WitnessError):
+    """The checkpoint's origin is not a log the witness follows (WIT-2, 404)."""
+
+    code = "witness_unknown_log"
+
+
+class WitnessLogSignatureError(WitnessError):
+    """No signature of the checkpoint verifies under the log's trusted key (WIT-2, 403)."""
+
+    code = "witness_log_signature"
+
+
+class WitnessOldSizeError(WitnessError):
+    """The old size is larger than the checkpoint's size (WIT-2, 400)."""
+
+    code = "witness_old_size"
+
+
+class WitnessConflictError(WitnessError):
+    """The old size is not the witness's, or the same size has another root (WIT-2, 409).
+
+    ``known_size`` is the size of the last checkpoint the witness cosigned for the origin.
+    """
+
+    code = "witness_conflict"
+
+    def __init__(self, message: str, known_size: int) -> None:
+        super().__init__(message)
+        self.known_size = known_size
+
+
+class WitnessProofError(WitnessError):
+    """The consistency proof from the old size does not verify (WIT-2, 422)."""
+
+    code = "witness_bad_proof"

@@ -178,6 +178,20 @@ CODE_MAX_VALIDITY_S: Final = 24 * 3600
 # spec SRV-3: report types a health authority may attach to a code (EXP-5 values 1..3:
 # confirmed test, confirmed clinical diagnosis, self report).
 CODE_REPORT_TYPES: Final = (1, 2, 3)
+# spec SRV-20: a recursive code (report type 4) carries an exposure interval; revision codes
+# carry report type 1 (an upgrade to a confirmed test) or 5 (revoked).
+RECURSIVE_CODE_REPORT_TYPE: Final = 4
+REVISION_CODE_REPORT_TYPES: Final = (1, 5)
+# spec SRV-23: the revision secret's length and the label of the per-key revision tag.
+REVISION_SECRET_BYTES: Final = 32
+REVISION_TAG_LABEL: Final = b"bluezone-revision-tag/v1"
+REVISION_TAG_BYTES: Final = 32
+# spec SRV-24: report types a key may be revised to, by its current report type.
+REVISION_TRANSITIONS: Final = {1: (5,), 2: (1, 5), 3: (1, 5), 4: (1, 5), 5: ()}
+# spec RISK-59: the F2 level's recursive weight and per-day score threshold (ENX's
+# recursivePerDaySumERVThreshold), defaults.
+F2_RECURSIVE_WEIGHT: Final = 1
+F2_SCORE_SUM_THRESHOLD: Final = 900
 # spec SRV-4: an upload token is 32 random bytes; it lives long enough to wait out the
 # embargo of the key cut at report time (KS-13: 12 intervals after the cut) with margin.
 TOKEN_BYTES: Final = 32
@@ -186,10 +200,17 @@ TOKEN_VALIDITY_S: Final = 4 * 3600
 KEY_HMAC_LENGTH: Final = 32
 MIN_HMAC_SECRET_BYTES: Final = 16
 MAX_HMAC_SECRET_BYTES: Final = 64
-# spec SRV-6: an upload holds 1..14 keys (one per day of the retention window, KS-11).
+# spec SRV-6: an upload holds 1..MAX_UPLOAD_KEYS keys by default: one per day of the
+# retention window (KS-11) plus today's, as GAEN devices send them. A server may allow up to
+# MAX_UPLOAD_KEYS_LIMIT (GAEN's key server allows 30), never fewer than the default.
 MIN_UPLOAD_KEYS: Final = 1
-MAX_UPLOAD_KEYS: Final = RETENTION_DAYS
-# spec SRV-2, SRV-8: request body limits. 14 keys in JSON take under 1.5 KiB; the padding
+MAX_UPLOAD_KEYS: Final = RETENTION_DAYS + 1
+MAX_UPLOAD_KEYS_LIMIT: Final = 30
+# spec SRV-6: keys of one upload may overlap only when they share their rolling start, and
+# at most this many share one (GAEN's MAX_SAME_START_INTERVAL_KEYS), so one code cannot
+# carry the keys of many devices.
+MAX_SAME_START_KEYS: Final = 3
+# spec SRV-2, SRV-8: request body limits. 30 keys in JSON take under 3 KiB; the padding
 # field may hold up to 4 KiB so every device can send a body of the same size.
 MAX_PADDING_CHARS: Final = 4096
 MAX_UPLOAD_REQUEST_BYTES: Final = 8 * 1024
@@ -325,3 +346,9 @@ AD_TYPE_MANUFACTURER_DATA: Final = 0xFF
 # spec BZ20-10: a push lists at most this many F0 daily keys; the app's sample push holds
 # one, and a day's national reports in 2020 were a few dozen.
 BZ20_MAX_PUSH_ENTRIES: Final = 1024
+# spec WIT-1: a tlog-witness add-checkpoint request carries at most 63 proof lines (C2SP);
+# its body is the old size line, the proof lines, a blank line and a signed note.
+MAX_WITNESS_PROOF_LINES: Final = 63
+MAX_ADD_CHECKPOINT_BYTES: Final = MAX_NOTE_BYTES + 64 * 64
+# spec WIT-2: the media type of a witness's 409 answer (its known tree size).
+TLOG_SIZE_CONTENT_TYPE: Final = "text/x.tlog.size"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass
 from hashlib import blake2b, sha256
 
 from bluezone.protocol.errors import (
@@ -19,7 +20,8 @@ from bluezone.protocol.errors import (
     HmacMismatchError,
     HmacSecretError,
     InvalidCodeError,
-    KeyTooOldError,
+    NoKeysInWindowError,
+    OverlappingKeysError,
     TooFewKeysError,
     TooManyKeysError,
     UploadError,
@@ -31,10 +33,12 @@ from bluezone.protocol.params import (
     BATCH_ORDER_SECRET_BYTES,
     CODE_ALPHABET,
     CODE_LENGTH,
+    EMBARGO_INTERVALS,
     INTERVALS_PER_DAY,
     KEY_HMAC_LENGTH,
     MAX_HMAC_SECRET_BYTES,
     MAX_ROLLING_PERIOD,
+    MAX_SAME_START_KEYS,
     MAX_UPLOAD_KEYS,
     MIN_HMAC_SECRET_BYTES,
     MIN_UPLOAD_KEYS,
@@ -88,25 +92,88 @@ def check_key_list_hmac(
         raise HmacMismatchError("SRV-5: the keys do not match the token's HMAC")
 
 
-def check_upload(keys: Sequence[TemporaryExposureKey], now_interval: int) -> None:
-    """Check an upload's keys against spec SRV-6 at ``now_interval``.
+# spec SRV-6: names of the warnings of an upload answer, one per dropped key.
+WARNING_KEY_TOO_OLD = "key_too_old"
+WARNING_KEY_IN_FUTURE = "key_in_future"
 
-    Raises TooFewKeysError or TooManyKeysError (1..14 keys), DuplicateKeyError (same key data
-    twice), EmbargoedKeyError (KS-12: a key whose period plus 12 intervals has not ended) and
-    KeyTooOldError (a key that ended 14 days or more before today's UTC midnight). Key
-    lengths and periods are checked when each TemporaryExposureKey is built (KS-1, KS-4).
+
+@dataclass(frozen=True, slots=True)
+class UploadWarning:
+    """A key of an upload that was dropped: its position in the upload and why (SRV-6)."""
+
+    index: int
+    warning: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedUpload:
+    """The keys of an upload to store, in upload order, and the warnings of the dropped ones."""
+
+    keys: tuple[TemporaryExposureKey, ...]
+    warnings: tuple[UploadWarning, ...]
+
+
+def publish_after(key: TemporaryExposureKey) -> int:
+    """The first interval at which a stored key may be published (spec SRV-6, KS-12)."""
+    return key.end_interval + EMBARGO_INTERVALS
+
+
+def check_upload(
+    keys: Sequence[TemporaryExposureKey],
+    now_interval: int,
+    max_keys: int = MAX_UPLOAD_KEYS,
+    max_same_start: int = MAX_SAME_START_KEYS,
+) -> CheckedUpload:
+    """Check an upload's keys against spec SRV-6 at ``now_interval``; return what to store.
+
+    Raises, for the whole upload: TooFewKeysError or TooManyKeysError (1..``max_keys``),
+    DuplicateKeyError (same key data twice), OverlappingKeysError (keys whose periods
+    overlap without the same rolling start, or more than ``max_same_start`` keys with one
+    start) and NoKeysInWindowError (no key left). Drops, with a warning, a key that ended 14
+    days or more before today's UTC midnight and a key that starts after ``now_interval``.
+    Keys still valid or inside their embargo are kept: the server publishes them from
+    ``publish_after(key)`` on. Key lengths and periods are checked when each
+    TemporaryExposureKey is built (KS-1, KS-4).
     """
     if len(keys) < MIN_UPLOAD_KEYS:
         raise TooFewKeysError("SRV-6: an upload holds at least one key")
-    if len(keys) > MAX_UPLOAD_KEYS:
-        raise TooManyKeysError(f"SRV-6: an upload holds at most 14 keys, got {len(keys)}")
+    if len(keys) > max_keys:
+        raise TooManyKeysError(f"SRV-6: an upload holds at most {max_keys} keys, got {len(keys)}")
     if len({k.key_data for k in keys}) != len(keys):
         raise DuplicateKeyError("SRV-6: two keys carry the same key data")
+    _check_overlaps(keys, max_same_start)
     oldest_end = day_start_interval(now_interval) - RETENTION_INTERVALS
-    for key in keys:
-        key.check_publishable(now_interval)
+    kept, warnings = [], []
+    for index, key in enumerate(keys):
         if key.end_interval <= oldest_end:
-            raise KeyTooOldError(f"SRV-6: a key ended more than {RETENTION_DAYS} days ago")
+            warnings.append(UploadWarning(index, WARNING_KEY_TOO_OLD))
+        elif key.rolling_start > now_interval:
+            warnings.append(UploadWarning(index, WARNING_KEY_IN_FUTURE))
+        else:
+            kept.append(key)
+    if not kept:
+        raise NoKeysInWindowError(
+            f"SRV-6: every key ended {RETENTION_DAYS} days ago or more, or starts later"
+        )
+    return CheckedUpload(tuple(kept), tuple(warnings))
+
+
+def _check_overlaps(keys: Sequence[TemporaryExposureKey], max_same_start: int) -> None:
+    """Refuse overlapping keys that do not share their start, and crowded starts (SRV-6)."""
+    ordered = sorted(keys, key=lambda k: (k.rolling_start, k.rolling_period))
+    same_start, start, end = 0, -1, -1
+    for key in ordered:
+        if key.rolling_start == start:
+            same_start += 1
+            if same_start > max_same_start:
+                raise OverlappingKeysError(
+                    f"SRV-6: more than {max_same_start} keys start in one interval"
+                )
+        elif key.rolling_start < end:
+            raise OverlappingKeysError("SRV-6: two keys overlap without sharing their start")
+        else:
+            same_start, start = 1, key.rolling_start
+        end = max(end, key.end_interval)
 
 
 def days_since_onset(rolling_start: int, onset_interval: int | None) -> int | None:

@@ -67,9 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     keygen = witness.add_parser("keygen", help="create a witness cosigning key")
     witness_cli.add_keygen_arguments(keygen)
     keygen.set_defaults(handler=witness_cli.run_keygen)
+    serve = witness.add_parser(
+        "serve",
+        help="serve C2SP add-checkpoint: the log asks for each cosignature (push mode)",
+        description=witness_cli.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    witness_cli.add_serve_arguments(serve)
+    serve.set_defaults(handler=witness_cli.run_serve)
     cosign = witness.add_parser(
         "run",
-        help="cosign the log's latest checkpoint if it extends the last one cosigned",
+        help="fetch the log's newest checkpoint and cosign it if it extends the last one (pull)",
         description=witness_cli.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -3,7 +3,9 @@
 Each command has ``add_*_arguments(parser)`` and ``run_*(args) -> exit status`` so that
 ``bluezone.reference_node.cli.commands`` can mount it.
 Audit exit status: 0 all verified, 1 could not audit (network, usage), 2 the log failed
-verification (split view, rewritten history, bad signature, batch not included).
+verification (split view, rewritten history, bad signature, batch not included), 3 the
+latest checkpoint is not yet cosigned by the witness quorum (spec WIT-5: nothing wrong is
+known, nothing was accepted; audit again later).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bluezone.protocol.errors import ProtocolError
 from bluezone.protocol.export import ExportVerificationKey
 from bluezone.protocol.keys import interval_number
 from bluezone.protocol.note import NoteSigner, NoteVerifier
+from bluezone.protocol.params import MAX_UPLOAD_KEYS, MAX_UPLOAD_KEYS_LIMIT
 from bluezone.reference_node.client.audit import AuditState, audit
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.errors import NodeError
@@ -33,7 +36,7 @@ from bluezone.reference_node.server.publisher import PublisherConfig
 from bluezone.reference_node.server.runner import ServerConfig, start_server
 
 HA_API_KEY_ENV = "BLUEZONE_HA_API_KEY"
-EXIT_OK, EXIT_ERROR, EXIT_FAILED = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_NOT_COSIGNED = 0, 1, 2, 3
 
 
 # --- bluezone server run ----------------------------------------------------------------
@@ -60,6 +63,26 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-batch-keys", type=int, default=PublisherConfig.min_batch_keys)
     parser.add_argument(
         "--witness-key", action="append", default=[], help="witness verifier key (repeatable)"
+    )
+    parser.add_argument(
+        "--witness-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a witness's C2SP add-checkpoint prefix, asked at each publication (repeatable)",
+    )
+    parser.add_argument(
+        "--witness-quorum",
+        type=int,
+        default=0,
+        metavar="Q",
+        help="serve as v1/checkpoint only checkpoints Q witnesses cosigned (default 0)",
+    )
+    parser.add_argument(
+        "--max-upload-keys",
+        type=int,
+        default=MAX_UPLOAD_KEYS,
+        help=f"keys one upload may hold, {MAX_UPLOAD_KEYS}..{MAX_UPLOAD_KEYS_LIMIT} (SRV-6)",
     )
 
 
@@ -90,6 +113,9 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         batch_period_s=args.batch_period,
         publisher=PublisherConfig(region=args.region, min_batch_keys=args.min_batch_keys),
         witnesses=tuple(NoteVerifier.from_vkey(v) for v in args.witness_key),
+        witness_urls=tuple(args.witness_url),
+        witness_quorum=args.witness_quorum,
+        max_upload_keys=args.max_upload_keys,
     )
 
 
@@ -110,6 +136,10 @@ async def _serve(config: ServerConfig) -> None:
 
 def run_server(args: argparse.Namespace) -> int:
     """Run the key server until SIGINT or SIGTERM."""
+    problem = _quorum_problem(args.witness_quorum, args.witness_key)
+    if problem:
+        print(f"bluezone server run: {problem}", file=sys.stderr)
+        return EXIT_ERROR
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         asyncio.run(_serve(server_config(args)))
@@ -126,6 +156,15 @@ def server_main(argv: Sequence[str] | None = None) -> int:
     return run_server(parser.parse_args(argv))
 
 
+def _quorum_problem(quorum: int, witness_keys: Sequence[str]) -> str | None:
+    """Return why a quorum cannot be met by the witness keys given, or None (WIT-4, WIT-5)."""
+    if quorum < 0:
+        return "--quorum must not be negative"
+    if quorum > len(set(witness_keys)):
+        return f"a quorum of {quorum} needs at least {quorum} --witness-key"
+    return None
+
+
 # --- bluezone ha issue-code ---------------------------------------------------------------
 
 
@@ -137,37 +176,61 @@ def add_ha_arguments(parser: argparse.ArgumentParser) -> None:
         "--report-type",
         type=int,
         default=1,
-        choices=(1, 2, 3),
-        help="1 confirmed test, 2 clinical diagnosis, 3 self report",
+        choices=(1, 2, 3, 4, 5),
+        help="1 confirmed test, 2 clinical diagnosis, 3 self report, 4 recursive (a verified"
+        " close contact: give --exposure-date), 5 revoked (with --revision)",
     )
     parser.add_argument("--onset-date", help="symptom onset, YYYY-MM-DD (UTC)")
+    parser.add_argument(
+        "--exposure-date",
+        help="a recursive code's day of contact with the case, YYYY-MM-DD (UTC): the upload"
+        " publishes keys from that day on (SRV-21)",
+    )
+    parser.add_argument(
+        "--revision",
+        action="store_true",
+        help="a revision code (report type 1 or 5) for `bluezone node revise` (SRV-24)",
+    )
     parser.add_argument("--validity-hours", type=float, help="at most 24 (the default)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _day_interval(text: str | None) -> int | None:
+    """The interval of a date's UTC midnight, or None."""
+    if not text:
+        return None
+    day = datetime.date.fromisoformat(text)
+    midnight = datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
+    return interval_number(int(midnight.timestamp()))
+
+
 async def _issue(args: argparse.Namespace, api_key: str) -> int:
-    onset = None
-    if args.onset_date:
-        day = datetime.date.fromisoformat(args.onset_date)
-        midnight = datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
-        onset = interval_number(int(midnight.timestamp()))
+    onset = _day_interval(args.onset_date)
+    exposure = _day_interval(args.exposure_date)
     validity = None if args.validity_hours is None else round(args.validity_hours * 3600)
     async with KeyServerClient(args.server) as client:
-        issued = await client.issue_code(api_key, args.report_type, onset, validity)
+        issued = await client.issue_code(
+            api_key, args.report_type, onset, validity, exposure, args.revision
+        )
     expires = datetime.datetime.fromtimestamp(issued.expires_s, datetime.UTC)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "code": issued.code,
-                    "expires_s": issued.expires_s,
-                    "report_type": issued.report_type,
-                }
-            )
-        )
+        answer: dict[str, object] = {
+            "code": issued.code,
+            "expires_s": issued.expires_s,
+            "report_type": issued.report_type,
+        }
+        if issued.exposure_interval is not None:
+            answer["exposure_interval"] = issued.exposure_interval
+        if issued.revision:
+            answer["revision"] = True
+        print(json.dumps(answer))
     else:
         print(f"code: {issued.code}")
         print(f"expires: {expires.isoformat()}")
+        if issued.exposure_interval is not None:
+            print(f"recursive: publishes keys from {args.exposure_date} on")
+        if issued.revision:
+            print("revision code: use it with `bluezone node revise`")
     return EXIT_OK
 
 
@@ -269,6 +332,10 @@ async def _audit(args: argparse.Namespace) -> int:
         peers = [p for p in (AuditState.load(path) for path in args.peer_state) if p]
         report = await audit(client, trust, state, args.full, peers)
     state.save(state_path)
+    if report.not_cosigned is not None and not report.findings:
+        print(f"AUDIT INCOMPLETE: NOT YET COSIGNED: {report.not_cosigned}", file=sys.stderr)
+        print("nothing was accepted; audit again once the witnesses cosigned", file=sys.stderr)
+        return EXIT_NOT_COSIGNED
     print(
         f"log {state.origin}: tree size {report.tree_size}, {report.new_batches} new batches, "
         f"{report.inclusions_checked} inclusions and {report.checkpoints_checked} "
@@ -288,6 +355,10 @@ async def _audit(args: argparse.Namespace) -> int:
 
 def run_audit(args: argparse.Namespace) -> int:
     """Audit a key server's log; see the module docstring for exit statuses."""
+    problem = _quorum_problem(args.quorum, args.witness_key)
+    if problem:
+        print(f"bluezone audit: {problem}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         return asyncio.run(_audit(args))
     except (NodeError, ProtocolError, ValueError) as exc:

@@ -1,17 +1,22 @@
-"""``bluezone witness keygen`` and ``bluezone witness run``: a witness operator's commands.
+"""``bluezone witness keygen``, ``serve`` and ``run``: a witness operator's commands.
 
 ``keygen`` creates a cosignature/v1 key (LOG-9) and prints its verifier key, which the key
 server's operator passes as ``--witness-key`` and clients list among their witnesses.
-``run`` cosigns the server's latest checkpoint when it extends the last one this witness
-cosigned (LOG-13) and posts it to the server (SRV-16): once, or every ``--interval``
-seconds until SIGINT or SIGTERM. A checkpoint this witness already cosigned, served with
-its cosignature, is not posted again.
+``serve`` is the C2SP tlog-witness endpoint (push mode, spec WIT-2): the log posts each new
+checkpoint to ``URL/add-checkpoint`` (its ``--witness-url``) and gets the cosignature back
+at once; it runs until SIGINT or SIGTERM and exits 0, or 1 if it cannot start. ``run`` is
+the pull mode, for a log that cannot reach the witness: it fetches the newest signed
+checkpoint (``v1/checkpoints/latest``), cosigns it when it extends the last one this
+witness cosigned (LOG-13) and posts it to the server (SRV-16): once, or every
+``--interval`` seconds until SIGINT or SIGTERM. A checkpoint this witness already cosigned,
+served with its cosignature, is not posted again.
 
-Exit status of ``run``: 0 done (or stopped by a signal); 1 could not witness (usage, the key
-or state file, the network or the server; with ``--interval``, network and server failures
-are reported and retried at the next round); 2 the log failed verification (a bad
-signature, a split view or a rewritten history): nothing was cosigned and the state file is
-unchanged.
+Both modes keep one state file per key (what was cosigned, per log), locked while a
+checkpoint is checked and recorded. Exit status of ``run``: 0 done (or stopped by a
+signal); 1 could not witness (usage, the key or state file, the network or the server;
+with ``--interval``, network and server failures are reported and retried at the next
+round); 2 the log failed verification (a bad signature, a split view or a rewritten
+history): nothing was cosigned and the state file is unchanged.
 """
 
 from __future__ import annotations
@@ -22,11 +27,14 @@ import signal
 import sys
 from pathlib import Path
 
+from aiohttp import web
+
 from bluezone.protocol.errors import NoteKeyError, ProtocolError
 from bluezone.protocol.note import NoteVerifier
 from bluezone.protocol.params import SIGNATURE_TYPE_ED25519
 from bluezone.reference_node.client.client import KeyServerClient
 from bluezone.reference_node.client.witness import Witness, Witnessed, witness_latest
+from bluezone.reference_node.client.witness_server import witness_app
 from bluezone.reference_node.errors import NodeError
 from bluezone.reference_node.server.errors import (
     ClientError,
@@ -167,4 +175,62 @@ def run_witness(args: argparse.Namespace) -> int:
         return asyncio.run(_witness(args, witness, log))
     except (NodeError, ProtocolError) as exc:
         print(f"bluezone witness run: could not witness: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+# --- bluezone witness serve ----------------------------------------------------------------
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``bluezone witness serve``."""
+    parser.add_argument(
+        "--log-key",
+        action="append",
+        required=True,
+        help="verifier key of a log to witness, from a trusted channel (repeatable)",
+    )
+    parser.add_argument(
+        "--key", type=Path, required=True, help="the witness key file (bluezone witness keygen)"
+    )
+    parser.add_argument(
+        "--state", type=Path, help="what was cosigned, per log (default: KEY.state.json)"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081, help="0 picks a free port")
+
+
+async def _serve(args: argparse.Namespace, witness: Witness, logs: list[NoteVerifier]) -> int:
+    runner = web.AppRunner(witness_app(witness, logs), access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, args.host, args.port)
+        await site.start()
+        host, port = (runner.addresses or [("?", 0)])[0][:2]
+        host = f"[{host}]" if ":" in host else host
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        print(f"witnessing {', '.join(log.name for log in logs)} at http://{host}:{port}")
+        print(f"witness key: {witness.signer.verifier().vkey}", flush=True)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+    print("stopped witnessing", flush=True)
+    return EXIT_OK
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Serve C2SP add-checkpoint until SIGINT or SIGTERM (spec WIT-2)."""
+    try:
+        logs = [_log_verifier(vkey) for vkey in args.log_key]
+        witness = Witness(load_witness_signer(args.key), args.state or default_state_path(args.key))
+        for log in logs:
+            witness.last_cosigned(log.name)  # an unreadable state file stops here
+        return asyncio.run(_serve(args, witness, logs))
+    except (NodeError, ProtocolError) as exc:
+        print(f"bluezone witness serve: could not witness: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"bluezone witness serve: cannot listen: {exc.strerror}", file=sys.stderr)
         return EXIT_ERROR

@@ -25,7 +25,7 @@ from bluezone.protocol.checkpoint import (
 from bluezone.protocol.errors import ProtocolError
 from bluezone.protocol.merkle import MerkleTree, verify_inclusion
 from bluezone.protocol.note import SignedNote
-from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
+from bluezone.reference_node.client.client import NOT_COSIGNED, KeyServerClient, TrustConfig
 from bluezone.reference_node.server.errors import (
     BadServerDataError,
     ClientError,
@@ -112,18 +112,23 @@ class AuditState:
 
 @dataclass(frozen=True, slots=True)
 class AuditReport:
-    """The outcome: the tree size reached, what was checked, and the findings."""
+    """The outcome: the tree size reached, what was checked, and the findings.
+
+    ``not_cosigned`` holds why the latest checkpoint was not accepted when it lacks the
+    witness quorum (spec WIT-5): no finding, nothing checked, the state unchanged.
+    """
 
     tree_size: int
     new_batches: int
     checkpoints_checked: int
     inclusions_checked: int
     findings: tuple[Finding, ...]
+    not_cosigned: str | None = None
 
     @property
     def ok(self) -> bool:
-        """True when nothing was found."""
-        return not self.findings
+        """True when everything was verified and nothing was found."""
+        return not self.findings and self.not_cosigned is None
 
 
 class _Audit:
@@ -134,6 +139,7 @@ class _Audit:
         self.findings: list[Finding] = []
         self.checkpoints_checked = 0
         self.inclusions_checked = 0
+        self.pending: str | None = None
 
     def find(self, kind: str, message: str, *notes: str | bytes | None) -> None:
         evidence = tuple(n.decode() if isinstance(n, bytes) else n for n in notes if n)
@@ -151,6 +157,10 @@ class _Audit:
         try:
             checkpoint = await self.client.accept_checkpoint(self.trust, note, previous)
         except LogVerificationError as exc:
+            if exc.kind == NOT_COSIGNED:
+                # spec WIT-5: not evidence of anything; the state waits for the witnesses.
+                self.pending = str(exc)
+                return self.report(0, 0)
             self.find(exc.kind, str(exc), previous, note)
             return self.report(0, 0)
         if checkpoint.origin != self.state.origin:
@@ -265,6 +275,7 @@ class _Audit:
             self.checkpoints_checked,
             self.inclusions_checked,
             tuple(self.findings),
+            self.pending,
         )
 
 

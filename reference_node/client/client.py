@@ -28,7 +28,7 @@ from bluezone.protocol.checkpoint import (
     verify_checkpoint,
     verify_checkpoint_consistency,
 )
-from bluezone.protocol.errors import MerkleError, ProtocolError
+from bluezone.protocol.errors import MerkleError, ProtocolError, WitnessQuorumError
 from bluezone.protocol.export import ExportFile, ExportVerificationKey
 from bluezone.protocol.keys import TemporaryExposureKey
 from bluezone.protocol.log_leaf import BatchLeaf, verify_batch_inclusion
@@ -58,6 +58,8 @@ MAX_RETRY_AFTER_S = 86_400
 # A proof in a tree of at most 2**64 leaves holds at most 64 hashes (inclusion) or 65
 # (consistency, LOG-4); anything longer is refused before decoding.
 MAX_PROOF_HASHES = 65
+# spec WIT-5: the kind of a checkpoint that lacks the witness quorum (not a finding).
+NOT_COSIGNED = "not_cosigned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +69,19 @@ class IssuedCode:
     code: str
     expires_s: int
     report_type: int
+    exposure_interval: int | None = None  # spec SRV-20: a recursive code
+    revision: bool = False  # spec SRV-20: a revision code
 
     def __repr__(self) -> str:
         return f"IssuedCode(expires_s={self.expires_s}, report_type={self.report_type})"
+
+
+@dataclass(frozen=True, slots=True)
+class UploadOutcome:
+    """The server's answer to an upload: keys stored, and positions dropped (SRV-6, SRV-21)."""
+
+    accepted: int
+    dropped: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,16 +121,24 @@ class VerifiedBatch:
 
     def diagnosis_keys(self) -> tuple[TemporaryExposureKey, ...]:
         """Return the batch's keys as diagnosis keys for matching (MATCH-1)."""
-        return tuple(
-            TemporaryExposureKey(
-                k.key_data,
-                k.rolling_start_interval_number,
-                k.rolling_period,
-                k.report_type,
-                k.days_since_onset_of_symptoms,
-            )
-            for k in self.export.payload.keys
+        return _diagnosis_keys(self.export.payload.keys)
+
+    def revised_keys(self) -> tuple[TemporaryExposureKey, ...]:
+        """Return the batch's revised keys (SRV-25), for MATCH-11."""
+        return _diagnosis_keys(self.export.payload.revised_keys)
+
+
+def _diagnosis_keys(keys) -> tuple[TemporaryExposureKey, ...]:
+    return tuple(
+        TemporaryExposureKey(
+            k.key_data,
+            k.rolling_start_interval_number,
+            k.rolling_period,
+            k.report_type,
+            k.days_since_onset_of_symptoms,
         )
+        for k in keys
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,19 +300,30 @@ class KeyServerClient:
         report_type: int = 1,
         onset_interval: int | None = None,
         validity_s: int | None = None,
+        exposure_interval: int | None = None,
+        revision: bool = False,
     ) -> IssuedCode:
-        """Ask for a verification code with the health authority's API key (SRV-3)."""
+        """Ask for a verification code with the health authority's API key (SRV-3, SRV-20)."""
         body: dict[str, Any] = {"report_type": report_type}
         if onset_interval is not None:
             body["onset_interval"] = onset_interval
         if validity_s is not None:
             body["validity_s"] = validity_s
+        if exposure_interval is not None:
+            body["exposure_interval"] = exposure_interval
+        if revision:
+            body["revision"] = True
         value = await self.post(
             "v1/ha/codes", json.dumps(body).encode(), {"Authorization": f"Bearer {api_key}"}
         )
         try:
+            exposure = value.get("exposure_interval")
             return IssuedCode(
-                str(value["code"]), int(value["expires_s"]), int(value["report_type"])
+                str(value["code"]),
+                int(value["expires_s"]),
+                int(value["report_type"]),
+                None if exposure is None else int(exposure),
+                value.get("revision") is True,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BadServerDataError("SRV-3: malformed code response") from exc
@@ -319,16 +350,52 @@ class KeyServerClient:
 
     async def upload(self, grant: UploadGrant, keys: Sequence[TemporaryExposureKey]) -> int:
         """Upload the keys the grant is bound to; return how many the server accepted."""
-        body = {
+        return (await self.upload_keys(grant, keys)).accepted
+
+    async def upload_keys(
+        self,
+        grant: UploadGrant,
+        keys: Sequence[TemporaryExposureKey],
+        revision_secret: bytes | None = None,
+    ) -> UploadOutcome:
+        """Upload the keys the grant is bound to, with a revision secret if given (SRV-23).
+
+        Returns the keys accepted and the positions the server dropped with a warning: outside
+        the window (SRV-6) or before a recursive code's exposure day (SRV-21).
+        """
+        body: dict[str, Any] = {
             "token": _b64(grant.token),
             "hmac_secret": _b64(grant.hmac_secret),
             "keys": [_key_json(k) for k in keys],
         }
+        if revision_secret is not None:
+            body["revision_secret"] = _b64(revision_secret)
         value = await self.post("v1/publish", _padded(body, UPLOAD_BODY_BYTES))
         accepted = value.get("accepted")
-        if not isinstance(accepted, int):
+        warnings = value.get("warnings", [])
+        if not isinstance(accepted, int) or not isinstance(warnings, list):
             raise BadServerDataError("SRV-7: malformed upload response")
-        return accepted
+        try:
+            positions = tuple(int(item["index"]) for item in warnings)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BadServerDataError("SRV-7: malformed list of warnings") from exc
+        return UploadOutcome(accepted, positions)
+
+    async def revise(
+        self, grant: UploadGrant, keys: Sequence[TemporaryExposureKey], revision_secret: bytes
+    ) -> int:
+        """Revise keys uploaded before with a revision code's grant (SRV-24); return the count."""
+        body = {
+            "token": _b64(grant.token),
+            "hmac_secret": _b64(grant.hmac_secret),
+            "revision_secret": _b64(revision_secret),
+            "keys": [_key_json(k) for k in keys],
+        }
+        value = await self.post("v1/revise", _padded(body, UPLOAD_BODY_BYTES))
+        revised = value.get("revised")
+        if not isinstance(revised, int):
+            raise BadServerDataError("SRV-24: malformed revision response")
+        return revised
 
     async def report(self, code: str, keys: Sequence[TemporaryExposureKey]) -> int:
         """Exchange ``code`` and upload ``keys`` (the device's report, SRV-4..SRV-7)."""
@@ -343,6 +410,10 @@ class KeyServerClient:
     async def latest_checkpoint(self) -> bytes:
         """Fetch the latest signed checkpoint note (SRV-11)."""
         return await self.get("v1/checkpoint", MAX_NOTE_BYTES)
+
+    async def newest_checkpoint(self) -> bytes:
+        """Fetch the newest signed checkpoint, cosigned by the quorum or not (WIT-4)."""
+        return await self.get("v1/checkpoints/latest", MAX_NOTE_BYTES)
 
     async def checkpoint(self, tree_size: int) -> bytes:
         """Fetch the checkpoint signed at ``tree_size`` (SRV-11)."""
@@ -389,8 +460,10 @@ class KeyServerClient:
     ) -> Checkpoint:
         """Verify a checkpoint note (LOG-10) and its consistency with ``previous`` (LOG-11).
 
-        Raises LogVerificationError: "bad_signature", or "rewritten_history" when the tree
-        shrank, has another root at the same size, or the consistency proof fails.
+        Raises LogVerificationError: "not_cosigned" when it lacks the witness quorum (WIT-5:
+        not evidence against the log, only not trusted yet), "bad_signature", or
+        "rewritten_history" when the tree shrank, has another root at the same size, or the
+        consistency proof fails.
         """
         checkpoint = _verified(note, trust, int(self.clock()))
         if previous is None:
@@ -490,8 +563,14 @@ def _text(note: bytes) -> str:
 
 
 def _verified(note: bytes, trust: TrustConfig, now_s: int) -> Checkpoint:
+    """Verify a checkpoint under LOG-10; a missing quorum is "not_cosigned" (spec WIT-5)."""
     try:
         return verify_checkpoint(note, trust.log, trust.witnesses, trust.quorum, now_s).checkpoint
+    except WitnessQuorumError as exc:
+        raise LogVerificationError(
+            f"WIT-5: the checkpoint is not yet cosigned by the witness quorum ({exc})",
+            NOT_COSIGNED,
+        ) from exc
     except ProtocolError as exc:
         raise LogVerificationError(
             f"LOG-10: the checkpoint is not acceptable ({exc.code})", "bad_signature"

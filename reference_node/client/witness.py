@@ -6,14 +6,18 @@ verify, so it never cosigns two inconsistent checkpoints of one log. A client th
 a quorum of witnesses (LOG-10) then cannot be shown a fork the witnesses did not see.
 ``witness_latest`` is one round against a server: fetch, check, cosign, hand back.
 ``merge_cosignatures`` is the server's side: it keeps the witnesses' verified lines.
+``Witness.add_checkpoint`` answers a log's C2SP add-checkpoint request (spec WIT-2), the
+push mode that ``bluezone witness serve`` exposes over HTTP.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +35,7 @@ from bluezone.protocol.note import (
     decode_base64,
     encode_base64,
 )
+from bluezone.protocol.witness import AddCheckpoint, check_add_checkpoint
 from bluezone.reference_node.client.client import KeyServerClient
 from bluezone.reference_node.server.errors import (
     InvalidRequestError,
@@ -119,6 +124,44 @@ class Witness:
                 f"LOG-13: cannot write the witness state file ({exc.strerror})"
             ) from exc
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold an exclusive lock beside the state file: check and update are one step.
+
+        C2SP tlog-witness requires it: two requests checked against the same old size
+        must not both be cosigned, or the second would roll the state back (spec WIT-2).
+        """
+        lock_path = self.state_path.with_name(self.state_path.name + ".lock")
+        try:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(lock_path, "a")  # noqa: SIM115 (held across the yield)
+        except OSError as exc:
+            raise WitnessStateError(
+                f"LOG-13: cannot open the witness lock file ({exc.strerror})"
+            ) from exc
+        with handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            yield
+
+    def add_checkpoint(self, body: bytes, logs: Sequence[NoteVerifier], now_s: int) -> bytes:
+        """Answer a C2SP add-checkpoint request: return our cosignature line (spec WIT-2).
+
+        ``logs`` are the log keys this witness follows. Raises a WitnessError subclass
+        (its ``code`` names the HTTP status of WIT-2) and leaves the state unchanged; on
+        success the new checkpoint is stored durably before the line is returned.
+        """
+        request = AddCheckpoint.from_bytes(body)
+        with self._locked():
+            state = self._state()
+            checkpoint = check_add_checkpoint(request, logs, state)
+            text = SignedNote.from_bytes(request.note).text
+            line = self.signer.sign(text, now_s).line()
+            state[checkpoint.origin] = Checkpoint(
+                checkpoint.origin, checkpoint.tree_size, checkpoint.root_hash
+            )
+            self._save(state)
+        return line.encode("utf-8")
+
     def last_cosigned(self, origin: str) -> Checkpoint | None:
         """Return the checkpoint last cosigned for ``origin`` (None if none)."""
         return self._state().get(origin)
@@ -155,6 +198,12 @@ class Witness:
         does not; either way the state file is left as it was.
         """
         checkpoint = verify_checkpoint(note, log).checkpoint
+        with self._locked():
+            return self._cosign(note, checkpoint, proof, now_s)
+
+    def _cosign(
+        self, note: bytes, checkpoint: Checkpoint, proof: Sequence[bytes], now_s: int
+    ) -> bytes:
         state = self._state()
         old = state.get(checkpoint.origin)
         if old is not None:
@@ -192,7 +241,7 @@ async def witness_latest(
     log: NoteVerifier,
     clock: Callable[[], float] = time.time,
 ) -> Witnessed | None:
-    """Cosign the server's latest checkpoint if it extends the last one cosigned (LOG-13).
+    """Cosign the server's newest checkpoint if it extends the last one cosigned (LOG-13).
 
     Returns None when the log has published no checkpoint yet. A checkpoint already
     cosigned and served with this witness's line is left alone (not posted again);
@@ -203,7 +252,8 @@ async def witness_latest(
     WitnessStateError for the state file.
     """
     try:
-        note = await client.latest_checkpoint()
+        # spec WIT-4: v1/checkpoint waits for the quorum; the newest is at its own path.
+        note = await client.newest_checkpoint()
     except ServerResponseError as exc:
         if exc.status == 404:
             return None

@@ -36,7 +36,7 @@ from bluezone.protocol import params
 from bluezone.protocol.errors import ProtocolError
 from bluezone.protocol.export import ExportFile
 from bluezone.protocol.keys import interval_number
-from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
+from bluezone.reference_node.client.client import NOT_COSIGNED, KeyServerClient, TrustConfig
 from bluezone.reference_node.errors import KeySourceError, LogRefusedError
 from bluezone.reference_node.node.key_source import (
     Fetched,
@@ -156,7 +156,17 @@ class ServerKeySource:
                 "SRV-11: the log no longer serves a checkpoint", "rewritten_history"
             ) from exc
         previous = state.checkpoint if state is not None else None
-        checkpoint = await client.accept_checkpoint(self.trust, note, previous)
+        try:
+            checkpoint = await client.accept_checkpoint(self.trust, note, previous)
+        except LogVerificationError as exc:
+            if exc.kind != NOT_COSIGNED:
+                raise
+            # spec WIT-5: the witnesses have not cosigned it yet; keep what was accepted.
+            log.warning(
+                "key server: the latest checkpoint is not yet cosigned; keeping the last one",
+                extra={"event": "log_not_cosigned", "fields": {"kind": exc.kind}},
+            )
+            return []
         if state is not None:
             first = state.next_batch
         else:
@@ -209,6 +219,7 @@ class ServerKeySource:
             export = ExportFile.from_zip(batch.archive)
             export.verify(self.trust.export)
             keys = export_keys(export.payload.keys)
+            revised = export_keys(export.payload.revised_keys)
         except ProtocolError as exc:
             return RejectedBatch(name, exc.code)
-        return PublishedBatch(name, batch.leaf_hash, keys)
+        return PublishedBatch(name, batch.leaf_hash, keys, revised)

@@ -18,17 +18,33 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.errors import (
+    DuplicateKeyError,
+    ProtocolError,
+    RevisionDeniedError,
+    TooFewKeysError,
+    TooManyKeysError,
+)
 from bluezone.protocol.keys import interval_number
 from bluezone.protocol.note import NoteVerifier
 from bluezone.protocol.params import (
     CODE_ALPHABET,
     CODE_DEFAULT_VALIDITY_S,
     CODE_LENGTH,
+    MAX_SAME_START_KEYS,
     MAX_SMALL_REQUEST_BYTES,
+    MAX_UPLOAD_KEYS,
     MAX_UPLOAD_REQUEST_BYTES,
+    MIN_UPLOAD_KEYS,
     TOKEN_BYTES,
     TOKEN_VALIDITY_S,
+)
+from bluezone.protocol.revisions import (
+    BEFORE_EXPOSURE_DAY,
+    check_transition,
+    revision_tag,
+    split_recursive,
+    tag_matches,
 )
 from bluezone.protocol.upload import (
     check_key_list_hmac,
@@ -43,19 +59,28 @@ from bluezone.reference_node.server.errors import (
     ServerError,
     StorageError,
     UnauthorizedError,
+    WrongCodeKindError,
 )
-from bluezone.reference_node.server.files import CHECKPOINT_PATH, INDEX_PATH, KEYS_PATH, PublicFiles
+from bluezone.reference_node.server.files import (
+    CHECKPOINT_PATH,
+    INDEX_PATH,
+    KEYS_PATH,
+    LATEST_CHECKPOINT_PATH,
+    PublicFiles,
+)
 from bluezone.reference_node.server.keyfiles import ApiKeyCheck, ServerKeys
 from bluezone.reference_node.server.publisher import Publisher
 from bluezone.reference_node.server.ratelimit import ClientKeys, Rate, RateLimiter
 from bluezone.reference_node.server.requests import (
     CodeRequest,
+    RevisionRequest,
     TokenRequest,
     UploadRequest,
     parse_object,
     read_body,
 )
 from bluezone.reference_node.server.storage import NewKey, Storage
+from bluezone.reference_node.server.storage.base import Revision
 
 log = logging.getLogger("bluezone.server")
 
@@ -69,6 +94,8 @@ SHORT_LIVED = "public, max-age=60"
 PROOF_CACHE = IMMUTABLE
 # spec SRV-14: when storage fails, clients are asked to come back after this many seconds.
 STORAGE_RETRY_AFTER_S = 30
+# spec SRV-15: protocol errors answered with another status than 400.
+PROTOCOL_STATUS = {"revision_denied": 403, "invalid_report_type_transition": 409}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +108,7 @@ class ApiConfig:
     code_validity_s: int = CODE_DEFAULT_VALIDITY_S
     token_validity_s: int = TOKEN_VALIDITY_S
     witnesses: tuple[NoteVerifier, ...] = field(default=())
+    max_upload_keys: int = MAX_UPLOAD_KEYS
 
 
 def _json(value: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -132,7 +160,9 @@ class KeyServer:
         app.router.add_post("/v1/ha/codes", self.issue_code)
         app.router.add_post("/v1/token", self.exchange_code)
         app.router.add_post("/v1/publish", self.upload)
+        app.router.add_post("/v1/revise", self.revise)
         app.router.add_get("/v1/checkpoint", self.latest_checkpoint)
+        app.router.add_get("/v1/checkpoints/latest", self.newest_checkpoint)
         app.router.add_get("/v1/checkpoints/{size:[0-9]{1,20}}", self.checkpoint)
         app.router.add_get("/v1/batches/index.cbor", self.index)
         app.router.add_get("/v1/batches/{number:[0-9]{1,20}}.zip", self.batch)
@@ -154,7 +184,7 @@ class KeyServer:
         except ServerError as exc:
             response = _error(exc, exc.status)
         except ProtocolError as exc:
-            response = _error(exc, 400)
+            response = _error(exc, PROTOCOL_STATUS.get(exc.code, 400))
         except web.HTTPException as exc:
             response = _json(
                 {"error": _http_error_name(exc.status), "message": exc.reason}, exc.status
@@ -195,12 +225,23 @@ class KeyServer:
         for _ in range(8):
             code = draw_code()
             if await self.storage.add_code(
-                code_digest(code), ask.report_type, ask.onset_interval, expires_s
+                code_digest(code),
+                ask.report_type,
+                ask.onset_interval,
+                expires_s,
+                ask.exposure_interval,
+                ask.revision,
             ):
-                return _json(
-                    {"code": code, "expires_s": expires_s, "report_type": ask.report_type},
-                    status=201,
-                )
+                answer: dict[str, object] = {
+                    "code": code,
+                    "expires_s": expires_s,
+                    "report_type": ask.report_type,
+                }
+                if ask.exposure_interval is not None:
+                    answer["exposure_interval"] = ask.exposure_interval  # spec SRV-20
+                if ask.revision:
+                    answer["revision"] = True
+                return _json(answer, status=201)
         raise StorageError("SRV-3: could not draw an unused code")
 
     async def exchange_code(self, request: web.Request) -> web.Response:
@@ -220,12 +261,22 @@ class KeyServer:
         """POST /v1/publish: upload keys with a token (spec SRV-6, SRV-7)."""
         self._limit_client(request)
         body = parse_object(await read_body(request, MAX_UPLOAD_REQUEST_BYTES))
-        ask = UploadRequest.parse(body)
+        ask = UploadRequest.parse(body, self.config.max_upload_keys)
         now_s = int(self.clock())
-        check_upload(ask.keys, interval_number(now_s))
+        checked = check_upload(
+            ask.keys, interval_number(now_s), self.config.max_upload_keys, MAX_SAME_START_KEYS
+        )
         digest = token_digest(ask.token)
         token = await self.storage.get_token(digest)
+        if token.revision:
+            raise WrongCodeKindError("SRV-21: a revision token uploads at /v1/revise")
         check_key_list_hmac(ask.hmac_secret, ask.keys, token.key_hmac)
+        warnings = {w.index: w.warning for w in checked.warnings}
+        kept = [i for i in range(len(ask.keys)) if i not in warnings]
+        if token.exposure_interval is not None:  # spec SRV-21: a recursive code
+            split = split_recursive([ask.keys[i] for i in kept], token.exposure_interval)
+            warnings.update((kept[i], BEFORE_EXPOSURE_DAY) for i in split.dropped)
+            kept = [kept[i] for i in split.kept]
         keys = [
             NewKey(
                 k.key_data,
@@ -233,11 +284,57 @@ class KeyServer:
                 k.rolling_period,
                 token.report_type,
                 days_since_onset(k.rolling_start, token.onset_interval),
+                None
+                if ask.revision_secret is None
+                else revision_tag(ask.revision_secret, k.key_data),  # spec SRV-23
             )
-            for k in ask.keys
+            for k in (ask.keys[i] for i in kept)
         ]
         await self.storage.use_token(digest, now_s, keys)
-        return _json({"accepted": len(keys)})
+        listed = [{"index": i, "warning": warnings[i]} for i in sorted(warnings)]
+        return _json({"accepted": len(keys), "warnings": listed})
+
+    async def revise(self, request: web.Request) -> web.Response:
+        """POST /v1/revise: change the report type of keys uploaded before (spec SRV-24)."""
+        self._limit_client(request)  # spec SRV-26: the same bucket as uploads
+        body = parse_object(await read_body(request, MAX_UPLOAD_REQUEST_BYTES))
+        ask = RevisionRequest.parse(body, self.config.max_upload_keys)
+        assert ask.revision_secret is not None
+        _check_revision_keys(ask)
+        now_s = int(self.clock())
+        digest = token_digest(ask.token)
+        token = await self.storage.get_token(digest)
+        if not token.revision:
+            raise WrongCodeKindError("SRV-24: revisions need a revision code")
+        check_key_list_hmac(ask.hmac_secret, ask.keys, token.key_hmac)
+        states = await self.storage.key_states([k.key_data for k in ask.keys])
+        for key, state in zip(ask.keys, states, strict=True):
+            if (
+                state is None
+                or (state.key.rolling_start, state.key.rolling_period)
+                != (key.rolling_start, key.rolling_period)
+                or not tag_matches(ask.revision_secret, key.key_data, state.key.revision_tag)
+            ):
+                raise RevisionDeniedError("SRV-24: the keys cannot be revised with this secret")
+        revisions = []
+        for state in states:
+            assert state is not None
+            check_transition(state.key.report_type, token.report_type)
+            revisions.append(
+                Revision(
+                    NewKey(
+                        state.key.key_data,
+                        state.key.rolling_start,
+                        state.key.rolling_period,
+                        token.report_type,
+                        state.key.days_since_onset,
+                    ),
+                    state.key.report_type,
+                )
+            )
+        revised = await self.storage.revise(digest, now_s, revisions)
+        log.info("revision of %d keys to report type %d", revised, token.report_type)
+        return _json({"revised": revised})
 
     def _static(self, relative: str, content_type: str, cache: str) -> web.Response:
         data = self.files.read(relative)
@@ -246,8 +343,12 @@ class KeyServer:
         return web.Response(body=data, content_type=content_type, headers={"Cache-Control": cache})
 
     async def latest_checkpoint(self, request: web.Request) -> web.Response:
-        """GET /v1/checkpoint: the latest signed checkpoint (spec SRV-11)."""
+        """GET /v1/checkpoint: the latest checkpoint the witness quorum cosigned (WIT-4)."""
         return self._static(CHECKPOINT_PATH, "text/plain", SHORT_LIVED)
+
+    async def newest_checkpoint(self, request: web.Request) -> web.Response:
+        """GET /v1/checkpoints/latest: the newest signed checkpoint, cosigned or not (WIT-4)."""
+        return self._static(LATEST_CHECKPOINT_PATH, "text/plain", SHORT_LIVED)
 
     async def checkpoint(self, request: web.Request) -> web.Response:
         """GET /v1/checkpoints/{size}: the checkpoint signed at a tree size (SRV-11)."""
@@ -330,6 +431,16 @@ class KeyServer:
         if merged != stored[0].note:
             await self.publisher.store_cosigned(size, merged)
         return _json({"tree_size": size, "accepted": True})
+
+
+def _check_revision_keys(ask: UploadRequest) -> None:
+    """1..15 keys without duplicates (spec SRV-24); embargo and age were checked at upload."""
+    if len(ask.keys) < MIN_UPLOAD_KEYS:
+        raise TooFewKeysError("SRV-24: a revision holds at least one key")
+    if len(ask.keys) > MAX_UPLOAD_KEYS:
+        raise TooManyKeysError(f"SRV-24: a revision holds at most {MAX_UPLOAD_KEYS} keys")
+    if len({k.key_data for k in ask.keys}) != len(ask.keys):
+        raise DuplicateKeyError("SRV-24: two keys carry the same key data")
 
 
 def _http_error_name(status: int) -> str:

@@ -110,6 +110,12 @@ class StorageError(ServerError):
     status = 503
 
 
+class StorageSchemaTooNewError(StorageError):
+    """The database was written by a newer server; it is left untouched (SRV-19)."""
+
+    code = "storage_schema_too_new"
+
+
 class ConfigError(ServerError):
     """The server's configuration or key files are missing or malformed."""
 
@@ -173,3 +179,10 @@ class WitnessStateError(ClientError):
     """
 
     code = "witness_state_invalid"
+
+
+class WrongCodeKindError(ServerError):
+    """A revision token sent to /v1/publish, or an upload token to /v1/revise (SRV-21, SRV-24)."""
+
+    code = "wrong_code_kind"
+    status = 400

@@ -12,6 +12,8 @@ from pathlib import Path
 
 # spec SRV-11: paths below the server's base URL.
 CHECKPOINT_PATH = "v1/checkpoint"
+# spec WIT-4: the newest signed checkpoint, cosigned by the quorum or not.
+LATEST_CHECKPOINT_PATH = "v1/checkpoints/latest"
 INDEX_PATH = "v1/batches/index.cbor"
 KEYS_PATH = "v1/keys"
 
@@ -72,6 +74,15 @@ class PublicFiles:
             return self.path(relative).read_bytes()
         except FileNotFoundError:
             return None
+
+    def remove(self, relative: str) -> None:
+        """Delete a file durably if it exists."""
+        path = self.path(relative)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        fsync_directory(path.parent)
 
     def size(self, relative: str) -> int | None:
         """Return a file's size, or None if it does not exist."""

@@ -8,6 +8,12 @@ batch first, checkpoint next, index last. The storage is the truth: on start, ``
 rewrites any file the last run did not finish, so a crash at any point leaves the log and
 the published files agreeing, and a key whose upload was answered is either pending or in a
 committed batch.
+
+With witnesses configured (spec WIT-3, WIT-4), the new checkpoint goes to each witness's
+C2SP add-checkpoint between the batch file and the checkpoint files; the cosignatures that
+verify are stored with the checkpoint, and ``v1/checkpoint`` is replaced only by a
+checkpoint cosigned by the quorum. The newest signed checkpoint is always at
+``v1/checkpoints/latest`` and at its own size.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from bluezone.reference_node.server.errors import ConfigError
 from bluezone.reference_node.server.files import (
     CHECKPOINT_PATH,
     INDEX_PATH,
+    LATEST_CHECKPOINT_PATH,
     PublicFiles,
     batch_path,
     checkpoint_path,
@@ -49,6 +56,11 @@ from bluezone.reference_node.server.storage import (
     CheckpointRecord,
     PendingKey,
     Storage,
+)
+from bluezone.reference_node.server.witnessing import (
+    Cosigners,
+    WitnessPolicy,
+    add_verified_cosignatures,
 )
 
 log = logging.getLogger("bluezone.server.publisher")
@@ -76,6 +88,17 @@ class BuiltBatch:
     archive: bytes
     checkpoint: CheckpointRecord
     row_ids: tuple[int, ...]
+    revision_ids: tuple[int, ...] = ()
+
+
+def _export_key(pending: PendingKey) -> ExportKey:
+    return ExportKey(
+        pending.key.key_data,
+        pending.key.rolling_start,
+        pending.key.rolling_period,
+        report_type=pending.key.report_type,
+        days_since_onset_of_symptoms=pending.key.days_since_onset,
+    )
 
 
 def _steps_none(step: str) -> None:
@@ -95,8 +118,14 @@ class Publisher:
         clock: Callable[[], float],
         random_bytes: Callable[[int], bytes],
         on_step: Callable[[str], None] = _steps_none,
+        witnesses: WitnessPolicy | None = None,
+        cosigners: Cosigners | None = None,
     ) -> None:
-        """Use ``clock`` (unix seconds) and ``random_bytes(n)`` (a CSPRNG) for every draw."""
+        """Use ``clock`` (unix seconds) and ``random_bytes(n)`` (a CSPRNG) for every draw.
+
+        ``witnesses`` holds the witness keys and quorum (WIT-4); ``cosigners`` asks the
+        witnesses at each publication (WIT-3), None when the witnesses pull (SRV-16).
+        """
         self.storage = storage
         self.files = files
         self.log_signer = log_signer
@@ -105,8 +134,13 @@ class Publisher:
         self.clock = clock
         self.random_bytes = random_bytes
         self.on_step = on_step
+        self.witnesses = witnesses or WitnessPolicy()
+        self.cosigners = cosigners
         self.tree = MerkleTree()
         self.latest_note: bytes | None = None
+        # spec WIT-4: the newest checkpoint with the quorum's cosignatures (v1/checkpoint).
+        self.served_note: bytes | None = None
+        self._served_size = 0
         self._last_end_s: int | None = None
         self._lock = asyncio.Lock()
 
@@ -133,6 +167,11 @@ class Publisher:
                 raise ConfigError("SRV-10: the stored checkpoint does not match the leaves")
             self.latest_note = checkpoints[-1].note
             self._last_end_s = batches[-1].end_s
+            if not self._meets_quorum(self.latest_note):
+                checkpoints = await self.storage.checkpoints()
+            served = [c for c in checkpoints if self._meets_quorum(c.note)]
+            if served:
+                self.served_note, self._served_size = served[-1].note, served[-1].tree_size
         self.files.remove_temporary()
         published = self.files.numbered("v1/batches", ".zip")
         if published and published[-1] >= len(batches):
@@ -165,9 +204,37 @@ class Publisher:
             if record.tree_size not in sizes or self.files.read(path) != record.note:
                 await asyncio.to_thread(self.files.write, path, record.note)
         if self.latest_note is not None:
-            if self.files.read(CHECKPOINT_PATH) != self.latest_note:
-                await asyncio.to_thread(self.files.write, CHECKPOINT_PATH, self.latest_note)
+            if self.files.read(LATEST_CHECKPOINT_PATH) != self.latest_note:
+                await asyncio.to_thread(self.files.write, LATEST_CHECKPOINT_PATH, self.latest_note)
             await self._write_index(batches)
+        served = self.files.read(CHECKPOINT_PATH)
+        if self.served_note is None and served is not None:
+            await asyncio.to_thread(self.files.remove, CHECKPOINT_PATH)
+        elif self.served_note is not None and served != self.served_note:
+            await asyncio.to_thread(self.files.write, CHECKPOINT_PATH, self.served_note)
+
+    def _meets_quorum(self, note: bytes) -> bool:
+        return self.witnesses.meets_quorum(note, self.log_signer.verifier())
+
+    async def _ask_witnesses(self, note: bytes, tree_size: int) -> bytes:
+        """Return ``note`` with the witnesses' verified cosignatures added (spec WIT-3)."""
+        if self.cosigners is None:
+            return note
+        tree = self.tree
+        lines = await self.cosigners.request(
+            note, tree_size, lambda old: tree.consistency_proof(old, tree_size)
+        )
+        return add_verified_cosignatures(note, lines, self.log_signer.verifier(), self.witnesses)
+
+    async def _write_checkpoint(self, tree_size: int, note: bytes) -> None:
+        """Write a checkpoint's files; serve it as v1/checkpoint once cosigned (WIT-4)."""
+        await asyncio.to_thread(self.files.write, checkpoint_path(tree_size), note)
+        if tree_size == self.tree.size:
+            self.latest_note = note
+            await asyncio.to_thread(self.files.write, LATEST_CHECKPOINT_PATH, note)
+        if tree_size >= self._served_size and self._meets_quorum(note):
+            self.served_note, self._served_size = note, tree_size
+            await asyncio.to_thread(self.files.write, CHECKPOINT_PATH, note)
 
     async def _write_index(self, batches: list[BatchRecord] | None = None) -> None:
         now_s = int(self.clock())
@@ -186,24 +253,27 @@ class Publisher:
         )
         await asyncio.to_thread(self.files.write, INDEX_PATH, bytes(index))
 
-    def _build(self, pending: list[PendingKey], number: int, now_s: int) -> BuiltBatch:
-        """Make the signed export file, leaf and checkpoint of batch ``number`` (SRV-9)."""
-        real = [
-            ExportKey(
-                p.key.key_data,
-                p.key.rolling_start,
-                p.key.rolling_period,
-                report_type=p.key.report_type,
-                days_since_onset_of_symptoms=p.key.days_since_onset,
-            )
-            for p in pending
-        ]
+    def _build(
+        self,
+        pending: list[PendingKey],
+        number: int,
+        now_s: int,
+        revisions: list[PendingKey] | None = None,
+    ) -> BuiltBatch:
+        """Make the signed export file, leaf and checkpoint of batch ``number`` (SRV-9).
+
+        ``revisions`` go to ``revised_keys``, in the batch's keyed order, unpadded (SRV-25).
+        """
+        revisions = revisions or []
+        real = [_export_key(p) for p in pending]
         count = padding_key_count(len(real), self.config.min_batch_keys)
         now_interval = interval_number(now_s)
         padding = padding_keys(
             count, real, now_interval, self.random_bytes(count * PADDING_KEY_RANDOM_BYTES)
         )
-        ordered = batch_order([*real, *padding], self.random_bytes(BATCH_ORDER_SECRET_BYTES))
+        order_secret = self.random_bytes(BATCH_ORDER_SECRET_BYTES)
+        ordered = batch_order([*real, *padding], order_secret)
+        revised = batch_order([_export_key(r) for r in revisions], order_secret)
         start_s = self._last_end_s if self._last_end_s is not None else now_s
         payload = ExportPayload(
             start_timestamp=min(start_s, now_s),
@@ -212,6 +282,7 @@ class Publisher:
             batch_num=EXPORT_BATCH_NUM,
             batch_size=EXPORT_BATCH_SIZE,
             keys=tuple(ordered),
+            revised_keys=tuple(revised),
         )
         export = sign_export(payload, [self.export_signer])
         archive = export.to_zip()
@@ -231,7 +302,11 @@ class Publisher:
             len(ordered),
         )
         return BuiltBatch(
-            record, archive, CheckpointRecord(tree.size, note), tuple(p.row_id for p in pending)
+            record,
+            archive,
+            CheckpointRecord(tree.size, note),
+            tuple(p.row_id for p in pending),
+            tuple(r.row_id for r in revisions),
         )
 
     async def publish_once(self, force: bool = False) -> BatchRecord | None:
@@ -241,15 +316,19 @@ class Publisher:
         configuration's ``publish_empty`` says so (a steady cadence hides when uploads came).
         """
         async with self._lock:
-            pending = await self.storage.pending_keys(self.config.max_batch_keys)
-            if not pending and not (force or self.config.publish_empty):
-                return None
             now_s = int(self.clock())
+            pending = await self.storage.pending_keys(
+                self.config.max_batch_keys, interval_number(now_s)
+            )
+            room = self.config.max_batch_keys - len(pending)
+            revisions = await self.storage.pending_revisions(room) if room > 0 else []
+            if not pending and not revisions and not (force or self.config.publish_empty):
+                return None
             number = self.tree.size
-            built = await asyncio.to_thread(self._build, pending, number, now_s)
+            built = await asyncio.to_thread(self._build, pending, number, now_s, revisions)
             self.on_step("built")
             await self.storage.add_batch(
-                built.record, built.archive, built.row_ids, built.checkpoint
+                built.record, built.archive, built.row_ids, built.checkpoint, built.revision_ids
             )
             self.tree.append(built.record.leaf_hash)
             self.latest_note = built.checkpoint.note
@@ -257,18 +336,21 @@ class Publisher:
             self.on_step("committed")
             await asyncio.to_thread(self.files.write, batch_path(number), built.archive)
             self.on_step("batch_file")
-            await asyncio.to_thread(
-                self.files.write, checkpoint_path(built.checkpoint.tree_size), built.checkpoint.note
-            )
-            await asyncio.to_thread(self.files.write, CHECKPOINT_PATH, built.checkpoint.note)
+            size = built.checkpoint.tree_size
+            note = await self._ask_witnesses(built.checkpoint.note, size)
+            if note != built.checkpoint.note:
+                await self.storage.replace_checkpoint(CheckpointRecord(size, note))
+            self.on_step("cosigned")
+            await self._write_checkpoint(size, note)
             self.on_step("checkpoint_file")
             await self._write_index()
             self.on_step("index_file")
             log.info(
-                "published batch %d: %d keys, %d of them padding",
+                "published batch %d: %d keys, %d of them padding, %d revisions",
                 number,
                 built.record.key_count,
                 built.record.key_count - len(built.row_ids),
+                len(built.revision_ids),
             )
             return built.record
 
@@ -276,10 +358,21 @@ class Publisher:
         """Replace a checkpoint's note by one carrying more cosignatures (spec SRV-16)."""
         async with self._lock:
             await self.storage.replace_checkpoint(CheckpointRecord(tree_size, note))
-            await asyncio.to_thread(self.files.write, checkpoint_path(tree_size), note)
-            if tree_size == self.tree.size:
-                self.latest_note = note
-                await asyncio.to_thread(self.files.write, CHECKPOINT_PATH, note)
+            await self._write_checkpoint(tree_size, note)
+
+    async def cosign_latest(self) -> None:
+        """Ask the witnesses again for the newest checkpoint if one has not cosigned (WIT-3)."""
+        async with self._lock:
+            note = self.latest_note
+            if note is None or self.cosigners is None:
+                return
+            if self.witnesses.cosigned_by_all(note, self.log_signer.verifier()):
+                return
+            size = self.tree.size
+            cosigned = await self._ask_witnesses(note, size)
+            if cosigned != note:
+                await self.storage.replace_checkpoint(CheckpointRecord(size, cosigned))
+                await self._write_checkpoint(size, cosigned)
 
     async def publish_pending(self) -> list[BatchRecord]:
         """Publish batches until no key is pending (at least one batch if publish_empty)."""
@@ -289,16 +382,25 @@ class Publisher:
             if record is None:
                 return published
             published.append(record)
-            if await self.storage.pending_count() == 0:
+            if await self.storage.pending_count(interval_number(int(self.clock()))) == 0:
                 return published
 
     async def run(self, period_s: float) -> None:
-        """Publish at every multiple of ``period_s`` (unix time) until cancelled."""
+        """Publish at every multiple of ``period_s`` (unix time) until cancelled.
+
+        At start, and after each publication, the newest checkpoint goes to the witnesses
+        again while one of them has not cosigned it (spec WIT-3).
+        """
+        try:
+            await self.cosign_latest()
+        except Exception:
+            log.exception("asking the witnesses failed; it will be retried at the next period")
         while True:
             now = self.clock()
             await asyncio.sleep(period_s - now % period_s)
             try:
                 await self.publish_pending()
+                await self.cosign_latest()
             except Exception:
                 log.exception("publication failed; it will be retried at the next period")
                 try:

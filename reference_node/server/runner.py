@@ -20,7 +20,12 @@ from aiohttp import web
 
 from bluezone.protocol.keys import interval_number
 from bluezone.protocol.note import NoteVerifier
-from bluezone.protocol.params import INTERVALS_PER_DAY, RETENTION_INTERVALS
+from bluezone.protocol.params import (
+    INTERVALS_PER_DAY,
+    MAX_UPLOAD_KEYS,
+    MAX_UPLOAD_KEYS_LIMIT,
+    RETENTION_INTERVALS,
+)
 from bluezone.reference_node.server.app import (
     DEFAULT_CLIENT_RATE,
     DEFAULT_HA_RATE,
@@ -43,6 +48,7 @@ from bluezone.reference_node.server.keyfiles import (
 from bluezone.reference_node.server.publisher import Publisher, PublisherConfig
 from bluezone.reference_node.server.ratelimit import Rate
 from bluezone.reference_node.server.storage import Storage, open_storage
+from bluezone.reference_node.server.witnessing import HttpWitnesses, WitnessPolicy
 
 log = logging.getLogger("bluezone.server")
 
@@ -71,7 +77,12 @@ class ServerConfig:
     client_rate: Rate = DEFAULT_CLIENT_RATE
     durable: bool = True
     witnesses: tuple[NoteVerifier, ...] = ()
+    # spec WIT-3, WIT-4: witnesses the log asks at publication, and cosignatures required
+    # before a checkpoint is served as v1/checkpoint.
+    witness_urls: tuple[str, ...] = ()
+    witness_quorum: int = 0
     schedule: bool = True
+    max_upload_keys: int = MAX_UPLOAD_KEYS
 
 
 class _RedactAddresses(logging.Filter):
@@ -120,6 +131,15 @@ class RunningServer:
         await self.storage.close()
 
 
+def check_config(config: ServerConfig) -> None:
+    """Refuse settings outside their spec ranges with a one-line ConfigError."""
+    if not MAX_UPLOAD_KEYS <= config.max_upload_keys <= MAX_UPLOAD_KEYS_LIMIT:
+        raise ConfigError(
+            f"SRV-6: the maximum keys per upload must be {MAX_UPLOAD_KEYS}.."
+            f"{MAX_UPLOAD_KEYS_LIMIT}, got {config.max_upload_keys}"
+        )
+
+
 async def _check_origin(storage: Storage, origin: str) -> None:
     stored = await storage.get_meta("origin")
     if stored is None:
@@ -135,6 +155,7 @@ async def prepare(
     on_step: Callable[[str], None] | None = None,
 ) -> tuple[KeyServer, Storage]:
     """Open storage and keys, recover the log, write ``v1/keys``; return the server."""
+    check_config(config)
     data_dir = Path(config.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     log_signer = load_or_create_log_signer(data_dir / LOG_KEY_FILE, config.origin)
@@ -147,6 +168,11 @@ async def prepare(
         await _check_origin(storage, config.origin)
         files = PublicFiles(data_dir / PUBLIC_DIR)
         extra = {} if on_step is None else {"on_step": on_step}
+        try:
+            policy = WitnessPolicy(config.witnesses, config.witness_quorum)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        cosigners = HttpWitnesses(config.witness_urls) if config.witness_urls else None
         publisher = Publisher(
             storage,
             files,
@@ -155,6 +181,8 @@ async def prepare(
             config.publisher,
             clock,
             random_bytes,
+            witnesses=policy,
+            cosigners=cosigners,
             **extra,
         )
         await publisher.recover()
@@ -165,7 +193,13 @@ async def prepare(
             config.witnesses,
         )
         await asyncio.to_thread(files.write, KEYS_PATH, keys.to_json())
-        api = ApiConfig(api_key, config.ha_rate, config.client_rate, witnesses=config.witnesses)
+        api = ApiConfig(
+            api_key,
+            config.ha_rate,
+            config.client_rate,
+            witnesses=config.witnesses,
+            max_upload_keys=config.max_upload_keys,
+        )
         return KeyServer(storage, publisher, files, keys, api, clock), storage
     except BaseException:
         await storage.close()

@@ -153,8 +153,16 @@ _V3 = (
 
 # spec BZ20-12: legacy Bluezone 2020 sightings and F0 checks, when the node hears the old app.
 _V4 = legacy.TABLES
+# spec SRV-23, SRV-21: the revision secret an upload sends (stored with the upload, before
+# the code is exchanged, so only this device can revise those keys later) and the keys a
+# recursive code dropped (a JSON list of own key ids), which are not published.
+_V5 = (
+    "ALTER TABLE uploads ADD COLUMN revision_secret BLOB"
+    " CHECK (revision_secret IS NULL OR length(revision_secret) = 32)",
+    "ALTER TABLE uploads ADD COLUMN dropped_key_ids TEXT",
+)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 LATEST_VERSION = len(MIGRATIONS)
 
 

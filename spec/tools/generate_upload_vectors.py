@@ -30,10 +30,12 @@ NOTES = {
     "boundary": "a value exactly at the edge of its rule",
     "key_length": "key data of a length other than 16 bytes",
     "period_range": "a rolling period outside 1..144",
-    "key_count": "an upload with no key or more than 14",
+    "key_count": "an upload with no key or more than the server's maximum (15 here)",
     "duplicate": "two keys with the same key data",
-    "embargo": "a key still inside its embargo (KS-12)",
-    "too_old": "a key that ended 14 days or more before today",
+    "embargo": "a key still inside its embargo (KS-12): stored, published from publish_after",
+    "too_old": "a key that ended 14 days or more before today: dropped with a warning",
+    "future": "a key that starts after now: dropped with a warning",
+    "overlap": "keys of one upload whose periods overlap",
     "code_format": "a verification code as a person may type it",
 }
 
@@ -56,8 +58,15 @@ def canonical(keys: list[dict[str, Any]]) -> bytes:
     return ",".join(sorted(items)).encode("ascii")
 
 
-def check_upload(keys: list[dict[str, Any]], now: int) -> int:
-    """SRV-6, in its stated order; return the number of keys."""
+MAX_KEYS = 15
+MAX_SAME_START = 3
+
+
+def check_upload(keys: list[dict[str, Any]], now: int) -> dict[str, Any]:
+    """SRV-6, in its stated order; return the stored keys' indexes, publish-after, warnings.
+
+    ``warnings`` maps a warning name to the indexes of the keys dropped for it.
+    """
     for k in keys:
         if len(bytes.fromhex(k["key_data"])) != 16:
             raise Fault("invalid_key", "KS-1")
@@ -65,17 +74,32 @@ def check_upload(keys: list[dict[str, Any]], now: int) -> int:
             raise Fault("invalid_rolling_period", "KS-4")
     if not keys:
         raise Fault("too_few_keys", "SRV-6")
-    if len(keys) > 14:
+    if len(keys) > MAX_KEYS:
         raise Fault("too_many_keys", "SRV-6")
     if len({k["key_data"] for k in keys}) != len(keys):
         raise Fault("duplicate_key", "SRV-6")
-    for k in keys:
+    starts: dict[int, int] = {}
+    for a in keys:
+        starts[a["rolling_start"]] = starts.get(a["rolling_start"], 0) + 1
+        for b in keys:
+            a_end = a["rolling_start"] + a["rolling_period"]
+            if a["rolling_start"] < b["rolling_start"] < a_end:
+                raise Fault("overlapping_keys", "SRV-6")
+    if max(starts.values()) > MAX_SAME_START:
+        raise Fault("overlapping_keys", "SRV-6")
+    stored, publish_after, warnings = [], [], {}
+    for index, k in enumerate(keys):
         end = k["rolling_start"] + k["rolling_period"]
-        if now < end + 12:
-            raise Fault("embargoed_key", "KS-12")
         if end <= now - now % 144 - 14 * 144:
-            raise Fault("key_too_old", "SRV-6")
-    return len(keys)
+            warnings.setdefault("key_too_old", []).append(index)
+        elif k["rolling_start"] > now:
+            warnings.setdefault("key_in_future", []).append(index)
+        else:
+            stored.append(index)
+            publish_after.append(end + 12)
+    if not stored:
+        raise Fault("no_keys_in_window", "SRV-6")
+    return {"stored": stored, "publish_after": publish_after, "warnings": warnings}
 
 
 def normalize(text: str) -> str:
@@ -142,16 +166,59 @@ def hmac_group(rng: random.Random) -> Group:
 
 def upload_group(rng: random.Random) -> Group:
     ended_now = _key(rng.randbytes(16), NOW - 12 - 30, 30)
+    same_start = [_key(rng.randbytes(16), TODAY - 144, p) for p in (144, 100, 50)]
     cases = [
         ("fourteen full-day keys", ["SRV-6"], [], _days(rng, 14)),
+        (
+            "fifteen keys: fourteen days and today's, still broadcast",
+            ["SRV-6", "KS-12"],
+            ["key_count", "embargo", "boundary"],
+            [*_days(rng, 14), _key(rng.randbytes(16), TODAY)],
+        ),
         ("a key whose embargo ends now", ["SRV-6", "KS-12"], ["boundary"], [ended_now]),
         ("a key of 14 days ago", ["SRV-6"], ["boundary"], _days(rng, 1, first=14)),
+        (
+            "a key one interval inside its embargo",
+            ["SRV-6", "KS-12"],
+            ["embargo", "boundary"],
+            [*_days(rng, 2, first=2), _key(rng.randbytes(16), NOW - 11 - 30, 30)],
+        ),
+        (
+            "today's key cut at the report",
+            ["SRV-6", "KS-12"],
+            ["embargo", "partial_day"],
+            [_key(rng.randbytes(16), TODAY, NOW - TODAY)],
+        ),
+        (
+            "a key of 15 days ago beside a good one",
+            ["SRV-6"],
+            ["too_old", "boundary"],
+            [*_days(rng, 1), *_days(rng, 1, first=15)],
+        ),
+        (
+            "a key that starts after now beside a good one",
+            ["SRV-6"],
+            ["future", "boundary"],
+            [*_days(rng, 1), _key(rng.randbytes(16), NOW + 1, 10)],
+        ),
+        (
+            "three keys with one rolling start",
+            ["SRV-6"],
+            ["overlap", "boundary", "partial_day"],
+            same_start,
+        ),
+        (
+            "a key starting where keys of one start end",
+            ["SRV-6"],
+            ["overlap", "partial_day"],
+            [*same_start[:2], _key(rng.randbytes(16), TODAY, 144)],
+        ),
         ("no key", ["SRV-6"], ["key_count"], []),
         (
-            "fifteen keys",
+            "sixteen keys",
             ["SRV-6"],
             ["key_count"],
-            [*_days(rng, 14), _key(rng.randbytes(16), TODAY - 144, 10)],
+            [*_days(rng, 14), _key(rng.randbytes(16), TODAY), _key(rng.randbytes(16), NOW - 1)],
         ),
         (
             "key data of 15 bytes",
@@ -184,28 +251,46 @@ def upload_group(rng: random.Random) -> Group:
             (lambda d: [*d, {**d[0], "rolling_start": TODAY - 5 * 144}])(_days(rng, 3)),
         ),
         (
-            "a key one interval inside its embargo",
-            ["SRV-6", "KS-12"],
-            ["embargo", "boundary"],
-            [*_days(rng, 2), _key(rng.randbytes(16), NOW - 11 - 30, 30)],
-        ),
-        (
-            "today's key, still broadcast",
-            ["SRV-6", "KS-12"],
-            ["embargo"],
-            [_key(rng.randbytes(16), TODAY)],
-        ),
-        (
-            "a key of 15 days ago",
+            "four keys with one rolling start",
             ["SRV-6"],
-            ["too_old", "boundary"],
-            [*_days(rng, 1), *_days(rng, 1, first=15)],
+            ["overlap", "boundary"],
+            [*same_start, _key(rng.randbytes(16), TODAY - 144, 10)],
+        ),
+        (
+            "a key starting inside another key's period",
+            ["SRV-6"],
+            ["overlap"],
+            [*_days(rng, 1), _key(rng.randbytes(16), TODAY - 100, 144)],
+        ),
+        (
+            "fourteen full-day keys of one day",
+            ["SRV-6"],
+            ["overlap"],
+            [_key(rng.randbytes(16), TODAY - 144) for _ in range(14)],
+        ),
+        (
+            "only a key of 15 days ago",
+            ["SRV-6"],
+            ["too_old"],
+            _days(rng, 1, first=15),
+        ),
+        (
+            "only a key that starts after now",
+            ["SRV-6"],
+            ["future"],
+            [_key(rng.randbytes(16), TODAY + 144)],
         ),
     ]
     group = Group("UploadKeys", "the key rules of an upload at now_interval")
     for comment, spec, flags, keys in cases:
-        expected = _outcome(lambda k=keys: {"accepted": check_upload(k, NOW)}, spec)
-        group.add(comment, spec, flags, {"keys": keys, "now_interval": NOW}, expected=expected)
+        expected = _outcome(lambda k=keys: check_upload(k, NOW), spec)
+        inputs = {
+            "keys": keys,
+            "now_interval": NOW,
+            "max_keys": MAX_KEYS,
+            "max_same_start": MAX_SAME_START,
+        }
+        group.add(comment, spec, flags, inputs, expected=expected)
     return group
 
 

@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from bluezone.protocol.errors import (
     DuplicateKeyError,
-    EmbargoedKeyError,
     HmacMismatchError,
     HmacSecretError,
     InvalidCodeError,
-    KeyTooOldError,
+    NoKeysInWindowError,
+    OverlappingKeysError,
     ProtocolError,
     TooFewKeysError,
     TooManyKeysError,
@@ -23,6 +23,7 @@ from bluezone.protocol.export import ExportKey
 from bluezone.protocol.keys import TemporaryExposureKey
 from bluezone.protocol.params import CODE_ALPHABET, CODE_LENGTH, PADDING_KEY_RANDOM_BYTES
 from bluezone.protocol.upload import (
+    UploadWarning,
     batch_order,
     canonical_key_list,
     check_key_list_hmac,
@@ -32,6 +33,7 @@ from bluezone.protocol.upload import (
     normalize_code,
     padding_key_count,
     padding_keys,
+    publish_after,
 )
 
 NOW = 2_900_000 * 600 // 600  # an interval number
@@ -74,11 +76,14 @@ def test_hmac_secret_length_is_checked(length):
 
 def test_key_count_limits():
     rng = random.Random(3)
-    check_upload(_days(rng, 14), NOW)
+    fifteen = [*_days(rng, 14), _key(rng.randbytes(16), TODAY)]
+    assert len(check_upload(fifteen, NOW).keys) == 15
     with pytest.raises(TooFewKeysError):
         check_upload([], NOW)
     with pytest.raises(TooManyKeysError):
-        check_upload([*_days(rng, 14), _key(rng.randbytes(16), TODAY - 144, 1)], NOW)
+        check_upload([*fifteen, _key(rng.randbytes(16), NOW - 1, 1)], NOW)
+    with pytest.raises(TooManyKeysError):
+        check_upload(fifteen, NOW, max_keys=14)
 
 
 def test_duplicate_key_data():
@@ -88,19 +93,41 @@ def test_duplicate_key_data():
         check_upload([*keys, _key(keys[0].key_data, TODAY - 3 * 144)], NOW)
 
 
-def test_embargo_boundary():
+def test_keys_inside_their_embargo_are_kept_with_their_publish_after():
     rng = random.Random(5)
-    ended = _key(rng.randbytes(16), NOW - 20, 8)  # ended at NOW - 12
-    check_upload([ended], NOW)
-    with pytest.raises(EmbargoedKeyError):
-        check_upload([ended], NOW - 1)
+    ended = _key(rng.randbytes(16), TODAY - 144, 134)  # ended at TODAY - 10
+    today = _key(rng.randbytes(16), TODAY, 144)
+    checked = check_upload([ended, today], TODAY + 1)
+    assert checked.keys == (ended, today) and checked.warnings == ()
+    assert [publish_after(k) for k in checked.keys] == [TODAY + 2, TODAY + 144 + 12]
 
 
-def test_age_boundary():
+def test_keys_outside_the_window_are_dropped_with_a_warning():
     rng = random.Random(6)
-    check_upload([_key(rng.randbytes(16), TODAY - 14 * 144, 144)], NOW)
-    with pytest.raises(KeyTooOldError):
-        check_upload([_key(rng.randbytes(16), TODAY - 15 * 144, 144)], NOW)
+    good = _key(rng.randbytes(16), TODAY - 14 * 144, 144)
+    old = _key(rng.randbytes(16), TODAY - 15 * 144, 144)
+    future = _key(rng.randbytes(16), NOW + 1, 3)
+    checked = check_upload([old, good, future], NOW)
+    assert checked.keys == (good,)
+    assert checked.warnings == (
+        UploadWarning(0, "key_too_old"),
+        UploadWarning(2, "key_in_future"),
+    )
+    with pytest.raises(NoKeysInWindowError):
+        check_upload([old, future], NOW)
+
+
+def test_overlapping_keys_must_share_their_start_and_stay_few():
+    rng = random.Random(8)
+    shared = [_key(rng.randbytes(16), TODAY - 144, p) for p in (144, 60, 6)]
+    check_upload([*shared, _key(rng.randbytes(16), TODAY, 30)], NOW)
+    with pytest.raises(OverlappingKeysError):
+        check_upload([*shared, _key(rng.randbytes(16), TODAY - 144, 7)], NOW)
+    check_upload([*shared, _key(rng.randbytes(16), TODAY - 144, 7)], NOW, max_same_start=4)
+    with pytest.raises(OverlappingKeysError):
+        check_upload([shared[0], _key(rng.randbytes(16), TODAY - 1, 30)], NOW)
+    with pytest.raises(OverlappingKeysError):  # one code, the same day of 14 devices
+        check_upload([_key(rng.randbytes(16), TODAY - 144) for _ in range(14)], NOW)
 
 
 def test_days_since_onset_is_clamped():

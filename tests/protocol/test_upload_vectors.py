@@ -6,7 +6,13 @@ import pytest
 
 from bluezone.protocol.errors import ProtocolError
 from bluezone.protocol.keys import TemporaryExposureKey
-from bluezone.protocol.upload import canonical_key_list, check_upload, key_list_hmac, normalize_code
+from bluezone.protocol.upload import (
+    canonical_key_list,
+    check_upload,
+    key_list_hmac,
+    normalize_code,
+    publish_after,
+)
 from tests.vectorfiles import cases
 
 FILE = "upload.json"
@@ -29,15 +35,24 @@ def test_key_list_hmac(case):
 
 @pytest.mark.parametrize("case", cases(FILE, "UploadKeys"))
 def test_upload_keys(case):
+    inputs = case["inputs"]
     try:
-        keys = _keys(case["inputs"]["keys"])
-        check_upload(keys, case["inputs"]["now_interval"])
+        keys = _keys(inputs["keys"])
+        checked = check_upload(
+            keys, inputs["now_interval"], inputs["max_keys"], inputs["max_same_start"]
+        )
     except ProtocolError as error:
         assert case["result"] == "invalid", error
         assert error.code == case["expected"]["error"]
     else:
         assert case["result"] == "valid"
-        assert len(keys) == case["expected"]["accepted"]
+        expected = case["expected"]
+        assert checked.keys == tuple(keys[i] for i in expected["stored"])
+        assert [publish_after(k) for k in checked.keys] == expected["publish_after"]
+        warnings: dict[str, list[int]] = {}
+        for warning in checked.warnings:
+            warnings.setdefault(warning.warning, []).append(warning.index)
+        assert warnings == expected["warnings"]
 
 
 @pytest.mark.parametrize("case", cases(FILE, "VerificationCode"))

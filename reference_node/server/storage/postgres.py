@@ -7,8 +7,11 @@ second, concurrent UPDATE of the same row wait and then find it used, so exactly
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
+from bluezone.protocol.errors import InvalidReportTypeTransitionError
+from bluezone.protocol.params import EMBARGO_INTERVALS
 from bluezone.reference_node.server.errors import (
     CodeExpiredError,
     CodeNotFoundError,
@@ -19,63 +22,51 @@ from bluezone.reference_node.server.errors import (
     TokenNotFoundError,
     TokenUsedError,
 )
+from bluezone.reference_node.server.storage import schema
 from bluezone.reference_node.server.storage.base import (
     BatchRecord,
     CheckpointRecord,
     NewKey,
     PendingKey,
+    Revision,
     Storage,
+    StoredKeyState,
     TokenRecord,
 )
-
-SCHEMA_VERSION = "1"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS codes (
-    digest BYTEA PRIMARY KEY,
-    report_type INTEGER NOT NULL,
-    onset_interval BIGINT,
-    expires_s BIGINT NOT NULL,
-    used BOOLEAN NOT NULL DEFAULT false
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    digest BYTEA PRIMARY KEY,
-    key_hmac BYTEA NOT NULL,
-    report_type INTEGER NOT NULL,
-    onset_interval BIGINT,
-    expires_s BIGINT NOT NULL,
-    used BOOLEAN NOT NULL DEFAULT false
-);
-CREATE TABLE IF NOT EXISTS keys (
-    id BIGSERIAL PRIMARY KEY,
-    key_data BYTEA NOT NULL UNIQUE,
-    rolling_start BIGINT NOT NULL,
-    rolling_period INTEGER NOT NULL,
-    report_type INTEGER,
-    days_since_onset INTEGER,
-    batch BIGINT
-);
-CREATE INDEX IF NOT EXISTS keys_pending ON keys (id) WHERE batch IS NULL;
-CREATE TABLE IF NOT EXISTS batches (
-    number BIGINT PRIMARY KEY,
-    leaf_hash BYTEA NOT NULL,
-    export_bin_sha256 BYTEA NOT NULL,
-    archive_sha256 BYTEA NOT NULL,
-    archive_size BIGINT NOT NULL,
-    start_s BIGINT NOT NULL,
-    end_s BIGINT NOT NULL,
-    key_count BIGINT NOT NULL,
-    archive BYTEA NOT NULL
-);
-CREATE TABLE IF NOT EXISTS checkpoints (tree_size BIGINT PRIMARY KEY, note BYTEA NOT NULL);
-"""
 
 _BATCH_COLUMNS = (
     "number, leaf_hash, export_bin_sha256, archive_sha256, archive_size, start_s, end_s, key_count"
 )
 # Serialises batch publication across server processes sharing one database.
 _PUBLISH_LOCK_ID = 0x426C7A31
+
+
+async def schema_version(conn) -> tuple[int, bool]:
+    """Return the store's schema version (0 when empty) and whether it has a version table."""
+    if await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):
+        version = await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version")
+        return int(version), True
+    if await conn.fetchval("SELECT to_regclass('meta') IS NOT NULL"):
+        value = await conn.fetchval(
+            "SELECT value FROM meta WHERE name = $1", schema.LEGACY_VERSION_NAME
+        )
+        return schema.legacy_version(value), False
+    return 0, False
+
+
+async def migrate(conn, now_s: int, migrations: Sequence[Sequence[str]] = schema.MIGRATIONS) -> int:
+    """Bring the schema to the last of ``migrations`` in one transaction (spec SRV-19).
+
+    The transaction holds the publication lock, so processes starting together migrate one
+    after the other. Returns the version reached. Raises StorageSchemaTooNewError, writing
+    nothing, when the store is newer than ``migrations``; a failing migration rolls back.
+    """
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _PUBLISH_LOCK_ID)
+        version, has_table = await schema_version(conn)
+        for statement in schema.upgrade(version, has_table, "postgres", now_s, migrations):
+            await conn.execute(statement)
+    return len(migrations)
 
 
 def _batch(row) -> BatchRecord:
@@ -101,18 +92,8 @@ class PostgresStorage(Storage):
         except (OSError, asyncpg.PostgresError) as exc:
             raise StorageError("cannot connect to the server database") from exc
         try:
-            async with pool.acquire() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", _PUBLISH_LOCK_ID)
-                await conn.execute(SCHEMA)
-                version = await conn.fetchval(
-                    "SELECT value FROM meta WHERE name = 'schema_version'"
-                )
-                if version is None:
-                    await conn.execute(
-                        "INSERT INTO meta VALUES ('schema_version', $1)", SCHEMA_VERSION
-                    )
-                elif version != SCHEMA_VERSION:
-                    raise StorageError(f"unknown server schema version {version!r}")
+            async with pool.acquire() as conn:
+                await migrate(conn, int(time.time()))
         except BaseException:
             await pool.close()
             raise
@@ -135,18 +116,34 @@ class PostgresStorage(Storage):
         )
 
     async def add_code(
-        self, code_digest: bytes, report_type: int, onset_interval: int | None, expires_s: int
+        self,
+        code_digest: bytes,
+        report_type: int,
+        onset_interval: int | None,
+        expires_s: int,
+        exposure_interval: int | None = None,
+        revision: bool = False,
     ) -> bool:
-        """Store a new code unless its digest exists (spec SRV-3)."""
-        status = await self._pool.execute(
-            "INSERT INTO codes (digest, report_type, onset_interval, expires_s) "
-            "VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
-            code_digest,
-            report_type,
-            onset_interval,
-            expires_s,
-        )
-        return status == "INSERT 0 1"
+        """Store a new code unless its digest exists (spec SRV-3, SRV-20)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            status = await conn.execute(
+                "INSERT INTO codes (digest, report_type, onset_interval, expires_s) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
+                code_digest,
+                report_type,
+                onset_interval,
+                expires_s,
+            )
+            if status != "INSERT 0 1":
+                return False
+            if exposure_interval is not None or revision:
+                await conn.execute(
+                    "INSERT INTO code_kinds VALUES ($1, $2, $3)",
+                    code_digest,
+                    exposure_interval,
+                    revision,
+                )
+            return True
 
     async def exchange_code(
         self,
@@ -182,6 +179,12 @@ class PostgresStorage(Storage):
                 row["onset_interval"],
                 token_expires_s,
             )
+            await conn.execute(
+                "INSERT INTO token_kinds SELECT $1, exposure_interval, revision FROM code_kinds "
+                "WHERE digest = $2",
+                token_digest,
+                code_digest,
+            )
 
     async def get_token(self, token_digest: bytes) -> TokenRecord:
         """Return a token's record (spec SRV-7)."""
@@ -192,51 +195,108 @@ class PostgresStorage(Storage):
         )
         if row is None:
             raise TokenNotFoundError("SRV-7: no such token")
-        return TokenRecord(bytes(row[0]), row[1], row[2], row[3], row[4])
+        kind = await self._pool.fetchrow(
+            "SELECT exposure_interval, revision FROM token_kinds WHERE digest = $1", token_digest
+        )
+        exposure, revision = (kind[0], kind[1]) if kind is not None else (None, False)
+        return TokenRecord(bytes(row[0]), row[1], row[2], row[3], row[4], exposure, revision)
 
     async def use_token(self, token_digest: bytes, now_s: int, keys: Sequence[NewKey]) -> int:
         """Use the token and store its keys in one transaction (spec SRV-7)."""
         async with self._pool.acquire() as conn, conn.transaction():
-            used = await conn.fetchval(
-                "UPDATE tokens SET used = true WHERE digest = $1 AND NOT used AND expires_s > $2 "
-                "RETURNING true",
-                token_digest,
-                now_s,
-            )
-            if used is None:
-                found = await conn.fetchrow(
-                    "SELECT used FROM tokens WHERE digest = $1", token_digest
-                )
-                if found is None:
-                    raise TokenNotFoundError("SRV-7: no such token")
-                if found["used"]:
-                    raise TokenUsedError("SRV-7: the token was already used")
-                raise TokenExpiredError("SRV-7: the token expired")
+            await _spend_token(conn, token_digest, now_s)
             inserted = await conn.fetch(
                 "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type, "
-                "days_since_onset) SELECT * FROM unnest($1::bytea[], $2::bigint[], "
-                "$3::integer[], $4::integer[], $5::integer[]) "
-                "ON CONFLICT (key_data) DO NOTHING RETURNING id",
+                "days_since_onset, publish_after) SELECT * FROM unnest($1::bytea[], "
+                "$2::bigint[], $3::integer[], $4::integer[], $5::integer[], $6::bigint[]) "
+                "ON CONFLICT (key_data) DO NOTHING RETURNING key_data",
                 [k.key_data for k in keys],
                 [k.rolling_start for k in keys],
                 [k.rolling_period for k in keys],
                 [k.report_type for k in keys],
                 [k.days_since_onset for k in keys],
+                [k.rolling_start + k.rolling_period + EMBARGO_INTERVALS for k in keys],
             )
+            # spec SRV-23: only the upload that stored a key gives it a tag.
+            stored = {bytes(r[0]) for r in inserted}
+            tagged = [k for k in keys if k.key_data in stored and k.revision_tag is not None]
+            if tagged:
+                await conn.executemany(
+                    "INSERT INTO key_tags VALUES ($1, $2)",
+                    [(k.key_data, k.revision_tag) for k in tagged],
+                )
             return len(inserted)
 
-    async def pending_keys(self, limit: int) -> list[PendingKey]:
-        """Return up to ``limit`` unpublished keys, oldest first."""
+    async def key_states(self, key_data: Sequence[bytes]) -> list[StoredKeyState | None]:
+        """Return each key's current state and revision tag (spec SRV-24)."""
+        states: list[StoredKeyState | None] = []
+        async with self._pool.acquire() as conn:
+            for data in key_data:
+                row = await conn.fetchrow(
+                    "SELECT k.rolling_start, k.rolling_period, k.report_type, "
+                    "k.days_since_onset, t.tag FROM keys k "
+                    "LEFT JOIN key_tags t ON t.key_data = k.key_data WHERE k.key_data = $1",
+                    data,
+                )
+                if row is None:
+                    states.append(None)
+                    continue
+                tag = None if row[4] is None else bytes(row[4])
+                states.append(StoredKeyState(NewKey(data, row[0], row[1], row[2], row[3], tag)))
+        return states
+
+    async def revise(self, token_digest: bytes, now_s: int, revisions: Sequence[Revision]) -> int:
+        """Use the revision token, update report types, queue the revisions (SRV-24)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await _spend_token(conn, token_digest, now_s)
+            for revision in revisions:
+                key = revision.key
+                status = await conn.execute(
+                    "UPDATE keys SET report_type = $1 WHERE key_data = $2 "
+                    "AND report_type IS NOT DISTINCT FROM $3",
+                    key.report_type,
+                    key.key_data,
+                    revision.current,
+                )
+                if status != "UPDATE 1":
+                    raise InvalidReportTypeTransitionError("SRV-24: the key was revised meanwhile")
+                await conn.execute(
+                    "INSERT INTO revisions (key_data, rolling_start, rolling_period, report_type,"
+                    " days_since_onset) VALUES ($1, $2, $3, $4, $5)",
+                    key.key_data,
+                    key.rolling_start,
+                    key.rolling_period,
+                    key.report_type,
+                    key.days_since_onset,
+                )
+        return len(revisions)
+
+    async def pending_revisions(self, limit: int) -> list[PendingKey]:
+        """Return up to ``limit`` unpublished revisions, oldest first (SRV-25)."""
         rows = await self._pool.fetch(
             "SELECT id, key_data, rolling_start, rolling_period, report_type, days_since_onset "
-            "FROM keys WHERE batch IS NULL ORDER BY id LIMIT $1",
+            "FROM revisions WHERE batch IS NULL ORDER BY id LIMIT $1",
             limit,
         )
         return [PendingKey(r[0], NewKey(bytes(r[1]), r[2], r[3], r[4], r[5])) for r in rows]
 
-    async def pending_count(self) -> int:
-        """Return how many keys wait for publication."""
-        return await self._pool.fetchval("SELECT count(*) FROM keys WHERE batch IS NULL")
+    async def pending_keys(self, limit: int, now_interval: int) -> list[PendingKey]:
+        """Return up to ``limit`` publishable, unpublished keys, oldest first (SRV-6)."""
+        rows = await self._pool.fetch(
+            "SELECT id, key_data, rolling_start, rolling_period, report_type, days_since_onset "
+            "FROM keys WHERE batch IS NULL AND publish_after <= $2 ORDER BY id LIMIT $1",
+            limit,
+            now_interval,
+        )
+        return [PendingKey(r[0], NewKey(bytes(r[1]), r[2], r[3], r[4], r[5])) for r in rows]
+
+    async def pending_count(self, now_interval: int) -> int:
+        """Return how many publishable keys and revisions wait for publication (SRV-6)."""
+        return await self._pool.fetchval(
+            "SELECT (SELECT count(*) FROM keys WHERE batch IS NULL AND publish_after <= $1)"
+            " + (SELECT count(*) FROM revisions WHERE batch IS NULL)",
+            now_interval,
+        )
 
     async def add_batch(
         self,
@@ -244,6 +304,7 @@ class PostgresStorage(Storage):
         archive: bytes,
         row_ids: Sequence[int],
         checkpoint: CheckpointRecord,
+        revision_ids: Sequence[int] = (),
     ) -> None:
         """Record a batch with its keys and checkpoint in one transaction (spec SRV-10)."""
         async with self._pool.acquire() as conn, conn.transaction():
@@ -271,6 +332,13 @@ class PostgresStorage(Storage):
             )
             if status != f"UPDATE {len(row_ids)}":
                 raise StorageError("SRV-10: a key of the batch is no longer pending")
+            status = await conn.execute(
+                "UPDATE revisions SET batch = $1 WHERE id = ANY($2::bigint[]) AND batch IS NULL",
+                batch.number,
+                list(revision_ids),
+            )
+            if status != f"UPDATE {len(revision_ids)}":
+                raise StorageError("SRV-25: a revision of the batch is no longer pending")
             await conn.execute(
                 "INSERT INTO checkpoints VALUES ($1, $2)", checkpoint.tree_size, checkpoint.note
             )
@@ -319,7 +387,35 @@ class PostgresStorage(Storage):
                     "AND rolling_start + rolling_period < $1",
                     oldest_interval,
                 ),
+                (
+                    "DELETE FROM revisions WHERE batch IS NOT NULL "
+                    "AND rolling_start + rolling_period < $1",
+                    oldest_interval,
+                ),
             ):
                 status = await conn.execute(query, arg)
                 total += int(status.split()[-1])
+            for query in (
+                "DELETE FROM code_kinds WHERE digest NOT IN (SELECT digest FROM codes)",
+                "DELETE FROM token_kinds WHERE digest NOT IN (SELECT digest FROM tokens)",
+                "DELETE FROM key_tags WHERE key_data NOT IN (SELECT key_data FROM keys)",
+            ):
+                await conn.execute(query)
         return total
+
+
+async def _spend_token(conn, token_digest: bytes, now_s: int) -> None:
+    """Mark a token used, or raise why it cannot be (spec SRV-7, SRV-24)."""
+    used = await conn.fetchval(
+        "UPDATE tokens SET used = true WHERE digest = $1 AND NOT used AND expires_s > $2 "
+        "RETURNING true",
+        token_digest,
+        now_s,
+    )
+    if used is None:
+        found = await conn.fetchrow("SELECT used FROM tokens WHERE digest = $1", token_digest)
+        if found is None:
+            raise TokenNotFoundError("SRV-7: no such token")
+        if found["used"]:
+            raise TokenUsedError("SRV-7: the token was already used")
+        raise TokenExpiredError("SRV-7: the token expired")

@@ -13,10 +13,13 @@ import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bluezone.protocol.errors import InvalidReportTypeTransitionError
+from bluezone.protocol.params import EMBARGO_INTERVALS
 from bluezone.reference_node.server.errors import (
     CodeExpiredError,
     CodeNotFoundError,
@@ -27,65 +30,66 @@ from bluezone.reference_node.server.errors import (
     TokenNotFoundError,
     TokenUsedError,
 )
+from bluezone.reference_node.server.storage import schema
 from bluezone.reference_node.server.storage.base import (
     BatchRecord,
     CheckpointRecord,
     NewKey,
     PendingKey,
+    Revision,
     Storage,
+    StoredKeyState,
     TokenRecord,
 )
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = "1"
 # How many queued calls one transaction may hold before it commits.
 MAX_GROUP = 512
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS codes (
-    digest BLOB PRIMARY KEY,
-    report_type INTEGER NOT NULL,
-    onset_interval INTEGER,
-    expires_s INTEGER NOT NULL,
-    used INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    digest BLOB PRIMARY KEY,
-    key_hmac BLOB NOT NULL,
-    report_type INTEGER NOT NULL,
-    onset_interval INTEGER,
-    expires_s INTEGER NOT NULL,
-    used INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS keys (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    key_data BLOB NOT NULL UNIQUE,
-    rolling_start INTEGER NOT NULL,
-    rolling_period INTEGER NOT NULL,
-    report_type INTEGER,
-    days_since_onset INTEGER,
-    batch INTEGER
-);
-CREATE INDEX IF NOT EXISTS keys_pending ON keys (id) WHERE batch IS NULL;
-CREATE TABLE IF NOT EXISTS batches (
-    number INTEGER PRIMARY KEY,
-    leaf_hash BLOB NOT NULL,
-    export_bin_sha256 BLOB NOT NULL,
-    archive_sha256 BLOB NOT NULL,
-    archive_size INTEGER NOT NULL,
-    start_s INTEGER NOT NULL,
-    end_s INTEGER NOT NULL,
-    key_count INTEGER NOT NULL,
-    archive BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS checkpoints (tree_size INTEGER PRIMARY KEY, note BLOB NOT NULL);
-"""
 
 _BATCH_COLUMNS = (
     "number, leaf_hash, export_bin_sha256, archive_sha256, archive_size, start_s, end_s, key_count"
 )
+
+
+def schema_version(conn: sqlite3.Connection) -> tuple[int, bool]:
+    """Return the store's schema version (0 when empty) and whether it has a version table."""
+    tables = {
+        name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    if "schema_version" in tables:
+        (version,) = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+        return int(version), True
+    if "meta" in tables:
+        row = conn.execute(
+            "SELECT value FROM meta WHERE name = ?", (schema.LEGACY_VERSION_NAME,)
+        ).fetchone()
+        return schema.legacy_version(None if row is None else row[0]), False
+    if tables - {"sqlite_sequence"}:
+        raise StorageError("SRV-19: the database holds tables but is not a key-server database")
+    return 0, False
+
+
+def migrate(
+    conn: sqlite3.Connection,
+    now_s: int,
+    migrations: Sequence[Sequence[str]] = schema.MIGRATIONS,
+) -> int:
+    """Bring the schema to the last of ``migrations`` in one transaction (spec SRV-19).
+
+    Returns the version reached. Raises StorageSchemaTooNewError, writing nothing, when the
+    store is newer than ``migrations``; a failing migration rolls back every step.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version, has_table = schema_version(conn)
+        for statement in schema.upgrade(version, has_table, "sqlite", now_s, migrations):
+            conn.execute(statement)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return len(migrations)
 
 
 class _Call:
@@ -133,6 +137,8 @@ class SqliteStorage(Storage):
         )
         storage._thread.start()
         await asyncio.get_running_loop().run_in_executor(None, storage._ready.wait)
+        if isinstance(storage._open_error, StorageError):
+            raise storage._open_error
         if storage._open_error is not None:
             raise StorageError("cannot open the server database") from storage._open_error
         return storage
@@ -143,12 +149,11 @@ class SqliteStorage(Storage):
         conn.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
-        conn.executescript(SCHEMA)
-        row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-        if row is None:
-            conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-        elif row[0] != SCHEMA_VERSION:
-            raise StorageError(f"unknown server schema version {row[0]!r}")
+        try:
+            migrate(conn, int(time.time()))
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _run(self) -> None:
@@ -232,9 +237,15 @@ class SqliteStorage(Storage):
         )
 
     async def add_code(
-        self, code_digest: bytes, report_type: int, onset_interval: int | None, expires_s: int
+        self,
+        code_digest: bytes,
+        report_type: int,
+        onset_interval: int | None,
+        expires_s: int,
+        exposure_interval: int | None = None,
+        revision: bool = False,
     ) -> bool:
-        """Store a new code unless its digest exists (spec SRV-3)."""
+        """Store a new code unless its digest exists (spec SRV-3, SRV-20)."""
 
         def fn(conn: sqlite3.Connection) -> bool:
             cursor = conn.execute(
@@ -242,7 +253,14 @@ class SqliteStorage(Storage):
                 "VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING",
                 (code_digest, report_type, onset_interval, expires_s),
             )
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            if exposure_interval is not None or revision:
+                conn.execute(
+                    "INSERT INTO code_kinds VALUES (?, ?, ?)",
+                    (code_digest, exposure_interval, int(revision)),
+                )
+            return True
 
         return await self._call(fn)
 
@@ -274,6 +292,12 @@ class SqliteStorage(Storage):
                 "VALUES (?, ?, ?, ?, ?)",
                 (token_digest, key_hmac, report_type, onset, token_expires_s),
             )
+            kind = conn.execute(
+                "SELECT exposure_interval, revision FROM code_kinds WHERE digest = ?",
+                (code_digest,),
+            ).fetchone()
+            if kind is not None:
+                conn.execute("INSERT INTO token_kinds VALUES (?, ?, ?)", (token_digest, *kind))
 
         await self._call(fn)
 
@@ -288,55 +312,133 @@ class SqliteStorage(Storage):
             ).fetchone()
             if row is None:
                 raise TokenNotFoundError("SRV-7: no such token")
-            return TokenRecord(bytes(row[0]), row[1], row[2], row[3], bool(row[4]))
+            kind = conn.execute(
+                "SELECT exposure_interval, revision FROM token_kinds WHERE digest = ?",
+                (token_digest,),
+            ).fetchone()
+            exposure, revision = kind if kind is not None else (None, 0)
+            return TokenRecord(
+                bytes(row[0]), row[1], row[2], row[3], bool(row[4]), exposure, bool(revision)
+            )
 
         return await self._call(fn)
 
     async def use_token(self, token_digest: bytes, now_s: int, keys: Sequence[NewKey]) -> int:
         """Use the token and store its keys in one transaction (spec SRV-7)."""
         rows = [
-            (k.key_data, k.rolling_start, k.rolling_period, k.report_type, k.days_since_onset)
+            (
+                k.key_data,
+                k.rolling_start,
+                k.rolling_period,
+                k.report_type,
+                k.days_since_onset,
+                k.rolling_start + k.rolling_period + EMBARGO_INTERVALS,
+            )
             for k in keys
         ]
 
+        tags = [k.revision_tag for k in keys]
+
         def fn(conn: sqlite3.Connection) -> int:
-            row = conn.execute(
-                "SELECT expires_s, used FROM tokens WHERE digest = ?", (token_digest,)
-            ).fetchone()
-            if row is None:
-                raise TokenNotFoundError("SRV-7: no such token")
-            if row[1]:
-                raise TokenUsedError("SRV-7: the token was already used")
-            if now_s >= row[0]:
-                raise TokenExpiredError("SRV-7: the token expired")
-            conn.execute("UPDATE tokens SET used = 1 WHERE digest = ?", (token_digest,))
-            before = conn.total_changes
-            conn.executemany(
-                "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type, "
-                "days_since_onset) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_data) DO NOTHING",
-                rows,
-            )
-            return conn.total_changes - before
+            _spend_token(conn, token_digest, now_s)
+            added = 0
+            for row, tag in zip(rows, tags, strict=True):
+                cursor = conn.execute(
+                    "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type, "
+                    "days_since_onset, publish_after) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (key_data) DO NOTHING",
+                    row,
+                )
+                added += cursor.rowcount
+                # spec SRV-23: only the upload that stored a key gives it a tag, so the
+                # replay of a published key by another upload never makes it revisable.
+                if cursor.rowcount == 1 and tag is not None:
+                    conn.execute("INSERT INTO key_tags VALUES (?, ?)", (row[0], tag))
+            return added
 
         return await self._call(fn)
 
-    async def pending_keys(self, limit: int) -> list[PendingKey]:
-        """Return up to ``limit`` unpublished keys, oldest first."""
+    async def key_states(self, key_data: Sequence[bytes]) -> list[StoredKeyState | None]:
+        """Return each key's current state and revision tag (spec SRV-24)."""
+
+        def fn(conn: sqlite3.Connection) -> list[StoredKeyState | None]:
+            states: list[StoredKeyState | None] = []
+            for data in key_data:
+                row = conn.execute(
+                    "SELECT k.rolling_start, k.rolling_period, k.report_type, "
+                    "k.days_since_onset, t.tag FROM keys k "
+                    "LEFT JOIN key_tags t ON t.key_data = k.key_data WHERE k.key_data = ?",
+                    (data,),
+                ).fetchone()
+                tag = None if row is None or row[4] is None else bytes(row[4])
+                states.append(None if row is None else StoredKeyState(NewKey(data, *row[:4], tag)))
+            return states
+
+        return await self._call(fn)
+
+    async def revise(self, token_digest: bytes, now_s: int, revisions: Sequence[Revision]) -> int:
+        """Use the revision token, update report types, queue the revisions (SRV-24)."""
+
+        def fn(conn: sqlite3.Connection) -> int:
+            _spend_token(conn, token_digest, now_s)
+            for revision in revisions:
+                key = revision.key
+                cursor = conn.execute(
+                    "UPDATE keys SET report_type = ? WHERE key_data = ? AND report_type IS ?",
+                    (key.report_type, key.key_data, revision.current),
+                )
+                if cursor.rowcount != 1:
+                    raise InvalidReportTypeTransitionError("SRV-24: the key was revised meanwhile")
+                conn.execute(
+                    "INSERT INTO revisions (key_data, rolling_start, rolling_period, report_type,"
+                    " days_since_onset) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        key.key_data,
+                        key.rolling_start,
+                        key.rolling_period,
+                        key.report_type,
+                        key.days_since_onset,
+                    ),
+                )
+            return len(revisions)
+
+        return await self._call(fn)
+
+    async def pending_revisions(self, limit: int) -> list[PendingKey]:
+        """Return up to ``limit`` unpublished revisions, oldest first (SRV-25)."""
 
         def fn(conn: sqlite3.Connection) -> list[PendingKey]:
             cursor = conn.execute(
                 "SELECT id, key_data, rolling_start, rolling_period, report_type, "
-                "days_since_onset FROM keys WHERE batch IS NULL ORDER BY id LIMIT ?",
+                "days_since_onset FROM revisions WHERE batch IS NULL ORDER BY id LIMIT ?",
                 (limit,),
             )
             return [PendingKey(r[0], NewKey(bytes(r[1]), r[2], r[3], r[4], r[5])) for r in cursor]
 
         return await self._call(fn)
 
-    async def pending_count(self) -> int:
-        """Return how many keys wait for publication."""
+    async def pending_keys(self, limit: int, now_interval: int) -> list[PendingKey]:
+        """Return up to ``limit`` publishable, unpublished keys, oldest first (SRV-6)."""
+
+        def fn(conn: sqlite3.Connection) -> list[PendingKey]:
+            cursor = conn.execute(
+                "SELECT id, key_data, rolling_start, rolling_period, report_type, "
+                "days_since_onset FROM keys WHERE batch IS NULL AND publish_after <= ? "
+                "ORDER BY id LIMIT ?",
+                (now_interval, limit),
+            )
+            return [PendingKey(r[0], NewKey(bytes(r[1]), r[2], r[3], r[4], r[5])) for r in cursor]
+
+        return await self._call(fn)
+
+    async def pending_count(self, now_interval: int) -> int:
+        """Return how many publishable keys and revisions wait for publication (SRV-6)."""
         return await self._call(
-            lambda conn: conn.execute("SELECT count(*) FROM keys WHERE batch IS NULL").fetchone()[0]
+            lambda conn: conn.execute(
+                "SELECT (SELECT count(*) FROM keys WHERE batch IS NULL AND publish_after <= ?)"
+                " + (SELECT count(*) FROM revisions WHERE batch IS NULL)",
+                (now_interval,),
+            ).fetchone()[0]
         )
 
     async def add_batch(
@@ -345,9 +447,11 @@ class SqliteStorage(Storage):
         archive: bytes,
         row_ids: Sequence[int],
         checkpoint: CheckpointRecord,
+        revision_ids: Sequence[int] = (),
     ) -> None:
         """Record a batch with its keys and checkpoint in one transaction (spec SRV-10)."""
         ids = [(batch.number, row_id) for row_id in row_ids]
+        revised = [(batch.number, row_id) for row_id in revision_ids]
 
         def fn(conn: sqlite3.Connection) -> None:
             count = conn.execute("SELECT count(*) FROM batches").fetchone()[0]
@@ -372,6 +476,12 @@ class SqliteStorage(Storage):
             conn.executemany("UPDATE keys SET batch = ? WHERE id = ? AND batch IS NULL", ids)
             if conn.total_changes - before != len(ids):
                 raise StorageError("SRV-10: a key of the batch is no longer pending")
+            before = conn.total_changes
+            conn.executemany(
+                "UPDATE revisions SET batch = ? WHERE id = ? AND batch IS NULL", revised
+            )
+            if conn.total_changes - before != len(revised):
+                raise StorageError("SRV-25: a revision of the batch is no longer pending")
             conn.execute(
                 "INSERT INTO checkpoints VALUES (?, ?)", (checkpoint.tree_size, checkpoint.note)
             )
@@ -439,6 +549,28 @@ class SqliteStorage(Storage):
                 "DELETE FROM keys WHERE batch IS NOT NULL AND rolling_start + rolling_period < ?",
                 (oldest_interval,),
             )
+            conn.execute(
+                "DELETE FROM revisions WHERE batch IS NOT NULL"
+                " AND rolling_start + rolling_period < ?",
+                (oldest_interval,),
+            )
+            conn.execute("DELETE FROM code_kinds WHERE digest NOT IN (SELECT digest FROM codes)")
+            conn.execute("DELETE FROM token_kinds WHERE digest NOT IN (SELECT digest FROM tokens)")
+            conn.execute("DELETE FROM key_tags WHERE key_data NOT IN (SELECT key_data FROM keys)")
             return conn.total_changes - before
 
         return await self._call(fn)
+
+
+def _spend_token(conn: sqlite3.Connection, token_digest: bytes, now_s: int) -> None:
+    """Mark a token used, or raise why it cannot be (spec SRV-7, SRV-24)."""
+    row = conn.execute(
+        "SELECT expires_s, used FROM tokens WHERE digest = ?", (token_digest,)
+    ).fetchone()
+    if row is None:
+        raise TokenNotFoundError("SRV-7: no such token")
+    if row[1]:
+        raise TokenUsedError("SRV-7: the token was already used")
+    if now_s >= row[0]:
+        raise TokenExpiredError("SRV-7: the token expired")
+    conn.execute("UPDATE tokens SET used = 1 WHERE digest = ?", (token_digest,))

@@ -14,8 +14,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from bluezone.protocol.checkpoint import cosign_checkpoint
 from bluezone.protocol.export import ExportVerificationKey
 from bluezone.protocol.note import NoteSigner
+from bluezone.protocol.params import SIGNATURE_TYPE_COSIGNATURE_V1
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.errors import KeySourceError, LogRefusedError
 from bluezone.reference_node.node.server_source import (
@@ -234,3 +236,28 @@ def test_the_keys_document_is_parsed_strictly(tmp_path):
         trust_from_keys_file(b'{"origin": "x"}')
     with pytest.raises(KeySourceError, match="quorum"):
         trust_from_keys_file(document, quorum=1)
+
+
+def test_a_checkpoint_not_yet_cosigned_is_no_error_and_nothing_is_accepted(tmp_path, store, caplog):
+    # spec WIT-5: a missing quorum is a wait, not a refusal of the log.
+    clock = Clock()
+    witness = NoteSigner("witness.test", bytes(range(32)), SIGNATURE_TYPE_COSIGNATURE_V1)
+    config = config_for(tmp_path, witnesses=(witness.verifier(),))
+
+    async def scenario():
+        async with running(config, clock) as server:
+            trust = trust_from_keys_file(server.keys.to_json(), quorum=1)
+            keys = source(server.url, trust, store, clock)
+            await server.publisher.publish_once(force=True)
+            waiting = await keys.fetch()
+            state = await store.server_log(keys.origin)
+            note = server.publisher.latest_note
+            cosigned = cosign_checkpoint(note, witness, int(clock.now) - 1)
+            await server.publisher.store_cosigned(1, cosigned)
+            accepted = await keys.fetch()
+        return waiting, state, accepted, await store.server_log(keys.origin)
+
+    waiting, before, accepted, after = asyncio.run(scenario())
+    assert waiting.batches == () and waiting.rejected == () and before is None
+    assert any(getattr(r, "event", None) == "log_not_cosigned" for r in caplog.records)
+    assert len(accepted.batches) == 1 and after.tree_size == 1

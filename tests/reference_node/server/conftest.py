@@ -25,6 +25,8 @@ from .postgres_fixture import throwaway_postgres
 HA_API_KEY = "test-health-authority-key-0123456789"
 ORIGIN = "bluezone.test/log"
 GENEROUS = Rate(per_minute=600_000, burst=10_000)
+# An interval after every key's embargo: storage queries at it see every stored key.
+FAR_FUTURE = 2**40
 
 
 class Clock:

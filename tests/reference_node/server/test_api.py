@@ -18,6 +18,7 @@ from bluezone.reference_node.server.index import BatchIndex
 from bluezone.reference_node.server.ratelimit import Rate
 
 from .conftest import (
+    FAR_FUTURE,
     HA_API_KEY,
     ORIGIN,
     Clock,
@@ -103,8 +104,15 @@ def test_token_requests_are_rate_limited_per_client(tmp_path):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"report_type": 4}, "report_type"),
+        ({"report_type": 6}, "report_type"),
         ({"report_type": True}, "report_type"),
+        # spec SRV-20: the kinds of code and what each carries.
+        ({"report_type": 4}, "exposure_interval"),
+        ({"report_type": 5}, "report_type"),
+        ({"report_type": 1, "exposure_interval": 100}, "exposure_interval"),
+        ({"report_type": 2, "revision": True}, "report_type"),
+        ({"report_type": 5, "revision": True, "onset_interval": 1}, "onset"),
+        ({"report_type": 1, "revision": "yes"}, "revision"),
         ({"validity_s": 86401}, "validity_s"),
         ({"validity_s": 59}, "validity_s"),
         ({"onset_interval": -1}, "onset_interval"),
@@ -130,7 +138,7 @@ def test_report_then_publish_then_verified_download(tmp_path, rng):
             keys = past_keys(rng, clock.now, days=5)
             issued = await client.issue_code(HA_API_KEY, onset_interval=keys[2].rolling_start)
             assert await client.report(issued.code, keys) == 5
-            assert await server.storage.pending_count() == 5
+            assert await server.storage.pending_count(FAR_FUTURE) == 5
             batch = await server.publisher.publish_once()
             trust = TrustConfig.from_server_keys(await client.server_keys())
             result = await client.download(trust)
@@ -263,4 +271,4 @@ def test_padding_field_is_accepted_and_ignored(tmp_path, rng):
             }
             return await client.post("v1/publish", json.dumps(body).encode())
 
-    assert run(scenario()) == {"accepted": 3}
+    assert run(scenario()) == {"accepted": 3, "warnings": []}

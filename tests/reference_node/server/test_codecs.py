@@ -109,7 +109,7 @@ field_names = st.sampled_from(
 @given(st.dictionaries(field_names, json_values, max_size=6))
 def test_request_parsers_raise_only_their_errors(body):
     for parse in (
-        UploadRequest.parse,
+        lambda b: UploadRequest.parse(b, 15),
         TokenRequest.parse,
         lambda b: CodeRequest.parse(b, 3600),
     ):

@@ -9,6 +9,7 @@ from hashlib import sha256
 
 import pytest
 
+from bluezone.protocol.errors import InvalidReportTypeTransitionError
 from bluezone.reference_node.server.errors import (
     CodeExpiredError,
     CodeNotFoundError,
@@ -26,8 +27,10 @@ from bluezone.reference_node.server.storage import (
     Storage,
     open_storage,
 )
+from bluezone.reference_node.server.storage.base import Revision
 
 from .conftest import (
+    FAR_FUTURE,
     HA_API_KEY,
     Clock,
     config_for,
@@ -161,7 +164,11 @@ def test_token_lifecycle_and_duplicate_keys(open_fresh):
         with pytest.raises(TokenNotFoundError):
             await storage.get_token(bytes(32))
         assert (await storage.get_token(first)).used
-        return await storage.pending_count(), await storage.pending_keys(100), keys
+        return (
+            await storage.pending_count(FAR_FUTURE),
+            await storage.pending_keys(100, FAR_FUTURE),
+            keys,
+        )
 
     count, pending, keys = scenario(open_fresh)(body)
     assert count == 6
@@ -176,7 +183,7 @@ def test_concurrent_uploads_with_one_token_store_once(open_fresh):
         token = await _token(storage, rng)
         attempts = [storage.use_token(token, NOW, _keys(rng, 14)) for _ in range(20)]
         results = await asyncio.gather(*attempts, return_exceptions=True)
-        return results, await storage.pending_count()
+        return results, await storage.pending_count(FAR_FUTURE)
 
     results, pending = scenario(open_fresh)(body)
     assert [r for r in results if isinstance(r, int)] == [14]
@@ -189,7 +196,7 @@ def test_batches_commit_whole_or_not_at_all(open_fresh):
 
     async def body(storage):
         await storage.use_token(await _token(storage, rng), NOW, _keys(rng, 6))
-        pending = await storage.pending_keys(4)
+        pending = await storage.pending_keys(4, FAR_FUTURE)
         ids = [p.row_id for p in pending]
         record, archive, checkpoint = _batch(0, 4)
         with pytest.raises(StorageError):  # not the next leaf index
@@ -199,7 +206,7 @@ def test_batches_commit_whole_or_not_at_all(open_fresh):
         with pytest.raises(StorageError):  # a key that does not exist
             await storage.add_batch(record, archive, [*ids, 10**9], checkpoint)
         assert await storage.batches() == [] and await storage.checkpoints() == []
-        assert await storage.pending_count() == 6
+        assert await storage.pending_count(FAR_FUTURE) == 6
         await storage.add_batch(record, archive, ids, checkpoint)
         with pytest.raises(StorageError):  # the same keys again
             second, archive2, checkpoint2 = _batch(1)
@@ -213,7 +220,7 @@ def test_batches_commit_whole_or_not_at_all(open_fresh):
             await storage.batches(),
             await storage.batch_archive(0),
             await storage.checkpoints(),
-            await storage.pending_count(),
+            await storage.pending_count(FAR_FUTURE),
         )
 
     batches, archive, checkpoints, pending = scenario(open_fresh)(body)
@@ -233,7 +240,10 @@ def test_prune_removes_expired_and_old_rows(open_fresh):
         await storage.use_token(token, NOW, keys)
         record, archive, checkpoint = _batch(0, 2)
         await storage.add_batch(
-            record, archive, [p.row_id for p in await storage.pending_keys(9)], checkpoint
+            record,
+            archive,
+            [p.row_id for p in await storage.pending_keys(9, FAR_FUTURE)],
+            checkpoint,
         )
         removed = await storage.prune(NOW + 200, 2_000)
         with pytest.raises(CodeNotFoundError):
@@ -276,3 +286,67 @@ def test_missing_postgres_fails_under_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception), postgres_fixture.throwaway_postgres():
         pass
+
+
+def test_keys_wait_for_the_end_of_their_embargo(open_fresh):
+    rng = random.Random(7)
+
+    async def body(storage):
+        today = NewKey(rng.randbytes(16), 2_900_160, 144, 1, None)  # publish after 2_900_316
+        await storage.use_token(await _token(storage, rng), NOW, [*_keys(rng, 1), today])
+        early = await storage.pending_count(2_900_315), await storage.pending_keys(9, 2_900_315)
+        due = await storage.pending_count(2_900_316), await storage.pending_keys(9, 2_900_316)
+        return early, due
+
+    (early_count, early), (due_count, due) = scenario(open_fresh)(body)
+    assert early_count == 1 and [p.key.rolling_start for p in early] == [2_900_000]
+    assert due_count == 2 and {p.key.rolling_start for p in due} == {2_900_000, 2_900_160}
+
+
+def test_code_kinds_pass_to_their_tokens(open_fresh):
+    """spec SRV-20: a recursive code's exposure interval and a revision code's kind."""
+
+    async def body(storage):
+        records = []
+        for exposure, revision in ((None, False), (2_900_144, False), (None, True)):
+            code = sha256(repr((exposure, revision)).encode()).digest()
+            token = sha256(code).digest()
+            assert await storage.add_code(
+                code, 4 if exposure else 1, None, NOW + 9, exposure, revision
+            )
+            await storage.exchange_code(code, NOW, token, bytes(32), NOW + 60)
+            records.append(await storage.get_token(token))
+        return [(r.exposure_interval, r.revision) for r in records]
+
+    assert scenario(open_fresh)(body) == [(None, False), (2_900_144, False), (None, True)]
+
+
+def test_revisions_update_keys_and_are_published_once(open_fresh, rng):
+    """spec SRV-23..SRV-25: tags kept per key, report types updated, revisions queued."""
+
+    async def body(storage):
+        keys = [
+            NewKey(k.key_data, k.rolling_start, k.rolling_period, 4, None, bytes([i]) * 32)
+            for i, k in enumerate(_keys(rng, 2))
+        ]
+        await storage.use_token(await _token(storage, rng), NOW, keys)
+        states = await storage.key_states([k.key_data for k in keys] + [bytes(16)])
+        assert states[2] is None
+        assert [s.key.revision_tag for s in states[:2]] == [bytes([0]) * 32, bytes([1]) * 32]
+        pending = await storage.pending_keys(10, FAR_FUTURE)
+        record, archive, checkpoint = _batch(0, 2)
+        await storage.add_batch(record, archive, [p.row_id for p in pending], checkpoint)
+        revisions = [Revision(dataclasses.replace(k, report_type=5), 4) for k in keys]
+        assert await storage.revise(await _token(storage, rng), NOW, revisions) == 2
+        with pytest.raises(InvalidReportTypeTransitionError):  # already REVOKED
+            await storage.revise(await _token(storage, rng), NOW, revisions)
+        assert await storage.pending_count(FAR_FUTURE) == 2
+        queued = await storage.pending_revisions(10)
+        record, archive, checkpoint = _batch(1, 0)
+        await storage.add_batch(record, archive, [], checkpoint, [q.row_id for q in queued])
+        after = await storage.key_states([k.key_data for k in keys])
+        return [q.key.report_type for q in queued], await storage.pending_count(FAR_FUTURE), after
+
+    types, left, after = scenario(open_fresh)(body)
+    assert types == [5, 5] and left == 0
+    assert [s.key.report_type for s in after] == [5, 5]

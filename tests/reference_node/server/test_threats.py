@@ -12,13 +12,18 @@ import pytest
 from bluezone.protocol.keys import TemporaryExposureKey, day_start_interval, interval_number
 from bluezone.protocol.note import NoteSigner
 from bluezone.protocol.params import SIGNATURE_TYPE_COSIGNATURE_V1
-from bluezone.protocol.upload import key_list_hmac
+from bluezone.protocol.upload import key_list_hmac, publish_after
 from bluezone.reference_node.client.audit import AuditState, audit
 from bluezone.reference_node.client.client import TrustConfig, UploadGrant
 from bluezone.reference_node.client.witness import Witness
-from bluezone.reference_node.server.errors import LogVerificationError, ServerResponseError
+from bluezone.reference_node.server.errors import (
+    ConfigError,
+    LogVerificationError,
+    ServerResponseError,
+)
 
 from .conftest import (
+    FAR_FUTURE,
     HA_API_KEY,
     Clock,
     config_for,
@@ -58,6 +63,15 @@ async def _error_of(call) -> tuple[int, str]:
     with pytest.raises(ServerResponseError) as caught:
         await call
     return caught.value.status, caught.value.error
+
+
+async def _outcome(call) -> tuple[int, str] | None:
+    """None when the call succeeds, else the server's status and error name."""
+    try:
+        await call
+    except ServerResponseError as exc:
+        return exc.status, exc.error
+    return None
 
 
 @pytest.mark.parametrize(
@@ -175,23 +189,65 @@ def test_ten_thousand_keys_in_one_upload_are_rejected(tmp_path, rng):
             answer = await _post(
                 f"{server.url}/v1/publish", json.dumps(_upload_body(grant, keys)).encode()
             )
-            return answer, await server.storage.pending_count()
+            return answer, await server.storage.pending_count(FAR_FUTURE)
 
     (status, answer), pending = run(scenario())
     assert (status, answer["error"]) == (413, "request_too_large")
     assert pending == 0
 
 
-def test_fifteen_keys_exceed_the_key_count_limit(tmp_path, rng):
+@pytest.mark.parametrize("maximum", [15, 20])
+def test_uploads_hold_up_to_the_configured_number_of_keys(tmp_path, rng, maximum):
     clock = Clock()
+    today = day_start_interval(interval_number(clock.now))
+
+    async def scenario():
+        config = config_for(tmp_path, max_upload_keys=maximum)
+        async with serving(config, clock) as (server, client):
+            # GAEN devices send 14 days and today's key; one more key of today is the 16th.
+            keys = [
+                *past_keys(rng, clock.now, days=14),
+                TemporaryExposureKey(rng.randbytes(16), today, 144),
+                TemporaryExposureKey(rng.randbytes(16), today, 1),
+            ]
+            results = []
+            for upload in (keys[:15], keys):
+                grant = await client.request_token(
+                    (await client.issue_code(HA_API_KEY)).code, upload
+                )
+                results.append(await _outcome(client.upload(grant, upload)))
+            return results, await server.storage.pending_count(FAR_FUTURE)
+
+    results, pending = run(scenario())
+    if maximum == 15:
+        assert results == [None, (400, "too_many_keys")] and pending == 15
+    else:
+        assert results == [None, None] and pending == 16
+
+
+@pytest.mark.parametrize("maximum", [14, 31])
+def test_a_maximum_outside_its_range_is_refused_at_start(tmp_path, maximum):
+    async def start():
+        async with running(config_for(tmp_path, max_upload_keys=maximum)):
+            pass
+
+    with pytest.raises(ConfigError, match="SRV-6"):
+        run(start())
+
+
+def test_keys_of_one_day_for_many_devices_are_refused(tmp_path, rng):
+    clock = Clock()
+    yesterday = day_start_interval(interval_number(clock.now)) - 144
 
     async def scenario():
         async with serving(config_for(tmp_path), clock) as (_, client):
-            keys = past_keys(rng, clock.now, days=15)
+            keys = [TemporaryExposureKey(rng.randbytes(16), yesterday, 144) for _ in range(14)]
             grant = await client.request_token((await client.issue_code(HA_API_KEY)).code, keys)
-            return await _error_of(client.upload(grant, keys))
+            error = await _error_of(client.upload(grant, keys))
+            # Nothing was spent: the same token still carries the keys of one device.
+            return error, await _error_of(client.upload(grant, keys[:1]))
 
-    assert run(scenario()) == (400, "too_many_keys")
+    assert run(scenario()) == ((400, "overlapping_keys"), (400, "hmac_mismatch"))
 
 
 @pytest.mark.parametrize("length", [0, 15, 17, 32])
@@ -249,7 +305,7 @@ def test_a_token_used_by_two_uploads_at_once_stores_keys_once(tmp_path, rng):
             results = await asyncio.gather(
                 *[client.upload(grant, keys) for _ in range(12)], return_exceptions=True
             )
-            return results, await server.storage.pending_count()
+            return results, await server.storage.pending_count(FAR_FUTURE)
 
     results, pending = run(scenario())
     assert [r for r in results if isinstance(r, int)] == [7]
@@ -332,7 +388,7 @@ def test_token_whose_hmac_does_not_match_the_keys_is_rejected(tmp_path, rng, mis
             error = await _error_of(client.upload(presented, sent))
             # The token was not spent: the bound keys still go through.
             accepted = await client.upload(grant, keys)
-            return error, accepted, await server.storage.pending_count()
+            return error, accepted, await server.storage.pending_count(FAR_FUTURE)
 
     assert run(scenario()) == ((400, "hmac_mismatch"), 4, 4)
 
@@ -344,22 +400,39 @@ def test_hmac_binding_ignores_key_order(rng):
 
 
 @pytest.mark.parametrize("ended_minutes_ago", [-300, 0, 60, 119])
-def test_keys_inside_their_embargo_are_rejected(tmp_path, rng, ended_minutes_ago):
+def test_keys_inside_their_embargo_are_held_back_until_it_ends(tmp_path, rng, ended_minutes_ago):
     clock = Clock()
     now_interval = interval_number(clock.now)
     end = now_interval - ended_minutes_ago // 10
-    start = max(day_start_interval(now_interval) - 144, end - 144)
+    start = max(day_start_interval(now_interval), end - 144)
+    fresh = TemporaryExposureKey(rng.randbytes(16), start, end - start)
+
+    async def published_keys(client, trust, batches) -> set[bytes]:
+        result = await client.download(trust)
+        return {k.key_data for b in result.batches[batches:] for k in b.export.payload.keys}
 
     async def scenario():
         async with serving(config_for(tmp_path), clock) as (server, client):
-            keys = [
-                *past_keys(rng, clock.now - 86400, days=2),
-                TemporaryExposureKey(rng.randbytes(16), start, end - start),
-            ]
+            keys = [*past_keys(rng, clock.now, days=2), fresh]
             grant = await client.request_token((await client.issue_code(HA_API_KEY)).code, keys)
-            return await _error_of(client.upload(grant, keys)), await server.storage.pending_count()
+            answer = await _post(
+                f"{server.url}/v1/publish", json.dumps(_upload_body(grant, keys)).encode()
+            )
+            await server.publisher.publish_pending()
+            trust = TrustConfig.from_server_keys(await client.server_keys())
+            first = await published_keys(client, trust, 0)
+            clock.now = (publish_after(fresh) - 1) * 600  # one interval early: still held
+            await server.publisher.publish_pending()
+            early = await published_keys(client, trust, 1)
+            clock.now = publish_after(fresh) * 600
+            await server.publisher.publish_pending()
+            late = await published_keys(client, trust, 2)
+            return answer, keys, first, early, late
 
-    assert run(scenario()) == ((400, "embargoed_key"), 0)
+    answer, keys, first, early, late = run(scenario())
+    assert answer == (200, {"accepted": 3, "warnings": []})
+    assert {k.key_data for k in keys[:2]} <= first and fresh.key_data not in first | early
+    assert fresh.key_data in late
 
 
 def test_duplicate_keys_in_one_upload_are_rejected(tmp_path, rng):
@@ -375,16 +448,41 @@ def test_duplicate_keys_in_one_upload_are_rejected(tmp_path, rng):
     assert run(scenario()) == (400, "duplicate_key")
 
 
-def test_keys_older_than_fourteen_days_are_rejected(tmp_path, rng):
+def test_keys_outside_the_window_are_dropped_with_a_warning(tmp_path, rng):
     clock = Clock()
+    now_interval = interval_number(clock.now)
 
     async def scenario():
-        async with serving(config_for(tmp_path), clock) as (_, client):
-            keys = past_keys(rng, clock.now, days=15)[-1:]
-            grant = await client.request_token((await client.issue_code(HA_API_KEY)).code, keys)
-            return await _error_of(client.upload(grant, keys))
+        async with serving(config_for(tmp_path), clock) as (server, client):
+            old = past_keys(rng, clock.now, days=15)[-1]
+            future = TemporaryExposureKey(rng.randbytes(16), now_interval + 1, 6)
+            keys = [old, *past_keys(rng, clock.now, days=2), future]
+            answers = []
+            for upload in ([old], [future], keys):
+                grant = await client.request_token(
+                    (await client.issue_code(HA_API_KEY)).code, upload
+                )
+                answers.append(
+                    await _post(
+                        f"{server.url}/v1/publish", json.dumps(_upload_body(grant, upload)).encode()
+                    )
+                )
+            return answers, await server.storage.pending_count(FAR_FUTURE)
 
-    assert run(scenario()) == (400, "key_too_old")
+    (only_old, only_future, mixed), pending = run(scenario())
+    assert only_old[0] == only_future[0] == 400
+    assert only_old[1]["error"] == only_future[1]["error"] == "no_keys_in_window"
+    assert mixed == (
+        200,
+        {
+            "accepted": 2,
+            "warnings": [
+                {"index": 0, "warning": "key_too_old"},
+                {"index": 3, "warning": "key_in_future"},
+            ],
+        },
+    )
+    assert pending == 2
 
 
 # --- the log ----------------------------------------------------------------------------
@@ -560,7 +658,8 @@ def test_split_view_is_caught_by_a_witness(tmp_path):
     honest, refused, unwitnessed = run(scenario())
     assert honest.checkpoint.tree_size == 3 and len(honest.batches) == 3
     assert refused == "split_view"
-    assert unwitnessed == "bad_signature"
+    # The fork's checkpoint is refused as not cosigned (WIT-5): never used, not a finding.
+    assert unwitnessed == "not_cosigned"
 
 
 def test_server_refuses_to_start_on_a_database_behind_its_files(tmp_path):

@@ -163,7 +163,8 @@ def test_state_is_written_durably(tmp_path, monkeypatch):
     witness.cosign(note, log, (), 1)
     assert calls == ["fsync file", "replace", "fsync dir"]
     assert witness.last_size(log.name) == 1
-    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+    # No temporary file is left; the lock file (spec WIT-2's atomic check) stays.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.lock"]
 
 
 @pytest.mark.parametrize(
@@ -275,7 +276,9 @@ def test_witness_run_cosigns_and_a_quorum_client_accepts(witness_key, tmp_path, 
     caplog.set_level(logging.INFO, logger="bluezone.server")
     with ServerThread(_config(tmp_path, vkey)) as server:
         server.publish(2)
-        assert _audit(server, tmp_path / "early.json", vkey) == 2  # no cosignature yet
+        # Not yet cosigned: exit 3 and a message of its own, not a finding (WIT-5).
+        assert _audit(server, tmp_path / "early.json", vkey) == 3
+        assert "AUDIT INCOMPLETE: NOT YET COSIGNED" in capsys.readouterr().err
         capsys.readouterr()
 
         assert _run(server.url, server.log_key, key, "--once") == 0
