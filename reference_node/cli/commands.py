@@ -1,16 +1,34 @@
-"""The `bluezone` command line."""
+"""The `bluezone` command line: the top parser, and ``main``, which runs one command.
+
+Every command ends through ``failures.run_command``: one line on stderr and the exit
+status documented there (``bluezone --help`` lists them).
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import sys
 from collections.abc import Callable, Sequence
 
-from bluezone.reference_node.cli import keys_demo
+from bluezone.reference_node.cli import failures, keys_demo
 from bluezone.reference_node.cli import node as node_cli
 from bluezone.reference_node.cli import server as server_cli
 from bluezone.reference_node.cli import witness as witness_cli
+from bluezone.reference_node.cli.options import Parser, plain
 from bluezone.reference_node.lab import evaluate as risk_evaluate
+
+EXIT_STATUSES = """exit status: 0 done; 1 could not do it (the message says what to do);
+2 a verification failed (audit, witness run); 64 usage error; 70 internal error;
+130 interrupted. Add --debug to see the traceback of an error."""
+
+
+def version() -> str:
+    """The installed distribution's version."""
+    try:
+        return importlib.metadata.version("bluezone-protocol")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _keys_demo(args: argparse.Namespace) -> int:
@@ -31,8 +49,14 @@ def _interop_run(suite_args: list[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="bluezone", description="Bluezone exposure-notification reference implementation"
+    parser = Parser(
+        prog="bluezone",
+        description="Bluezone exposure-notification reference implementation",
+        epilog=EXIT_STATUSES,
+    )
+    parser.add_argument("--version", action="version", version=f"bluezone {version()}")
+    parser.add_argument(
+        "--debug", action="store_true", help="on an error, show its traceback (allowed anywhere)"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     keys = commands.add_parser("keys", help="the key schedule").add_subparsers(
@@ -66,8 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     cosign = witness.add_parser(
         "run",
         help="cosign the log's latest checkpoint if it extends the last one cosigned",
-        description=witness_cli.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=plain(witness_cli.__doc__),
     )
     witness_cli.add_run_arguments(cosign)
     cosign.set_defaults(handler=witness_cli.run_witness)
@@ -80,8 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = risk.add_parser(
         "evaluate",
         help="measure every scorer against labelled encounters (simulator, or --data DIR)",
-        description=risk_evaluate.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=plain(risk_evaluate.__doc__),
     )
     risk_evaluate.add_arguments(evaluate)
     evaluate.set_defaults(handler=_risk_evaluate)
@@ -95,13 +117,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status (see ``failures``).
+
+    Usage errors raise SystemExit(64) from the parser, as argparse does.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [word for word in argv if word != "--debug"]
     if argv[:2] == ["interop", "run"]:
-        return _interop_run(argv[2:])
+        return failures.run_command(
+            "bluezone interop run", "interop", lambda: _interop_run(argv[2:]), debug
+        )
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
-    return handler(args)
+    sub = getattr(args, f"{args.command}_command", None)
+    prog = " ".join(word for word in ("bluezone", args.command, sub) if word)
+    return failures.run_command(prog, args.command, lambda: handler(args), debug)
 
 
 if __name__ == "__main__":

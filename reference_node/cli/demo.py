@@ -48,9 +48,7 @@ from bluezone.reference_node.node.check import CheckOutcome
 from bluezone.reference_node.node.key_source import DirectoryKeySource, TrustedKey
 from bluezone.reference_node.node.runtime import Node, NodeCalibration, NodeConfig, Rotation
 from bluezone.reference_node.radio.btsnoop import BtSnoopWriter
-from bluezone.reference_node.radio.bumble_radio import BumbleRadio
 from bluezone.reference_node.radio.channel import Channel, PathLossModel, Placement, Position
-from bluezone.reference_node.radio.virtual import VirtualController, VirtualLink
 from bluezone.reference_node.store import AsyncStore, StoredScan, StoredSighting
 from bluezone.reference_node.vtime import clock as vclock
 from bluezone.reference_node.vtime.inline import open_inline_store
@@ -174,6 +172,10 @@ class _Cast:
     """The three nodes, their radios and stores, and what the demo records of them."""
 
     def __init__(self, seed: int | None, data_dir: Path, snoop: BtSnoopWriter) -> None:
+        # bumble comes with the node extra; importing it here lets the CLI name that extra.
+        from bluezone.reference_node.radio.bumble_radio import BumbleRadio
+        from bluezone.reference_node.radio.virtual import VirtualController, VirtualLink
+
         channel_rng = random.Random(f"bluezone-demo:{seed}:channel") if seed is not None else None
         self.channel = Channel(CHANNEL, channel_rng or random.Random())
         for name, position in POSITIONS.items():

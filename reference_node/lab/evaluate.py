@@ -137,6 +137,10 @@ def evaluate_nhs(
     leave-one-experiment-out. Raises RiskDataError when the data cannot be read."""
     if not Path(directory).is_dir():
         raise RiskDataError(f"{directory} is not a directory (pass the nhs_gaen_data folder)")
+    if not (Path(directory) / "devices.csv").is_file():
+        raise RiskDataError(
+            f"{directory} holds no devices.csv: pass the nhs_gaen_data folder (docs/risk.md)"
+        )
     encounters = tuple(load_nhs_encounters(directory))
     models = read_device_models(directory)
     enx = enx_defaults().daily_summaries_config
@@ -367,21 +371,52 @@ def to_json(evaluation: Evaluation) -> dict[str, Any]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``bluezone risk evaluate`` to ``parser``."""
+    from bluezone.reference_node.cli import options
+
     parser.add_argument(
         "--data",
-        type=Path,
+        type=options.existing_dir,
         metavar="DIR",
         help="the NHS nhs_gaen_data folder (default: the simulator's ground truth)",
     )
-    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw ROC and attenuation")
+    parser.add_argument(
+        "--plot", type=options.new_file, metavar="FILE.png", help="draw ROC and attenuation"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--false-alarm", type=float, default=0.1, help="false-alarm rate (0.1)")
-    parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
+    parser.add_argument(
+        "--false-alarm", type=options.fraction, default=0.1, help="false-alarm rate"
+    )
+    parser.add_argument(
+        "--resamples", type=options.positive_int, default=2000, help="bootstrap resamples"
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed")
-    parser.add_argument("--scenes", type=int, default=DEFAULT_SCENES, help="scenes per seed")
-    parser.add_argument("--train-seed", type=int, default=DEFAULT_TRAIN_SEED)
-    parser.add_argument("--test-seed", type=int, default=DEFAULT_TEST_SEED)
-    parser.add_argument("--population-seed", type=int, default=DEFAULT_POPULATION_SEED)
+    parser.add_argument(
+        "--scenes", type=options.positive_int, default=DEFAULT_SCENES, help="scenes per seed"
+    )
+    parser.add_argument(
+        "--train-seed", type=int, default=DEFAULT_TRAIN_SEED, help="seed of the training scenes"
+    )
+    parser.add_argument(
+        "--test-seed", type=int, default=DEFAULT_TEST_SEED, help="seed of the test scenes"
+    )
+    parser.add_argument(
+        "--population-seed",
+        type=int,
+        default=DEFAULT_POPULATION_SEED,
+        help="seed of the phone population",
+    )
+
+
+def _check_writable(path: Path) -> None:
+    """Raise RiskDataError now if ``path`` cannot be written (the run takes a while)."""
+    existed = path.exists()
+    try:
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        raise RiskDataError(f"cannot write the plot to {path}: {exc.strerror}") from exc
+    if not existed:
+        path.unlink()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -391,6 +426,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.plot is not None:
             risk_plot.load_pyplot()  # fail before the work, not after it
+            _check_writable(args.plot)
         if not 0.0 <= args.false_alarm <= 1.0 or args.resamples < 1 or args.scenes < 1:
             raise RiskDataError("need 0 <= --false-alarm <= 1, --resamples >= 1, --scenes >= 1")
         if args.data is not None:
@@ -409,14 +445,16 @@ def run(args: argparse.Namespace) -> int:
         if args.plot is not None:
             risk_plot.plot(evaluation, args.plot)
     except NodeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        print(f"bluezone risk evaluate: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m bluezone.reference_node.lab.evaluate [--data DIR] [--plot FILE.png] ...``."""
-    parser = argparse.ArgumentParser(
+    from bluezone.reference_node.cli.options import Parser
+
+    parser = Parser(
         prog="python -m bluezone.reference_node.lab.evaluate", description=__doc__.splitlines()[0]
     )
     add_arguments(parser)
