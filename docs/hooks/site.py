@@ -75,7 +75,6 @@ def on_config(config):
     pages += [sitegen.TRACEABILITY_PAGE, *_api_pages(root)]
     # After the plugins' own on_config, so every Markdown instance of the build gets it.
     config.markdown_extensions.append(sitegen.StrictReferences())
-    _point_api_at_namespace(config, root)
     if config.nav:
         config.nav = sitegen.expand_nav(
             config.nav, lambda pattern: sitegen.glob_match(pattern, pages)
@@ -83,7 +82,12 @@ def on_config(config):
     return config
 
 
-def _point_api_at_namespace(config, root: Path) -> None:
+def on_startup(command, dirty):
+    """Before any plugin reads its configuration: the tree the API reader imports from."""
+    _make_api_namespace(Path(__file__).resolve().parents[2])
+
+
+def _make_api_namespace(root: Path) -> None:
     """Make the tree mkdocstrings reads ``bluezone.<folder>`` from (its ``paths`` option).
 
     The distribution maps the repository's folders under ``bluezone`` (pyproject.toml); the
