@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bluezone.protocol import params
-from bluezone.reference_node.cli import options
+from bluezone.reference_node.cli import options, progress
 from bluezone.reference_node.errors import NodeConfigError, NodeError, ReportError, StoreLockedError
 from bluezone.reference_node.node.identity import AsyncDeviceIdentity
 from bluezone.reference_node.node.log import clock_time
@@ -142,7 +142,7 @@ async def _report(
             identity, args.code, args.server, clock.wall()
         )
         if args.wait and upload is not None:
-            await _wait(reporter, clock)
+            await _wait(reporter, clock, progress.wanted(args.json))
             upload = await store.upload(upload.report_id)
         return report, upload
     finally:
@@ -158,22 +158,41 @@ async def _upload(
         tried = await reporter.abandon_interrupted()
         tried += await reporter.upload_due(clock.wall())
         if args.wait:
-            tried += await _wait(reporter, clock)
+            tried += await _wait(reporter, clock, progress.wanted(args.json))
         return tried, await store.uploads()
     finally:
         await store.close()
 
 
-async def _wait(reporter: Reporter, clock: Clock) -> list[StoredUpload]:
-    """Upload each waiting upload when due, retrying what may succeed, until none waits."""
+async def _wait(reporter: Reporter, clock: Clock, show: bool) -> list[StoredUpload]:
+    """Upload each waiting upload when due, retrying what may succeed, until none waits.
+
+    With ``show``, a bar on the terminal says what it waits for and the time left.
+    """
     tried: list[StoredUpload] = []
     while (due := await reporter.next_due_s()) is not None:
-        await _sleep(max(0.0, due - clock.wall()))
+        what = f"embargo (KS-12): the keys go up at {clock_time(due)[:5]} UTC"
+        await _pause(due - clock.wall(), what, show)
         attempt = await reporter.upload_due(clock.wall())
         tried += attempt
         if any(upload.state == "waiting" for upload in attempt):
-            await _sleep(RETRY_S)
+            what = "the upload failed (server busy or unreachable): waiting to retry"
+            await _pause(RETRY_S, what, show)
     return tried
+
+
+async def _pause(seconds: float, what: str, show: bool) -> None:
+    """Sleep ``seconds``; with ``show``, in steps of a second that move a countdown bar."""
+    seconds = max(0.0, seconds)
+    if not show:
+        await _sleep(seconds)
+        return
+    with progress.countdown(seconds, what, show) as bar:
+        while seconds > 0:
+            step = min(1.0, seconds)
+            await _sleep(step)
+            bar.update(step)
+            seconds -= step
 
 
 def describe(upload: StoredUpload | None, data: Path) -> list[str]:

@@ -25,7 +25,7 @@ import csv
 import json
 import random
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,15 @@ __all__ = [
 # the primary, chosen before the test data were scored) and its day probability (RISK-58).
 CANDIDATES, BASELINE = ("proximity", "proximity_probability"), "gaen_v2_enx"
 METRICS = ("ROC area", "detection")
+
+# progress(what, done, total): the step that starts, the steps done and all of them.
+Progress = Callable[[str, int, int], None]
+
+
+def _quiet(what: str, done: int, total: int) -> None:
+    """Report no progress."""
+
+
 DEFAULT_SEED = 20201124
 DEFAULT_TRAIN_SEED = 1
 DEFAULT_TEST_SEED = 2
@@ -131,23 +140,33 @@ def read_device_models(directory: Path) -> dict[str, str]:
 
 
 def evaluate_nhs(
-    directory: Path, seed: int = DEFAULT_SEED, false_alarm_rate: float = 0.1, resamples: int = 2000
+    directory: Path,
+    seed: int = DEFAULT_SEED,
+    false_alarm_rate: float = 0.1,
+    resamples: int = 2000,
+    progress: Progress = _quiet,
 ) -> Evaluation:
     """Every scorer on the NHS experiments under ``directory``, learned ones fitted
-    leave-one-experiment-out. Raises RiskDataError when the data cannot be read."""
+    leave-one-experiment-out. Raises RiskDataError when the data cannot be read;
+    ``progress`` hears of each step."""
     if not Path(directory).is_dir():
         raise RiskDataError(f"{directory} is not a directory (pass the nhs_gaen_data folder)")
     if not (Path(directory) / "devices.csv").is_file():
         raise RiskDataError(
             f"{directory} holds no devices.csv: pass the nhs_gaen_data folder (docs/risk.md)"
         )
+    progress("reading the experiments", 0, 1)
     encounters = tuple(load_nhs_encounters(directory))
     models = read_device_models(directory)
     enx = enx_defaults().daily_summaries_config
-    named = {name: [f(e) for e in encounters] for name, f in fixed_scorers(enx).items()}
+    scorers = fixed_scorers(enx)
+    named = {name: [f(e) for e in encounters] for name, f in scorers.items()}
     learned: dict[str, list[float]] = {name: [0.0] * len(encounters) for name in LEARNED}
     fits: dict[str, PathLossFit] = {}
-    for held_out in sorted({e.experiment for e in encounters}):
+    held_outs = sorted({e.experiment for e in encounters})
+    total = 1 + len(held_outs) + _measure_steps(len(scorers) + len(LEARNED))
+    for done, held_out in enumerate(held_outs, start=1):
+        progress(f"fitting without experiment {held_out}", done, total)
         indices = [i for i, e in enumerate(encounters) if e.experiment == held_out]
         training = [e for e in encounters if e.experiment != held_out]
         scores, fits[held_out] = learned_scores(
@@ -169,6 +188,7 @@ def evaluate_nhs(
         seed,
         false_alarm_rate,
         resamples,
+        lambda what, done: progress(what, 1 + len(held_outs) + done, total),
     )
 
 
@@ -180,18 +200,26 @@ def evaluate_simulation(
     train_seed: int = DEFAULT_TRAIN_SEED,
     test_seed: int = DEFAULT_TEST_SEED,
     population_seed: int = DEFAULT_POPULATION_SEED,
+    progress: Progress = _quiet,
 ) -> Evaluation:
     """Every scorer on simulated scenes of ``test_seed``, learned ones fitted on scenes of
-    ``train_seed`` (the two sets share only the phone population of ``population_seed``)."""
+    ``train_seed`` (the two sets share only the phone population of ``population_seed``);
+    ``progress`` hears of each step."""
     if train_seed == test_seed:
         raise RiskDataError("the training and test seeds must differ (held-out evaluation)")
+    enx = enx_defaults().daily_summaries_config
+    shipped = proximity_defaults()
+    scorers = fixed_scorers(enx, shipped)
+    total = 4 + _measure_steps(len(scorers) + len(LEARNED))
+    progress(f"simulating {scenes} training scenes", 0, total)
     population = draw_population(default_calibration_table(), random.Random(population_seed))
     config = SimulationConfig(scenes=scenes)
     training = simulate_encounters(population, config, random.Random(train_seed), "train")
+    progress(f"simulating {scenes} test scenes", 1, total)
     testing = tuple(simulate_encounters(population, config, random.Random(test_seed), "test"))
-    enx = enx_defaults().daily_summaries_config
-    shipped = proximity_defaults()
-    named = {name: [f(e) for e in testing] for name, f in fixed_scorers(enx, shipped).items()}
+    progress("scoring the test scenes", 2, total)
+    named = {name: [f(e) for e in testing] for name, f in scorers.items()}
+    progress("fitting the learned scorers", 3, total)
     learned, fit = learned_scores(training, testing, {}, shipped, enx)
     named.update(learned)
     return _measure(
@@ -206,7 +234,13 @@ def evaluate_simulation(
         seed,
         false_alarm_rate,
         resamples,
+        lambda what, done: progress(what, 4 + done, total),
     )
+
+
+def _measure_steps(scorers: int) -> int:
+    """The steps ``_measure`` reports for ``scorers`` scorers: one bootstrap each, and margins."""
+    return scorers + len(METRICS) * len(CANDIDATES)
 
 
 def _measure(
@@ -219,6 +253,7 @@ def _measure(
     seed: int,
     false_alarm_rate: float,
     resamples: int,
+    progress: Callable[[str, int], None],
 ) -> Evaluation:
     """ROC areas, detection rates and the margin, with cluster-bootstrap intervals."""
     labels = np.array([e.close_contact for e in encounters])
@@ -227,6 +262,7 @@ def _measure(
         raise RiskDataError("the encounters need both close contacts and others")
     results = []
     for offset, (name, values) in enumerate(named.items()):
+        progress(f"bootstrap of {name} ({resamples} resamples)", offset)
         scores = np.asarray(values, dtype=float)
 
         def auc(idx: np.ndarray, s: np.ndarray = scores) -> float:
@@ -253,11 +289,13 @@ def _measure(
                 point.false_alarm_rate,
             )
         )
-    margins = [
-        _margin(metric, candidate, named, labels, clusters, seed, false_alarm_rate, resamples)
-        for metric in METRICS
-        for candidate in CANDIDATES
-    ]
+    margins = []
+    pairs = [(metric, candidate) for metric in METRICS for candidate in CANDIDATES]
+    for done, (metric, candidate) in enumerate(pairs, start=len(named)):
+        progress(f"bootstrap of the {metric} margin of {candidate}", done)
+        margins.append(
+            _margin(metric, candidate, named, labels, clusters, seed, false_alarm_rate, resamples)
+        )
     return Evaluation(
         data_set,
         label,
@@ -421,26 +459,33 @@ def _check_writable(path: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate as ``args`` say, print the result, draw the plot; return the exit status."""
+    from bluezone.reference_node.cli import progress
     from bluezone.reference_node.lab import plot as risk_plot
 
+    show = progress.wanted(args.json)
     try:
         if args.plot is not None:
             risk_plot.load_pyplot()  # fail before the work, not after it
             _check_writable(args.plot)
         if not 0.0 <= args.false_alarm <= 1.0 or args.resamples < 1 or args.scenes < 1:
             raise RiskDataError("need 0 <= --false-alarm <= 1, --resamples >= 1, --scenes >= 1")
-        if args.data is not None:
-            evaluation = evaluate_nhs(args.data, args.seed, args.false_alarm, args.resamples)
-        else:
-            evaluation = evaluate_simulation(
-                args.seed,
-                args.false_alarm,
-                args.resamples,
-                args.scenes,
-                args.train_seed,
-                args.test_seed,
-                args.population_seed,
-            )
+        with progress.steps(1, "risk evaluate", show) as bar:
+            tell = progress.as_steps(bar)
+            if args.data is not None:
+                evaluation = evaluate_nhs(
+                    args.data, args.seed, args.false_alarm, args.resamples, tell
+                )
+            else:
+                evaluation = evaluate_simulation(
+                    args.seed,
+                    args.false_alarm,
+                    args.resamples,
+                    args.scenes,
+                    args.train_seed,
+                    args.test_seed,
+                    args.population_seed,
+                    tell,
+                )
         print(json.dumps(to_json(evaluation)) if args.json else report(evaluation))
         if args.plot is not None:
             risk_plot.plot(evaluation, args.plot)
