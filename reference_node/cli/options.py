@@ -44,7 +44,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
             not action.option_strings
             or default is None
             or isinstance(default, bool)
-            or default == []
+            or default in ([], "")
             or default is argparse.SUPPRESS
             or "default" in text
         ):

@@ -32,7 +32,7 @@ from bluezone.reference_node.cli.failures import CommandError
 from bluezone.reference_node.client.audit import AuditState, audit
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.errors import NodeError
-from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE
+from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE, ServerKeys
 from bluezone.reference_node.server.publisher import PublisherConfig
 
 if TYPE_CHECKING:  # the runner needs aiohttp (the server extra): imported when a server starts
@@ -81,7 +81,7 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--min-batch-keys",
         type=options.non_negative_int,
-        default=PublisherConfig.min_batch_keys,
+        default=PublisherConfig().min_batch_keys,
         help="keys a batch needs before it is published",
     )
     parser.add_argument(
@@ -264,6 +264,12 @@ def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
         "--state", type=options.data_file, help="state file (default: per server, in ~)"
     )
     parser.add_argument(
+        "--server-keys",
+        type=options.readable_file,
+        help="the server's v1/keys document, from the operator (a trusted channel, SRV-11):"
+        " the log key, export key and witness keys in one file, as node check reads it",
+    )
+    parser.add_argument(
         "--log-key", type=options.note_key, help="the log's verifier key (else from the state file)"
     )
     parser.add_argument(
@@ -310,24 +316,30 @@ def _keys_path(state_path: Path) -> Path:
     return state_path.with_name(state_path.stem + ".keys.json")
 
 
+def _export_text(key: ExportVerificationKey) -> str:
+    """KEY_ID:VERSION:BASE64_DER, as --export-key takes it and the state file keeps it."""
+    return ":".join((key.key_id, key.key_version, base64.b64encode(key.public_key_der).decode()))
+
+
 async def _trust(args: argparse.Namespace, client: KeyServerClient, keys_path: Path) -> TrustConfig:
     witnesses = tuple(NoteVerifier.from_vkey(v) for v in args.witness_key)
     saved = json.loads(keys_path.read_text()) if keys_path.exists() else None
     log_key = args.log_key or (saved and saved["log_key"])
     export_text = args.export_key or (saved and saved["export_key"])
+    if args.server_keys is not None:
+        document = ServerKeys.from_json(args.server_keys.read_bytes())
+        log_key = args.log_key or document.log.vkey
+        export_text = args.export_key or _export_text(document.export)
+        witnesses = witnesses or document.witnesses
     if not log_key or not export_text:
         if not args.trust_on_first_use:
-            raise CommandError("give --log-key and --export-key, or --trust-on-first-use")
+            raise CommandError(
+                "give --server-keys, or --log-key and --export-key, or --trust-on-first-use"
+            )
         published = await client.server_keys()
         print("WARNING: trusting the keys the server publishes now (first use)", file=sys.stderr)
         log_key = log_key or published.log.vkey
-        export_text = export_text or ":".join(
-            (
-                published.export.key_id,
-                published.export.key_version,
-                base64.b64encode(published.export.public_key_der).decode(),
-            )
-        )
+        export_text = export_text or _export_text(published.export)
     key_id, version, der64 = export_text.split(":", 2)
     export = ExportVerificationKey(key_id, version, base64.b64decode(der64, validate=True))
     keys_path.parent.mkdir(parents=True, exist_ok=True)

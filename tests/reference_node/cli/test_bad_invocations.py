@@ -266,7 +266,7 @@ def test_every_option_has_help_and_shows_its_default():
             if not action.option_strings or action.default == argparse.SUPPRESS:
                 continue
             assert action.help, f"{parser.prog} {action.option_strings[0]} has no help"
-            if action.default not in (None, False, True, []):
+            if action.default not in (None, False, True, [], ""):
                 assert "default" in parser._get_formatter()._get_help_string(action), (
                     f"{parser.prog} {action.option_strings[0]}"
                 )
@@ -478,3 +478,9 @@ def test_the_base_install_still_runs_what_needs_no_extra():
         env={**os.environ},
     )
     assert process.returncode == 0, process.stderr
+
+
+def test_server_run_defaults_are_values_of_their_type(tmp_path):
+    args = build_parser().parse_args(["server", "run", "--data-dir", str(tmp_path)])
+    assert isinstance(args.min_batch_keys, int) and args.min_batch_keys >= 0
+    assert isinstance(args.batch_period, float) and isinstance(args.port, int)
