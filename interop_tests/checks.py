@@ -28,7 +28,22 @@ RESULT_FIELDS: Mapping[str, Mapping[str, int | str | None]] = {
     "advertisement_encode": {"ad": None},
     "advertisement_decode": {"rpi": 16, "aem": 4},
     "match": {"matches": "matches"},
+    # spec IOP-42..IOP-44: the receiver's ops
+    "interval_number": {"interval": "int"},
+    "metadata_decode": {
+        "major": "int",
+        "minor": "int",
+        "calibration_confidence": "int",
+        "tx_power": "int",
+    },
+    "check_exposures": {
+        "matches": "matches",
+        "rejected_keys": "key_index",
+        "discarded_sightings": "sighting_index",
+    },
 }
+# Result fields compared as sets of (index, error) pairs, their order left open (IOP-44).
+_REJECTIONS = ("rejected_keys", "discarded_sightings")
 
 
 def result_shape_error(op: str, result: Mapping[str, Any]) -> str | None:
@@ -41,6 +56,15 @@ def result_shape_error(op: str, result: Mapping[str, Any]) -> str | None:
         value = result.get(name)
         if length == "matches":
             problem = _matches_shape_error(value)
+            if problem:
+                return problem
+            continue
+        if length == "int":
+            if not isinstance(value, int) or isinstance(value, bool):
+                return f"result field {name!r} must be an integer (IOP-9), got {value!r}"
+            continue
+        if length in ("key_index", "sighting_index"):
+            problem = _rejections_shape_error(name, str(length), value)
             if problem:
                 return problem
             continue
@@ -64,6 +88,25 @@ def _matches_shape_error(value: Any) -> str | None:
         ):
             return f"each match needs integer key_index and sighting_index, got {item!r}"
     return None
+
+
+def _rejections_shape_error(name: str, index: str, value: Any) -> str | None:
+    """Check a list of rejections: objects with an integer ``index`` and an error name."""
+    if not isinstance(value, list):
+        return f"result field {name!r} must be a list, got {value!r}"
+    for item in value:
+        position = item.get(index) if isinstance(item, dict) else None
+        error = item.get("error") if isinstance(item, dict) else None
+        if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+            return f"each of {name!r} needs an integer {index}, got {item!r}"
+        if not isinstance(error, str):
+            return f"each of {name!r} needs an error name, got {item!r}"
+    return None
+
+
+def _rejection_set(name: str, items: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    index = "key_index" if name == "rejected_keys" else "sighting_index"
+    return sorted((item[index], item["error"]) for item in items)
 
 
 def match_pairs(result: Mapping[str, Any]) -> list[tuple[int, int]]:
@@ -146,6 +189,8 @@ def check_fields(
             equal = match_pairs(result) == sorted(
                 (m["key_index"], m["sighting_index"]) for m in want
             )
+        elif name in _REJECTIONS:
+            equal = _rejection_set(name, got) == _rejection_set(name, want)
         elif op in RISK_OPS:
             equal = same(want, got, name)
         elif op in LOG_OPS:

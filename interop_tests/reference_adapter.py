@@ -28,15 +28,18 @@ from bluezone.interop_tests.adapter_kit import (
 )
 from bluezone.protocol import (
     Advertisement,
+    Metadata,
     ProtocolError,
     Sighting,
     TemporaryExposureKey,
+    check_exposures,
     decrypt_aem,
     derive_aemk,
     derive_rpi,
     derive_rpik,
     encrypt_aem,
     find_matches,
+    interval_number,
 )
 from bluezone.protocol.checkpoint import verify_checkpoint
 from bluezone.protocol.export import ExportFile, ExportKey, ExportVerificationKey
@@ -118,6 +121,50 @@ def score_v1(params: dict[str, Any]) -> dict[str, Any]:
     return score_v1_json(params.get("config"), params.get("windows"), params.get("today"))
 
 
+def interval_number_op(params: dict[str, Any]) -> dict[str, Any]:
+    """Op interval_number (IOP-42): the ENIntervalNumber of a POSIX time in seconds (KS-2)."""
+    return {"interval": interval_number(int_param(params, "unix_seconds"))}
+
+
+def metadata_decode(params: dict[str, Any]) -> dict[str, Any]:
+    """Op metadata_decode (IOP-43): the fields of 4 metadata octets, as a receiver reads them."""
+    metadata = Metadata.from_bytes(hex_param(params, "metadata"))  # spec KS-9, KS-10
+    return {
+        "major": metadata.major,
+        "minor": metadata.minor,
+        "calibration_confidence": metadata.calibration_confidence,
+        "tx_power": metadata.tx_power,
+    }
+
+
+def check_exposures_op(params: dict[str, Any]) -> dict[str, Any]:
+    """Op check_exposures (IOP-44): a receiver's whole check at now_interval (MATCH-1..8)."""
+    records = list_param(params, "keys")
+    sightings = [
+        Sighting(hex_param(s, "rpi"), int_param(s, "interval"), hex_param(s, "aem"))
+        for s in list_param(params, "sightings")
+    ]
+    now = int_param(params, "now_interval")
+    keys, kept, rejected = [], [], []
+    for index, record in enumerate(records):
+        fields = (hex_param(record, "key"), int_param(record, "rolling_start"))
+        try:  # spec MATCH-1: an invalid key record is rejected on its own
+            keys.append(TemporaryExposureKey(*fields, int_param(record, "rolling_period")))
+        except ProtocolError as error:
+            rejected.append({"key_index": index, "error": error.code})
+        else:
+            kept.append(index)
+    result = check_exposures(keys, sightings, now)
+    rejected += [{"key_index": kept[r.index], "error": r.code} for r in result.rejected_keys]
+    return {
+        "matches": [{"key_index": kept[k], "sighting_index": s} for k, s in result.matches],
+        "rejected_keys": sorted(rejected, key=lambda r: r["key_index"]),
+        "discarded_sightings": [
+            {"sighting_index": r.index, "error": r.code} for r in result.discarded_sightings
+        ],
+    }
+
+
 HANDLERS: dict[str, Handler] = {
     "derive_keys": derive_keys,
     "rpi": rpi,
@@ -129,6 +176,9 @@ HANDLERS: dict[str, Handler] = {
     "score_v2": score_v2,
     "score_cwa": score_cwa,
     "score_v1": score_v1,
+    "interval_number": interval_number_op,
+    "metadata_decode": metadata_decode,
+    "check_exposures": check_exposures_op,
 }
 
 

@@ -31,18 +31,19 @@ GROUP_OPS: dict[str, tuple[str, ...]] = {
     "GaenV2DailySummaries": ("score_v2",),
     "CwaRiskCalculation": ("score_cwa",),
     "GaenV1Summary": ("score_v1",),
+    "IntervalNumber": ("interval_number",),
+    "MetadataDecode": ("metadata_decode",),
+    "ExposureCheck": ("check_exposures",),
     **LOG_GROUP_OPS,
 }
 
 # spec IOP-21: group types checked only against the library, with the reason.
 LIBRARY_LEVEL: dict[str, str] = {
     "RpiFromRpik": "no op takes an RPIK; rpi derives from the TEK",
-    "IntervalNumber": "no op converts unix time; adapters receive interval numbers",
-    "MetadataDecode": "no op parses metadata fields; aem_decrypt returns raw bytes",
-    "KeyValidity": "no op builds keys on their own; match checks key fields",
+    "KeyValidity": "no op builds keys on their own; check_exposures rejects invalid key records",
     "NewKey": "no op draws new keys; key generation takes device time and randomness",
-    "Embargo": "no op takes the current time; embargo is a library check",
-    "ExposureCheck": "no op takes the current time, metadata or RSSI; match covers MATCH-2..5",
+    "Embargo": "a rule on a key's fields without key bytes; the ExposureCheck cases drive the "
+    "embargo through check_exposures (MATCH-8)",
     **LOG_LIBRARY_LEVEL,
 }
 
@@ -182,6 +183,23 @@ def _score_v1(case: VectorCase) -> list[Step]:
     return [Step("score_v1", params, _expected(case, *_V1_RESULT))]
 
 
+def _interval_number(case: VectorCase) -> list[Step]:
+    params = _need(case.inputs, case, "unix_seconds")
+    return [Step("interval_number", params, _expected(case, "interval"))]
+
+
+def _metadata_decode(case: VectorCase) -> list[Step]:
+    params = _need(case.inputs, case, "metadata")
+    fields = ("major", "minor", "calibration_confidence", "tx_power")
+    return [Step("metadata_decode", params, _expected(case, *fields))]
+
+
+def _check_exposures(case: VectorCase) -> list[Step]:
+    params = _need(case.inputs, case, "keys", "sightings", "now_interval")
+    fields = ("matches", "rejected_keys", "discarded_sightings")
+    return [Step("check_exposures", params, _expected(case, *fields))]
+
+
 _PLANNERS: dict[str, Callable[[VectorCase], list[Step]]] = {
     "KeyDerivation": _key_derivation,
     "RpiDerivation": _rpi_derivation,
@@ -192,6 +210,9 @@ _PLANNERS: dict[str, Callable[[VectorCase], list[Step]]] = {
     "GaenV2DailySummaries": _score_v2,
     "CwaRiskCalculation": _score_cwa,
     "GaenV1Summary": _score_v1,
+    "IntervalNumber": _interval_number,
+    "MetadataDecode": _metadata_decode,
+    "ExposureCheck": _check_exposures,
     **LOG_PLANNERS,
 }
 

@@ -209,4 +209,22 @@ MUTANTS: tuple[Mutant, ...] = (
         ("LOG-10",),
         ("checkpoint",),
     ),
+    Mutant(
+        "interval_local_time",
+        "interval numbers are computed from local time (UTC+7), 42 intervals late",
+        ("KS-2",),
+        ("key-schedule", "receiver"),
+    ),
+    Mutant(
+        "metadata_any_major",
+        "metadata of every major version is read, not only version 1",
+        ("KS-10",),
+        ("key-schedule", "receiver"),
+    ),
+    Mutant(
+        "check_no_embargo",
+        "the exposure check matches keys whose embargo is not over",
+        ("MATCH-8",),
+        ("matching", "receiver"),
+    ),
 )

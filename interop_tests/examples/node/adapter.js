@@ -218,6 +218,90 @@ function match(params) {
   return { matches };
 }
 
+// ---- the receiver: interval numbers, metadata, the exposure check (IOP-42..IOP-44) ----
+
+const INTERVAL_SECONDS = 600; // KS-2
+const EMBARGO_INTERVALS = 12; // KS-12, MATCH-8
+const RETENTION_INTERVALS = 14 * MAX_ROLLING_PERIOD; // MATCH-6
+const MIN_TX_POWER = -50; // MATCH-7
+const MAX_TX_POWER = 20;
+
+function intervalNumber(params) {
+  // KS-2: floor(POSIX seconds / 600), in UTC: Date's local time never enters.
+  const seconds = intParam(params, "unix_seconds");
+  const interval = Math.floor(seconds / INTERVAL_SECONDS);
+  if (seconds < 0 || interval > MAX_INTERVAL) {
+    throw new InputError("invalid_interval", "the time is outside intervals 0..2^32-1 (KS-2)");
+  }
+  return { interval };
+}
+
+function readMetadata(bytes) {
+  // KS-9 layout; KS-10: only major version 1 is read.
+  const major = bytes[0] >> 6;
+  if (major !== 1) throw new InputError("unsupported_version", `major version ${major} (KS-10)`);
+  return {
+    major,
+    minor: (bytes[0] >> 4) & 3,
+    calibration_confidence: (bytes[0] >> 2) & 3,
+    tx_power: bytes.readInt8(1),
+  };
+}
+
+function metadataDecode(params) {
+  return readMetadata(hexParam(params, "metadata", METADATA_LENGTH, "invalid_metadata"));
+}
+
+function checkExposures(params) {
+  const records = listParam(params, "keys");
+  const sightings = listParam(params, "sightings").map((s) => ({
+    rpi: hexParam(s, "rpi", RPI_LENGTH, null),
+    interval: intervalParam(s, "interval"),
+    aem: hexParam(s, "aem", METADATA_LENGTH, null),
+  }));
+  const now = intervalParam(params, "now_interval");
+  const rejectedKeys = [];
+  const usable = [];
+  records.forEach((record, index) => {
+    let key;
+    try {
+      key = readKey(record); // MATCH-1: an invalid record is rejected on its own
+    } catch (error) {
+      if (!(error instanceof InputError) || error.detail === null) throw error;
+      rejectedKeys.push({ key_index: index, error: error.detail });
+      return;
+    }
+    if (now < key.start + key.period + EMBARGO_INTERVALS) {
+      rejectedKeys.push({ key_index: index, error: "embargoed_key" }); // MATCH-8
+    } else {
+      usable.push({ ...key, index });
+    }
+  });
+  // MATCH-6: sightings older than 14 days are left out.
+  const kept = sightings.map((s, index) => ({ ...s, index })).filter((s) => s.interval >= now - RETENTION_INTERVALS);
+  const request = {
+    keys: usable.map((k) => ({ key: k.key.toString("hex"), rolling_start: k.start, rolling_period: k.period })),
+    sightings: kept.map((s) => ({ rpi: s.rpi.toString("hex"), interval: s.interval })),
+  };
+  const matches = [];
+  const discarded = [];
+  for (const m of match(request).matches) {
+    const key = usable[m.key_index];
+    const sighting = kept[m.sighting_index];
+    let error = null;
+    try {
+      const { tx_power } = readMetadata(aemCrypt(key.key, sighting.rpi, sighting.aem));
+      if (tx_power < MIN_TX_POWER || tx_power > MAX_TX_POWER) error = "implausible_tx_power"; // MATCH-7
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      error = e.detail;
+    }
+    if (error) discarded.push({ sighting_index: sighting.index, error });
+    else matches.push({ key_index: key.index, sighting_index: sighting.index });
+  }
+  return { matches, rejected_keys: rejectedKeys, discarded_sightings: discarded };
+}
+
 // ---- transparency log: RFC 9162 Merkle tree (LOG-1, LOG-3, LOG-4) ----
 //
 // Sizes and indices are up to 2^64-1 in the spec; JSON numbers are exact only up to 2^53,
@@ -584,6 +668,9 @@ const OPS = {
     return { rpi: rpi.toString("hex"), aem: aem.toString("hex") };
   },
   match,
+  interval_number: intervalNumber, // IOP-42
+  metadata_decode: metadataDecode, // IOP-43
+  check_exposures: checkExposures, // IOP-44
   score_v2, // IOP-27
   // The Merkle ops of the transparency log; export files and signed notes are left out
   // (not listed in hello, so the suite reports their tests unsupported).
