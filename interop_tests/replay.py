@@ -105,8 +105,10 @@ def _aem_encryption(case: VectorCase) -> list[Step]:
             ),
         ]
     error = case.expected.get("error")
-    rpi = case.inputs.get("rpi") or case.expected.get("rpi") or _ANY_RPI
-    encrypt = Step("aem_encrypt", {"tek": tek, "rpi": rpi, "metadata": metadata}, None)
+    rpi = case.inputs.get("rpi") or case.expected.get("rpi")
+    note = "" if rpi else "rpi is 16 zero octets, a placeholder: the case gives none"
+    params = {"tek": tek, "rpi": rpi or _ANY_RPI, "metadata": metadata}
+    encrypt = Step("aem_encrypt", params, None, note)
     derive = Step("rpi", {"tek": tek, "interval": interval}, None)
     if error == "invalid_interval":
         return [derive]
@@ -237,7 +239,7 @@ def _step_test(case: VectorCase, step: Step) -> InteropTest:
 
 def replay_step(ctx: Context, case: VectorCase, step: Step) -> None:
     """Send one step and grade the answer (IOP-22)."""
-    why = f"{case.source} tcId {case.tc_id}"
+    why = f"{case.source} tcId {case.tc_id}" + (f"; {step.note}" if step.note else "")
     if step.expected is None:
         ctx.expect_error(step.op, step.params, f"{why}, expected {case.expected.get('error')}")
         return
