@@ -6,6 +6,7 @@ so a test never trips over a missing field or a number where hex was due.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Mapping
@@ -41,6 +42,7 @@ RESULT_FIELDS: Mapping[str, Mapping[str, int | str | None]] = {
         "rejected_keys": "key_index",
         "discarded_sightings": "sighting_index",
     },
+    "exposure_windows": {"windows": "windows"},
 }
 # Result fields compared as sets of (index, error) pairs, their order left open (IOP-44).
 _REJECTIONS = ("rejected_keys", "discarded_sightings")
@@ -58,6 +60,10 @@ def result_shape_error(op: str, result: Mapping[str, Any]) -> str | None:
             problem = _matches_shape_error(value)
             if problem:
                 return problem
+            continue
+        if length == "windows":
+            if not isinstance(value, list) or not all(isinstance(w, dict) for w in value):
+                return f"result field 'windows' must be a list of objects, got {value!r}"
             continue
         if length == "int":
             if not isinstance(value, int) or isinstance(value, bool):
@@ -107,6 +113,11 @@ def _rejections_shape_error(name: str, index: str, value: Any) -> str | None:
 def _rejection_set(name: str, items: list[dict[str, Any]]) -> list[tuple[int, str]]:
     index = "key_index" if name == "rejected_keys" else "sighting_index"
     return sorted((item[index], item["error"]) for item in items)
+
+
+def _canonical(windows: list[Any]) -> list[str]:
+    """Windows as a multiset: their order is left open (IOP-45)."""
+    return sorted(json.dumps(w, sort_keys=True) for w in windows)
 
 
 def match_pairs(result: Mapping[str, Any]) -> list[tuple[int, int]]:
@@ -189,6 +200,8 @@ def check_fields(
             equal = match_pairs(result) == sorted(
                 (m["key_index"], m["sighting_index"]) for m in want
             )
+        elif op == "exposure_windows" and name == "windows":
+            equal = _canonical(got) == _canonical(want)
         elif name in _REJECTIONS:
             equal = _rejection_set(name, got) == _rejection_set(name, want)
         elif op in RISK_OPS:

@@ -14,6 +14,7 @@ from typing import Any
 
 from bluezone.interop_tests.adapter_kit import (
     Adapter,
+    AdapterInputError,
     Handler,
     bool_param,
     hex_list_param,
@@ -46,7 +47,15 @@ from bluezone.protocol.export import ExportFile, ExportKey, ExportVerificationKe
 from bluezone.protocol.log_leaf import BatchLeaf
 from bluezone.protocol.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from bluezone.protocol.note import NoteSignature, NoteSigner, NoteVerifier, SignedNote, open_note
+from bluezone.protocol.risk.aggregation import (
+    DiagnosisKeysDataMapping,
+    KeyReport,
+    Scan,
+    ScanSighting,
+    exposure_windows,
+)
 from bluezone.protocol.risk.api import score_cwa_json, score_v1_json, score_v2_json
+from bluezone.protocol.risk.windows import ReportType, windows_to_json
 
 IMPLEMENTATION = "bluezone-reference"
 
@@ -137,6 +146,40 @@ def metadata_decode(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def exposure_windows_op(params: dict[str, Any]) -> dict[str, Any]:
+    """Op exposure_windows (IOP-45): scans and matched sightings as windows (RISK-4..6)."""
+    scans = tuple(
+        Scan(
+            int_param(scan, "start_s"),
+            tuple(
+                ScanSighting(
+                    int_param(s, "key"),
+                    int_param(s, "attenuation_db"),
+                    int_param(s, "calibration_confidence"),
+                )
+                for s in list_param(scan, "sightings")
+            ),
+        )
+        for scan in list_param(params, "scans")
+    )
+    keys = [
+        KeyReport(
+            _report_type(optional_int_param(key, "report_type")),
+            optional_int_param(key, "days_since_onset"),
+        )
+        for key in list_param(params, "keys")
+    ]
+    mapping = DiagnosisKeysDataMapping.from_json(params.get("mapping"))
+    return {"windows": windows_to_json(exposure_windows(scans, keys, mapping))}
+
+
+def _report_type(value: int | None) -> ReportType | None:
+    try:
+        return None if value is None else ReportType(value)
+    except ValueError as exc:
+        raise AdapterInputError(f"report_type {value} is not a GAEN report type (RISK-6)") from exc
+
+
 def check_exposures_op(params: dict[str, Any]) -> dict[str, Any]:
     """Op check_exposures (IOP-44): a receiver's whole check at now_interval (MATCH-1..8)."""
     records = list_param(params, "keys")
@@ -179,6 +222,7 @@ HANDLERS: dict[str, Handler] = {
     "interval_number": interval_number_op,
     "metadata_decode": metadata_decode,
     "check_exposures": check_exposures_op,
+    "exposure_windows": exposure_windows_op,
 }
 
 

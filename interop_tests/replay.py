@@ -34,6 +34,7 @@ GROUP_OPS: dict[str, tuple[str, ...]] = {
     "IntervalNumber": ("interval_number",),
     "MetadataDecode": ("metadata_decode",),
     "ExposureCheck": ("check_exposures",),
+    "ExposureWindows": ("exposure_windows",),
     **LOG_GROUP_OPS,
 }
 
@@ -196,6 +197,11 @@ def _metadata_decode(case: VectorCase) -> list[Step]:
     return [Step("metadata_decode", params, _expected(case, *fields))]
 
 
+def _exposure_windows(case: VectorCase) -> list[Step]:
+    params = _need(case.inputs, case, "scans", "keys", "mapping")
+    return [Step("exposure_windows", params, _expected(case, "windows"))]
+
+
 def _check_exposures(case: VectorCase) -> list[Step]:
     params = _need(case.inputs, case, "keys", "sightings", "now_interval")
     fields = ("matches", "rejected_keys", "discarded_sightings")
@@ -215,6 +221,7 @@ _PLANNERS: dict[str, Callable[[VectorCase], list[Step]]] = {
     "IntervalNumber": _interval_number,
     "MetadataDecode": _metadata_decode,
     "ExposureCheck": _check_exposures,
+    "ExposureWindows": _exposure_windows,
     **LOG_PLANNERS,
 }
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bluezone.interop_tests.checks import Context
-from bluezone.interop_tests.model import InteropTest, behaviour
+from bluezone.interop_tests.model import CheckFailed, InteropTest, behaviour
 
 _INTERVAL_S = 600
 _DAY = 144
@@ -144,6 +144,64 @@ def metadata_version(ctx: Context) -> None:
         _check(ctx, key, sighting, now, {"discarded_sightings": discarded}, f"major {major}")
 
 
+_MAPPING = {
+    "days_since_onset_to_infectiousness": {"0": 1, "1": 2},
+    "infectiousness_when_days_since_onset_missing": 1,
+    "report_type_when_missing": 1,
+}
+
+
+def _random_scans(ctx: Context) -> list[dict[str, Any]]:
+    """Two hours of scans 30-400 s apart across a UTC midnight, hearing keys 0 and 1."""
+    first = ctx.rng.randrange(_FIRST_DAY, _LAST_DAY) * 86_400 - 3_600
+    start, scans = first, []
+    while start < first + 7_200:
+        heard = [
+            {"key": key, "attenuation_db": ctx.rng.randrange(30, 90), "calibration_confidence": 3}
+            for key in (0, 1)
+            for _ in range(ctx.rng.choice((0, 0, 1, 2)))
+        ]
+        scans.append({"start_s": start, "sightings": heard})
+        start += ctx.rng.randrange(30, 400)
+    return scans
+
+
+@behaviour(
+    "receiver/windows-invariants",
+    ("RISK-4", "RISK-5"),
+    ("exposure_windows",),
+    "random scans of two keys: every heard scan is one instance, values in range, and"
+    " swapping the keys' numbers changes no window",
+)
+def windows_invariants(ctx: Context) -> None:
+    scans = _random_scans(ctx)
+    keys = [{"report_type": 1, "days_since_onset": 0}, {"report_type": 1, "days_since_onset": 1}]
+    params = {"scans": scans, "keys": keys, "mapping": _MAPPING}
+    windows = ctx.result("exposure_windows", params, "random scans")["windows"]
+    heard = sum(len({s["key"] for s in scan["sightings"]}) for scan in scans)
+    instances = [i for w in windows for i in w.get("scan_instances", [])]
+    request = {"op": "exposure_windows", "params": params}
+    if len(instances) != heard:
+        why = f"{heard} (scan, key) pairs heard but {len(instances)} scan instances (RISK-4)"
+        raise CheckFailed(why, request, None, windows)
+    for item in instances:
+        gap, low, typical = (
+            item.get("seconds_since_last_scan"),
+            item.get("min_attenuation_db"),
+            item.get("typical_attenuation_db"),
+        )
+        if not (isinstance(gap, int) and 1 <= gap <= 300 and low <= typical):
+            raise CheckFailed(
+                f"scan instance out of range (RISK-4): {item}", request, None, windows
+            )
+    swapped = [
+        {**scan, "sightings": [{**s, "key": 1 - s["key"]} for s in scan["sightings"]]}
+        for scan in scans
+    ]
+    params = {"scans": swapped, "keys": keys[::-1], "mapping": _MAPPING}
+    ctx.expect_equal("exposure_windows", params, {"windows": windows}, "the keys swapped")
+
+
 TESTS: tuple[InteropTest, ...] = (
     interval_number,
     metadata_fields,
@@ -151,4 +209,5 @@ TESTS: tuple[InteropTest, ...] = (
     retention_edge,
     tx_power_plausibility,
     metadata_version,
+    windows_invariants,
 )

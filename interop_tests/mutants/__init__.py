@@ -227,4 +227,10 @@ MUTANTS: tuple[Mutant, ...] = (
         ("MATCH-8",),
         ("matching", "receiver"),
     ),
+    Mutant(
+        "windows_mean_truncated",
+        "the typical attenuation of a scan instance is the mean truncated, not rounded half up",
+        ("RISK-4",),
+        ("risk-aggregation", "receiver"),
+    ),
 )

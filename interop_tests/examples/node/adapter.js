@@ -302,6 +302,104 @@ function checkExposures(params) {
   return { matches, rejected_keys: rejectedKeys, discarded_sightings: discarded };
 }
 
+// ---- exposure windows from scans (IOP-45, RISK-4..RISK-6) ----
+
+const MAX_SCAN_GAP_S = 300; // RISK-4
+const WINDOW_SECONDS = 1800; // RISK-5
+const SECONDS_PER_DAY = 86400;
+
+function boundedInt(item, name, low, high) {
+  const value = intParam(item, name);
+  if (value < low || value > high) throw new InputError("invalid_sighting", `${name} out of range (RISK-4)`);
+  return value;
+}
+
+function optionalInt(item, name) {
+  return item[name] === undefined || item[name] === null ? null : intParam(item, name);
+}
+
+function readMapping(value) {
+  const bad = (message) => new InputError("invalid_configuration", message);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw bad("mapping must be an object (RISK-6)");
+  const days = value.days_since_onset_to_infectiousness;
+  if (days === null || typeof days !== "object" || Array.isArray(days)) throw bad("days_since_onset_to_infectiousness");
+  const missing = integer(value.infectiousness_when_days_since_onset_missing, "infectiousness", 0, 2, "invalid_configuration");
+  const reportType = integer(value.report_type_when_missing, "report_type_when_missing", 1, 4, "invalid_configuration");
+  const table = new Map();
+  for (const [day, level] of Object.entries(days)) {
+    if (!/^-?[0-9]+$/.test(day) || Math.abs(Number(day)) > 14) throw bad(`day ${day} (RISK-6)`);
+    table.set(Number(day), integer(level, `day ${day}`, 0, 2, "invalid_configuration"));
+  }
+  return { table, missing, reportType };
+}
+
+function exposureWindows(params) {
+  const keys = listParam(params, "keys").map((k) => ({
+    reportType: optionalInt(k, "report_type"),
+    days: optionalInt(k, "days_since_onset"),
+  }));
+  for (const k of keys) {
+    if (k.reportType !== null && (k.reportType < 0 || k.reportType > 5)) throw new InputError(null, "report_type must be 0..5");
+  }
+  const mapping = readMapping(params.mapping);
+  const perKey = new Map();
+  let previous = null;
+  for (const scan of listParam(params, "scans")) {
+    const start = boundedInt(scan, "start_s", 0, MAX_INTERVAL * 600);
+    if (previous !== null && start <= previous) throw new InputError("invalid_sighting", "scans out of order (RISK-4)");
+    const gap = previous === null ? MAX_SCAN_GAP_S : Math.min(MAX_SCAN_GAP_S, start - previous);
+    previous = start;
+    const heard = new Map();
+    for (const s of listParam(scan, "sightings")) {
+      const key = boundedInt(s, "key", 0, keys.length - 1);
+      const attenuation = boundedInt(s, "attenuation_db", 0, 255);
+      const confidence = boundedInt(s, "calibration_confidence", 0, 3);
+      if (!heard.has(key)) heard.set(key, []);
+      heard.get(key).push({ attenuation, confidence });
+    }
+    for (const [key, list] of heard) {
+      const values = list.map((x) => x.attenuation);
+      const n = values.length;
+      const sum = values.reduce((a, b) => a + b, 0);
+      const instance = {
+        typical_attenuation_db: Math.floor((2 * sum + n) / (2 * n)), // RISK-4: rounded half up
+        min_attenuation_db: Math.min(...values),
+        seconds_since_last_scan: gap,
+      };
+      if (!perKey.has(key)) perKey.set(key, []);
+      perKey.get(key).push({ start, instance, confidence: Math.min(...list.map((x) => x.confidence)) });
+    }
+  }
+  const windows = [];
+  for (const key of [...perKey.keys()].sort((a, b) => a - b)) {
+    const k = keys[key];
+    const reportType = k.reportType === null || k.reportType === 0 ? mapping.reportType : k.reportType;
+    const infectiousness = k.days === null ? mapping.missing : mapping.table.get(k.days) || 0;
+    if (reportType === 5 || infectiousness === 0) continue; // RISK-6: REVOKED, or NONE
+    const groups = [];
+    for (const item of perKey.get(key)) {
+      // RISK-5: same UTC day as the window's first scan, and less than 1,800 s after it.
+      const group = groups[groups.length - 1];
+      const first = group ? group[0].start : null;
+      if (group && Math.floor(first / SECONDS_PER_DAY) === Math.floor(item.start / SECONDS_PER_DAY) && item.start - first < WINDOW_SECONDS) {
+        group.push(item);
+      } else {
+        groups.push([item]);
+      }
+    }
+    for (const group of groups) {
+      windows.push({
+        day: Math.floor(group[0].start / SECONDS_PER_DAY),
+        report_type: reportType,
+        infectiousness,
+        calibration_confidence: Math.min(...group.map((x) => x.confidence)),
+        scan_instances: group.map((x) => x.instance),
+      });
+    }
+  }
+  return { windows };
+}
+
 // ---- transparency log: RFC 9162 Merkle tree (LOG-1, LOG-3, LOG-4) ----
 //
 // Sizes and indices are up to 2^64-1 in the spec; JSON numbers are exact only up to 2^53,
@@ -671,6 +769,7 @@ const OPS = {
   interval_number: intervalNumber, // IOP-42
   metadata_decode: metadataDecode, // IOP-43
   check_exposures: checkExposures, // IOP-44
+  exposure_windows: exposureWindows, // IOP-45
   score_v2, // IOP-27
   // The Merkle ops of the transparency log; export files and signed notes are left out
   // (not listed in hello, so the suite reports their tests unsupported).
