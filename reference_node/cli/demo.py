@@ -28,7 +28,7 @@ import secrets
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -376,6 +376,15 @@ def _heard(
     )
 
 
+async def _quiet_when_cancelled(main: Coroutine[Any, Any, DemoResult]) -> DemoResult:
+    """Run ``main``; once Ctrl-C cancels it, late radio callbacks are not errors to print."""
+    try:
+        return await main
+    except asyncio.CancelledError:
+        asyncio.get_running_loop().set_exception_handler(lambda loop, context: None)
+        raise
+
+
 def run(
     seed: int | None = None,
     btsnoop: str | Path | None = None,
@@ -388,8 +397,12 @@ def run(
     capture = Path(btsnoop if btsnoop is not None else DEFAULT_BTSNOOP)
     started = time.perf_counter()
     if data_dir is not None:
-        result = vclock.run(play(seed, Path(data_dir), capture), wall_start=START.timestamp())
+        result = vclock.run(
+            _quiet_when_cancelled(play(seed, Path(data_dir), capture)), wall_start=START.timestamp()
+        )
     else:
         with tempfile.TemporaryDirectory(prefix="bluezone-demo-") as tmp:
-            result = vclock.run(play(seed, Path(tmp), capture), wall_start=START.timestamp())
+            result = vclock.run(
+                _quiet_when_cancelled(play(seed, Path(tmp), capture)), wall_start=START.timestamp()
+            )
     return dataclasses.replace(result, wall_s=time.perf_counter() - started)
