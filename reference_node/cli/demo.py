@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import dataclasses
 import datetime
+import logging
 import random
 import secrets
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -376,13 +378,50 @@ def _heard(
     )
 
 
-async def _quiet_when_cancelled(main: Coroutine[Any, Any, DemoResult]) -> DemoResult:
-    """Run ``main``; once Ctrl-C cancels it, late radio callbacks are not errors to print."""
-    try:
+class _QuietOnceCancelled(logging.Filter):
+    """Once Ctrl-C cancels the demo, what its nodes and radios report while they stop is noise.
+
+    The cancellation cancels at once the future a radio command waits on, and the stores
+    close while the nodes' loops unwind: late callbacks and log lines then describe the
+    interruption itself. ``run`` shows only the one line the CLI prints for it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.task: asyncio.Task[Any] | None = None
+
+    def cancelled(self) -> bool:
+        """Whether the demo's main task is being, or was, cancelled."""
+        return self.task is not None and bool(self.task.cancelling() or self.task.cancelled())
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Let a log record through unless the demo was cancelled."""
+        return not self.cancelled()
+
+    async def run(self, main: Coroutine[Any, Any, DemoResult]) -> DemoResult:
+        """Await ``main``, holding back the loop's error reports once it is cancelled."""
+        self.task = asyncio.current_task()
+
+        def report(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+            if not self.cancelled():
+                loop.default_exception_handler(context)
+
+        asyncio.get_running_loop().set_exception_handler(report)
         return await main
-    except asyncio.CancelledError:
-        asyncio.get_running_loop().set_exception_handler(lambda loop, context: None)
-        raise
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        """Filter what reaches stderr (the root handlers, or logging's last resort)."""
+        handlers = [*logging.getLogger().handlers, logging.lastResort]
+        for handler in handlers:
+            if handler is not None:
+                handler.addFilter(self)
+        try:
+            yield
+        finally:
+            for handler in handlers:
+                if handler is not None:
+                    handler.removeFilter(self)
 
 
 def run(
@@ -396,13 +435,11 @@ def run(
     """
     capture = Path(btsnoop if btsnoop is not None else DEFAULT_BTSNOOP)
     started = time.perf_counter()
-    if data_dir is not None:
+    quiet = _QuietOnceCancelled()
+    with quiet.installed(), contextlib.ExitStack() as stack:
+        if data_dir is None:  # a temporary directory only when none is given
+            data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="bluezone-demo-"))
         result = vclock.run(
-            _quiet_when_cancelled(play(seed, Path(data_dir), capture)), wall_start=START.timestamp()
+            quiet.run(play(seed, Path(data_dir), capture)), wall_start=START.timestamp()
         )
-    else:
-        with tempfile.TemporaryDirectory(prefix="bluezone-demo-") as tmp:
-            result = vclock.run(
-                _quiet_when_cancelled(play(seed, Path(tmp), capture)), wall_start=START.timestamp()
-            )
     return dataclasses.replace(result, wall_s=time.perf_counter() - started)

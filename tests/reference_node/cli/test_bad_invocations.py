@@ -484,3 +484,16 @@ def test_server_run_defaults_are_values_of_their_type(tmp_path):
     args = build_parser().parse_args(["server", "run", "--data-dir", str(tmp_path)])
     assert isinstance(args.min_batch_keys, int) and args.min_batch_keys >= 0
     assert isinstance(args.batch_period, float) and isinstance(args.port, int)
+
+
+@pytest.mark.e2e
+def test_ctrl_c_in_the_demo_is_one_line_too(tmp_path):
+    data = tmp_path / "stores"
+    process = _bluezone("demo", "--data", str(data), "--btsnoop", str(tmp_path / "b.btsnoop"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (data / "carol").exists():
+        time.sleep(0.01)  # the demo runs: its nodes' stores are being written
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == EXIT_INTERRUPTED, err
+    assert err.strip().splitlines() == ["bluezone demo: interrupted"]
