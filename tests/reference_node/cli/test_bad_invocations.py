@@ -95,6 +95,7 @@ CASES = [
         "not an address of this machine",
     ),
     (["server", "run", "--data-dir", "{t}/file"], EXIT_USAGE, "not a directory"),
+    (["server", "run", "--data-dir", "/proc/foo", "--origin", "o"], 1, "/proc/foo"),
     (["server", "run", "--data-dir", "{t}/srv"], 1, "--origin is required"),
     (
         ["server", "run", "--data-dir", "{t}/srv", "--ha-api-key-file", "/nope"],
@@ -146,6 +147,7 @@ CASES = [
     (["demo", "--btsnoop", "{t}/nodir2/x.btsnoop"], EXIT_USAGE, "does not exist"),
     (["demo", "--data", "{t}/file"], EXIT_USAGE, "not a directory"),
     (["risk", "evaluate", "--plot", "{t}/nodir/x.png"], EXIT_USAGE, "does not exist"),
+    (["risk", "evaluate", "--plot", "/proc/x.png"], 1, "cannot write the plot to /proc/x.png"),
     (["risk", "evaluate", "--false-alarm", "2"], EXIT_USAGE, "between 0 and 1"),
     (["risk", "evaluate", "--resamples", "0"], EXIT_USAGE, "at least 1"),
     # MEDIUM 8: "not exposed" when nothing could be checked (see test_cli.py for the refusal)
