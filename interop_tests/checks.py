@@ -6,6 +6,7 @@ so a test never trips over a missing field or a number where hex was due.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Mapping
@@ -31,7 +32,23 @@ RESULT_FIELDS: Mapping[str, Mapping[str, int | str | None]] = {
     # spec IOP-42, IOP-43: the Bluezone 2020 profile (appendix A1).
     "bz2020_blid": {"blid": 12},
     "bz2020_advertisement_decode": {"blid": 12},
+    # spec IOP-48..IOP-51: the receiver's ops
+    "interval_number": {"interval": "int"},
+    "metadata_decode": {
+        "major": "int",
+        "minor": "int",
+        "calibration_confidence": "int",
+        "tx_power": "int",
+    },
+    "check_exposures": {
+        "matches": "matches",
+        "rejected_keys": "key_index",
+        "discarded_sightings": "sighting_index",
+    },
+    "exposure_windows": {"windows": "windows"},
 }
+# Result fields compared as sets of (index, error) pairs, their order left open (IOP-50).
+_REJECTIONS = ("rejected_keys", "discarded_sightings")
 
 
 def result_shape_error(op: str, result: Mapping[str, Any]) -> str | None:
@@ -44,6 +61,19 @@ def result_shape_error(op: str, result: Mapping[str, Any]) -> str | None:
         value = result.get(name)
         if length == "matches":
             problem = _matches_shape_error(value)
+            if problem:
+                return problem
+            continue
+        if length == "windows":
+            if not isinstance(value, list) or not all(isinstance(w, dict) for w in value):
+                return f"result field 'windows' must be a list of objects, got {value!r}"
+            continue
+        if length == "int":
+            if not isinstance(value, int) or isinstance(value, bool):
+                return f"result field {name!r} must be an integer (IOP-9), got {value!r}"
+            continue
+        if length in ("key_index", "sighting_index"):
+            problem = _rejections_shape_error(name, str(length), value)
             if problem:
                 return problem
             continue
@@ -67,6 +97,30 @@ def _matches_shape_error(value: Any) -> str | None:
         ):
             return f"each match needs integer key_index and sighting_index, got {item!r}"
     return None
+
+
+def _rejections_shape_error(name: str, index: str, value: Any) -> str | None:
+    """Check a list of rejections: objects with an integer ``index`` and an error name."""
+    if not isinstance(value, list):
+        return f"result field {name!r} must be a list, got {value!r}"
+    for item in value:
+        position = item.get(index) if isinstance(item, dict) else None
+        error = item.get("error") if isinstance(item, dict) else None
+        if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+            return f"each of {name!r} needs an integer {index}, got {item!r}"
+        if not isinstance(error, str):
+            return f"each of {name!r} needs an error name, got {item!r}"
+    return None
+
+
+def _rejection_set(name: str, items: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    index = "key_index" if name == "rejected_keys" else "sighting_index"
+    return sorted((item[index], item["error"]) for item in items)
+
+
+def _canonical(windows: list[Any]) -> list[str]:
+    """Windows as a multiset: their order is left open (IOP-51)."""
+    return sorted(json.dumps(w, sort_keys=True) for w in windows)
 
 
 def match_pairs(result: Mapping[str, Any]) -> list[tuple[int, int]]:
@@ -149,6 +203,10 @@ def check_fields(
             equal = match_pairs(result) == sorted(
                 (m["key_index"], m["sighting_index"]) for m in want
             )
+        elif op == "exposure_windows" and name == "windows":
+            equal = _canonical(got) == _canonical(want)
+        elif name in _REJECTIONS:
+            equal = _rejection_set(name, got) == _rejection_set(name, want)
         elif op in RISK_OPS:
             equal = same(want, got, name)
         elif op in LOG_OPS:

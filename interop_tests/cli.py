@@ -17,7 +17,7 @@ from bluezone.interop_tests.expected_failures import (
     load_expected_failures,
     unknown_entries,
 )
-from bluezone.interop_tests.report import render_text, report_json
+from bluezone.interop_tests.report import render_text, report_json, write_junit_xml
 from bluezone.interop_tests.runner import SuiteConfig, all_tests, run_suite, select, topics_of
 from bluezone.interop_tests.vectors import VectorError, default_vectors_dir, load_vectors
 
@@ -39,6 +39,9 @@ def build_parser(prog: str = "python -m bluezone.interop_tests") -> argparse.Arg
     parser.add_argument("--vectors", type=Path, help="vector directory (default: spec/vectors)")
     parser.add_argument("--report", type=Path, help="write the JSON report to this file")
     parser.add_argument("--transcript", type=Path, help="write every exchange to this file")
+    parser.add_argument(
+        "--junit-xml", type=Path, metavar="FILE", help="write the results as JUnit XML (for CI)"
+    )
     parser.add_argument(
         "--only",
         action="append",
@@ -104,6 +107,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     print(render_text(run))
     if args.report:
         args.report.write_text(json.dumps(report_json(run), indent=1) + "\n", encoding="utf-8")
+    if args.junit_xml:
+        write_junit_xml(run, args.junit_xml)
     return EXIT_PASSED if run.passed else EXIT_FAILED
 
 

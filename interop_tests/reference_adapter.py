@@ -15,6 +15,7 @@ from typing import Any
 
 from bluezone.interop_tests.adapter_kit import (
     Adapter,
+    AdapterInputError,
     Handler,
     bool_param,
     hex_list_param,
@@ -29,15 +30,18 @@ from bluezone.interop_tests.adapter_kit import (
 )
 from bluezone.protocol import (
     Advertisement,
+    Metadata,
     ProtocolError,
     Sighting,
     TemporaryExposureKey,
+    check_exposures,
     decrypt_aem,
     derive_aemk,
     derive_rpi,
     derive_rpik,
     encrypt_aem,
     find_matches,
+    interval_number,
 )
 from bluezone.protocol.bluezone2020 import LegacyAdvertisement, blid_at
 from bluezone.protocol.checkpoint import verify_checkpoint
@@ -47,7 +51,13 @@ from bluezone.protocol.merkle import MerkleTree, leaf_hash, verify_consistency, 
 from bluezone.protocol.note import NoteSignature, NoteSigner, NoteVerifier, SignedNote, open_note
 from bluezone.protocol.params import MAX_DAY
 from bluezone.protocol.revisions import resolve_revisions, split_recursive
-from bluezone.protocol.risk.aggregation import DiagnosisKeysDataMapping
+from bluezone.protocol.risk.aggregation import (
+    DiagnosisKeysDataMapping,
+    KeyReport,
+    Scan,
+    ScanSighting,
+    exposure_windows,
+)
 from bluezone.protocol.risk.cwa import CwaConfiguration, CwaPlatform
 from bluezone.protocol.risk.cwa import score_cwa as cwa_result
 from bluezone.protocol.risk.errors import InvalidConfigurationError
@@ -59,7 +69,7 @@ from bluezone.protocol.risk.v1 import ExposureConfiguration
 from bluezone.protocol.risk.v1 import score_v1 as v1_summary
 from bluezone.protocol.risk.v2 import DailySummariesConfig, V2Profile
 from bluezone.protocol.risk.v2 import score_v2 as v2_daily_summaries
-from bluezone.protocol.risk.windows import windows_from_json
+from bluezone.protocol.risk.windows import ReportType, windows_from_json, windows_to_json
 
 IMPLEMENTATION = "bluezone-reference"
 
@@ -272,6 +282,84 @@ def _report_type_counts(value: Any, name: str) -> dict[str, int]:
     return value
 
 
+def interval_number_op(params: dict[str, Any]) -> dict[str, Any]:
+    """Op interval_number (IOP-48): the ENIntervalNumber of a POSIX time in seconds (KS-2)."""
+    return {"interval": interval_number(int_param(params, "unix_seconds"))}
+
+
+def metadata_decode(params: dict[str, Any]) -> dict[str, Any]:
+    """Op metadata_decode (IOP-49): the fields of 4 metadata octets, as a receiver reads them."""
+    metadata = Metadata.from_bytes(hex_param(params, "metadata"))  # spec KS-9, KS-10
+    return {
+        "major": metadata.major,
+        "minor": metadata.minor,
+        "calibration_confidence": metadata.calibration_confidence,
+        "tx_power": metadata.tx_power,
+    }
+
+
+def exposure_windows_op(params: dict[str, Any]) -> dict[str, Any]:
+    """Op exposure_windows (IOP-51): scans and matched sightings as windows (RISK-4..6)."""
+    scans = tuple(
+        Scan(
+            int_param(scan, "start_s"),
+            tuple(
+                ScanSighting(
+                    int_param(s, "key"),
+                    int_param(s, "attenuation_db"),
+                    int_param(s, "calibration_confidence"),
+                )
+                for s in list_param(scan, "sightings")
+            ),
+        )
+        for scan in list_param(params, "scans")
+    )
+    keys = [
+        KeyReport(
+            _report_type(optional_int_param(key, "report_type")),
+            optional_int_param(key, "days_since_onset"),
+        )
+        for key in list_param(params, "keys")
+    ]
+    mapping = DiagnosisKeysDataMapping.from_json(params.get("mapping"))
+    return {"windows": windows_to_json(exposure_windows(scans, keys, mapping))}
+
+
+def _report_type(value: int | None) -> ReportType | None:
+    try:
+        return None if value is None else ReportType(value)
+    except ValueError as exc:
+        raise AdapterInputError(f"report_type {value} is not a GAEN report type (RISK-6)") from exc
+
+
+def check_exposures_op(params: dict[str, Any]) -> dict[str, Any]:
+    """Op check_exposures (IOP-50): a receiver's whole check at now_interval (MATCH-1..8)."""
+    records = list_param(params, "keys")
+    sightings = [
+        Sighting(hex_param(s, "rpi"), int_param(s, "interval"), hex_param(s, "aem"))
+        for s in list_param(params, "sightings")
+    ]
+    now = int_param(params, "now_interval")
+    keys, kept, rejected = [], [], []
+    for index, record in enumerate(records):
+        fields = (hex_param(record, "key"), int_param(record, "rolling_start"))
+        try:  # spec MATCH-1: an invalid key record is rejected on its own
+            keys.append(TemporaryExposureKey(*fields, int_param(record, "rolling_period")))
+        except ProtocolError as error:
+            rejected.append({"key_index": index, "error": error.code})
+        else:
+            kept.append(index)
+    result = check_exposures(keys, sightings, now)
+    rejected += [{"key_index": kept[r.index], "error": r.code} for r in result.rejected_keys]
+    return {
+        "matches": [{"key_index": kept[k], "sighting_index": s} for k, s in result.matches],
+        "rejected_keys": sorted(rejected, key=lambda r: r["key_index"]),
+        "discarded_sightings": [
+            {"sighting_index": r.index, "error": r.code} for r in result.discarded_sightings
+        ],
+    }
+
+
 HANDLERS: dict[str, Handler] = {
     "recursive_keys": recursive_keys,
     "resolve_keys": resolve_keys,
@@ -287,6 +375,10 @@ HANDLERS: dict[str, Handler] = {
     "score_v2": score_v2,
     "score_cwa": score_cwa,
     "score_v1": score_v1,
+    "interval_number": interval_number_op,
+    "metadata_decode": metadata_decode,
+    "check_exposures": check_exposures_op,
+    "exposure_windows": exposure_windows_op,
 }
 
 

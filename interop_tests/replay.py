@@ -40,6 +40,10 @@ GROUP_OPS: dict[str, tuple[str, ...]] = {
     "ResolveRevisedKeys": ("resolve_keys",),
     "ExposureLevel": ("exposure_level",),
     "LevelChange": ("level_change",),
+    "IntervalNumber": ("interval_number",),
+    "MetadataDecode": ("metadata_decode",),
+    "ExposureCheck": ("check_exposures",),
+    "ExposureWindows": ("exposure_windows",),
     **LOG_GROUP_OPS,
     **BZ2020_GROUP_OPS,
 }
@@ -47,12 +51,10 @@ GROUP_OPS: dict[str, tuple[str, ...]] = {
 # spec IOP-21: group types checked only against the library, with the reason.
 LIBRARY_LEVEL: dict[str, str] = {
     "RpiFromRpik": "no op takes an RPIK; rpi derives from the TEK",
-    "IntervalNumber": "no op converts unix time; adapters receive interval numbers",
-    "MetadataDecode": "no op parses metadata fields; aem_decrypt returns raw bytes",
-    "KeyValidity": "no op builds keys on their own; match checks key fields",
+    "KeyValidity": "no op builds keys on their own; check_exposures rejects invalid key records",
     "NewKey": "no op draws new keys; key generation takes device time and randomness",
-    "Embargo": "no op takes the current time; embargo is a library check",
-    "ExposureCheck": "no op takes the current time, metadata or RSSI; match covers MATCH-2..5",
+    "Embargo": "a rule on a key's fields without key bytes; the ExposureCheck cases drive the "
+    "embargo through check_exposures (MATCH-8)",
     **LOG_LIBRARY_LEVEL,
     **BZ2020_LIBRARY_LEVEL,
 }
@@ -115,8 +117,10 @@ def _aem_encryption(case: VectorCase) -> list[Step]:
             ),
         ]
     error = case.expected.get("error")
-    rpi = case.inputs.get("rpi") or case.expected.get("rpi") or _ANY_RPI
-    encrypt = Step("aem_encrypt", {"tek": tek, "rpi": rpi, "metadata": metadata}, None)
+    rpi = case.inputs.get("rpi") or case.expected.get("rpi")
+    note = "" if rpi else "rpi is 16 zero octets, a placeholder: the case gives none"
+    params = {"tek": tek, "rpi": rpi or _ANY_RPI, "metadata": metadata}
+    encrypt = Step("aem_encrypt", params, None, note)
     derive = Step("rpi", {"tek": tek, "interval": interval}, None)
     if error == "invalid_interval":
         return [derive]
@@ -202,6 +206,28 @@ def _inputs_step(op: str, *results: str) -> Callable[[VectorCase], list[Step]]:
     return planner
 
 
+def _interval_number(case: VectorCase) -> list[Step]:
+    params = _need(case.inputs, case, "unix_seconds")
+    return [Step("interval_number", params, _expected(case, "interval"))]
+
+
+def _metadata_decode(case: VectorCase) -> list[Step]:
+    params = _need(case.inputs, case, "metadata")
+    fields = ("major", "minor", "calibration_confidence", "tx_power")
+    return [Step("metadata_decode", params, _expected(case, *fields))]
+
+
+def _exposure_windows(case: VectorCase) -> list[Step]:
+    params = _need(case.inputs, case, "scans", "keys", "mapping")
+    return [Step("exposure_windows", params, _expected(case, "windows"))]
+
+
+def _check_exposures(case: VectorCase) -> list[Step]:
+    params = _need(case.inputs, case, "keys", "sightings", "now_interval")
+    fields = ("matches", "rejected_keys", "discarded_sightings")
+    return [Step("check_exposures", params, _expected(case, *fields))]
+
+
 _PLANNERS: dict[str, Callable[[VectorCase], list[Step]]] = {
     "RecursiveKeys": _inputs_step("recursive_keys", "kept", "dropped"),
     "ResolveRevisedKeys": _inputs_step("resolve_keys", "keys"),
@@ -216,6 +242,10 @@ _PLANNERS: dict[str, Callable[[VectorCase], list[Step]]] = {
     "GaenV2DailySummaries": _score_v2,
     "CwaRiskCalculation": _score_cwa,
     "GaenV1Summary": _score_v1,
+    "IntervalNumber": _interval_number,
+    "MetadataDecode": _metadata_decode,
+    "ExposureCheck": _check_exposures,
+    "ExposureWindows": _exposure_windows,
     **LOG_PLANNERS,
     **BZ2020_PLANNERS,
 }
@@ -241,7 +271,7 @@ def _step_test(case: VectorCase, step: Step) -> InteropTest:
 
 def replay_step(ctx: Context, case: VectorCase, step: Step) -> None:
     """Send one step and grade the answer (IOP-22)."""
-    why = f"{case.source} tcId {case.tc_id}"
+    why = f"{case.source} tcId {case.tc_id}" + (f"; {step.note}" if step.note else "")
     if step.expected is None:
         ctx.expect_error(step.op, step.params, f"{why}, expected {case.expected.get('error')}")
         return

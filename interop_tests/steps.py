@@ -22,6 +22,8 @@ class Step:
     op: str
     params: dict[str, Any]
     expected: dict[str, Any] | None
+    # Says which params are not the case's own (a placeholder the case does not give).
+    note: str = ""
 
 
 def need(fields: dict[str, Any], case: VectorCase, *names: str) -> dict[str, Any]:

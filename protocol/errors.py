@@ -366,7 +366,7 @@ class HmacSecretError(UploadError):
 
 
 class InvalidCodeError(UploadError):
-    """A verification code is not CODE_LENGTH symbols of the code alphabet (SRV-3)."""
+    """A verification code is not 8 to 10 symbols of the code alphabet (SRV-3)."""
 
     code = "invalid_code"
 

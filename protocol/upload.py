@@ -40,6 +40,7 @@ from bluezone.protocol.params import (
     MAX_ROLLING_PERIOD,
     MAX_SAME_START_KEYS,
     MAX_UPLOAD_KEYS,
+    MIN_CODE_LENGTH,
     MIN_HMAC_SECRET_BYTES,
     MIN_UPLOAD_KEYS,
     PADDING_KEY_RANDOM_BYTES,
@@ -251,13 +252,16 @@ def normalize_code(text: str) -> str:
     """Return a verification code as typed, in canonical form (spec SRV-3).
 
     Spaces and hyphens are dropped and letters upper-cased; the result must be
-    ``CODE_LENGTH`` symbols of ``CODE_ALPHABET``, else InvalidCodeError.
+    ``MIN_CODE_LENGTH``..``CODE_LENGTH`` symbols of ``CODE_ALPHABET`` (a server may issue
+    codes as short as 8), else InvalidCodeError.
     """
     if not isinstance(text, str) or len(text) > 4 * CODE_LENGTH:
         raise InvalidCodeError("SRV-3: a code is a short string")
     code = text.replace(" ", "").replace("-", "").upper()
-    if len(code) != CODE_LENGTH or not set(code) <= _CODE_SYMBOLS:
-        raise InvalidCodeError(f"SRV-3: a code is {CODE_LENGTH} symbols of the code alphabet")
+    if not MIN_CODE_LENGTH <= len(code) <= CODE_LENGTH or not set(code) <= _CODE_SYMBOLS:
+        raise InvalidCodeError(
+            f"SRV-3: a code is {MIN_CODE_LENGTH} to {CODE_LENGTH} symbols of the code alphabet"
+        )
     return code
 
 

@@ -216,10 +216,12 @@ def traceability_page(
     for path, rules in by_file.items():
         title = spec_sections.get(path, path)
         lines += [f"## {title}", "", f"Defined in [{path}]({relative(path, page)}).", ""]
+        # The div lets extra.css fit the five columns to the page (long paths wrap).
+        lines += ['<div class="traceability" markdown>', ""]
         lines += ["| Rule | Says | Code | Vectors | Tests |", "|---|---|---|---|---|"]
         for rule in rules:
             lines.append(_row(trace, rule, page, published))
-        lines.append("")
+        lines += ["", "</div>", ""]
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from bluezone.interop_tests.behaviour import (
     key_schedule,
     matching,
     merkle,
+    receiver,
     risk,
 )
 from bluezone.interop_tests.model import InteropTest
@@ -32,6 +33,7 @@ def behaviour_tests() -> list[InteropTest]:
         *key_schedule.TESTS,
         *advertisement.TESTS,
         *matching.TESTS,
+        *receiver.TESTS,
         *risk.TESTS,
         *merkle.TESTS,
         *export.TESTS,

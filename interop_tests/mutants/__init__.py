@@ -255,4 +255,28 @@ MUTANTS: tuple[Mutant, ...] = (
         ("BZ20-8",),
         ("bluezone-2020",),
     ),
+    Mutant(
+        "interval_local_time",
+        "interval numbers are computed from local time (UTC+7), 42 intervals late",
+        ("KS-2",),
+        ("key-schedule", "receiver"),
+    ),
+    Mutant(
+        "metadata_any_major",
+        "metadata of every major version is read, not only version 1",
+        ("KS-10",),
+        ("key-schedule", "receiver"),
+    ),
+    Mutant(
+        "check_no_embargo",
+        "the exposure check matches keys whose embargo is not over",
+        ("MATCH-8",),
+        ("matching", "receiver"),
+    ),
+    Mutant(
+        "windows_mean_truncated",
+        "the typical attenuation of a scan instance is the mean truncated, not rounded half up",
+        ("RISK-4",),
+        ("risk-aggregation", "receiver"),
+    ),
 )

@@ -1,25 +1,42 @@
-"""The `bluezone` command line."""
+"""The `bluezone` command line: the top parser, and ``main``, which runs one command.
+
+Every command ends through ``failures.run_command``: one line on stderr and the exit
+status documented there (``bluezone --help`` lists them).
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import sys
 from collections.abc import Callable, Sequence
 
-# The third-party packages of the extras; the node extra holds every one the parser imports.
-EXTRA_PACKAGES = frozenset({"aiohttp", "bumble", "bleak", "dbus_fast", "asyncpg", "matplotlib"})
-MISSING_EXTRA = (
-    'bluezone: the command line needs the node extra: pip install "bluezone-protocol[node]" '
-    "(the base install runs the suite: bluezone interop run)"
-)
+from bluezone.reference_node.cli import failures, keys_demo
+from bluezone.reference_node.cli.options import Parser, plain
+
+EXIT_STATUSES = """exit status: 0 done; 1 could not do it (the message says what to do);
+2 a verification failed (audit, witness run); 64 usage error; 70 internal error;
+130 interrupted. Add --debug to see the traceback of an error."""
+
+
+def version() -> str:
+    """The installed distribution's version."""
+    try:
+        return importlib.metadata.version("bluezone-protocol")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _keys_demo(args: argparse.Namespace) -> int:
-    from bluezone.reference_node.cli import keys_demo
-
     steps = keys_demo.run(args.seed)
     print(keys_demo.render_json(steps) if args.json else keys_demo.render(steps))
     return 0
+
+
+def _risk_evaluate(args: argparse.Namespace) -> int:
+    from bluezone.reference_node.lab import evaluate as risk_evaluate
+
+    return risk_evaluate.run(args)
 
 
 def _interop_run(suite_args: list[str]) -> int:
@@ -35,8 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     from bluezone.reference_node.cli import witness as witness_cli
     from bluezone.reference_node.lab import evaluate as risk_evaluate
 
-    parser = argparse.ArgumentParser(
-        prog="bluezone", description="Bluezone exposure-notification reference implementation"
+    parser = Parser(
+        prog="bluezone",
+        description="Bluezone exposure-notification reference implementation",
+        epilog=EXIT_STATUSES,
+    )
+    parser.add_argument("--version", action="version", version=f"bluezone {version()}")
+    parser.add_argument(
+        "--debug", action="store_true", help="on an error, show its traceback (allowed anywhere)"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     keys = commands.add_parser("keys", help="the key schedule").add_subparsers(
@@ -67,22 +90,20 @@ def build_parser() -> argparse.ArgumentParser:
     keygen = witness.add_parser("keygen", help="create a witness cosigning key")
     witness_cli.add_keygen_arguments(keygen)
     keygen.set_defaults(handler=witness_cli.run_keygen)
-    serve = witness.add_parser(
-        "serve",
-        help="serve C2SP add-checkpoint: the log asks for each cosignature (push mode)",
-        description=witness_cli.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    witness_cli.add_serve_arguments(serve)
-    serve.set_defaults(handler=witness_cli.run_serve)
     cosign = witness.add_parser(
         "run",
         help="fetch the log's newest checkpoint and cosign it if it extends the last one (pull)",
-        description=witness_cli.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=plain(witness_cli.__doc__),
     )
     witness_cli.add_run_arguments(cosign)
     cosign.set_defaults(handler=witness_cli.run_witness)
+    serve = witness.add_parser(
+        "serve",
+        help="serve C2SP add-checkpoint: the log asks for each cosignature (push mode)",
+        description=plain(witness_cli.__doc__),
+    )
+    witness_cli.add_serve_arguments(serve)
+    serve.set_defaults(handler=witness_cli.run_serve)
 
     node_cli.add_commands(commands)
 
@@ -92,11 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = risk.add_parser(
         "evaluate",
         help="measure every scorer against labelled encounters (simulator, or --data DIR)",
-        description=risk_evaluate.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=plain(risk_evaluate.__doc__),
     )
     risk_evaluate.add_arguments(evaluate)
-    evaluate.set_defaults(handler=risk_evaluate.run)
+    evaluate.set_defaults(handler=_risk_evaluate)
 
     interop = commands.add_parser("interop", help="the conformance suite").add_subparsers(
         dest="interop_command", required=True
@@ -107,20 +127,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status (see ``failures``).
+
+    Usage errors raise SystemExit(64) from the parser, as argparse does.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [word for word in argv if word != "--debug"]
     if argv[:2] == ["interop", "run"]:
-        return _interop_run(argv[2:])
+        return failures.run_command(
+            "bluezone interop run", "interop", lambda: _interop_run(argv[2:]), debug
+        )
     try:
         parser = build_parser()
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").split(".")[0] not in EXTRA_PACKAGES:
+    except ModuleNotFoundError as error:
+        command = argv[0] if argv else "node"
+        if debug or failures.missing_extra(error, command) is None:
             raise
-        print(MISSING_EXTRA, file=sys.stderr)
-        return 2
+        extra = failures.missing_extra(error, "node")
+        print(
+            f"bluezone: the command line needs the {extra!r} extra (no module {error.name!r}):"
+            f' pip install "bluezone-protocol[{extra}]" (the base install runs the suite:'
+            " bluezone interop run)",
+            file=sys.stderr,
+        )
+        return failures.EXIT_ERROR
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
-    return handler(args)
+    sub = getattr(args, f"{args.command}_command", None)
+    prog = " ".join(word for word in ("bluezone", args.command, sub) if word)
+    return failures.run_command(prog, args.command, lambda: handler(args), debug)
 
 
 if __name__ == "__main__":

@@ -27,14 +27,16 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import dataclasses
 import datetime
+import logging
 import random
 import secrets
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +57,7 @@ from bluezone.reference_node.node.check import CheckOutcome
 from bluezone.reference_node.node.key_source import DirectoryKeySource, TrustedKey
 from bluezone.reference_node.node.runtime import Node, NodeCalibration, NodeConfig, Rotation
 from bluezone.reference_node.radio.btsnoop import BtSnoopWriter
-from bluezone.reference_node.radio.bumble_radio import BumbleRadio
 from bluezone.reference_node.radio.channel import Channel, PathLossModel, Placement, Position
-from bluezone.reference_node.radio.virtual import VirtualController, VirtualLink
 from bluezone.reference_node.store import AsyncStore, StoredScan, StoredSighting
 from bluezone.reference_node.vtime import clock as vclock
 from bluezone.reference_node.vtime.inline import open_inline_store
@@ -210,6 +210,10 @@ class _Cast:
     """The three nodes, their radios and stores, and what the demo records of them."""
 
     def __init__(self, seed: int | None, data_dir: Path, snoop: BtSnoopWriter) -> None:
+        # bumble comes with the node extra; importing it here lets the CLI name that extra.
+        from bluezone.reference_node.radio.bumble_radio import BumbleRadio
+        from bluezone.reference_node.radio.virtual import VirtualController, VirtualLink
+
         channel_rng = random.Random(f"bluezone-demo:{seed}:channel") if seed is not None else None
         self.channel = Channel(CHANNEL, channel_rng or random.Random())
         for name, position in POSITIONS.items():
@@ -556,6 +560,52 @@ def _heard(
     )
 
 
+class _QuietOnceCancelled(logging.Filter):
+    """Once Ctrl-C cancels the demo, what its nodes and radios report while they stop is noise.
+
+    The cancellation cancels at once the future a radio command waits on, and the stores
+    close while the nodes' loops unwind: late callbacks and log lines then describe the
+    interruption itself. ``run`` shows only the one line the CLI prints for it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.task: asyncio.Task[Any] | None = None
+
+    def cancelled(self) -> bool:
+        """Whether the demo's main task is being, or was, cancelled."""
+        return self.task is not None and bool(self.task.cancelling() or self.task.cancelled())
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Let a log record through unless the demo was cancelled."""
+        return not self.cancelled()
+
+    async def run(self, main: Coroutine[Any, Any, DemoResult]) -> DemoResult:
+        """Await ``main``, holding back the loop's error reports once it is cancelled."""
+        self.task = asyncio.current_task()
+
+        def report(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+            if not self.cancelled():
+                loop.default_exception_handler(context)
+
+        asyncio.get_running_loop().set_exception_handler(report)
+        return await main
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        """Filter what reaches stderr (the root handlers, or logging's last resort)."""
+        handlers = [*logging.getLogger().handlers, logging.lastResort]
+        for handler in handlers:
+            if handler is not None:
+                handler.addFilter(self)
+        try:
+            yield
+        finally:
+            for handler in handlers:
+                if handler is not None:
+                    handler.removeFilter(self)
+
+
 def run(
     seed: int | None = None,
     btsnoop: str | Path | None = None,
@@ -567,9 +617,11 @@ def run(
     """
     capture = Path(btsnoop if btsnoop is not None else DEFAULT_BTSNOOP)
     started = time.perf_counter()
-    if data_dir is not None:
-        result = vclock.run(play(seed, Path(data_dir), capture), wall_start=START.timestamp())
-    else:
-        with tempfile.TemporaryDirectory(prefix="bluezone-demo-") as tmp:
-            result = vclock.run(play(seed, Path(tmp), capture), wall_start=START.timestamp())
+    quiet = _QuietOnceCancelled()
+    with quiet.installed(), contextlib.ExitStack() as stack:
+        if data_dir is None:  # a temporary directory only when none is given
+            data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="bluezone-demo-"))
+        result = vclock.run(
+            quiet.run(play(seed, Path(data_dir), capture)), wall_start=START.timestamp()
+        )
     return dataclasses.replace(result, wall_s=time.perf_counter() - started)

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bluezone.reference_node.cli import demo, demo_text
+from bluezone.reference_node.cli import demo, demo_text, options
 from bluezone.reference_node.cli.bz2020 import add_bz2020_commands
 from bluezone.reference_node.cli.explain import explain_assessment
 from bluezone.reference_node.cli.report import add_report_commands
@@ -52,27 +52,36 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
     run = node_commands.add_parser("run", help="advertise, scan and store until stopped")
     run.add_argument("--radio", required=True, help=RADIO_HELP)
-    run.add_argument("--data", required=True, type=Path, help="the node's data directory")
+    run.add_argument(
+        "--data", required=True, type=options.data_dir, help="the node's data directory"
+    )
     _add_key_source_options(run)
     run.add_argument(
         "--scan",
         default="4/120-300",
-        type=DutyCycle.parse,
+        type=options.typed(DutyCycle.parse, "a duty cycle"),
         help="duty cycle: WINDOW/MIN-MAX seconds (default 4/120-300), or continuous[:WINDOW]",
     )
     _add_calibration_options(run)
     run.add_argument(
         "--check-every",
-        type=float,
+        type=options.non_negative_seconds,
         default=DAY_S,
-        help="seconds between exposure checks when a key source is given (default a day)",
+        help="seconds between exposure checks when a key source is given (0: off)",
     )
     run.add_argument(
-        "--status-every", type=float, default=60.0, help="seconds between status lines (0: off)"
+        "--status-every",
+        type=options.non_negative_seconds,
+        default=60.0,
+        help="seconds between status lines (0: off)",
     )
     run.add_argument("--json-logs", action="store_true", help="log JSON lines on stderr")
-    run.add_argument("--btsnoop", type=Path, help="write the HCI traffic here (bumble radios)")
-    run.add_argument("--duration", type=float, help="stop after this many seconds")
+    run.add_argument(
+        "--btsnoop", type=options.new_file, help="write the HCI traffic here (bumble radios)"
+    )
+    run.add_argument(
+        "--duration", type=options.positive_seconds, help="stop after this many seconds"
+    )
     run.add_argument("--name", default="node", help="the node's name in logs (never on air)")
     run.add_argument(
         "--hear-bluezone-2020",
@@ -82,11 +91,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     run.set_defaults(handler=node_run)
 
     check = node_commands.add_parser("check", help="run an exposure check now")
-    check.add_argument("--data", required=True, type=Path, help="the node's data directory")
+    check.add_argument(
+        "--data", required=True, type=options.data_dir, help="the node's data directory"
+    )
     _add_key_source_options(check, required=True)
     check.add_argument(
         "--rssi-correction",
-        type=int,
+        type=options.int_range(-128, 127),
         default=DEFAULT_RSSI_CORRECTION_DB,
         help=f"this receiver's RSSI correction in dB (default {DEFAULT_RSSI_CORRECTION_DB})",
     )
@@ -103,11 +114,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     demo_parser.add_argument("--seed", type=int, help="repeat a run exactly")
     demo_parser.add_argument(
         "--btsnoop",
-        type=Path,
-        default=Path(demo.DEFAULT_BTSNOOP),
+        type=options.new_file,
+        default=demo.DEFAULT_BTSNOOP,
         help=f"where to write Bob's HCI capture (default ./{demo.DEFAULT_BTSNOOP})",
     )
-    demo_parser.add_argument("--data", type=Path, help="keep the nodes' stores here")
+    demo_parser.add_argument("--data", type=options.data_dir, help="keep the nodes' stores here")
     demo_parser.set_defaults(handler=demo_run)
 
 
@@ -121,21 +132,27 @@ def _add_key_source_options(parser: argparse.ArgumentParser, required: bool = Fa
             else " (optional)"
         )
     )
-    source.add_argument("--keys-dir", type=Path, help="directory of export files (*.zip)")
     source.add_argument(
-        "--public-key", type=Path, help="PEM public key the export files are signed with"
+        "--keys-dir", type=options.existing_dir, help="directory of export files (*.zip)"
+    )
+    source.add_argument(
+        "--public-key",
+        type=options.readable_file,
+        help="PEM public key the export files are signed with",
     )
     source.add_argument("--key-id", help="verification key id in the files (default: any)")
     source.add_argument("--key-version", help="verification key version (with --key-id)")
-    source.add_argument("--server", help="key server base URL (verified through its log)")
+    source.add_argument(
+        "--server", type=options.url, help="key server base URL (verified through its log)"
+    )
     source.add_argument(
         "--server-keys",
-        type=Path,
+        type=options.readable_file,
         help="the server's v1/keys document, from the operator (a trusted channel, SRV-11)",
     )
     source.add_argument(
         "--witness-quorum",
-        type=int,
+        type=options.non_negative_int,
         default=0,
         help="witness cosignatures a checkpoint needs (keys from --server-keys; default 0)",
     )
@@ -144,18 +161,21 @@ def _add_key_source_options(parser: argparse.ArgumentParser, required: bool = Fa
 def _add_calibration_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tx-power",
-        type=int,
+        type=options.int_range(-128, 127),
         default=DEFAULT_TX_POWER_DBM,
         help=f"TX power in dBm to advertise (default {DEFAULT_TX_POWER_DBM}, uncalibrated)",
     )
     parser.add_argument(
         "--rssi-correction",
-        type=int,
+        type=options.int_range(-128, 127),
         default=DEFAULT_RSSI_CORRECTION_DB,
         help=f"RSSI correction in dB (default {DEFAULT_RSSI_CORRECTION_DB})",
     )
     parser.add_argument(
-        "--calibration-confidence", type=int, default=0, help="0..3 (default 0: not measured)"
+        "--calibration-confidence",
+        type=options.int_range(0, 3),
+        default=0,
+        help="0..3 (default 0: not measured)",
     )
 
 
@@ -275,7 +295,10 @@ async def _check_now(node: Node) -> None:
 
 
 def node_check(args: argparse.Namespace, clock: Clock | None = None) -> int:
-    """``bluezone node check``: check the stored sightings against the published keys now."""
+    """``bluezone node check``: check the stored sightings against the published keys now.
+
+    Exit 0 with the verdict; 1 when nothing could be checked (every file refused, no store).
+    """
     try:
         sources = key_source_factory(args, required=True)
         assert sources is not None
@@ -288,18 +311,29 @@ def node_check(args: argparse.Namespace, clock: Clock | None = None) -> int:
         return 1
     except NodeError as error:
         return _fail(error)
+    # Every file refused and none verified: "not exposed" would be a guess.
+    unchecked = bool(outcome.rejected) and not outcome.batches
     if args.json:
         details = outcome.assessment.to_json()
         details["rejected_batches"] = [
             {"batch_id": r.batch_id, "code": r.code} for r in outcome.rejected
         ]
         details["level_change"] = None if outcome.change is None else outcome.change.to_json()
+        details["could_not_check"] = unchecked
         print(json.dumps(details))
     else:
         for rejected in outcome.rejected:
             print(f"refused {rejected.batch_id}: {rejected.code}")
-        print("\n".join(explain_assessment(outcome.assessment)))
-        print("\n".join(explain_level(outcome)))
+        if not unchecked:
+            print("\n".join(explain_assessment(outcome.assessment)))
+            print("\n".join(explain_level(outcome)))
+    if unchecked:
+        print(
+            f"bluezone node check: could not check: all {len(outcome.rejected)} published"
+            " files were refused; check --public-key/--key-id or --server-keys",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -2,10 +2,10 @@
 
 Each command has ``add_*_arguments(parser)`` and ``run_*(args) -> exit status`` so that
 ``bluezone.reference_node.cli.commands`` can mount it.
-Audit exit status: 0 all verified, 1 could not audit (network, usage), 2 the log failed
+Audit exit status: 0 all verified, 1 could not audit (network, files), 2 the log failed
 verification (split view, rewritten history, bad signature, batch not included), 3 the
 latest checkpoint is not yet cosigned by the witness quorum (spec WIT-5: nothing wrong is
-known, nothing was accepted; audit again later).
+known, nothing was accepted; audit again later), 64 usage.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import base64
 import datetime
+import errno
 import hashlib
 import json
 import logging
@@ -22,18 +23,24 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from bluezone.protocol import params
 from bluezone.protocol.errors import ProtocolError
 from bluezone.protocol.export import ExportVerificationKey
 from bluezone.protocol.keys import interval_number
 from bluezone.protocol.note import NoteSigner, NoteVerifier
 from bluezone.protocol.params import MAX_UPLOAD_KEYS, MAX_UPLOAD_KEYS_LIMIT
+from bluezone.reference_node.cli import options
+from bluezone.reference_node.cli.failures import CommandError
 from bluezone.reference_node.client.audit import AuditState, audit
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.errors import NodeError
-from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE
+from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE, ServerKeys
 from bluezone.reference_node.server.publisher import PublisherConfig
-from bluezone.reference_node.server.runner import ServerConfig, start_server
+
+if TYPE_CHECKING:  # the runner needs aiohttp (the server extra): imported when a server starts
+    from bluezone.reference_node.server.runner import ServerConfig
 
 HA_API_KEY_ENV = "BLUEZONE_HA_API_KEY"
 EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_NOT_COSIGNED = 0, 1, 2, 3
@@ -44,25 +51,49 @@ EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_NOT_COSIGNED = 0, 1, 2, 3
 
 def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``bluezone server run``."""
-    parser.add_argument("--data-dir", type=Path, required=True, help="keys, database, files")
+    parser.add_argument(
+        "--data-dir", type=options.data_dir, required=True, help="keys, database, files"
+    )
     parser.add_argument("--origin", help="the log's origin (required on first start)")
     parser.add_argument(
         "--database", help="postgresql://... or a SQLite path (default: DATA_DIR/server.sqlite3)"
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument(
+        "--host", type=options.host, default="127.0.0.1", help="address to listen on"
+    )
+    parser.add_argument(
+        "--port", type=options.port, default=8080, help="TCP port to listen on (0: any free)"
+    )
     parser.add_argument("--region", default="", help="region written into export files")
-    parser.add_argument("--export-key-id", default="bluezone")
-    parser.add_argument("--export-key-version", default="v1")
+    parser.add_argument(
+        "--export-key-id", default="bluezone", help="signing key id written into export files"
+    )
+    parser.add_argument(
+        "--export-key-version", default="v1", help="signing key version written into export files"
+    )
     parser.add_argument(
         "--ha-api-key-file",
-        type=Path,
+        type=options.readable_file,
         help=f"health-authority API key file (else ${HA_API_KEY_ENV}, else DATA_DIR/ha-api.key)",
     )
-    parser.add_argument("--batch-period", type=float, default=3600.0, help="seconds")
-    parser.add_argument("--min-batch-keys", type=int, default=PublisherConfig.min_batch_keys)
     parser.add_argument(
-        "--witness-key", action="append", default=[], help="witness verifier key (repeatable)"
+        "--batch-period",
+        type=options.positive_seconds,
+        default=3600.0,
+        help="seconds between two publications",
+    )
+    parser.add_argument(
+        "--min-batch-keys",
+        type=options.non_negative_int,
+        default=PublisherConfig().min_batch_keys,
+        help="keys a batch needs before it is published",
+    )
+    parser.add_argument(
+        "--witness-key",
+        action="append",
+        type=options.note_key,
+        default=[],
+        help="witness verifier key (repeatable)",
     )
     parser.add_argument(
         "--witness-url",
@@ -92,11 +123,13 @@ def _origin(args: argparse.Namespace) -> str:
     key_file = args.data_dir / LOG_KEY_FILE
     if key_file.exists():
         return NoteSigner.from_skey(key_file.read_text().strip()).name
-    raise SystemExit("bluezone server run: --origin is required on first start")
+    raise CommandError(f"--origin is required on first start (no log key in {args.data_dir})")
 
 
 def server_config(args: argparse.Namespace) -> ServerConfig:
     """Turn parsed options into a ServerConfig."""
+    from bluezone.reference_node.server.runner import ServerConfig
+
     api_key = os.environ.get(HA_API_KEY_ENV)
     if args.ha_api_key_file is not None:
         api_key = args.ha_api_key_file.read_text().strip()
@@ -120,7 +153,12 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
 
 
 async def _serve(config: ServerConfig) -> None:
-    server = await start_server(config)
+    from bluezone.reference_node.server.runner import start_server
+
+    try:
+        server = await start_server(config)
+    except OSError as exc:
+        raise _listen_error(config, exc) from exc
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -134,6 +172,27 @@ async def _serve(config: ServerConfig) -> None:
     print(f"stopped serving {config.origin}", flush=True)
 
 
+def _listen_error(config: ServerConfig, exc: OSError) -> Exception:
+    """Say why the server could not listen, or let another OS error through."""
+    where = f"{config.host}:{config.port}"
+    if exc.errno == errno.EADDRINUSE:
+        return CommandError(
+            f"port {config.port} is in use on {config.host}: stop what uses it "
+            "or choose another --port"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return CommandError(
+            f"cannot listen on {where}: {config.host} is not an address of "
+            "this machine (try 127.0.0.1 or 0.0.0.0)"
+        )
+    if exc.errno == errno.EACCES and config.port < 1024:
+        return CommandError(
+            f"cannot listen on {where}: ports below 1024 need privileges; "
+            "choose --port 1024 or above"
+        )
+    return exc
+
+
 def run_server(args: argparse.Namespace) -> int:
     """Run the key server until SIGINT or SIGTERM."""
     problem = _quorum_problem(args.witness_quorum, args.witness_key)
@@ -143,17 +202,11 @@ def run_server(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         asyncio.run(_serve(server_config(args)))
+    except CommandError:
+        raise
     except (NodeError, ProtocolError) as exc:
-        print(f"bluezone server run: {exc.code}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        raise CommandError(f"{exc.code}: {exc}") from exc
     return EXIT_OK
-
-
-def server_main(argv: Sequence[str] | None = None) -> int:
-    """``bluezone server run`` as a standalone entry point."""
-    parser = argparse.ArgumentParser(prog="bluezone server run", description="run a key server")
-    add_server_arguments(parser)
-    return run_server(parser.parse_args(argv))
 
 
 def _quorum_problem(quorum: int, witness_keys: Sequence[str]) -> str | None:
@@ -170,8 +223,12 @@ def _quorum_problem(quorum: int, witness_keys: Sequence[str]) -> str | None:
 
 def add_ha_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``bluezone ha issue-code``."""
-    parser.add_argument("--server", required=True, help="key server base URL")
-    parser.add_argument("--api-key-file", type=Path, help=f"else ${HA_API_KEY_ENV}")
+    parser.add_argument("--server", required=True, type=options.url, help="key server base URL")
+    parser.add_argument(
+        "--api-key-file",
+        type=options.readable_file,
+        help=f"the health authority's API key file (else ${HA_API_KEY_ENV})",
+    )
     parser.add_argument(
         "--report-type",
         type=int,
@@ -180,9 +237,12 @@ def add_ha_arguments(parser: argparse.ArgumentParser) -> None:
         help="1 confirmed test, 2 clinical diagnosis, 3 self report, 4 recursive (a verified"
         " close contact: give --exposure-date), 5 revoked (with --revision)",
     )
-    parser.add_argument("--onset-date", help="symptom onset, YYYY-MM-DD (UTC)")
+    parser.add_argument(
+        "--onset-date", type=options.utc_date, help="symptom onset, YYYY-MM-DD (UTC)"
+    )
     parser.add_argument(
         "--exposure-date",
+        type=options.utc_date,
         help="a recursive code's day of contact with the case, YYYY-MM-DD (UTC): the upload"
         " publishes keys from that day on (SRV-21)",
     )
@@ -191,15 +251,26 @@ def add_ha_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="a revision code (report type 1 or 5) for `bluezone node revise` (SRV-24)",
     )
-    parser.add_argument("--validity-hours", type=float, help="at most 24 (the default)")
+    parser.add_argument(
+        "--validity-hours",
+        type=_validity_hours,
+        help="hours the code stays valid: more than 0, at most 24 (the server's default)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _day_interval(text: str | None) -> int | None:
+def _validity_hours(text: str) -> float:
+    hours = options.positive_seconds(text)
+    if not params.CODE_MIN_VALIDITY_S <= round(hours * 3600) <= params.CODE_MAX_VALIDITY_S:
+        low = params.CODE_MIN_VALIDITY_S / 60
+        raise argparse.ArgumentTypeError(f"{text!r}: give {low:g} minutes to 24 hours, in hours")
+    return hours
+
+
+def _day_interval(day: datetime.date | None) -> int | None:
     """The interval of a date's UTC midnight, or None."""
-    if not text:
+    if day is None:
         return None
-    day = datetime.date.fromisoformat(text)
     midnight = datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
     return interval_number(int(midnight.timestamp()))
 
@@ -240,22 +311,11 @@ def run_ha(args: argparse.Namespace) -> int:
     if args.api_key_file is not None:
         api_key = args.api_key_file.read_text().strip()
     if not api_key:
-        print(f"bluezone ha issue-code: give --api-key-file or ${HA_API_KEY_ENV}", file=sys.stderr)
-        return EXIT_ERROR
+        raise CommandError(f"give --api-key-file or set ${HA_API_KEY_ENV}")
     try:
         return asyncio.run(_issue(args, api_key))
-    except (NodeError, ValueError) as exc:
-        print(f"bluezone ha issue-code: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-
-
-def ha_main(argv: Sequence[str] | None = None) -> int:
-    """``bluezone ha issue-code`` as a standalone entry point."""
-    parser = argparse.ArgumentParser(
-        prog="bluezone ha issue-code", description="issue a one-time verification code"
-    )
-    add_ha_arguments(parser)
-    return run_ha(parser.parse_args(argv))
+    except NodeError as exc:
+        raise CommandError(str(exc)) from exc
 
 
 # --- bluezone audit ---------------------------------------------------------------------
@@ -263,22 +323,45 @@ def ha_main(argv: Sequence[str] | None = None) -> int:
 
 def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``bluezone audit``."""
-    parser.add_argument("--server", required=True, help="key server base URL")
-    parser.add_argument("--state", type=Path, help="state file (default: per server, in ~)")
-    parser.add_argument("--log-key", help="the log's verifier key (else from the state file)")
+    parser.add_argument("--server", required=True, type=options.url, help="key server base URL")
     parser.add_argument(
-        "--export-key", help="export key as KEY_ID:VERSION:BASE64_DER (else from the state file)"
+        "--state", type=options.data_file, help="state file (default: per server, in ~)"
+    )
+    parser.add_argument(
+        "--server-keys",
+        type=options.readable_file,
+        help="the server's v1/keys document, from the operator (a trusted channel, SRV-11):"
+        " the log key, export key and witness keys in one file, as node check reads it",
+    )
+    parser.add_argument(
+        "--log-key", type=options.note_key, help="the log's verifier key (else from the state file)"
+    )
+    parser.add_argument(
+        "--export-key",
+        type=options.export_key,
+        help="export key as KEY_ID:VERSION:BASE64_DER (else from the state file)",
     )
     parser.add_argument(
         "--trust-on-first-use",
         action="store_true",
         help="with no key given or saved, trust the keys the server publishes now",
     )
-    parser.add_argument("--witness-key", action="append", default=[], help="repeatable")
-    parser.add_argument("--quorum", type=int, default=0, help="witness cosignatures required")
+    parser.add_argument(
+        "--witness-key",
+        action="append",
+        type=options.note_key,
+        default=[],
+        help="a witness's verifier key (repeatable)",
+    )
+    parser.add_argument(
+        "--quorum",
+        type=options.non_negative_int,
+        default=0,
+        help="witness cosignatures required",
+    )
     parser.add_argument(
         "--peer-state",
-        type=Path,
+        type=options.readable_file,
         action="append",
         default=[],
         help="another auditor's state file to compare with (repeatable)",
@@ -297,26 +380,30 @@ def _keys_path(state_path: Path) -> Path:
     return state_path.with_name(state_path.stem + ".keys.json")
 
 
+def _export_text(key: ExportVerificationKey) -> str:
+    """KEY_ID:VERSION:BASE64_DER, as --export-key takes it and the state file keeps it."""
+    return ":".join((key.key_id, key.key_version, base64.b64encode(key.public_key_der).decode()))
+
+
 async def _trust(args: argparse.Namespace, client: KeyServerClient, keys_path: Path) -> TrustConfig:
     witnesses = tuple(NoteVerifier.from_vkey(v) for v in args.witness_key)
     saved = json.loads(keys_path.read_text()) if keys_path.exists() else None
     log_key = args.log_key or (saved and saved["log_key"])
     export_text = args.export_key or (saved and saved["export_key"])
+    if args.server_keys is not None:
+        document = ServerKeys.from_json(args.server_keys.read_bytes())
+        log_key = args.log_key or document.log.vkey
+        export_text = args.export_key or _export_text(document.export)
+        witnesses = witnesses or document.witnesses
     if not log_key or not export_text:
         if not args.trust_on_first_use:
-            raise SystemExit(
-                "bluezone audit: give --log-key and --export-key, or --trust-on-first-use"
+            raise CommandError(
+                "give --server-keys, or --log-key and --export-key, or --trust-on-first-use"
             )
         published = await client.server_keys()
         print("WARNING: trusting the keys the server publishes now (first use)", file=sys.stderr)
         log_key = log_key or published.log.vkey
-        export_text = export_text or ":".join(
-            (
-                published.export.key_id,
-                published.export.key_version,
-                base64.b64encode(published.export.public_key_der).decode(),
-            )
-        )
+        export_text = export_text or _export_text(published.export)
     key_id, version, der64 = export_text.split(":", 2)
     export = ExportVerificationKey(key_id, version, base64.b64decode(der64, validate=True))
     keys_path.parent.mkdir(parents=True, exist_ok=True)
@@ -361,13 +448,5 @@ def run_audit(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     try:
         return asyncio.run(_audit(args))
-    except (NodeError, ProtocolError, ValueError) as exc:
-        print(f"bluezone audit: could not audit: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-
-
-def audit_main(argv: Sequence[str] | None = None) -> int:
-    """``bluezone audit`` as a standalone entry point."""
-    parser = argparse.ArgumentParser(prog="bluezone audit", description="audit a key server's log")
-    add_audit_arguments(parser)
-    return run_audit(parser.parse_args(argv))
+    except (NodeError, ProtocolError) as exc:
+        raise CommandError(f"could not audit: {exc}") from exc

@@ -13,10 +13,11 @@ served with its cosignature, is not posted again.
 
 Both modes keep one state file per key (what was cosigned, per log), locked while a
 checkpoint is checked and recorded. Exit status of ``run``: 0 done (or stopped by a
-signal); 1 could not witness (usage, the key or state file, the network or the server;
-with ``--interval``, network and server failures are reported and retried at the next
-round); 2 the log failed verification (a bad signature, a split view or a rewritten
-history): nothing was cosigned and the state file is unchanged.
+signal); 1 could not witness (the key or state file, the network or the server; with
+``--interval``, network and server failures are reported and retried at the next round);
+2 the log failed verification (a bad signature, a split view or a rewritten history):
+nothing was cosigned and the state file is unchanged; 64 usage error (a missing or wrong
+option).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from aiohttp import web
 from bluezone.protocol.errors import NoteKeyError, ProtocolError
 from bluezone.protocol.note import NoteVerifier
 from bluezone.protocol.params import SIGNATURE_TYPE_ED25519
+from bluezone.reference_node.cli import options
 from bluezone.reference_node.client.client import KeyServerClient
 from bluezone.reference_node.client.witness import Witness, Witnessed, witness_latest
 from bluezone.reference_node.client.witness_server import witness_app
@@ -55,7 +57,7 @@ def add_keygen_arguments(parser: argparse.ArgumentParser) -> None:
         "--name", required=True, help="the witness's key name, e.g. witness.example.org"
     )
     parser.add_argument(
-        "--out", type=Path, required=True, help="secret key file to create (mode 0600)"
+        "--out", type=options.new_file, required=True, help="secret key file to create (mode 0600)"
     )
 
 
@@ -79,30 +81,31 @@ def run_keygen(args: argparse.Namespace) -> int:
 # --- bluezone witness run ------------------------------------------------------------------
 
 
-def _positive_seconds(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be a positive number of seconds")
-    return value
-
-
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``bluezone witness run``."""
-    parser.add_argument("--server", required=True, help="key server base URL")
+    parser.add_argument("--server", required=True, type=options.url, help="key server base URL")
     parser.add_argument(
-        "--log-key", required=True, help="the log's verifier key, from a trusted channel"
+        "--log-key",
+        required=True,
+        type=options.note_key,
+        help="the log's verifier key, from a trusted channel",
     )
     parser.add_argument(
-        "--key", type=Path, required=True, help="the witness key file (bluezone witness keygen)"
+        "--key",
+        type=options.readable_file,
+        required=True,
+        help="the witness key file (bluezone witness keygen)",
     )
     parser.add_argument(
-        "--state", type=Path, help="what was cosigned, per log (default: KEY.state.json)"
+        "--state",
+        type=options.data_file,
+        help="what was cosigned, per log (default KEY.state.json)",
     )
     repeat = parser.add_mutually_exclusive_group()
     repeat.add_argument("--once", action="store_true", help="one round, then exit (default)")
     repeat.add_argument(
         "--interval",
-        type=_positive_seconds,
+        type=options.positive_seconds,
         metavar="SECONDS",
         help="a round every SECONDS until SIGINT or SIGTERM",
     )

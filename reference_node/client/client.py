@@ -21,7 +21,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
+try:
+    import aiohttp
+except ModuleNotFoundError:  # the base install: the client comes with the node or server extra
+    aiohttp = None  # type: ignore[assignment]
 
 from bluezone.protocol.checkpoint import (
     Checkpoint,
@@ -208,7 +211,12 @@ class KeyServerClient:
         clock: Callable[[], float] = time.time,
         random_bytes: Callable[[int], bytes] = secrets.token_bytes,
     ) -> None:
-        """Talk to ``base_url``; an own session is made unless one is given."""
+        """Talk to ``base_url``; an own session is made unless one is given.
+
+        Raises ModuleNotFoundError (name ``aiohttp``) when aiohttp is not installed.
+        """
+        if aiohttp is None:
+            raise ModuleNotFoundError("No module named 'aiohttp'", name="aiohttp")
         self.base_url = base_url.rstrip("/")
         self._session = session
         self._own_session = session is None
@@ -248,6 +256,14 @@ class KeyServerClient:
             raise BadServerDataError(f"response over {limit} bytes")
         return data
 
+    def _unreachable(self, exc: Exception) -> str:
+        """Say which server could not be reached, and why."""
+        if isinstance(exc, TimeoutError):
+            return f"the key server at {self.base_url} did not answer in {self._timeout.total:g} s"
+        cause = getattr(exc, "os_error", None) or exc.__cause__ or exc
+        reason = getattr(cause, "strerror", None) or str(cause) or type(exc).__name__
+        return f"cannot reach the key server at {self.base_url}: {reason}"
+
     async def _raise_for(self, response: aiohttp.ClientResponse) -> None:
         if response.status < 400:
             return
@@ -268,8 +284,8 @@ class KeyServerClient:
             ) as response:
                 await self._raise_for(response)
                 return await self._read(response, limit)
-        except aiohttp.ClientError as exc:
-            raise ClientError(f"cannot reach the key server: {type(exc).__name__}") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ClientError(self._unreachable(exc)) from exc
 
     async def post(
         self, path: str, body: bytes, headers: dict[str, str] | None = None
@@ -282,8 +298,8 @@ class KeyServerClient:
             ) as response:
                 await self._raise_for(response)
                 data = await self._read(response, MAX_JSON_RESPONSE_BYTES)
-        except aiohttp.ClientError as exc:
-            raise ClientError(f"cannot reach the key server: {type(exc).__name__}") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ClientError(self._unreachable(exc)) from exc
         try:
             value = json.loads(data)
         except ValueError as exc:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,15 @@ V2_BASELINES = (("enx", "enx"), ("lfph", "lfph-narrower-net-1.0"))
 CANDIDATES = ("proximity_probability", "proximity")
 BASELINES = ("gaen_v2_enx", "gaen_v2_lfph")
 METRICS = ("ROC area", "detection")
+
+# progress(what, done, total): the step that starts, the steps done and all of them.
+Progress = Callable[[str, int, int], None]
+
+
+def _quiet(what: str, done: int, total: int) -> None:
+    """Report no progress."""
+
+
 DEFAULT_SEED = 20201124
 DEFAULT_TRAIN_SEED = 1
 DEFAULT_TEST_SEED = 2
@@ -137,18 +146,31 @@ def _fixed(shipped: ProximityConfig) -> dict[str, Scorer]:
 
 
 def evaluate_nhs(
-    directory: Path, seed: int = DEFAULT_SEED, false_alarm_rate: float = 0.1, resamples: int = 2000
+    directory: Path,
+    seed: int = DEFAULT_SEED,
+    false_alarm_rate: float = 0.1,
+    resamples: int = 2000,
+    progress: Progress = _quiet,
 ) -> Evaluation:
     """Every scorer on the NHS experiments under ``directory``, learned ones fitted
-    leave-one-experiment-out. Raises RiskDataError when the data cannot be read."""
+    leave-one-experiment-out. Raises RiskDataError when the data cannot be read;
+    ``progress`` hears of each step."""
     if not Path(directory).is_dir():
         raise RiskDataError(f"{directory} is not a directory (pass the nhs_gaen_data folder)")
+    if not (Path(directory) / "devices.csv").is_file():
+        raise RiskDataError(
+            f"{directory} holds no devices.csv: pass the nhs_gaen_data folder (docs/risk.md)"
+        )
+    progress("reading the experiments", 0, 1)
     encounters = tuple(load_nhs_encounters(directory))
     shipped = proximity_profile()
     named = {name: [f(e) for e in encounters] for name, f in _fixed(shipped).items()}
     learned: dict[str, list[float]] = {name: [0.0] * len(encounters) for name in LEARNED}
     fits: dict[str, PathLossFit] = {}
-    for held_out in sorted({e.experiment for e in encounters}):
+    held_outs = sorted({e.experiment for e in encounters})
+    total = 1 + len(held_outs) + _measure_steps(len(named) + len(LEARNED))
+    for done, held_out in enumerate(held_outs, start=1):
+        progress(f"fitting without experiment {held_out}", done, total)
         indices = [i for i, e in enumerate(encounters) if e.experiment == held_out]
         training = [e for e in encounters if e.experiment != held_out]
         scores, fits[held_out] = learned_scores(training, [encounters[i] for i in indices], shipped)
@@ -168,6 +190,7 @@ def evaluate_nhs(
         seed,
         false_alarm_rate,
         resamples,
+        lambda what, done: progress(what, 1 + len(held_outs) + done, total),
     )
 
 
@@ -179,19 +202,27 @@ def evaluate_simulation(
     train_seed: int = DEFAULT_TRAIN_SEED,
     test_seed: int = DEFAULT_TEST_SEED,
     world: str = "default",
+    progress: Progress = _quiet,
 ) -> Evaluation:
     """Every scorer on simulated scenes of ``test_seed`` in ``world``, learned ones fitted on
-    scenes of ``train_seed`` in the default world; each seed draws its own phones."""
+    scenes of ``train_seed`` in the default world; each seed draws its own phones.
+    ``progress`` hears of each step."""
     if train_seed == test_seed:
         raise RiskDataError("the training and test seeds must differ (held-out evaluation)")
     if world not in WORLDS:
         raise RiskDataError(f"unknown world {world!r} (one of {', '.join(WORLDS)})")
     table = calibration_table()
     config = SimulationConfig(scenes=scenes)
-    training = simulate_seed(table, config, train_seed, "train")
-    testing = tuple(simulate_seed(table, replace(config, world=world), test_seed, "test"))
     shipped = proximity_profile()
-    named = {name: [f(e) for e in testing] for name, f in _fixed(shipped).items()}
+    fixed = _fixed(shipped)
+    total = 4 + _measure_steps(len(fixed) + len(LEARNED))
+    progress(f"simulating {scenes} training scenes", 0, total)
+    training = simulate_seed(table, config, train_seed, "train")
+    progress(f"simulating {scenes} test scenes", 1, total)
+    testing = tuple(simulate_seed(table, replace(config, world=world), test_seed, "test"))
+    progress("scoring the test scenes", 2, total)
+    named = {name: [f(e) for e in testing] for name, f in fixed.items()}
+    progress("fitting the learned scorers", 3, total)
     learned, fit = learned_scores(training, testing, shipped)
     named.update(learned)
     return _measure(
@@ -206,7 +237,13 @@ def evaluate_simulation(
         seed,
         false_alarm_rate,
         resamples,
+        lambda what, done: progress(what, 4 + done, total),
     )
+
+
+def _measure_steps(scorers: int) -> int:
+    """The steps ``_measure`` reports for ``scorers`` scorers: one bootstrap each, and margins."""
+    return scorers + len(METRICS) * len(CANDIDATES)
 
 
 def _measure(
@@ -219,6 +256,7 @@ def _measure(
     seed: int,
     false_alarm_rate: float,
     resamples: int,
+    progress: Callable[[str, int], None],
 ) -> Evaluation:
     """ROC areas, detection rates and the margin, with cluster-bootstrap intervals."""
     labels = np.array([e.close_contact for e in encounters])
@@ -227,6 +265,7 @@ def _measure(
         raise RiskDataError("the encounters need both close contacts and others")
     results = []
     for offset, (name, values) in enumerate(named.items()):
+        progress(f"bootstrap of {name} ({resamples} resamples)", offset)
         scores = np.asarray(values, dtype=float)
 
         def auc(idx: np.ndarray, s: np.ndarray = scores) -> float:
@@ -253,14 +292,24 @@ def _measure(
                 point.false_alarm_rate,
             )
         )
-    margins = [
-        _margin(
-            metric, candidate, baseline, named, labels, clusters, seed, false_alarm_rate, resamples
-        )
-        for baseline in BASELINES
-        for metric in METRICS
-        for candidate in CANDIDATES
-    ]
+    margins = []
+    pairs = [(metric, candidate) for metric in METRICS for candidate in CANDIDATES]
+    for done, (metric, candidate) in enumerate(pairs, start=len(named)):
+        progress(f"bootstrap of the {metric} margins of {candidate}", done)
+        margins += [
+            _margin(
+                metric,
+                candidate,
+                baseline,
+                named,
+                labels,
+                clusters,
+                seed,
+                false_alarm_rate,
+                resamples,
+            )
+            for baseline in BASELINES
+        ]
     return Evaluation(
         data_set,
         label,
@@ -400,20 +449,34 @@ def to_json(evaluation: Evaluation) -> dict[str, Any]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``bluezone risk evaluate`` to ``parser``."""
+    from bluezone.reference_node.cli import options
+
     parser.add_argument(
         "--data",
-        type=Path,
+        type=options.existing_dir,
         metavar="DIR",
         help="the NHS nhs_gaen_data folder (default: the simulator's ground truth)",
     )
-    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw ROC and attenuation")
+    parser.add_argument(
+        "--plot", type=options.new_file, metavar="FILE.png", help="draw ROC and attenuation"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--false-alarm", type=float, default=0.1, help="false-alarm rate (0.1)")
-    parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
+    parser.add_argument(
+        "--false-alarm", type=options.fraction, default=0.1, help="false-alarm rate"
+    )
+    parser.add_argument(
+        "--resamples", type=options.positive_int, default=2000, help="bootstrap resamples"
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed")
-    parser.add_argument("--scenes", type=int, default=DEFAULT_SCENES, help="scenes per seed")
-    parser.add_argument("--train-seed", type=int, default=DEFAULT_TRAIN_SEED)
-    parser.add_argument("--test-seed", type=int, default=DEFAULT_TEST_SEED)
+    parser.add_argument(
+        "--scenes", type=options.positive_int, default=DEFAULT_SCENES, help="scenes per seed"
+    )
+    parser.add_argument(
+        "--train-seed", type=int, default=DEFAULT_TRAIN_SEED, help="seed of the training scenes"
+    )
+    parser.add_argument(
+        "--test-seed", type=int, default=DEFAULT_TEST_SEED, help="seed of the test scenes"
+    )
     parser.add_argument(
         "--world",
         choices=WORLDS,
@@ -428,29 +491,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _check_writable(path: Path) -> None:
+    """Raise RiskDataError now if ``path`` cannot be written (the run takes a while)."""
+    existed = path.exists()
+    try:
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        raise RiskDataError(f"cannot write the plot to {path}: {exc.strerror}") from exc
+    if not existed:
+        path.unlink()
+
+
 def run(args: argparse.Namespace) -> int:
     """Evaluate as ``args`` say, print the result, draw the plot; return the exit status."""
+    from bluezone.reference_node.cli import progress
     from bluezone.reference_node.lab import plot as risk_plot
 
+    show = progress.wanted(args.json)
     try:
         if args.plot is not None:
             risk_plot.load_pyplot()  # fail before the work, not after it
+            _check_writable(args.plot)
         if not 0.0 <= args.false_alarm <= 1.0 or args.resamples < 1 or args.scenes < 1:
             raise RiskDataError("need 0 <= --false-alarm <= 1, --resamples >= 1, --scenes >= 1")
         if args.data is not None and args.write_profile is not None:
             raise RiskDataError("--write-profile writes the simulator's fit (spec 5.8.1)")
-        if args.data is not None:
-            evaluation = evaluate_nhs(args.data, args.seed, args.false_alarm, args.resamples)
-        else:
-            evaluation = evaluate_simulation(
-                args.seed,
-                args.false_alarm,
-                args.resamples,
-                args.scenes,
-                args.train_seed,
-                args.test_seed,
-                args.world,
-            )
+        with progress.steps(1, "risk evaluate", show) as bar:
+            tell = progress.as_steps(bar)
+            if args.data is not None:
+                evaluation = evaluate_nhs(
+                    args.data, args.seed, args.false_alarm, args.resamples, tell
+                )
+            else:
+                evaluation = evaluate_simulation(
+                    args.seed,
+                    args.false_alarm,
+                    args.resamples,
+                    args.scenes,
+                    args.train_seed,
+                    args.test_seed,
+                    args.world,
+                    tell,
+                )
         print(json.dumps(to_json(evaluation)) if args.json else report(evaluation))
         if args.write_profile is not None:
             (fit,) = evaluation.fits.values()
@@ -458,14 +541,16 @@ def run(args: argparse.Namespace) -> int:
         if args.plot is not None:
             risk_plot.plot(evaluation, args.plot)
     except NodeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        print(f"bluezone risk evaluate: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m bluezone.reference_node.lab.evaluate [--data DIR] [--plot FILE.png] ...``."""
-    parser = argparse.ArgumentParser(
+    from bluezone.reference_node.cli.options import Parser
+
+    parser = Parser(
         prog="python -m bluezone.reference_node.lab.evaluate", description=__doc__.splitlines()[0]
     )
     add_arguments(parser)

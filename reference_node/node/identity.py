@@ -12,6 +12,7 @@ lost. Keys are never logged or printed in full, and come from the injected
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Callable
@@ -110,6 +111,24 @@ class DeviceIdentity:
         log.info("report %d recorded, %d keys, re-keyed", report.report_id, len(report.keys))
         return report
 
+    def planned_report(self, now_s: float, first_interval: int | None = None) -> list[StoredKey]:
+        """Return the keys a report at ``now_s`` would cover, the current one cut; write nothing.
+
+        The same keys, ids and periods ``report`` records at the same ``now_s`` and
+        ``first_interval``: a caller can have a code accepted for them before it re-keys.
+        """
+        now = _interval(now_s)
+        current = self._store.own_key_at(now)
+        planned = []
+        for stored in self._store.own_keys():
+            if current is not None and stored.key_id == current.key_id:
+                stored = dataclasses.replace(stored, key=cut_for_report(stored.key, now))
+            if (first_interval is None or stored.key.end_interval > first_interval) and _kept(
+                stored, now
+            ):
+                planned.append(stored)
+        return planned
+
     def history(self, now_s: float) -> list[StoredKey]:
         """Return the keys kept at ``now_s``: the last 14 days and the current one (KS-11)."""
         now = _interval(now_s)
@@ -156,6 +175,12 @@ class AsyncDeviceIdentity:
     async def report(self, now_s: float, first_interval: int | None = None) -> StoredReport:
         """See ``DeviceIdentity.report``."""
         return await self._store.run(self._identity.report, now_s, first_interval)
+
+    async def planned_report(
+        self, now_s: float, first_interval: int | None = None
+    ) -> list[StoredKey]:
+        """See ``DeviceIdentity.planned_report``."""
+        return await self._store.run(self._identity.planned_report, now_s, first_interval)
 
     async def history(self, now_s: float) -> list[StoredKey]:
         """See ``DeviceIdentity.history``."""

@@ -29,6 +29,7 @@ from bluezone.protocol.schedule import uniform_fraction
 from bluezone.protocol.upload import check_upload, normalize_code
 from bluezone.reference_node.client.client import KeyServerClient, UploadGrant
 from bluezone.reference_node.errors import ReportError
+from bluezone.reference_node.node.identity import AsyncDeviceIdentity
 from bluezone.reference_node.node.log import LOGGER_NAME
 from bluezone.reference_node.server.errors import (
     BadServerDataError,
@@ -93,6 +94,27 @@ def check_code(code: str) -> str:
         return normalize_code(code)
     except ProtocolError as exc:
         raise ReportError(f"SRV-3: not a verification code ({exc.code})", exc.code) from exc
+
+
+# What a person can do after each failure of a report (the spec's error names, SRV-3/4/7).
+ADVICE = {
+    UNREACHABLE: "the key server could not be reached and the code was not used:"
+    " report again with the same code",
+    INTERRUPTED: "the code exchange was cut short and the code may be used:"
+    " report again with the same code; if it is refused as used, ask for a new code",
+    "code_not_found": "the key server does not know this code: check it, or ask the health"
+    " authority for a new one",
+    "invalid_code": "this is not a verification code: check it, or ask for a new one",
+    "code_used": "the code was already used: ask the health authority for a new code",
+    "code_expired": "the code has expired: ask the health authority for a new code",
+    "token_expired": "the upload token expired before the keys could go up:"
+    " ask the health authority for a new code",
+}
+
+
+def refusal(failure: str) -> str:
+    """One sentence: why a report failed (the spec's error name) and what to do."""
+    return ADVICE.get(failure, f"the key server refused the report ({failure}): ask for a new code")
 
 
 def due_interval(keys: Sequence[StoredKey]) -> int:
@@ -200,6 +222,57 @@ class Reporter:
                 else:
                     self._reset_backoff(upload)
         return upload
+
+    async def report_checked(
+        self,
+        identity: AsyncDeviceIdentity,
+        code: str,
+        server_url: str,
+        now_s: float,
+        first_interval: int | None = None,
+    ) -> tuple[StoredReport, StoredUpload | None]:
+        """Have ``code`` accepted first, then re-key and record the report (KS-13).
+
+        The code is exchanged for a token bound to the keys the report will carry
+        (``planned_report`` at ``now_s``) before anything is written: an unreachable
+        server (ClientError) or a refused code (ReportError) leaves the device as it was,
+        and a code the server did not accept can be tried again. Only a crash between the
+        server's answer and the store's write loses the token, with the code spent.
+        Returns the report and its upload (None when no key is to be uploaded); the keys
+        go up at once when none is embargoed (KS-12), else later (``upload_due``).
+        """
+        code = check_code(code)
+        now = interval_number(now_s)
+        planned = await identity.planned_report(now_s, first_interval)
+        keys = keys_to_upload(planned, await self.store.uploaded_key_ids(), now)
+        if not keys:
+            report = await identity.report(now_s, first_interval)
+            log.info("report %d: no key to upload", report.report_id)
+            return report, None
+        secret = self.random_bytes(HMAC_SECRET_BYTES)
+        async with self.client_factory(server_url) as client:
+            try:
+                grant = await client.request_token(code, [k.key for k in keys], secret)
+            except ServerResponseError as exc:
+                raise ReportError(refusal(exc.error), exc.error) from exc
+            except TimeoutError as exc:
+                raise ClientError(f"the key server at {server_url} did not answer") from exc
+            report = await identity.report(now_s, first_interval)
+            key_ids = tuple(k.key_id for k in keys)
+            assert set(key_ids) <= {reported.key.key_id for reported in report.keys}
+            record = UploadRecord(
+                report.report_id, server_url, secret, key_ids, due_interval(keys), now_s
+            )
+            await self.store.add_upload(record)
+            upload = await self.store.set_upload_token(
+                report.report_id, grant.token, grant.expires_s
+            )
+            if now >= upload.due_interval:
+                try:
+                    upload = await self._send(client, upload, now_s)
+                except (ClientError, TimeoutError) as exc:
+                    log.warning("report %d: upload failed, will retry: %r", report.report_id, exc)
+        return report, upload
 
     async def upload_due(self, now_s: float) -> list[StoredUpload]:
         """Upload every waiting upload whose keys are all past their embargo at ``now_s``.

@@ -68,3 +68,30 @@ def test_every_public_module_has_an_api_page(site: Path):
 def test_vector_files_are_published(site: Path):
     for path in sorted((ROOT / "spec" / "vectors").glob("*.json")):
         assert (site / "spec" / "vectors" / path.name).is_file(), path.name
+
+
+def _text(page: Path) -> str:
+    """A built page as plain text (tags dropped, whitespace folded)."""
+    import html
+    import re
+
+    text = re.sub(r"<[^>]+>", " ", page.read_text())
+    return re.sub(r"\s+", " ", html.unescape(text))
+
+
+def test_the_api_reference_shows_constructors_fields_and_the_params_comments(site: Path):
+    api = site / "reference" / "api"
+    keys = _text(api / "bluezone.protocol.keys" / "index.html")
+    assert "TemporaryExposureKey ( key_data : bytes , rolling_start : int" in keys
+    assert "rolling_period : int = params . MAX_ROLLING_PERIOD" in keys  # a dataclass field
+    params = _text(api / "bluezone.protocol.params" / "index.html")
+    assert "TEK_LENGTH : Final = 16 spec KS-1 : a temporary exposure key is 16 bytes" in params
+    # A constant of a group takes the comment above the group.
+    assert "AEM_LENGTH : Final = METADATA_LENGTH spec KS-8 , KS-9 : associated" in params
+
+
+def test_risk_page_is_in_the_nav_and_the_traceability_table_fits(site: Path):
+    assert 'href="risk/"' in (site / "index.html").read_text()
+    page = (site / "reference" / "traceability" / "index.html").read_text()
+    assert page.count('<div class="traceability">') == page.count("<table>") > 0
+    assert ".traceability table" in (site / "stylesheets" / "extra.css").read_text()

@@ -55,7 +55,7 @@ def test_library_level_groups_are_listed_not_applicable(tmp_path, capsys):
     status, report = report_of(tmp_path, REFERENCE, "--only", "key-schedule,matching")
     assert status == EXIT_PASSED
     groups = {entry["group"] for entry in report["not_applicable"]}
-    assert groups == {"IntervalNumber", "ExposureCheck"}
+    assert groups == {"Embargo"}
     assert "not applicable" in capsys.readouterr().out
 
 

@@ -220,6 +220,188 @@ function match(params) {
   return { matches };
 }
 
+// ---- the receiver: interval numbers, metadata, the exposure check (IOP-48..IOP-50) ----
+
+const INTERVAL_SECONDS = 600; // KS-2
+const EMBARGO_INTERVALS = 12; // KS-12, MATCH-8
+const RETENTION_INTERVALS = 14 * MAX_ROLLING_PERIOD; // MATCH-6
+const MIN_TX_POWER = -50; // MATCH-7
+const MAX_TX_POWER = 20;
+
+function intervalNumber(params) {
+  // KS-2: floor(POSIX seconds / 600), in UTC: Date's local time never enters.
+  const seconds = intParam(params, "unix_seconds");
+  const interval = Math.floor(seconds / INTERVAL_SECONDS);
+  if (seconds < 0 || interval > MAX_INTERVAL) {
+    throw new InputError("invalid_interval", "the time is outside intervals 0..2^32-1 (KS-2)");
+  }
+  return { interval };
+}
+
+function readMetadata(bytes) {
+  // KS-9 layout; KS-10: only major version 1 is read.
+  const major = bytes[0] >> 6;
+  if (major !== 1) throw new InputError("unsupported_version", `major version ${major} (KS-10)`);
+  return {
+    major,
+    minor: (bytes[0] >> 4) & 3,
+    calibration_confidence: (bytes[0] >> 2) & 3,
+    tx_power: bytes.readInt8(1),
+  };
+}
+
+function metadataDecode(params) {
+  return readMetadata(hexParam(params, "metadata", METADATA_LENGTH, "invalid_metadata"));
+}
+
+function checkExposures(params) {
+  const records = listParam(params, "keys");
+  const sightings = listParam(params, "sightings").map((s) => ({
+    rpi: hexParam(s, "rpi", RPI_LENGTH, null),
+    interval: intervalParam(s, "interval"),
+    aem: hexParam(s, "aem", METADATA_LENGTH, null),
+  }));
+  const now = intervalParam(params, "now_interval");
+  const rejectedKeys = [];
+  const usable = [];
+  records.forEach((record, index) => {
+    let key;
+    try {
+      key = readKey(record); // MATCH-1: an invalid record is rejected on its own
+    } catch (error) {
+      if (!(error instanceof InputError) || error.detail === null) throw error;
+      rejectedKeys.push({ key_index: index, error: error.detail });
+      return;
+    }
+    if (now < key.start + key.period + EMBARGO_INTERVALS) {
+      rejectedKeys.push({ key_index: index, error: "embargoed_key" }); // MATCH-8
+    } else {
+      usable.push({ ...key, index });
+    }
+  });
+  // MATCH-6: sightings older than 14 days are left out.
+  const kept = sightings.map((s, index) => ({ ...s, index })).filter((s) => s.interval >= now - RETENTION_INTERVALS);
+  const request = {
+    keys: usable.map((k) => ({ key: k.key.toString("hex"), rolling_start: k.start, rolling_period: k.period })),
+    sightings: kept.map((s) => ({ rpi: s.rpi.toString("hex"), interval: s.interval })),
+  };
+  const matches = [];
+  const discarded = [];
+  for (const m of match(request).matches) {
+    const key = usable[m.key_index];
+    const sighting = kept[m.sighting_index];
+    let error = null;
+    try {
+      const { tx_power } = readMetadata(aemCrypt(key.key, sighting.rpi, sighting.aem));
+      if (tx_power < MIN_TX_POWER || tx_power > MAX_TX_POWER) error = "implausible_tx_power"; // MATCH-7
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      error = e.detail;
+    }
+    if (error) discarded.push({ sighting_index: sighting.index, error });
+    else matches.push({ key_index: key.index, sighting_index: sighting.index });
+  }
+  return { matches, rejected_keys: rejectedKeys, discarded_sightings: discarded };
+}
+
+// ---- exposure windows from scans (IOP-51, RISK-4..RISK-6) ----
+
+const MAX_SCAN_GAP_S = 300; // RISK-4
+const WINDOW_SECONDS = 1800; // RISK-5
+const SECONDS_PER_DAY = 86400;
+
+function boundedInt(item, name, low, high) {
+  const value = intParam(item, name);
+  if (value < low || value > high) throw new InputError("invalid_sighting", `${name} out of range (RISK-4)`);
+  return value;
+}
+
+function optionalInt(item, name) {
+  return item[name] === undefined || item[name] === null ? null : intParam(item, name);
+}
+
+function readMapping(value) {
+  const bad = (message) => new InputError("invalid_configuration", message);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw bad("mapping must be an object (RISK-6)");
+  const days = value.days_since_onset_to_infectiousness;
+  if (days === null || typeof days !== "object" || Array.isArray(days)) throw bad("days_since_onset_to_infectiousness");
+  const missing = integer(value.infectiousness_when_days_since_onset_missing, "infectiousness", 0, 2, "invalid_configuration");
+  const reportType = integer(value.report_type_when_missing, "report_type_when_missing", 1, 4, "invalid_configuration");
+  const table = new Map();
+  for (const [day, level] of Object.entries(days)) {
+    if (!/^-?[0-9]+$/.test(day) || Math.abs(Number(day)) > 14) throw bad(`day ${day} (RISK-6)`);
+    table.set(Number(day), integer(level, `day ${day}`, 0, 2, "invalid_configuration"));
+  }
+  return { table, missing, reportType };
+}
+
+function exposureWindows(params) {
+  const keys = listParam(params, "keys").map((k) => ({
+    reportType: optionalInt(k, "report_type"),
+    days: optionalInt(k, "days_since_onset"),
+  }));
+  for (const k of keys) {
+    if (k.reportType !== null && (k.reportType < 0 || k.reportType > 5)) throw new InputError(null, "report_type must be 0..5");
+  }
+  const mapping = readMapping(params.mapping);
+  const perKey = new Map();
+  let previous = null;
+  for (const scan of listParam(params, "scans")) {
+    const start = boundedInt(scan, "start_s", 0, MAX_INTERVAL * 600);
+    if (previous !== null && start <= previous) throw new InputError("invalid_sighting", "scans out of order (RISK-4)");
+    const gap = previous === null ? MAX_SCAN_GAP_S : Math.min(MAX_SCAN_GAP_S, start - previous);
+    previous = start;
+    const heard = new Map();
+    for (const s of listParam(scan, "sightings")) {
+      const key = boundedInt(s, "key", 0, keys.length - 1);
+      const attenuation = boundedInt(s, "attenuation_db", 0, 255);
+      const confidence = boundedInt(s, "calibration_confidence", 0, 3);
+      if (!heard.has(key)) heard.set(key, []);
+      heard.get(key).push({ attenuation, confidence });
+    }
+    for (const [key, list] of heard) {
+      const values = list.map((x) => x.attenuation);
+      const n = values.length;
+      const sum = values.reduce((a, b) => a + b, 0);
+      const instance = {
+        typical_attenuation_db: Math.floor((2 * sum + n) / (2 * n)), // RISK-4: rounded half up
+        min_attenuation_db: Math.min(...values),
+        seconds_since_last_scan: gap,
+      };
+      if (!perKey.has(key)) perKey.set(key, []);
+      perKey.get(key).push({ start, instance, confidence: Math.min(...list.map((x) => x.confidence)) });
+    }
+  }
+  const windows = [];
+  for (const key of [...perKey.keys()].sort((a, b) => a - b)) {
+    const k = keys[key];
+    const reportType = k.reportType === null || k.reportType === 0 ? mapping.reportType : k.reportType;
+    const infectiousness = k.days === null ? mapping.missing : mapping.table.get(k.days) || 0;
+    if (reportType === 5 || infectiousness === 0) continue; // RISK-6: REVOKED, or NONE
+    const groups = [];
+    for (const item of perKey.get(key)) {
+      // RISK-5: same UTC day as the window's first scan, and less than 1,800 s after it.
+      const group = groups[groups.length - 1];
+      const first = group ? group[0].start : null;
+      if (group && Math.floor(first / SECONDS_PER_DAY) === Math.floor(item.start / SECONDS_PER_DAY) && item.start - first < WINDOW_SECONDS) {
+        group.push(item);
+      } else {
+        groups.push([item]);
+      }
+    }
+    for (const group of groups) {
+      windows.push({
+        day: Math.floor(group[0].start / SECONDS_PER_DAY),
+        report_type: reportType,
+        infectiousness,
+        calibration_confidence: Math.min(...group.map((x) => x.confidence)),
+        scan_instances: group.map((x) => x.instance),
+      });
+    }
+  }
+  return { windows };
+}
+
 // ---- transparency log: RFC 9162 Merkle tree (LOG-1, LOG-3, LOG-4) ----
 //
 // Sizes and indices are up to 2^64-1 in the spec; JSON numbers are exact only up to 2^53,
@@ -778,6 +960,10 @@ const OPS = {
     return { rpi: rpi.toString("hex"), aem: aem.toString("hex") };
   },
   match,
+  interval_number: intervalNumber, // IOP-48
+  metadata_decode: metadataDecode, // IOP-49
+  check_exposures: checkExposures, // IOP-50
+  exposure_windows: exposureWindows, // IOP-51
   score_v2, // IOP-27
   // The Merkle ops of the transparency log; export files and signed notes are left out
   // (not listed in hello, so the suite reports their tests unsupported).

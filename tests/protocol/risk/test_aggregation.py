@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bluezone.protocol.errors import ProtocolError
 from bluezone.protocol.risk.aggregation import (
     DiagnosisKeysDataMapping,
     KeyReport,
@@ -15,8 +16,14 @@ from bluezone.protocol.risk.aggregation import (
     typical_attenuation,
 )
 from bluezone.protocol.risk.errors import InvalidConfigurationError, InvalidSightingError
-from bluezone.protocol.risk.windows import Infectiousness, ReportType, ScanInstance
+from bluezone.protocol.risk.windows import (
+    Infectiousness,
+    ReportType,
+    ScanInstance,
+    windows_to_json,
+)
 from bluezone.reference_node.risk_profiles import v2_profile
+from tests.vectorfiles import cases
 
 DAY = 19000
 T0 = DAY * 86400 + 12 * 3600  # noon UTC
@@ -110,3 +117,37 @@ def test_windows_respect_their_bounds(gaps: list[int], heard: list[tuple[int, in
     for w in windows:
         assert all(0 < s.seconds_since_last_scan <= 300 for s in w.scan_instances)
         assert all(s.min_attenuation_db <= s.typical_attenuation_db for s in w.scan_instances)
+
+
+@pytest.mark.parametrize("test", cases("risk-aggregation.json", "ExposureWindows"))
+def test_vectors(test):
+    """Every case of spec/vectors/risk-aggregation.json, through the library's own types."""
+    inputs = test["inputs"]
+
+    def compute() -> dict:
+        scans = [
+            Scan(
+                scan["start_s"],
+                tuple(
+                    ScanSighting(s["key"], s["attenuation_db"], s["calibration_confidence"])
+                    for s in scan["sightings"]
+                ),
+            )
+            for scan in inputs["scans"]
+        ]
+        keys = [
+            KeyReport(
+                None if k["report_type"] is None else ReportType(k["report_type"]),
+                k["days_since_onset"],
+            )
+            for k in inputs["keys"]
+        ]
+        mapping = DiagnosisKeysDataMapping.from_json(inputs["mapping"])
+        return {"windows": windows_to_json(exposure_windows(scans, keys, mapping))}
+
+    if test["result"] == "invalid":
+        with pytest.raises(ProtocolError) as raised:
+            compute()
+        assert raised.value.code == test["expected"]["error"]
+    else:
+        assert compute() == test["expected"]

@@ -21,4 +21,4 @@ def test_interop_run_fails_on_a_broken_adapter(capsys):
 def test_unknown_command_is_a_usage_error():
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["no-such-command"])
-    assert exit_info.value.code == 2
+    assert exit_info.value.code == 64  # EX_USAGE: 2 is a failed verification (audit)

@@ -100,27 +100,36 @@ def test_the_command_draws_the_plot(tmp_path: Path, capsys):
 def test_a_missing_matplotlib_is_a_clear_error_before_any_work(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
     target = tmp_path / "roc.png"
-    assert cli.main(["risk", "evaluate", *SMALL, "--plot", str(target)]) == 2
+    assert cli.main(["risk", "evaluate", *SMALL, "--plot", str(target)]) == 1
     captured = capsys.readouterr()
     assert "matplotlib" in captured.err and "plot" in captured.err
     assert captured.out == "" and not target.exists()
 
 
-def test_a_missing_data_directory_is_an_error(tmp_path, capsys):
-    assert cli.main(["risk", "evaluate", "--data", str(tmp_path / "absent")]) == 2
-    assert "nhs_gaen_data" in capsys.readouterr().err
+def test_a_missing_data_directory_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["risk", "evaluate", "--data", str(tmp_path / "absent")])
+    assert exited.value.code == 64
+    assert "no such directory" in capsys.readouterr().err
+
+
+def test_a_directory_that_is_not_the_nhs_data_says_so(tmp_path, capsys):
+    assert cli.main(["risk", "evaluate", "--data", str(tmp_path)]) == 1
+    assert "pass the nhs_gaen_data folder" in capsys.readouterr().err
 
 
 def test_bad_options_are_errors(capsys):
-    assert cli.main(["risk", "evaluate", "--false-alarm", "1.5"]) == 2
-    assert cli.main(["risk", "evaluate", "--scenes", "2", "--train-seed", "2"]) == 2
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["risk", "evaluate", "--false-alarm", "1.5"])
+    assert exited.value.code == 64
+    assert cli.main(["risk", "evaluate", "--scenes", "2", "--train-seed", "2"]) == 1
     assert "differ" in capsys.readouterr().err
 
 
 def test_the_module_takes_the_data_directory_as_an_argument_too(tmp_path, capsys):
     from bluezone.reference_node.lab.evaluate import main
 
-    assert main([str(tmp_path / "absent")]) == 2
+    assert main([str(tmp_path / "absent")]) == 1
     assert "nhs_gaen_data" in capsys.readouterr().err
 
 

@@ -66,6 +66,19 @@ def test_node_check_explains_in_text(tmp_path: Path, published, capsys):
     assert "verdict: EXPOSED" in out and "window 1" in out
 
 
+def test_node_check_that_verified_no_file_could_not_check(tmp_path: Path, published, capsys):
+    seed_store(tmp_path / "data")
+    other = tmp_path / "other.pem"
+    other.write_bytes(public_pem(signing_key()))  # not the key the files are signed with
+    keys, _ = published
+    assert cli.main(check_args(tmp_path / "data", (keys, other))) == 1
+    out, err = capsys.readouterr()
+    assert "refused batch.zip: export_bad_signature" in out and "verdict" not in out
+    assert err.startswith("bluezone node check: could not check: all 1 published files")
+    assert cli.main(check_args(tmp_path / "data", (keys, other), "--json")) == 1
+    assert json.loads(capsys.readouterr().out)["could_not_check"] is True
+
+
 def test_node_check_needs_an_existing_store(tmp_path: Path, published, capsys):
     assert cli.main(check_args(tmp_path / "nothing", published)) == 1
     assert "node_config" in capsys.readouterr().err

@@ -162,6 +162,9 @@ def test_report_publish_download_notify_and_audit(tmp_path: Path, capsys):
 
         # The auditor passes on the honest log ...
         assert audit(url, state, keys) == 0
+        # The same trust from the server's v1/keys file, as node check reads it.
+        other = ["--state", str(tmp_path / "audit-2.json"), "--server-keys", str(server_keys)]
+        assert main(["audit", "--server", url, *other]) == 0
         assert "audit passed" in capsys.readouterr().out
 
         # ... and fails loudly once the operator rewrote a published batch.

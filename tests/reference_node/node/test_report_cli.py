@@ -78,19 +78,60 @@ def test_a_used_code_is_refused_and_said_so(tmp_path, now, capsys):
         for name, status in (("a", 0), ("b", 1)):
             argv = ["node", "report", "--code", code, "--server", server.url]
             assert command([*argv, "--data", str(tmp_path / name)], clock) == status
-    assert "report refused (code_used)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "refused (code_used), nothing recorded: the code was already used" in err
     with Store.open(tmp_path / "b") as store:
-        (upload,) = store.uploads()
-        assert (upload.state, upload.failure) == ("failed", "code_used")
+        assert store.uploads() == [] and store.reports() == [] and len(store.own_keys()) == 2
 
 
-def test_a_mistyped_code_changes_nothing(tmp_path, now, capsys):
+def test_a_mistyped_code_is_a_usage_error_and_changes_nothing(tmp_path, now, capsys):
     node_with_keys(tmp_path, now)
     argv = ["node", "report", "--code", "NOT-A-CODE", "--server", "http://127.0.0.1:9"]
-    assert command([*argv, "--data", str(tmp_path)], SettableClock(now)) == 1
-    assert "invalid_code" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--data", str(tmp_path)])
+    assert exited.value.code == 64
+    assert "argument --code: not a verification code" in capsys.readouterr().err
     with Store.open(tmp_path) as store:
         assert store.reports() == [] and len(store.own_keys()) == 2
+
+
+def test_an_unreachable_server_changes_nothing_and_the_code_works_later(tmp_path, now, capsys):
+    clock = SettableClock(now)
+    node_with_keys(tmp_path / "node", now)
+    data = ["--data", str(tmp_path / "node")]
+    with ServerThread(config_for(tmp_path), clock) as server:
+        code = issue_code(server)
+        down = ["node", "report", "--code", code, "--server", "http://127.0.0.1:9", *data]
+        assert command(down, clock) == 1
+        err = capsys.readouterr().err
+        assert "cannot reach the key server at http://127.0.0.1:9" in err
+        assert "report again with the same code" in err and len(err.splitlines()) == 1
+        with Store.open(tmp_path / "node") as store:
+            assert store.reports() == [] and store.uploads() == [] and len(store.own_keys()) == 2
+        assert command(["node", "upload", *data], clock) == 0
+        up = ["node", "report", "--code", code, "--server", server.url, *data]
+        assert command(up, clock) == 0
+    with Store.open(tmp_path / "node") as store:
+        (upload,) = store.uploads()
+        assert upload.state == "waiting" and len(store.own_keys()) == 3
+
+
+def test_upload_exits_1_while_a_report_has_failed_and_says_what_to_do(tmp_path, now, capsys):
+    clock = SettableClock(now)
+    node_with_keys(tmp_path / "node", now)
+    data = ["--data", str(tmp_path / "node")]
+    with ServerThread(config_for(tmp_path), clock) as server:
+        argv = ["node", "report", "--code", issue_code(server), "--server", server.url, *data]
+        assert command(argv, clock) == 0
+        clock.now += params.TOKEN_VALIDITY_S  # the token expires before the embargo ends
+        assert command(["node", "upload", *data], clock) == 1
+        assert "token_expired" in capsys.readouterr().out
+        assert command(["node", "upload", *data], clock) == 1
+        assert "ask the health authority for a new code" in capsys.readouterr().out
+        clock.now += params.INTERVAL_SECONDS
+        argv = ["node", "report", "--code", issue_code(server), "--server", server.url, *data]
+        assert command(argv, clock) == 0
+        assert command(["node", "upload", *data], clock) == 0
 
 
 def test_report_on_the_store_of_a_running_node_says_to_stop_it(tmp_path, now, capsys):
@@ -122,7 +163,6 @@ def test_upload_with_nothing_to_do(tmp_path, now, capsys):
         ([], "give --keys-dir with --public-key, or --server with --server-keys"),
         (["--server", "http://127.0.0.1:9"], "--server and --server-keys go together"),
         (["--keys-dir", ".", "--server", "http://x"], "not both"),
-        (["--server", "http://x", "--server-keys", "/no/such/file"], "cannot read"),
     ],
 )
 def test_check_options_name_one_key_source(tmp_path, now, capsys, options, message):

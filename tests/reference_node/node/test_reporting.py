@@ -182,7 +182,7 @@ def test_an_unreachable_server_fails_the_exchange(store, server):
     assert upload.failure == "unreachable"
 
 
-@pytest.mark.parametrize("code", ["", "7KQ4MX2P9", "7KQ4MX2P9I", "0" * 10])
+@pytest.mark.parametrize("code", ["", "7KQ4MX2", "7KQ4MX2P9I", "0" * 10, "7KQ4MX2P9HX"])
 def test_a_malformed_code_is_refused_before_anything_is_sent(store, server, code):
     async def scenario():
         report = await device_with_three_keys(store)

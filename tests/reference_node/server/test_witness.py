@@ -220,8 +220,10 @@ def test_witness_run_with_a_corrupt_state_file_exits_1(witness_key, tmp_path, ca
 def test_witness_run_with_a_bad_key_or_log_key_exits_1(witness_key, tmp_path, capsys):
     key, vkey = witness_key
     log, _ = _log_and_note()
-    assert _run(UNREACHABLE, log.vkey, tmp_path / "missing.key") == 1
-    assert "cannot read the witness key file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:  # a usage error, found before any work
+        _run(UNREACHABLE, log.vkey, tmp_path / "missing.key")
+    assert exited.value.code == 64
+    assert "argument --key: " in capsys.readouterr().err
     (tmp_path / "bad.key").write_text("PRIVATE+KEY+nonsense\n")
     assert _run(UNREACHABLE, log.vkey, tmp_path / "bad.key") == 1
     assert "not a witness signing key" in capsys.readouterr().err
