@@ -27,8 +27,10 @@ from bluezone.protocol.matching import (
 )
 from bluezone.reference_node.errors import MatchingWorkerError
 
-# Below this many keys starting a process costs more than it saves.
-PARALLEL_MIN_KEYS = 20_000
+# Below this many keys starting a process costs more than it saves. A forked helper starts
+# at once with the table already built; a spawned one (in a process with threads, where
+# forking is unsafe) first imports the library, about half a second.
+PARALLEL_MIN_KEYS = {"fork": 20_000, "spawn": 100_000}
 
 Pairs = list[tuple[int, int]]
 
@@ -38,22 +40,27 @@ def find_matches_parallel(
     sightings: Sequence[Sighting],
     *,
     workers: int,
-    min_keys: int = PARALLEL_MIN_KEYS,
+    min_keys: int | None = None,
 ) -> Pairs:
     """Return `find_matches(keys, sightings)`, computed by ``workers`` processes (MATCH-9).
 
-    This process is one of them. Fewer than ``min_keys`` keys, or one worker, are matched
-    here alone. Raises MatchingWorkerError if a worker process dies.
+    This process is one of them. Fewer than ``min_keys`` keys (default: `PARALLEL_MIN_KEYS`
+    of the start method this process can use), or one worker, are matched here alone.
+    Raises MatchingWorkerError if a worker process dies.
     """
-    if workers <= 1 or len(keys) < max(min_keys, 1) or not sightings:
+    method = _start_method()
+    threshold = PARALLEL_MIN_KEYS[method] if min_keys is None else min_keys
+    if workers <= 1 or len(keys) < max(threshold, 1) or not sightings:
         return find_matches(keys, sightings)
     table = SightingTable.build(sightings)
     chunks = KeyBatch.build(keys).chunks()
-    return merge_matches(_run(table, chunks, min(workers, len(chunks))))
+    return merge_matches(_run(method, table, chunks, min(workers, len(chunks))))
 
 
-def _run(table: SightingTable, chunks: list[KeyBatch], workers: int) -> list[Pairs]:
-    if _start_method() == "fork":
+def _run(
+    method: Literal["fork", "spawn"], table: SightingTable, chunks: list[KeyBatch], workers: int
+) -> list[Pairs]:
+    if method == "fork":
         context: ForkContext | SpawnContext = multiprocessing.get_context("fork")
     else:
         context = multiprocessing.get_context("spawn")

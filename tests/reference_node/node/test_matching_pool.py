@@ -83,3 +83,14 @@ def test_a_helper_that_dies_is_an_error(small_chunks, monkeypatch):
     keys, sightings = many_keys(30)
     with pytest.raises(MatchingWorkerError, match="exit code 3"):
         find_matches_parallel(keys, sightings, workers=2, min_keys=1)
+
+
+@pytest.mark.parametrize(("method", "parallel"), [("fork", True), ("spawn", False)])
+def test_the_threshold_depends_on_the_start_method(method, parallel, monkeypatch):
+    runs = []
+    monkeypatch.setattr(matching_pool, "PARALLEL_MIN_KEYS", {"fork": 10, "spawn": 50})
+    monkeypatch.setattr(matching_pool, "_start_method", lambda: method)
+    monkeypatch.setattr(matching_pool, "_run", lambda *a: runs.append(a[0]) or [])
+    keys, sightings = many_keys(30)
+    find_matches_parallel(keys, sightings, workers=2)
+    assert runs == ([method] if parallel else [])
