@@ -209,6 +209,17 @@ MAX_UPLOAD_KEYS_LIMIT: Final = 30
 # at most this many share one (GAEN's MAX_SAME_START_INTERVAL_KEYS), so one code cannot
 # carry the keys of many devices.
 MAX_SAME_START_KEYS: Final = 3
+# spec SRV-3: a symptom onset lies on a day from 28 days before today up to now, as the GAEN
+# verification server requires of symptom dates.
+ONSET_MAX_AGE_DAYS: Final = 28
+# spec SRV-7: with no onset from the health authority, days since onset count from this many
+# days before the upload day, as GAEN's key server does (DEFAULT_SYMPTOM_ONSET_DAYS_AGO = 4),
+# so that EN v2 clients' infectiousness tables apply to every key.
+DEFAULT_ONSET_DAYS_AGO: Final = 4
+# spec SRV-10: transmission risk written for each report type, GAEN's backfill for clients
+# that score with transmission risk (confirmed test 2, clinical diagnosis 4, revoked 6); other
+# report types carry none, which a client reads as 0 (unknown), as GAEN writes them.
+TRANSMISSION_RISK_BY_REPORT_TYPE: Final = {1: 2, 2: 4, 5: 6}
 # spec SRV-2, SRV-8: request body limits. 30 keys in JSON take under 3 KiB; the padding
 # field may hold up to 4 KiB so every device can send a body of the same size.
 MAX_PADDING_CHARS: Final = 4096

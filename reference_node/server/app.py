@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -51,9 +52,12 @@ from bluezone.protocol.upload import (
     check_upload,
     code_digest,
     days_since_onset,
+    default_onset_interval,
+    onset_in_window,
     token_digest,
 )
 from bluezone.reference_node.server.errors import (
+    InvalidRequestError,
     NotFoundError,
     RateLimitedError,
     ServerError,
@@ -76,8 +80,8 @@ from bluezone.reference_node.server.requests import (
     RevisionRequest,
     TokenRequest,
     UploadRequest,
-    parse_object,
     read_body,
+    read_json,
 )
 from bluezone.reference_node.server.storage import NewKey, Storage
 from bluezone.reference_node.server.storage.base import Revision
@@ -90,6 +94,8 @@ DEFAULT_CLIENT_RATE = Rate(per_minute=30, burst=10)
 # spec SRV-11: cache lifetimes of the static files.
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT_LIVED = "public, max-age=60"
+# spec SRV-15: the status logged for a request whose client disconnected (nginx's 499).
+CLIENT_CLOSED_REQUEST = 499
 # spec SRV-13: proofs for a given size never change.
 PROOF_CACHE = IMMUTABLE
 # spec SRV-15: protocol errors answered with another status than 400.
@@ -177,6 +183,10 @@ class KeyServer:
         name = route.canonical if route is not None else "unmatched"
         try:
             response = await handler(request)
+        except ConnectionResetError:
+            # spec SRV-15: the client left mid-request; nobody reads an answer, and a
+            # traceback per abandoned request would flood the log.
+            response = web.Response(status=CLIENT_CLOSED_REQUEST)
         except ServerError as exc:
             response = _error(exc, exc.status)
         except ProtocolError as exc:
@@ -214,9 +224,15 @@ class KeyServer:
         wait = self._ha_limit.take(b"ha")
         if wait:
             raise RateLimitedError("SRV-14: too many codes issued", max(1, round(wait)))
-        body = parse_object(await read_body(request, MAX_SMALL_REQUEST_BYTES))
+        body = await read_json(request, MAX_SMALL_REQUEST_BYTES)
         ask = CodeRequest.parse(body, self.config.code_validity_s)
         now_s = int(self.clock())
+        if ask.onset_interval is not None and not onset_in_window(
+            ask.onset_interval, interval_number(now_s)
+        ):
+            raise InvalidRequestError(
+                "SRV-3: field 'onset_interval' must lie within the 28 days up to now"
+            )
         expires_s = now_s + ask.validity_s
         for _ in range(8):
             code = draw_code()
@@ -243,7 +259,7 @@ class KeyServer:
     async def exchange_code(self, request: web.Request) -> web.Response:
         """POST /v1/token: exchange a code for an upload token bound to a key-list HMAC."""
         self._limit_client(request)
-        body = parse_object(await read_body(request, MAX_SMALL_REQUEST_BYTES))
+        body = await read_json(request, MAX_SMALL_REQUEST_BYTES)
         ask = TokenRequest.parse(body)
         token = secrets.token_bytes(TOKEN_BYTES)
         now_s = int(self.clock())
@@ -256,7 +272,7 @@ class KeyServer:
     async def upload(self, request: web.Request) -> web.Response:
         """POST /v1/publish: upload keys with a token (spec SRV-6, SRV-7)."""
         self._limit_client(request)
-        body = parse_object(await read_body(request, MAX_UPLOAD_REQUEST_BYTES))
+        body = await read_json(request, MAX_UPLOAD_REQUEST_BYTES)
         ask = UploadRequest.parse(body, self.config.max_upload_keys)
         now_s = int(self.clock())
         checked = check_upload(
@@ -273,27 +289,30 @@ class KeyServer:
             split = split_recursive([ask.keys[i] for i in kept], token.exposure_interval)
             warnings.update((kept[i], BEFORE_EXPOSURE_DAY) for i in split.dropped)
             kept = [kept[i] for i in split.kept]
+        onset = token.onset_interval  # spec SRV-7: GAEN's default when the code gives none
+        if onset is None:
+            onset = default_onset_interval(interval_number(now_s))
         keys = [
             NewKey(
                 k.key_data,
                 k.rolling_start,
                 k.rolling_period,
                 token.report_type,
-                days_since_onset(k.rolling_start, token.onset_interval),
+                days_since_onset(k.rolling_start, onset),
                 None
                 if ask.revision_secret is None
                 else revision_tag(ask.revision_secret, k.key_data),  # spec SRV-23
             )
             for k in (ask.keys[i] for i in kept)
         ]
-        await self.storage.use_token(digest, now_s, keys)
+        accepted = await self.storage.use_token(digest, now_s, keys)
         listed = [{"index": i, "warning": warnings[i]} for i in sorted(warnings)]
-        return _json({"accepted": len(keys), "warnings": listed})
+        return _json({"accepted": accepted, "warnings": listed})
 
     async def revise(self, request: web.Request) -> web.Response:
         """POST /v1/revise: change the report type of keys uploaded before (spec SRV-24)."""
         self._limit_client(request)  # spec SRV-26: the same bucket as uploads
-        body = parse_object(await read_body(request, MAX_UPLOAD_REQUEST_BYTES))
+        body = await read_json(request, MAX_UPLOAD_REQUEST_BYTES)
         ask = RevisionRequest.parse(body, self.config.max_upload_keys)
         assert ask.revision_secret is not None
         _check_revision_keys(ask)
@@ -366,7 +385,7 @@ class KeyServer:
 
     def _query_int(self, request: web.Request, name: str) -> int:
         text = request.query.get(name, "")
-        if not text.isdigit() or len(text) > 20:
+        if not _DECIMAL.fullmatch(text):
             raise NotFoundError(f"SRV-13: query parameter {name!r} must be a decimal integer")
         return int(text)
 
@@ -437,6 +456,10 @@ def _check_revision_keys(ask: UploadRequest) -> None:
         raise TooManyKeysError(f"SRV-24: a revision holds at most {MAX_UPLOAD_KEYS} keys")
     if len({k.key_data for k in ask.keys}) != len(ask.keys):
         raise DuplicateKeyError("SRV-24: two keys carry the same key data")
+
+
+# spec SRV-13: ASCII digits only; str.isdigit() would take "²" or "٣" and int() may then fail.
+_DECIMAL = re.compile(r"[0-9]{1,20}")
 
 
 def _http_error_name(status: int) -> str:

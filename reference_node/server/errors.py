@@ -36,6 +36,13 @@ class RequestTooLargeError(ServerError):
     status = 413
 
 
+class UnsupportedMediaTypeError(ServerError):
+    """A JSON endpoint's body is not sent as application/json (SRV-2)."""
+
+    code = "unsupported_media_type"
+    status = 415
+
+
 class UnauthorizedError(ServerError):
     """The health-authority API key is missing or wrong (SRV-3)."""
 

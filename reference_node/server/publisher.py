@@ -40,7 +40,12 @@ from bluezone.protocol.params import (
     PADDING_KEY_RANDOM_BYTES,
     RETENTION_INTERVALS,
 )
-from bluezone.protocol.upload import batch_order, padding_key_count, padding_keys
+from bluezone.protocol.upload import (
+    batch_order,
+    padding_key_count,
+    padding_keys,
+    transmission_risk,
+)
 from bluezone.reference_node.server.errors import ConfigError
 from bluezone.reference_node.server.files import (
     CHECKPOINT_PATH,
@@ -96,6 +101,7 @@ def _export_key(pending: PendingKey) -> ExportKey:
         pending.key.key_data,
         pending.key.rolling_start,
         pending.key.rolling_period,
+        transmission_risk_level=transmission_risk(pending.key.report_type),  # spec SRV-10
         report_type=pending.key.report_type,
         days_since_onset_of_symptoms=pending.key.days_since_onset,
     )

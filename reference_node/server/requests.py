@@ -35,7 +35,21 @@ from bluezone.reference_node.server.errors import (
     InvalidRequestError,
     MalformedJsonError,
     RequestTooLargeError,
+    UnsupportedMediaTypeError,
 )
+
+JSON_MEDIA_TYPE = "application/json"
+
+
+async def read_json(request: web.Request, limit: int) -> dict[str, Any]:
+    """Return the body as one JSON object, checking its media type first (spec SRV-2).
+
+    Raises UnsupportedMediaTypeError unless ``Content-Type`` is ``application/json``
+    (parameters such as ``charset=utf-8`` allowed), then as read_body and parse_object.
+    """
+    if request.content_type != JSON_MEDIA_TYPE:
+        raise UnsupportedMediaTypeError(f"SRV-2: the body must be {JSON_MEDIA_TYPE}")
+    return parse_object(await read_body(request, limit))
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
