@@ -57,6 +57,7 @@ from bluezone.protocol.upload import (
     token_digest,
 )
 from bluezone.reference_node.server.errors import (
+    CodeNotFoundError,
     InvalidRequestError,
     NotFoundError,
     RateLimitedError,
@@ -74,7 +75,13 @@ from bluezone.reference_node.server.files import (
 )
 from bluezone.reference_node.server.keyfiles import ApiKeyCheck, ServerKeys
 from bluezone.reference_node.server.publisher import Publisher
-from bluezone.reference_node.server.ratelimit import ClientKeys, Rate, RateLimiter
+from bluezone.reference_node.server.ratelimit import (
+    ClientAddresses,
+    ClientKeys,
+    Limiter,
+    Rate,
+    SharedBuckets,
+)
 from bluezone.reference_node.server.requests import (
     CodeRequest,
     RevisionRequest,
@@ -113,6 +120,9 @@ class ApiConfig:
     token_validity_s: int = TOKEN_VALIDITY_S
     witnesses: tuple[NoteVerifier, ...] = field(default=())
     max_upload_keys: int = MAX_UPLOAD_KEYS
+    client_key_secret: bytes | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_header: str = "x-forwarded-for"
 
 
 def _json(value: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -152,9 +162,14 @@ class KeyServer:
         self.config = config
         self.clock = clock
         self._api_key = ApiKeyCheck(config.ha_api_key)
-        self._ha_limit = RateLimiter(config.ha_rate, monotonic)
-        self._client_limit = RateLimiter(config.client_rate, monotonic)
-        self._client_keys = ClientKeys(secrets.token_bytes(32))
+        # spec SRV-14: shared by every process when the storage keeps buckets (PostgreSQL).
+        shared = storage if isinstance(storage, SharedBuckets) else None
+        self._ha_limit = Limiter(b"ha:", config.ha_rate, shared, clock, monotonic)
+        self._client_limit = Limiter(b"client:", config.client_rate, shared, clock, monotonic)
+        self._client_keys = ClientKeys(config.client_key_secret or secrets.token_bytes(32))
+        self._addresses = ClientAddresses(config.trusted_proxies, config.proxy_header)
+        # spec SRV-14: code_not_found answers across all clients, for alerting.
+        self.code_not_found_total = 0
 
     def build_app(self) -> web.Application:
         """Return the aiohttp application of spec SRV-1."""
@@ -188,6 +203,8 @@ class KeyServer:
             # traceback per abandoned request would flood the log.
             response = web.Response(status=CLIENT_CLOSED_REQUEST)
         except ServerError as exc:
+            if isinstance(exc, CodeNotFoundError):
+                self.code_not_found_total += 1
             response = _error(exc, exc.status)
         except ProtocolError as exc:
             response = _error(exc, PROTOCOL_STATUS.get(exc.code, 400))
@@ -207,8 +224,12 @@ class KeyServer:
         )
         return response
 
-    def _limit_client(self, request: web.Request) -> None:
-        wait = self._client_limit.take(self._client_keys.key(request.remote))
+    def client_key(self, request: web.Request) -> bytes:
+        """The opaque bucket key of the request's client, behind trusted proxies (SRV-14)."""
+        return self._client_keys.key(self._addresses.address(request.remote, request.headers))
+
+    async def _limit_client(self, request: web.Request) -> None:
+        wait = await self._client_limit.take(self.client_key(request))
         if wait:
             raise RateLimitedError("SRV-14: too many requests", max(1, round(wait)))
 
@@ -217,11 +238,9 @@ class KeyServer:
         auth = request.headers.get("Authorization", "")
         scheme, _, presented = auth.partition(" ")
         if scheme.lower() != "bearer" or not self._api_key.matches(presented.strip()):
-            wait = self._client_limit.take(self._client_keys.key(request.remote))
-            if wait:
-                raise RateLimitedError("SRV-14: too many requests", max(1, round(wait)))
+            await self._limit_client(request)
             raise UnauthorizedError("SRV-3: a valid health-authority API key is required")
-        wait = self._ha_limit.take(b"ha")
+        wait = await self._ha_limit.take(b"ha")
         if wait:
             raise RateLimitedError("SRV-14: too many codes issued", max(1, round(wait)))
         body = await read_json(request, MAX_SMALL_REQUEST_BYTES)
@@ -258,7 +277,7 @@ class KeyServer:
 
     async def exchange_code(self, request: web.Request) -> web.Response:
         """POST /v1/token: exchange a code for an upload token bound to a key-list HMAC."""
-        self._limit_client(request)
+        await self._limit_client(request)
         body = await read_json(request, MAX_SMALL_REQUEST_BYTES)
         ask = TokenRequest.parse(body)
         token = secrets.token_bytes(TOKEN_BYTES)
@@ -271,7 +290,7 @@ class KeyServer:
 
     async def upload(self, request: web.Request) -> web.Response:
         """POST /v1/publish: upload keys with a token (spec SRV-6, SRV-7)."""
-        self._limit_client(request)
+        await self._limit_client(request)
         body = await read_json(request, MAX_UPLOAD_REQUEST_BYTES)
         ask = UploadRequest.parse(body, self.config.max_upload_keys)
         now_s = int(self.clock())
@@ -311,7 +330,7 @@ class KeyServer:
 
     async def revise(self, request: web.Request) -> web.Response:
         """POST /v1/revise: change the report type of keys uploaded before (spec SRV-24)."""
-        self._limit_client(request)  # spec SRV-26: the same bucket as uploads
+        await self._limit_client(request)  # spec SRV-26: the same bucket as uploads
         body = await read_json(request, MAX_UPLOAD_REQUEST_BYTES)
         ask = RevisionRequest.parse(body, self.config.max_upload_keys)
         assert ask.revision_secret is not None
@@ -436,7 +455,7 @@ class KeyServer:
         """POST /v1/checkpoints/{size}/cosignatures: add witness cosignatures (SRV-16)."""
         from bluezone.reference_node.client.witness import merge_cosignatures
 
-        self._limit_client(request)
+        await self._limit_client(request)
         size = int(request.match_info["size"])
         body = await read_body(request, MAX_SMALL_REQUEST_BYTES * 4)
         stored = await self.storage.checkpoints(size)

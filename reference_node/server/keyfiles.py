@@ -29,6 +29,10 @@ from bluezone.reference_node.server.files import fsync_directory
 LOG_KEY_FILE = "log-signing.key"
 EXPORT_KEY_FILE = "export-signing.pem"
 HA_API_KEY_FILE = "ha-api.key"
+# spec SRV-8, SRV-14: the secret that keys client addresses (and stored digests) by HMAC;
+# a file, so that the database alone never lets anyone reverse them.
+SERVER_SECRET_FILE = "server-secret.key"
+SERVER_SECRET_BYTES = 32
 
 
 def _write_secret(path: Path, data: bytes) -> None:
@@ -132,6 +136,28 @@ def export_verification_key(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return ExportVerificationKey(key_id, key_version, der)
+
+
+def load_or_create_server_secret(path: Path) -> bytes:
+    """Return the server's 32-byte HMAC secret, creating it (mode 0600) if absent.
+
+    Raises ConfigError when the file does not hold 64 hex digits. Every process of one
+    deployment must read the same file.
+    """
+    if not path.exists():
+        _write_secret(path, (secrets.token_hex(SERVER_SECRET_BYTES) + "\n").encode())
+    try:
+        secret = bytes.fromhex(path.read_text().strip())
+    except ValueError:
+        secret = b""
+    if len(secret) != SERVER_SECRET_BYTES:
+        raise ConfigError(f"SRV-8: {path.name} must hold {2 * SERVER_SECRET_BYTES} hex digits")
+    return secret
+
+
+def derive_key(secret: bytes, purpose: str) -> bytes:
+    """A 32-byte key for one purpose: HMAC-SHA256(secret, "bluezone-server/" + purpose)."""
+    return hmac.digest(secret, f"bluezone-server/{purpose}".encode(), "sha256")
 
 
 def load_or_create_ha_api_key(path: Path) -> str:

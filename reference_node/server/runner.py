@@ -38,12 +38,15 @@ from bluezone.reference_node.server.keyfiles import (
     EXPORT_KEY_FILE,
     HA_API_KEY_FILE,
     LOG_KEY_FILE,
+    SERVER_SECRET_FILE,
     ServerKeys,
+    derive_key,
     export_signer,
     export_verification_key,
     load_or_create_export_key,
     load_or_create_ha_api_key,
     load_or_create_log_signer,
+    load_or_create_server_secret,
 )
 from bluezone.reference_node.server.publisher import Publisher, PublisherConfig
 from bluezone.reference_node.server.ratelimit import Rate
@@ -86,6 +89,9 @@ class ServerConfig:
     schedule: bool = True
     max_upload_keys: int = MAX_UPLOAD_KEYS
     test_identity: bool = False
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_header: str = "x-forwarded-for"
+    metrics_period_s: float = 60.0
 
 
 class _RedactAddresses(logging.Filter):
@@ -175,6 +181,7 @@ async def prepare(
     log_signer = load_or_create_log_signer(data_dir / LOG_KEY_FILE, config.origin)
     export_key = load_or_create_export_key(data_dir / EXPORT_KEY_FILE)
     api_key = config.ha_api_key or load_or_create_ha_api_key(data_dir / HA_API_KEY_FILE)
+    server_secret = load_or_create_server_secret(data_dir / SERVER_SECRET_FILE)
     storage = await open_storage(
         config.database or data_dir / DATABASE_FILE, durable=config.durable
     )
@@ -213,6 +220,9 @@ async def prepare(
             config.client_rate,
             witnesses=config.witnesses,
             max_upload_keys=config.max_upload_keys,
+            client_key_secret=derive_key(server_secret, "client-addresses"),
+            trusted_proxies=config.trusted_proxies,
+            proxy_header=config.proxy_header,
         )
         return KeyServer(storage, publisher, files, keys, api, clock), storage
     except BaseException:
@@ -230,6 +240,20 @@ async def _prune_daily(server: KeyServer) -> None:
         except Exception:
             log.exception("pruning failed; it will be retried")
         await asyncio.sleep(3600)
+
+
+async def log_metrics(server: KeyServer, period_s: float) -> None:
+    """Log, every ``period_s``, the code_not_found answers to all clients (spec SRV-14).
+
+    One line ``metric code_not_found=<in this period> total=<since start> period_s=<s>``
+    that alerting can parse: guessing spread over many addresses shows up here.
+    """
+    reported = 0
+    while True:
+        await asyncio.sleep(period_s)
+        total = server.code_not_found_total
+        log.info("metric code_not_found=%d total=%d period_s=%g", total - reported, total, period_s)
+        reported = total
 
 
 async def start_server(
@@ -256,6 +280,7 @@ async def start_server(
     if config.schedule:
         tasks.append(asyncio.create_task(server.publisher.run(config.batch_period_s)))
         tasks.append(asyncio.create_task(_prune_daily(server)))
+        tasks.append(asyncio.create_task(log_metrics(server, config.metrics_period_s)))
     return RunningServer(
         f"http://{host}:{port}", server, server.publisher, storage, runner, server.keys, tasks
     )

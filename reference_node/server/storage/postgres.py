@@ -22,6 +22,7 @@ from bluezone.reference_node.server.errors import (
     TokenNotFoundError,
     TokenUsedError,
 )
+from bluezone.reference_node.server.ratelimit import Rate, SharedBuckets, wait_s
 from bluezone.reference_node.server.storage import schema
 from bluezone.reference_node.server.storage.base import (
     BatchRecord,
@@ -75,7 +76,7 @@ def _batch(row) -> BatchRecord:
     )
 
 
-class PostgresStorage(Storage):
+class PostgresStorage(Storage, SharedBuckets):
     """Key-server storage in PostgreSQL; see the module docstring."""
 
     def __init__(self, pool) -> None:
@@ -98,6 +99,24 @@ class PostgresStorage(Storage):
             await pool.close()
             raise
         return cls(pool)
+
+    async def take_token(self, key: bytes, rate: Rate, now_s: float) -> float:
+        """Spend one token of a bucket every server process shares (spec SRV-14).
+
+        One statement: the row lock serialises concurrent requests of one client.
+        """
+        refilled = "LEAST($3::float8, b.tokens + GREATEST(0, $4 - b.updated_s) * $2)"
+        row = await self._pool.fetchrow(
+            "INSERT INTO rate_buckets AS b VALUES ($1, $3::float8 - 1, $4, true) "
+            f"ON CONFLICT (bucket) DO UPDATE SET granted = {refilled} >= 1, "
+            f"tokens = CASE WHEN {refilled} >= 1 THEN {refilled} - 1 ELSE {refilled} END, "
+            "updated_s = GREATEST(b.updated_s, $4) RETURNING tokens, granted",
+            key,
+            rate.per_minute / 60.0,
+            float(rate.burst),
+            now_s,
+        )
+        return 0.0 if row["granted"] else wait_s(row["tokens"], rate)
 
     async def close(self) -> None:
         """Close every connection."""
@@ -392,6 +411,8 @@ class PostgresStorage(Storage):
                     "AND rolling_start + rolling_period < $1",
                     oldest_interval,
                 ),
+                # spec SRV-14: a bucket untouched this long is full again, as if absent.
+                ("DELETE FROM rate_buckets WHERE updated_s < $1", float(expired_before_s)),
             ):
                 status = await conn.execute(query, arg)
                 total += int(status.split()[-1])
