@@ -32,7 +32,7 @@ from bluezone.reference_node.client.audit import AuditState, audit
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.errors import NodeError
 from bluezone.reference_node.server.app import DEFAULT_CLIENT_RATE, DEFAULT_HA_RATE
-from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE
+from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE, check_ha_api_key
 from bluezone.reference_node.server.publisher import PublisherConfig
 from bluezone.reference_node.server.ratelimit import PROXY_HEADERS, Rate
 from bluezone.reference_node.server.runner import (
@@ -123,6 +123,11 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         help="codes issued per minute with the health-authority key, default %(default)s",
     )
     parser.add_argument(
+        "--log-counts-only",
+        action="store_true",
+        help="log request counts each minute instead of one line per request (SRV-8)",
+    )
+    parser.add_argument(
         "--max-upload-keys",
         type=int,
         default=MAX_UPLOAD_KEYS,
@@ -177,6 +182,7 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         proxy_header=args.proxy_header,
         client_rate=args.client_rate,
         ha_rate=args.ha_rate,
+        log_counts_only=args.log_counts_only,
     )
 
 
@@ -278,6 +284,11 @@ def run_ha(args: argparse.Namespace) -> int:
         api_key = args.api_key_file.read_text().strip()
     if not api_key:
         print(f"bluezone ha issue-code: give --api-key-file or ${HA_API_KEY_ENV}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        check_ha_api_key(api_key)
+    except NodeError as exc:
+        print(f"bluezone ha issue-code: {exc}", file=sys.stderr)
         return EXIT_ERROR
     try:
         return asyncio.run(_issue(args, api_key))

@@ -10,6 +10,7 @@ code, a token, a secret or a key (SRV-8).
 from __future__ import annotations
 
 import base64
+import collections
 import logging
 import re
 import secrets
@@ -31,6 +32,7 @@ from bluezone.protocol.note import NoteVerifier
 from bluezone.protocol.params import (
     CODE_ALPHABET,
     CODE_DEFAULT_VALIDITY_S,
+    CODE_EXPIRY_STEP_S,
     CODE_LENGTH,
     MAX_SAME_START_KEYS,
     MAX_SMALL_REQUEST_BYTES,
@@ -38,6 +40,7 @@ from bluezone.protocol.params import (
     MAX_UPLOAD_REQUEST_BYTES,
     MIN_UPLOAD_KEYS,
     TOKEN_BYTES,
+    TOKEN_EXPIRY_STEP_S,
     TOKEN_VALIDITY_S,
 )
 from bluezone.protocol.revisions import (
@@ -50,6 +53,7 @@ from bluezone.protocol.revisions import (
 from bluezone.protocol.upload import (
     check_key_list_hmac,
     check_upload,
+    coarse_expiry,
     code_digest,
     days_since_onset,
     default_onset_interval,
@@ -73,7 +77,7 @@ from bluezone.reference_node.server.files import (
     LATEST_CHECKPOINT_PATH,
     PublicFiles,
 )
-from bluezone.reference_node.server.keyfiles import ApiKeyCheck, ServerKeys
+from bluezone.reference_node.server.keyfiles import ApiKeyCheck, ServerKeys, derive_key
 from bluezone.reference_node.server.publisher import Publisher
 from bluezone.reference_node.server.ratelimit import (
     ClientAddresses,
@@ -120,9 +124,10 @@ class ApiConfig:
     token_validity_s: int = TOKEN_VALIDITY_S
     witnesses: tuple[NoteVerifier, ...] = field(default=())
     max_upload_keys: int = MAX_UPLOAD_KEYS
-    client_key_secret: bytes | None = None
+    server_secret: bytes | None = None
     trusted_proxies: tuple[str, ...] = ()
     proxy_header: str = "x-forwarded-for"
+    log_counts_only: bool = False
 
 
 def _json(value: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -166,10 +171,14 @@ class KeyServer:
         shared = storage if isinstance(storage, SharedBuckets) else None
         self._ha_limit = Limiter(b"ha:", config.ha_rate, shared, clock, monotonic)
         self._client_limit = Limiter(b"client:", config.client_rate, shared, clock, monotonic)
-        self._client_keys = ClientKeys(config.client_key_secret or secrets.token_bytes(32))
+        secret = config.server_secret or secrets.token_bytes(32)  # tests may omit it
+        self._client_keys = ClientKeys(derive_key(secret, "client-addresses"))
+        self._digest_key = derive_key(secret, "code-and-token-digests")
         self._addresses = ClientAddresses(config.trusted_proxies, config.proxy_header)
         # spec SRV-14: code_not_found answers across all clients, for alerting.
         self.code_not_found_total = 0
+        # spec SRV-8: with log_counts_only, requests are counted, not logged one by one.
+        self.request_counts: collections.Counter[str] = collections.Counter()
 
     def build_app(self) -> web.Application:
         """Return the aiohttp application of spec SRV-1."""
@@ -215,14 +224,25 @@ class KeyServer:
         except Exception:
             log.exception("unexpected failure in %s %s", request.method, name)
             response = _json({"error": "internal_error", "message": "internal error"}, 500)
-        log.info(
-            "%s %s %d %.1fms",
-            request.method,
-            name,
-            response.status,
-            (time.perf_counter() - started) * 1000,
-        )
+        if self.config.log_counts_only:
+            self.request_counts[f"{request.method} {name} {response.status}"] += 1
+        else:
+            log.info(
+                "%s %s %d %.1fms",
+                request.method,
+                name,
+                response.status,
+                (time.perf_counter() - started) * 1000,
+            )
         return response
+
+    def code_digest(self, code: str) -> bytes:
+        """What the storage keeps of a code: its HMAC under the server's key (SRV-8)."""
+        return code_digest(code, self._digest_key)
+
+    def token_digest(self, token: bytes) -> bytes:
+        """What the storage keeps of a token: its HMAC under the server's key (SRV-8)."""
+        return token_digest(token, self._digest_key)
 
     def client_key(self, request: web.Request) -> bytes:
         """The opaque bucket key of the request's client, behind trusted proxies (SRV-14)."""
@@ -252,11 +272,11 @@ class KeyServer:
             raise InvalidRequestError(
                 "SRV-3: field 'onset_interval' must lie within the 28 days up to now"
             )
-        expires_s = now_s + ask.validity_s
+        expires_s = coarse_expiry(now_s, ask.validity_s, CODE_EXPIRY_STEP_S)  # spec SRV-3
         for _ in range(8):
             code = draw_code()
             if await self.storage.add_code(
-                code_digest(code),
+                self.code_digest(code),
                 ask.report_type,
                 ask.onset_interval,
                 expires_s,
@@ -282,9 +302,9 @@ class KeyServer:
         ask = TokenRequest.parse(body)
         token = secrets.token_bytes(TOKEN_BYTES)
         now_s = int(self.clock())
-        expires_s = now_s + self.config.token_validity_s
+        expires_s = coarse_expiry(now_s, self.config.token_validity_s, TOKEN_EXPIRY_STEP_S)
         await self.storage.exchange_code(
-            code_digest(ask.code), now_s, token_digest(token), ask.key_hmac, expires_s
+            self.code_digest(ask.code), now_s, self.token_digest(token), ask.key_hmac, expires_s
         )
         return _json({"token": base64.b64encode(token).decode(), "expires_s": expires_s})
 
@@ -297,7 +317,7 @@ class KeyServer:
         checked = check_upload(
             ask.keys, interval_number(now_s), self.config.max_upload_keys, MAX_SAME_START_KEYS
         )
-        digest = token_digest(ask.token)
+        digest = self.token_digest(ask.token)
         token = await self.storage.get_token(digest)
         if token.revision:
             raise WrongCodeKindError("SRV-21: a revision token uploads at /v1/revise")
@@ -336,7 +356,7 @@ class KeyServer:
         assert ask.revision_secret is not None
         _check_revision_keys(ask)
         now_s = int(self.clock())
-        digest = token_digest(ask.token)
+        digest = self.token_digest(ask.token)
         token = await self.storage.get_token(digest)
         if not token.revision:
             raise WrongCodeKindError("SRV-24: revisions need a revision code")

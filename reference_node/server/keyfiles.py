@@ -33,6 +33,8 @@ HA_API_KEY_FILE = "ha-api.key"
 # a file, so that the database alone never lets anyone reverse them.
 SERVER_SECRET_FILE = "server-secret.key"
 SERVER_SECRET_BYTES = 32
+# spec SRV-3: the health authority's API key is at least this many characters.
+HA_API_KEY_MIN_CHARS = 16
 
 
 def _write_secret(path: Path, data: bytes) -> None:
@@ -164,9 +166,19 @@ def load_or_create_ha_api_key(path: Path) -> str:
     """Return the health authority's API key, creating a random one if the file is absent."""
     if not path.exists():
         _write_secret(path, (secrets.token_urlsafe(32) + "\n").encode())
-    key = path.read_text().strip()
-    if len(key) < 16:
-        raise ConfigError("SRV-3: the health-authority API key must be at least 16 characters")
+    return check_ha_api_key(path.read_text().strip())
+
+
+def check_ha_api_key(key: str) -> str:
+    """Return ``key``; ConfigError if shorter than 16 characters (spec SRV-3).
+
+    Called wherever a key is read: the key file, the environment, a configuration.
+    """
+    if len(key) < HA_API_KEY_MIN_CHARS:
+        raise ConfigError(
+            f"SRV-3: the health-authority API key must be at least {HA_API_KEY_MIN_CHARS} "
+            f"characters, got {len(key)}"
+        )
     return key
 
 
@@ -176,8 +188,8 @@ class ApiKeyCheck:
     __slots__ = ("_digest",)
 
     def __init__(self, api_key: str) -> None:
-        """Keep only the key's SHA-256."""
-        self._digest = sha256(api_key.encode()).digest()
+        """Keep only the key's SHA-256; ConfigError for a key under 16 characters."""
+        self._digest = sha256(check_ha_api_key(api_key).encode()).digest()
 
     def matches(self, presented: str) -> bool:
         """Return whether ``presented`` is the configured key."""

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import re
@@ -40,7 +41,7 @@ from bluezone.reference_node.server.keyfiles import (
     LOG_KEY_FILE,
     SERVER_SECRET_FILE,
     ServerKeys,
-    derive_key,
+    check_ha_api_key,
     export_signer,
     export_verification_key,
     load_or_create_export_key,
@@ -92,6 +93,7 @@ class ServerConfig:
     trusted_proxies: tuple[str, ...] = ()
     proxy_header: str = "x-forwarded-for"
     metrics_period_s: float = 60.0
+    log_counts_only: bool = False
 
 
 class _RedactAddresses(logging.Filter):
@@ -153,6 +155,8 @@ def check_config(config: ServerConfig) -> None:
             "SRV-10: give --region and --export-key-id, the identity registered with Apple "
             "and Google (--test-identity allows the defaults, for tests only)"
         )
+    if config.ha_api_key is not None:
+        check_ha_api_key(config.ha_api_key)  # spec SRV-3
     if not MAX_UPLOAD_KEYS <= config.max_upload_keys <= MAX_UPLOAD_KEYS_LIMIT:
         raise ConfigError(
             f"SRV-6: the maximum keys per upload must be {MAX_UPLOAD_KEYS}.."
@@ -220,9 +224,10 @@ async def prepare(
             config.client_rate,
             witnesses=config.witnesses,
             max_upload_keys=config.max_upload_keys,
-            client_key_secret=derive_key(server_secret, "client-addresses"),
+            server_secret=server_secret,
             trusted_proxies=config.trusted_proxies,
             proxy_header=config.proxy_header,
+            log_counts_only=config.log_counts_only,
         )
         return KeyServer(storage, publisher, files, keys, api, clock), storage
     except BaseException:
@@ -246,7 +251,9 @@ async def log_metrics(server: KeyServer, period_s: float) -> None:
     """Log, every ``period_s``, the code_not_found answers to all clients (spec SRV-14).
 
     One line ``metric code_not_found=<in this period> total=<since start> period_s=<s>``
-    that alerting can parse: guessing spread over many addresses shows up here.
+    that alerting can parse: guessing spread over many addresses shows up here. With
+    ``log_counts_only`` (SRV-8), it also logs the requests of the period, counted by method,
+    route and status, instead of one line per request.
     """
     reported = 0
     while True:
@@ -254,6 +261,9 @@ async def log_metrics(server: KeyServer, period_s: float) -> None:
         total = server.code_not_found_total
         log.info("metric code_not_found=%d total=%d period_s=%g", total - reported, total, period_s)
         reported = total
+        counts, server.request_counts = server.request_counts, collections.Counter()
+        for request, count in sorted(counts.items()):
+            log.info("metric requests %s count=%d period_s=%g", request, count, period_s)
 
 
 async def start_server(

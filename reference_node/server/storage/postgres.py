@@ -33,6 +33,7 @@ from bluezone.reference_node.server.storage.base import (
     Storage,
     StoredKeyState,
     TokenRecord,
+    random_row_id,
 )
 
 _BATCH_COLUMNS = (
@@ -226,15 +227,16 @@ class PostgresStorage(Storage, SharedBuckets):
             await _spend_token(conn, token_digest, now_s)
             inserted = await conn.fetch(
                 "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type, "
-                "days_since_onset, publish_after) SELECT * FROM unnest($1::bytea[], "
-                "$2::bigint[], $3::integer[], $4::integer[], $5::integer[], $6::bigint[]) "
-                "ON CONFLICT (key_data) DO NOTHING RETURNING key_data",
+                "days_since_onset, publish_after, id) SELECT * FROM unnest($1::bytea[], "
+                "$2::bigint[], $3::integer[], $4::integer[], $5::integer[], $6::bigint[], "
+                "$7::bigint[]) ON CONFLICT (key_data) DO NOTHING RETURNING key_data",
                 [k.key_data for k in keys],
                 [k.rolling_start for k in keys],
                 [k.rolling_period for k in keys],
                 [k.report_type for k in keys],
                 [k.days_since_onset for k in keys],
                 [k.rolling_start + k.rolling_period + EMBARGO_INTERVALS for k in keys],
+                [random_row_id() for _ in keys],
             )
             # spec SRV-23: only the upload that stored a key gives it a tag.
             stored = {bytes(r[0]) for r in inserted}
@@ -300,7 +302,7 @@ class PostgresStorage(Storage, SharedBuckets):
         return [PendingKey(r[0], NewKey(bytes(r[1]), r[2], r[3], r[4], r[5])) for r in rows]
 
     async def pending_keys(self, limit: int, now_interval: int) -> list[PendingKey]:
-        """Return up to ``limit`` publishable, unpublished keys, oldest first (SRV-6)."""
+        """Return up to ``limit`` publishable, unpublished keys, by row id (SRV-6, SRV-8)."""
         rows = await self._pool.fetch(
             "SELECT id, key_data, rolling_start, rolling_period, report_type, days_since_onset "
             "FROM keys WHERE batch IS NULL AND publish_after <= $2 ORDER BY id LIMIT $1",
