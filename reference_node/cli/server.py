@@ -31,6 +31,12 @@ from bluezone.protocol.params import MAX_UPLOAD_KEYS, MAX_UPLOAD_KEYS_LIMIT
 from bluezone.reference_node.client.audit import AuditState, audit
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.errors import NodeError
+from bluezone.reference_node.server.connections import (
+    DEFAULT_BODY_TIMEOUT_S,
+    DEFAULT_HEADER_TIMEOUT_S,
+    DEFAULT_MAX_CONNECTIONS,
+    ConnectionLimits,
+)
 from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE
 from bluezone.reference_node.server.publisher import PublisherConfig
 from bluezone.reference_node.server.runner import ServerConfig, start_server
@@ -79,6 +85,27 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         help="serve as v1/checkpoint only checkpoints Q witnesses cosigned (default 0)",
     )
     parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=DEFAULT_HEADER_TIMEOUT_S,
+        metavar="SECONDS",
+        help="close a connection that sends no whole request head within this (OPS-1)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT_S,
+        metavar="SECONDS",
+        help="answer 408 to a request body not received within this (OPS-1)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help="open connections at most; lowered to the file-descriptor limit (OPS-2)",
+    )
+    parser.add_argument(
         "--max-upload-keys",
         type=int,
         default=MAX_UPLOAD_KEYS,
@@ -116,6 +143,7 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         witness_urls=tuple(args.witness_url),
         witness_quorum=args.witness_quorum,
         max_upload_keys=args.max_upload_keys,
+        connections=ConnectionLimits(args.header_timeout, args.body_timeout, args.max_connections),
     )
 
 
@@ -140,9 +168,14 @@ def run_server(args: argparse.Namespace) -> int:
     if problem:
         print(f"bluezone server run: {problem}", file=sys.stderr)
         return EXIT_ERROR
+    try:
+        config = server_config(args)
+    except ValueError as exc:  # spec OPS-1, OPS-2: a deadline or cap out of range
+        print(f"bluezone server run: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        asyncio.run(_serve(server_config(args)))
+        asyncio.run(_serve(config))
     except (NodeError, ProtocolError) as exc:
         print(f"bluezone server run: {exc.code}: {exc}", file=sys.stderr)
         return EXIT_ERROR

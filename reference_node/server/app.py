@@ -42,6 +42,7 @@ from bluezone.protocol.upload import (
 from bluezone.reference_node.server.errors import (
     NotFoundError,
     RateLimitedError,
+    RequestTimeoutError,
     ServerError,
     StorageError,
     UnauthorizedError,
@@ -98,7 +99,10 @@ def _error(exc: ServerError | ProtocolError, status: int) -> web.Response:
     headers = {}
     if isinstance(exc, RateLimitedError):
         headers["Retry-After"] = str(exc.retry_after_s)
-    return _json({"error": exc.code, "message": str(exc)}, status, headers)
+    response = _json({"error": exc.code, "message": str(exc)}, status, headers)
+    if isinstance(exc, RequestTimeoutError):
+        response.force_close()  # spec OPS-1: the rest of a slow body is not waited for
+    return response
 
 
 def draw_code() -> str:

@@ -36,6 +36,13 @@ class RequestTooLargeError(ServerError):
     status = 413
 
 
+class RequestTimeoutError(ServerError):
+    """The body did not arrive within the body deadline (OPS-1)."""
+
+    code = "request_timeout"
+    status = 408
+
+
 class UnauthorizedError(ServerError):
     """The health-authority API key is missing or wrong (SRV-3)."""
 
