@@ -9,7 +9,9 @@ code, a token, a secret or a key (SRV-8).
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 import logging
 import secrets
 import time
@@ -38,6 +40,13 @@ from bluezone.protocol.upload import (
     code_digest,
     days_since_onset,
     token_digest,
+)
+from bluezone.reference_node.server.deniability import (
+    CHAFF_HEADER,
+    PADDED_ANSWERS,
+    LatencyEnvelope,
+    chaff_answer,
+    padded_json,
 )
 from bluezone.reference_node.server.errors import (
     NotFoundError,
@@ -95,6 +104,24 @@ def _json(value: object, status: int = 200, headers: dict[str, str] | None = Non
     return web.json_response(value, status=status, headers=headers)
 
 
+def _padded(response: web.Response, size: int) -> web.Response:
+    """Return a JSON answer padded to ``size`` bytes, status and headers kept (DENY-2)."""
+    assert isinstance(response.body, bytes)
+    value = json.loads(response.body)
+    headers = {
+        k: v for k, v in response.headers.items() if k not in ("Content-Type", "Content-Length")
+    }
+    padded = web.Response(
+        body=padded_json(value, size),
+        status=response.status,
+        content_type="application/json",
+        headers=headers,
+    )
+    if not response.keep_alive and response.keep_alive is not None:
+        padded.force_close()
+    return padded
+
+
 def _error(exc: ServerError | ProtocolError, status: int) -> web.Response:
     headers = {}
     if isinstance(exc, RateLimitedError):
@@ -134,10 +161,13 @@ class KeyServer:
         self._ha_limit = RateLimiter(config.ha_rate, monotonic)
         self._client_limit = RateLimiter(config.client_rate, monotonic)
         self._client_keys = ClientKeys(secrets.token_bytes(32))
+        self.latencies = LatencyEnvelope()
 
     def build_app(self) -> web.Application:
         """Return the aiohttp application of spec SRV-1."""
-        app = web.Application(middlewares=[self._errors], client_max_size=MAX_UPLOAD_REQUEST_BYTES)
+        app = web.Application(
+            middlewares=[self._errors, self._chaff], client_max_size=MAX_UPLOAD_REQUEST_BYTES
+        )
         app.router.add_post("/v1/ha/codes", self.issue_code)
         app.router.add_post("/v1/token", self.exchange_code)
         app.router.add_post("/v1/publish", self.upload)
@@ -172,6 +202,11 @@ class KeyServer:
         except Exception:
             log.exception("unexpected failure in %s %s", request.method, name)
             response = _json({"error": "internal_error", "message": "internal error"}, 500)
+        size = PADDED_ANSWERS.get(request.path) if request.method == "POST" else None
+        if size is not None and isinstance(response, web.Response):
+            response = _padded(response, size)  # spec DENY-2: success and error alike
+            if CHAFF_HEADER not in request.headers:
+                self.latencies.record(request.path, time.perf_counter() - started)
         log.info(
             "%s %s %d %.1fms",
             request.method,
@@ -180,6 +215,28 @@ class KeyServer:
             (time.perf_counter() - started) * 1000,
         )
         return response
+
+    @web.middleware
+    async def _chaff(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Answer a chaff request before any storage access (spec DENY-1)."""
+        if (
+            request.method != "POST"
+            or request.path not in PADDED_ANSWERS
+            or CHAFF_HEADER not in request.headers
+        ):
+            return await handler(request)
+        limit = (
+            MAX_UPLOAD_REQUEST_BYTES if request.path == "/v1/publish" else MAX_SMALL_REQUEST_BYTES
+        )
+        started = time.perf_counter()
+        await read_body(request, limit)
+        # As long as a real request took in all, body reading included.
+        spent = time.perf_counter() - started
+        await asyncio.sleep(max(0.0, self.latencies.draw(request.path) - spent))
+        now_s = int(self.clock())
+        return _json(chaff_answer(request.path, now_s, self.config.token_validity_s))
 
     def _limit_client(self, request: web.Request) -> None:
         wait = self._client_limit.take(self._client_keys.key(request.remote))
