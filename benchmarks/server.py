@@ -72,6 +72,7 @@ def _config(data_dir: Path, **changes) -> ServerConfig:
         ha_rate=UNLIMITED,
         client_rate=UNLIMITED,
         schedule=False,
+        test_identity=True,
     )
     base.update(changes)
     return ServerConfig(**base)

@@ -371,6 +371,24 @@ class InvalidCodeError(UploadError):
     code = "invalid_code"
 
 
+class NoKeyAfterExposureError(UploadError):
+    """A recursive upload whose keys all end before the exposure day (SRV-21)."""
+
+    code = "no_key_after_exposure"
+
+
+class RevisionDeniedError(UploadError):
+    """A key not stored, without a revision tag, or whose tag the secret does not give (SRV-24)."""
+
+    code = "revision_denied"
+
+
+class InvalidReportTypeTransitionError(UploadError):
+    """A key whose current report type may not become the revision's (SRV-24)."""
+
+    code = "invalid_report_type_transition"
+
+
 # --- Section 4: witnesses (WIT) --------------------------------------------------------------
 
 

@@ -177,6 +177,20 @@ CODE_MAX_VALIDITY_S: Final = 24 * 3600
 # spec SRV-3: report types a health authority may attach to a code (EXP-5 values 1..3:
 # confirmed test, confirmed clinical diagnosis, self report).
 CODE_REPORT_TYPES: Final = (1, 2, 3)
+# spec SRV-20: a recursive code (report type 4) carries an exposure interval; revision codes
+# carry report type 1 (an upgrade to a confirmed test) or 5 (revoked).
+RECURSIVE_CODE_REPORT_TYPE: Final = 4
+REVISION_CODE_REPORT_TYPES: Final = (1, 5)
+# spec SRV-23: the revision secret's length and the label of the per-key revision tag.
+REVISION_SECRET_BYTES: Final = 32
+REVISION_TAG_LABEL: Final = b"bluezone-revision-tag/v1"
+REVISION_TAG_BYTES: Final = 32
+# spec SRV-24: report types a key may be revised to, by its current report type.
+REVISION_TRANSITIONS: Final = {1: (5,), 2: (1, 5), 3: (1, 5), 4: (1, 5), 5: ()}
+# spec RISK-59: the F2 level's recursive weight and per-day score threshold (ENX's
+# recursivePerDaySumERVThreshold), defaults.
+F2_RECURSIVE_WEIGHT: Final = 1
+F2_SCORE_SUM_THRESHOLD: Final = 900
 # spec SRV-4: an upload token is 32 random bytes; it lives long enough to wait out the
 # embargo of the key cut at report time (KS-13: 12 intervals after the cut) with margin.
 TOKEN_BYTES: Final = 32
@@ -195,6 +209,17 @@ MAX_UPLOAD_KEYS_LIMIT: Final = 30
 # at most this many share one (GAEN's MAX_SAME_START_INTERVAL_KEYS), so one code cannot
 # carry the keys of many devices.
 MAX_SAME_START_KEYS: Final = 3
+# spec SRV-3: a symptom onset lies on a day from 28 days before today up to now, as the GAEN
+# verification server requires of symptom dates.
+ONSET_MAX_AGE_DAYS: Final = 28
+# spec SRV-7: with no onset from the health authority, days since onset count from this many
+# days before the upload day, as GAEN's key server does (DEFAULT_SYMPTOM_ONSET_DAYS_AGO = 4),
+# so that EN v2 clients' infectiousness tables apply to every key.
+DEFAULT_ONSET_DAYS_AGO: Final = 4
+# spec SRV-10: transmission risk written for each report type, GAEN's backfill for clients
+# that score with transmission risk (confirmed test 2, clinical diagnosis 4, revoked 6); other
+# report types carry none, which a client reads as 0 (unknown), as GAEN writes them.
+TRANSMISSION_RISK_BY_REPORT_TYPE: Final = {1: 2, 2: 4, 5: 6}
 # spec SRV-2, SRV-8: request body limits. 30 keys in JSON take under 3 KiB; the padding
 # field may hold up to 4 KiB so every device can send a body of the same size.
 MAX_PADDING_CHARS: Final = 4096

@@ -36,6 +36,7 @@ from bluezone.protocol.params import (
     CHAFF_RANDOM_BYTES,
     CODE_ALPHABET,
     CODE_LENGTH,
+    DEFAULT_ONSET_DAYS_AGO,
     EMBARGO_INTERVALS,
     INTERVALS_PER_DAY,
     KEY_HMAC_LENGTH,
@@ -45,10 +46,12 @@ from bluezone.protocol.params import (
     MAX_UPLOAD_KEYS,
     MIN_HMAC_SECRET_BYTES,
     MIN_UPLOAD_KEYS,
+    ONSET_MAX_AGE_DAYS,
     PADDING_KEY_RANDOM_BYTES,
     RETENTION_DAYS,
     RETENTION_INTERVALS,
     TEK_LENGTH,
+    TRANSMISSION_RISK_BY_REPORT_TYPE,
 )
 
 _CODE_SYMBOLS = frozenset(CODE_ALPHABET)
@@ -179,6 +182,22 @@ def _check_overlaps(keys: Sequence[TemporaryExposureKey], max_same_start: int) -
         end = max(end, key.end_interval)
 
 
+def onset_in_window(onset_interval: int, now_interval: int) -> bool:
+    """Whether a symptom onset lies from 28 days before today up to ``now_interval`` (SRV-3)."""
+    earliest = day_start_interval(now_interval) - ONSET_MAX_AGE_DAYS * INTERVALS_PER_DAY
+    return earliest <= onset_interval <= now_interval
+
+
+def default_onset_interval(now_interval: int) -> int:
+    """The onset assumed when a code gives none: 4 days before today's midnight (SRV-7)."""
+    return day_start_interval(now_interval) - DEFAULT_ONSET_DAYS_AGO * INTERVALS_PER_DAY
+
+
+def transmission_risk(report_type: int | None) -> int | None:
+    """The transmission risk written for a key of ``report_type``, or None (spec SRV-10)."""
+    return None if report_type is None else TRANSMISSION_RISK_BY_REPORT_TYPE.get(report_type)
+
+
 def days_since_onset(rolling_start: int, onset_interval: int | None) -> int | None:
     """Return the key's day minus the symptom-onset day, clamped to -14..14 (spec SRV-7).
 
@@ -220,13 +239,14 @@ def padding_keys(
 
     ``randomness`` holds exactly ``count * 28`` random bytes (else UploadError): per key,
     16 bytes of key data and three 4-byte big-endian numbers, each choosing a real key:
-    the first gives the rolling start and period, the second the report type, the third
-    the days since onset. The fields are drawn independently, so a padding key follows
-    each field's distribution in the batch without copying any real key's combination: a
-    reporter's keys share one onset day (start day minus days since onset), padding keys
-    spread over many, and counting onset groups no longer counts reporters. A batch with
-    no real key uses full-day keys of one of the 14 days before today's midnight, reported
-    as confirmed tests.
+    the first gives the rolling start and period, the second the report type and the
+    transmission risk (which follows from it), the third the days since onset. The fields
+    are drawn independently, so a padding key follows each field's distribution in the
+    batch without copying any real key's combination: a reporter's keys share one onset
+    day (start day minus days since onset), padding keys spread over many, and counting
+    onset groups no longer counts reporters. A batch with no real key uses full-day keys
+    of one of the 14 days before today's midnight, reported as confirmed tests (with their
+    transmission risk).
     """
     if len(randomness) != count * PADDING_KEY_RANDOM_BYTES:
         raise UploadError("SRV-9: padding needs 28 random bytes per key")
@@ -246,6 +266,7 @@ def padding_keys(
                     key_data,
                     timing.rolling_start_interval_number,
                     timing.rolling_period,
+                    transmission_risk_level=kind.transmission_risk_level,
                     report_type=kind.report_type,
                     days_since_onset_of_symptoms=onset.days_since_onset_of_symptoms,
                 )
@@ -253,7 +274,15 @@ def padding_keys(
         else:
             day = 1 + picks[0] % RETENTION_DAYS
             start = start_today - day * INTERVALS_PER_DAY
-            result.append(ExportKey(key_data, start, MAX_ROLLING_PERIOD, report_type=1))
+            result.append(
+                ExportKey(
+                    key_data,
+                    start,
+                    MAX_ROLLING_PERIOD,
+                    transmission_risk_level=transmission_risk(1),
+                    report_type=1,
+                )
+            )
     return tuple(result)
 
 

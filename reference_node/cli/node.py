@@ -294,12 +294,32 @@ def node_check(args: argparse.Namespace, clock: Clock | None = None) -> int:
         details["rejected_batches"] = [
             {"batch_id": r.batch_id, "code": r.code} for r in outcome.rejected
         ]
+        details["level_change"] = None if outcome.change is None else outcome.change.to_json()
         print(json.dumps(details))
     else:
         for rejected in outcome.rejected:
             print(f"refused {rejected.batch_id}: {rejected.code}")
         print("\n".join(explain_assessment(outcome.assessment)))
+        print("\n".join(explain_level(outcome)))
     return 0
+
+
+def explain_level(outcome: CheckOutcome) -> list[str]:
+    """The level, the score and threshold behind it, and any change (spec RISK-59..RISK-61)."""
+    level = outcome.assessment.level_json()
+    lines = [f"level: {level['level']}"]
+    if level["threshold"] is not None:
+        day = "" if level["day"] is None else f" on day {level['day']}"
+        lines.append(f"  score {level['score']}{day} against a threshold of {level['threshold']}")
+    lines.append(f"  {level['wording']}")
+    if outcome.change is not None:
+        change = outcome.change.to_json()
+        lines.append(
+            f"alert {change['change']}: {change['from']} -> {change['to']} ({change['reason']})"
+        )
+        if change["wording"]:
+            lines.append(f"  {change['wording']}")
+    return lines
 
 
 async def _check(args: argparse.Namespace, sources: KeySourceFactory, clock: Clock) -> CheckOutcome:

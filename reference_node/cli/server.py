@@ -39,7 +39,11 @@ from bluezone.reference_node.server.connections import (
 )
 from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE
 from bluezone.reference_node.server.publisher import PublisherConfig
-from bluezone.reference_node.server.runner import ServerConfig, start_server
+from bluezone.reference_node.server.runner import (
+    DEFAULT_EXPORT_KEY_ID,
+    ServerConfig,
+    start_server,
+)
 
 HA_API_KEY_ENV = "BLUEZONE_HA_API_KEY"
 EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_NOT_COSIGNED = 0, 1, 2, 3
@@ -57,8 +61,19 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--region", default="", help="region written into export files")
-    parser.add_argument("--export-key-id", default="bluezone")
+    parser.add_argument(
+        "--region", default="", help="region of the export files, as registered (e.g. an MCC)"
+    )
+    parser.add_argument(
+        "--export-key-id",
+        default=DEFAULT_EXPORT_KEY_ID,
+        help="export signature key ID registered with Apple and Google (SRV-10)",
+    )
+    parser.add_argument(
+        "--test-identity",
+        action="store_true",
+        help="allow the default region and export key ID: tests and tutorials only",
+    )
     parser.add_argument("--export-key-version", default="v1")
     parser.add_argument(
         "--ha-api-key-file",
@@ -144,6 +159,7 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         witness_quorum=args.witness_quorum,
         max_upload_keys=args.max_upload_keys,
         connections=ConnectionLimits(args.header_timeout, args.body_timeout, args.max_connections),
+        test_identity=args.test_identity,
     )
 
 

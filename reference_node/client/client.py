@@ -71,9 +71,19 @@ class IssuedCode:
     code: str
     expires_s: int
     report_type: int
+    exposure_interval: int | None = None  # spec SRV-20: a recursive code
+    revision: bool = False  # spec SRV-20: a revision code
 
     def __repr__(self) -> str:
         return f"IssuedCode(expires_s={self.expires_s}, report_type={self.report_type})"
+
+
+@dataclass(frozen=True, slots=True)
+class UploadOutcome:
+    """The server's answer to an upload: keys stored, and positions dropped (SRV-6, SRV-21)."""
+
+    accepted: int
+    dropped: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,16 +123,24 @@ class VerifiedBatch:
 
     def diagnosis_keys(self) -> tuple[TemporaryExposureKey, ...]:
         """Return the batch's keys as diagnosis keys for matching (MATCH-1)."""
-        return tuple(
-            TemporaryExposureKey(
-                k.key_data,
-                k.rolling_start_interval_number,
-                k.rolling_period,
-                k.report_type,
-                k.days_since_onset_of_symptoms,
-            )
-            for k in self.export.payload.keys
+        return _diagnosis_keys(self.export.payload.keys)
+
+    def revised_keys(self) -> tuple[TemporaryExposureKey, ...]:
+        """Return the batch's revised keys (SRV-25), for MATCH-11."""
+        return _diagnosis_keys(self.export.payload.revised_keys)
+
+
+def _diagnosis_keys(keys) -> tuple[TemporaryExposureKey, ...]:
+    return tuple(
+        TemporaryExposureKey(
+            k.key_data,
+            k.rolling_start_interval_number,
+            k.rolling_period,
+            k.report_type,
+            k.days_since_onset_of_symptoms,
         )
+        for k in keys
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,19 +289,30 @@ class KeyServerClient:
         report_type: int = 1,
         onset_interval: int | None = None,
         validity_s: int | None = None,
+        exposure_interval: int | None = None,
+        revision: bool = False,
     ) -> IssuedCode:
-        """Ask for a verification code with the health authority's API key (SRV-3)."""
+        """Ask for a verification code with the health authority's API key (SRV-3, SRV-20)."""
         body: dict[str, Any] = {"report_type": report_type}
         if onset_interval is not None:
             body["onset_interval"] = onset_interval
         if validity_s is not None:
             body["validity_s"] = validity_s
+        if exposure_interval is not None:
+            body["exposure_interval"] = exposure_interval
+        if revision:
+            body["revision"] = True
         value = await self.post(
             "v1/ha/codes", json.dumps(body).encode(), {"Authorization": f"Bearer {api_key}"}
         )
         try:
+            exposure = value.get("exposure_interval")
             return IssuedCode(
-                str(value["code"]), int(value["expires_s"]), int(value["report_type"])
+                str(value["code"]),
+                int(value["expires_s"]),
+                int(value["report_type"]),
+                None if exposure is None else int(exposure),
+                value.get("revision") is True,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BadServerDataError("SRV-3: malformed code response") from exc
@@ -310,16 +339,52 @@ class KeyServerClient:
 
     async def upload(self, grant: UploadGrant, keys: Sequence[TemporaryExposureKey]) -> int:
         """Upload the keys the grant is bound to; return how many the server accepted."""
-        body = {
+        return (await self.upload_keys(grant, keys)).accepted
+
+    async def upload_keys(
+        self,
+        grant: UploadGrant,
+        keys: Sequence[TemporaryExposureKey],
+        revision_secret: bytes | None = None,
+    ) -> UploadOutcome:
+        """Upload the keys the grant is bound to, with a revision secret if given (SRV-23).
+
+        Returns the keys accepted and the positions the server dropped with a warning: outside
+        the window (SRV-6) or before a recursive code's exposure day (SRV-21).
+        """
+        body: dict[str, Any] = {
             "token": _b64(grant.token),
             "hmac_secret": _b64(grant.hmac_secret),
             "keys": [_key_json(k) for k in keys],
         }
+        if revision_secret is not None:
+            body["revision_secret"] = _b64(revision_secret)
         value = await self.post("v1/publish", _padded(body, UPLOAD_BODY_BYTES))
         accepted = value.get("accepted")
-        if not isinstance(accepted, int):
+        warnings = value.get("warnings", [])
+        if not isinstance(accepted, int) or not isinstance(warnings, list):
             raise BadServerDataError("SRV-7: malformed upload response")
-        return accepted
+        try:
+            positions = tuple(int(item["index"]) for item in warnings)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BadServerDataError("SRV-7: malformed list of warnings") from exc
+        return UploadOutcome(accepted, positions)
+
+    async def revise(
+        self, grant: UploadGrant, keys: Sequence[TemporaryExposureKey], revision_secret: bytes
+    ) -> int:
+        """Revise keys uploaded before with a revision code's grant (SRV-24); return the count."""
+        body = {
+            "token": _b64(grant.token),
+            "hmac_secret": _b64(grant.hmac_secret),
+            "revision_secret": _b64(revision_secret),
+            "keys": [_key_json(k) for k in keys],
+        }
+        value = await self.post("v1/revise", _padded(body, UPLOAD_BODY_BYTES))
+        revised = value.get("revised")
+        if not isinstance(revised, int):
+            raise BadServerDataError("SRV-24: malformed revision response")
+        return revised
 
     async def send_chaff_token(self) -> None:
         """Send a chaff token request, of a real one's size (spec DENY-1, DENY-3)."""

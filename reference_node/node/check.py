@@ -14,8 +14,15 @@ from dataclasses import dataclass
 
 from bluezone.protocol import params
 from bluezone.protocol.keys import interval_number
+from bluezone.protocol.revisions import resolve_revisions
+from bluezone.protocol.risk.levels import NONE, level_change
 from bluezone.reference_node.errors import BatchConflictError
-from bluezone.reference_node.node.exposure import ExposureAssessment, RiskSettings, assess
+from bluezone.reference_node.node.exposure import (
+    WITHDRAWN_WORDING,
+    ExposureAssessment,
+    RiskSettings,
+    assess,
+)
 from bluezone.reference_node.node.key_source import KeySource, PublishedBatch, RejectedBatch
 from bluezone.reference_node.node.log import LOGGER_NAME
 from bluezone.reference_node.store import (
@@ -36,11 +43,38 @@ class CheckOutcome:
     batches: tuple[PublishedBatch, ...]
     rejected: tuple[RejectedBatch, ...]
     record: StoredExposureCheck
+    change: LevelChange | None = None
 
     @property
     def exposed(self) -> bool:
         """The v2 verdict (RISK-15)."""
         return self.assessment.exposed
+
+    @property
+    def level(self) -> str:
+        """ "F1", "F2" or "none" (RISK-59)."""
+        return self.assessment.level_name
+
+
+@dataclass(frozen=True, slots=True)
+class LevelChange:
+    """A change of level since the last check, and why (spec RISK-61)."""
+
+    previous: str
+    current: str
+    change: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        """JSON form, with what the user is told."""
+        told = WITHDRAWN_WORDING if (self.change, self.reason) == ("withdrawn", "revoked") else ""
+        return {
+            "from": self.previous,
+            "to": self.current,
+            "change": self.change,
+            "reason": self.reason,
+            "wording": told,
+        }
 
 
 async def run_check(
@@ -70,7 +104,9 @@ async def run_check(
             rejected.append(RejectedBatch(batch.batch_id, error.code))
             continue
         batches.append(batch)
-    keys = [key for batch in batches for key in batch.keys]
+    # spec MATCH-11: a revision in a later batch gives a key its report type.
+    keys = resolve_revisions((batch.keys, batch.revised_keys) for batch in batches)
+    previous = await _previous_level(store)
     # spec MATCH-6: only sightings kept at now_interval; scans from one interval earlier,
     # since a scan may start before the first sighting it holds.
     first = max(0, now_interval - params.RETENTION_INTERVALS)
@@ -78,8 +114,15 @@ async def run_check(
     scans = await store.scans(first_interval=max(0, first - 1))
     call = functools.partial(assess, keys, sightings, scans, now_s, rssi_correction_db, risk)
     assessment = await asyncio.get_running_loop().run_in_executor(executor, call)
+    change = None
+    found = level_change(
+        previous[0], assessment.level_name, previous[1], assessment.matched_keys
+    )  # spec RISK-61
+    if found is not None:
+        change = LevelChange(previous[0], assessment.level_name, *found)
     details = assessment.to_json()
     details["rejected_batches"] = [{"batch_id": r.batch_id, "code": r.code} for r in rejected]
+    details["level_change"] = None if change is None else change.to_json()
     record = await store.add_exposure_check(
         ExposureCheckRecord(
             checked_interval=now_interval,
@@ -110,4 +153,28 @@ async def run_check(
             },
         },
     )
-    return CheckOutcome(assessment, tuple(batches), tuple(rejected), record)
+    if change is not None:
+        log.info(
+            "exposure level: %s -> %s (%s, %s)",
+            change.previous,
+            change.current,
+            change.change,
+            change.reason,
+            extra={"event": "exposure_level", "fields": change.to_json()},
+        )
+    return CheckOutcome(assessment, tuple(batches), tuple(rejected), record, change)
+
+
+async def _previous_level(store: AsyncStore) -> tuple[str, dict[str, int]]:
+    """The level of the last recorded check and its matched keys (none before any)."""
+    checks = await store.exposure_checks()
+    if not checks:
+        return NONE, {}
+    details = checks[-1].details
+    level = details.get("level")
+    matched = details.get("matched_keys")
+    name = level.get("level") if isinstance(level, dict) else None
+    return (
+        name if name in ("F1", "F2") else NONE,
+        dict(matched) if isinstance(matched, dict) else {},
+    )

@@ -22,6 +22,7 @@ from bluezone.protocol.matching import check_exposures
 from bluezone.protocol.params import SECONDS_PER_DAY
 from bluezone.protocol.risk.aggregation import KeyReport, Scan, ScanSighting, exposure_windows
 from bluezone.protocol.risk.attenuation import attenuation
+from bluezone.protocol.risk.levels import F1, F2, Level, LevelSettings, exposure_level
 from bluezone.protocol.risk.proximity import (
     ProximityConfig,
     proximity_window_score,
@@ -41,6 +42,28 @@ from bluezone.protocol.risk.windows import ExposureWindow, ReportType
 from bluezone.reference_node.store import StoredScan, StoredSighting
 
 BUCKET_NAMES = ("immediate", "near", "medium", "other")  # GAEN's names, RISK-10
+# spec EXP-5: names of every report type a published key may carry (RISK-61 counts them).
+KEY_REPORT_TYPE_NAMES = {
+    0: "unknown",
+    1: "confirmed_test",
+    2: "confirmed_clinical_diagnosis",
+    3: "self_report",
+    4: "recursive",
+    5: "revoked",
+    None: "unknown",
+}
+# spec RISK-60: what the user is told at each level.
+LEVEL_WORDING = {
+    F1: "You were near someone who tested positive (F1): follow the health authority's advice"
+    " for close contacts.",
+    F2: "You were near someone who was near a confirmed case (F2). You are not asked to report:"
+    " the health authority decides whom to trace further.",
+    "none": "No exposure reached a notification threshold.",
+}
+WITHDRAWN_WORDING = (
+    "The report behind your earlier alert was withdrawn after a negative test: you are no"
+    " longer considered exposed."
+)
 OUTSIDE_SCAN = "outside_scan"
 NO_METADATA = "no_metadata"
 
@@ -51,6 +74,7 @@ class RiskSettings:
 
     v2: V2Profile
     proximity: ProximityConfig | None = None
+    levels: LevelSettings = field(default_factory=LevelSettings)
 
     @classmethod
     def defaults(cls) -> RiskSettings:
@@ -75,7 +99,13 @@ class RiskSettings:
                     REPORT_TYPE_NAMES[k]: _number(v) for k, v in config.report_type_weights.items()
                 },
                 "score_sum_threshold": _number(self.v2.score_sum_threshold),
-            }
+            },
+            "levels": {
+                "name": "F1 and F2 levels (spec RISK-59)",
+                "f1_score_sum_threshold": _number(self.v2.score_sum_threshold),
+                "f2_recursive_weight": _number(self.levels.recursive_weight),
+                "f2_score_sum_threshold": _number(self.levels.recursive_score_sum_threshold),
+            },
         }
         if self.proximity is not None:
             result["proximity"] = {
@@ -174,6 +204,30 @@ class ExposureAssessment:
     windows: tuple[WindowReport, ...]
     days: tuple[DayReport, ...]
     scorers: dict[str, Any] = field(default_factory=dict)
+    level: Level | None = None
+    matched_keys: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def level_name(self) -> str:
+        """ "F1", "F2" or "none" (spec RISK-59)."""
+        return "none" if self.level is None else self.level.level
+
+    def level_json(self) -> dict[str, Any]:
+        """The level, the day, score and threshold behind it, and its wording (RISK-60)."""
+        level = self.level
+        return {
+            "level": self.level_name,
+            "day": None if level is None else level.day,
+            "score": 0 if level is None else _number(level.score),
+            "threshold": None if level is None else _number(level.threshold),
+            "wording": LEVEL_WORDING[self.level_name],
+            "days": []
+            if level is None
+            else [
+                {"day": d.day, "f1_score": _number(d.f1_score), "f2_score": _number(d.f2_score)}
+                for d in level.days
+            ],
+        }
 
     @property
     def exposed(self) -> bool:
@@ -204,6 +258,8 @@ class ExposureAssessment:
             "exposed": self.exposed,
             "exposed_proximity": self.exposed_proximity,
             "scorers": self.scorers,
+            "level": self.level_json(),
+            "matched_keys": dict(self.matched_keys),
         }
 
 
@@ -263,7 +319,9 @@ def assess(
     left_out: Counter[str] = Counter(r.code for r in check.discarded_sightings)
     windows: list[tuple[int, ExposureWindow, list[int]]] = []
     matched = 0
+    matched_keys: Counter[str] = Counter()
     for number, exposure in enumerate(check.exposures):
+        matched_keys[KEY_REPORT_TYPE_NAMES.get(exposure.key.report_type, "unknown")] += 1
         per_scan: dict[int, list[ScanSighting]] = {}
         for found in exposure.sightings:
             stored = sightings[found.sighting_index]
@@ -288,6 +346,9 @@ def assess(
             offset += count
     reports = tuple(_window_report(n, w, times, risk) for n, w, times in windows)
     days = _days([w for _, w, _ in windows], now_s, risk)
+    level = exposure_level(  # spec RISK-59
+        [w for _, w, _ in windows], risk.v2, risk.levels, int(now_s // SECONDS_PER_DAY)
+    )
     return ExposureAssessment(
         checked_wall_time=now_s,
         checked_interval=now_interval,
@@ -300,6 +361,8 @@ def assess(
         windows=reports,
         days=days,
         scorers=risk.describe(),
+        level=level,
+        matched_keys=dict(matched_keys),
     )
 
 

@@ -38,6 +38,7 @@ class PublishedBatch:
     batch_id: str
     digest: bytes
     keys: tuple[TemporaryExposureKey, ...]
+    revised_keys: tuple[TemporaryExposureKey, ...] = ()  # spec SRV-25, MATCH-11
 
     def __repr__(self) -> str:
         return f"PublishedBatch({self.batch_id!r}, {len(self.keys)} keys)"
@@ -174,6 +175,7 @@ class DirectoryKeySource:
             export = ExportFile.from_zip(archive)
             self.trusted.verify(export)
             keys = export_keys(export.payload.keys)
+            revised = export_keys(export.payload.revised_keys)
         except ProtocolError as error:
             return RejectedBatch(path.name, error.code)
-        return PublishedBatch(path.name, hashlib.sha256(archive).digest(), keys)
+        return PublishedBatch(path.name, hashlib.sha256(archive).digest(), keys, revised)

@@ -219,6 +219,7 @@ class ServerKeySource:
             export = ExportFile.from_zip(batch.archive)
             export.verify(self.trust.export)
             keys = export_keys(export.payload.keys)
+            revised = export_keys(export.payload.revised_keys)
         except ProtocolError as exc:
             return RejectedBatch(name, exc.code)
-        return PublishedBatch(name, batch.leaf_hash, keys)
+        return PublishedBatch(name, batch.leaf_hash, keys, revised)

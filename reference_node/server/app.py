@@ -13,6 +13,7 @@ import asyncio
 import base64
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -20,7 +21,13 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.errors import (
+    DuplicateKeyError,
+    ProtocolError,
+    RevisionDeniedError,
+    TooFewKeysError,
+    TooManyKeysError,
+)
 from bluezone.protocol.keys import interval_number
 from bluezone.protocol.note import NoteVerifier
 from bluezone.protocol.params import (
@@ -31,14 +38,24 @@ from bluezone.protocol.params import (
     MAX_SMALL_REQUEST_BYTES,
     MAX_UPLOAD_KEYS,
     MAX_UPLOAD_REQUEST_BYTES,
+    MIN_UPLOAD_KEYS,
     TOKEN_BYTES,
     TOKEN_VALIDITY_S,
+)
+from bluezone.protocol.revisions import (
+    BEFORE_EXPOSURE_DAY,
+    check_transition,
+    revision_tag,
+    split_recursive,
+    tag_matches,
 )
 from bluezone.protocol.upload import (
     check_key_list_hmac,
     check_upload,
     code_digest,
     days_since_onset,
+    default_onset_interval,
+    onset_in_window,
     token_digest,
 )
 from bluezone.reference_node.server.deniability import (
@@ -49,12 +66,14 @@ from bluezone.reference_node.server.deniability import (
     padded_json,
 )
 from bluezone.reference_node.server.errors import (
+    InvalidRequestError,
     NotFoundError,
     RateLimitedError,
     RequestTimeoutError,
     ServerError,
     StorageError,
     UnauthorizedError,
+    WrongCodeKindError,
 )
 from bluezone.reference_node.server.files import (
     CHECKPOINT_PATH,
@@ -68,12 +87,14 @@ from bluezone.reference_node.server.publisher import Publisher
 from bluezone.reference_node.server.ratelimit import ClientKeys, Rate, RateLimiter
 from bluezone.reference_node.server.requests import (
     CodeRequest,
+    RevisionRequest,
     TokenRequest,
     UploadRequest,
-    parse_object,
     read_body,
+    read_json,
 )
 from bluezone.reference_node.server.storage import NewKey, Storage
+from bluezone.reference_node.server.storage.base import Revision
 
 log = logging.getLogger("bluezone.server")
 
@@ -83,8 +104,12 @@ DEFAULT_CLIENT_RATE = Rate(per_minute=30, burst=10)
 # spec SRV-11: cache lifetimes of the static files.
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT_LIVED = "public, max-age=60"
+# spec SRV-15: the status logged for a request whose client disconnected (nginx's 499).
+CLIENT_CLOSED_REQUEST = 499
 # spec SRV-13: proofs for a given size never change.
 PROOF_CACHE = IMMUTABLE
+# spec SRV-15: protocol errors answered with another status than 400.
+PROTOCOL_STATUS = {"revision_denied": 403, "invalid_report_type_transition": 409}
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +196,7 @@ class KeyServer:
         app.router.add_post("/v1/ha/codes", self.issue_code)
         app.router.add_post("/v1/token", self.exchange_code)
         app.router.add_post("/v1/publish", self.upload)
+        app.router.add_post("/v1/revise", self.revise)
         app.router.add_get("/v1/checkpoint", self.latest_checkpoint)
         app.router.add_get("/v1/checkpoints/latest", self.newest_checkpoint)
         app.router.add_get("/v1/checkpoints/{size:[0-9]{1,20}}", self.checkpoint)
@@ -191,10 +217,14 @@ class KeyServer:
         name = route.canonical if route is not None else "unmatched"
         try:
             response = await handler(request)
+        except ConnectionResetError:
+            # spec SRV-15: the client left mid-request; nobody reads an answer, and a
+            # traceback per abandoned request would flood the log.
+            response = web.Response(status=CLIENT_CLOSED_REQUEST)
         except ServerError as exc:
             response = _error(exc, exc.status)
         except ProtocolError as exc:
-            response = _error(exc, 400)
+            response = _error(exc, PROTOCOL_STATUS.get(exc.code, 400))
         except web.HTTPException as exc:
             response = _json(
                 {"error": _http_error_name(exc.status), "message": exc.reason}, exc.status
@@ -203,7 +233,11 @@ class KeyServer:
             log.exception("unexpected failure in %s %s", request.method, name)
             response = _json({"error": "internal_error", "message": "internal error"}, 500)
         size = PADDED_ANSWERS.get(request.path) if request.method == "POST" else None
-        if size is not None and isinstance(response, web.Response):
+        if (
+            size is not None
+            and isinstance(response, web.Response)
+            and response.content_type == "application/json"
+        ):
             response = _padded(response, size)  # spec DENY-2: success and error alike
             if CHAFF_HEADER not in request.headers:
                 self.latencies.record(request.path, time.perf_counter() - started)
@@ -255,25 +289,42 @@ class KeyServer:
         wait = self._ha_limit.take(b"ha")
         if wait:
             raise RateLimitedError("SRV-14: too many codes issued", max(1, round(wait)))
-        body = parse_object(await read_body(request, MAX_SMALL_REQUEST_BYTES))
+        body = await read_json(request, MAX_SMALL_REQUEST_BYTES)
         ask = CodeRequest.parse(body, self.config.code_validity_s)
         now_s = int(self.clock())
+        if ask.onset_interval is not None and not onset_in_window(
+            ask.onset_interval, interval_number(now_s)
+        ):
+            raise InvalidRequestError(
+                "SRV-3: field 'onset_interval' must lie within the 28 days up to now"
+            )
         expires_s = now_s + ask.validity_s
         for _ in range(8):
             code = draw_code()
             if await self.storage.add_code(
-                code_digest(code), ask.report_type, ask.onset_interval, expires_s
+                code_digest(code),
+                ask.report_type,
+                ask.onset_interval,
+                expires_s,
+                ask.exposure_interval,
+                ask.revision,
             ):
-                return _json(
-                    {"code": code, "expires_s": expires_s, "report_type": ask.report_type},
-                    status=201,
-                )
+                answer: dict[str, object] = {
+                    "code": code,
+                    "expires_s": expires_s,
+                    "report_type": ask.report_type,
+                }
+                if ask.exposure_interval is not None:
+                    answer["exposure_interval"] = ask.exposure_interval  # spec SRV-20
+                if ask.revision:
+                    answer["revision"] = True
+                return _json(answer, status=201)
         raise StorageError("SRV-3: could not draw an unused code")
 
     async def exchange_code(self, request: web.Request) -> web.Response:
         """POST /v1/token: exchange a code for an upload token bound to a key-list HMAC."""
         self._limit_client(request)
-        body = parse_object(await read_body(request, MAX_SMALL_REQUEST_BYTES))
+        body = await read_json(request, MAX_SMALL_REQUEST_BYTES)
         ask = TokenRequest.parse(body)
         token = secrets.token_bytes(TOKEN_BYTES)
         now_s = int(self.clock())
@@ -286,7 +337,7 @@ class KeyServer:
     async def upload(self, request: web.Request) -> web.Response:
         """POST /v1/publish: upload keys with a token (spec SRV-6, SRV-7)."""
         self._limit_client(request)
-        body = parse_object(await read_body(request, MAX_UPLOAD_REQUEST_BYTES))
+        body = await read_json(request, MAX_UPLOAD_REQUEST_BYTES)
         ask = UploadRequest.parse(body, self.config.max_upload_keys)
         now_s = int(self.clock())
         checked = check_upload(
@@ -294,20 +345,76 @@ class KeyServer:
         )
         digest = token_digest(ask.token)
         token = await self.storage.get_token(digest)
+        if token.revision:
+            raise WrongCodeKindError("SRV-21: a revision token uploads at /v1/revise")
         check_key_list_hmac(ask.hmac_secret, ask.keys, token.key_hmac)
+        warnings = {w.index: w.warning for w in checked.warnings}
+        kept = [i for i in range(len(ask.keys)) if i not in warnings]
+        if token.exposure_interval is not None:  # spec SRV-21: a recursive code
+            split = split_recursive([ask.keys[i] for i in kept], token.exposure_interval)
+            warnings.update((kept[i], BEFORE_EXPOSURE_DAY) for i in split.dropped)
+            kept = [kept[i] for i in split.kept]
+        onset = token.onset_interval  # spec SRV-7: GAEN's default when the code gives none
+        if onset is None:
+            onset = default_onset_interval(interval_number(now_s))
         keys = [
             NewKey(
                 k.key_data,
                 k.rolling_start,
                 k.rolling_period,
                 token.report_type,
-                days_since_onset(k.rolling_start, token.onset_interval),
+                days_since_onset(k.rolling_start, onset),
+                None
+                if ask.revision_secret is None
+                else revision_tag(ask.revision_secret, k.key_data),  # spec SRV-23
             )
-            for k in checked.keys
+            for k in (ask.keys[i] for i in kept)
         ]
-        await self.storage.use_token(digest, now_s, keys)
-        warnings = [{"index": w.index, "warning": w.warning} for w in checked.warnings]
-        return _json({"accepted": len(keys), "warnings": warnings})
+        accepted = await self.storage.use_token(digest, now_s, keys)
+        listed = [{"index": i, "warning": warnings[i]} for i in sorted(warnings)]
+        return _json({"accepted": accepted, "warnings": listed})
+
+    async def revise(self, request: web.Request) -> web.Response:
+        """POST /v1/revise: change the report type of keys uploaded before (spec SRV-24)."""
+        self._limit_client(request)  # spec SRV-26: the same bucket as uploads
+        body = await read_json(request, MAX_UPLOAD_REQUEST_BYTES)
+        ask = RevisionRequest.parse(body, self.config.max_upload_keys)
+        assert ask.revision_secret is not None
+        _check_revision_keys(ask)
+        now_s = int(self.clock())
+        digest = token_digest(ask.token)
+        token = await self.storage.get_token(digest)
+        if not token.revision:
+            raise WrongCodeKindError("SRV-24: revisions need a revision code")
+        check_key_list_hmac(ask.hmac_secret, ask.keys, token.key_hmac)
+        states = await self.storage.key_states([k.key_data for k in ask.keys])
+        for key, state in zip(ask.keys, states, strict=True):
+            if (
+                state is None
+                or (state.key.rolling_start, state.key.rolling_period)
+                != (key.rolling_start, key.rolling_period)
+                or not tag_matches(ask.revision_secret, key.key_data, state.key.revision_tag)
+            ):
+                raise RevisionDeniedError("SRV-24: the keys cannot be revised with this secret")
+        revisions = []
+        for state in states:
+            assert state is not None
+            check_transition(state.key.report_type, token.report_type)
+            revisions.append(
+                Revision(
+                    NewKey(
+                        state.key.key_data,
+                        state.key.rolling_start,
+                        state.key.rolling_period,
+                        token.report_type,
+                        state.key.days_since_onset,
+                    ),
+                    state.key.report_type,
+                )
+            )
+        revised = await self.storage.revise(digest, now_s, revisions)
+        log.info("revision of %d keys to report type %d", revised, token.report_type)
+        return _json({"revised": revised})
 
     def _static(self, relative: str, content_type: str, cache: str) -> web.Response:
         data = self.files.read(relative)
@@ -343,7 +450,7 @@ class KeyServer:
 
     def _query_int(self, request: web.Request, name: str) -> int:
         text = request.query.get(name, "")
-        if not text.isdigit() or len(text) > 20:
+        if not _DECIMAL.fullmatch(text):
             raise NotFoundError(f"SRV-13: query parameter {name!r} must be a decimal integer")
         return int(text)
 
@@ -404,6 +511,20 @@ class KeyServer:
         if merged != stored[0].note:
             await self.publisher.store_cosigned(size, merged)
         return _json({"tree_size": size, "accepted": True})
+
+
+def _check_revision_keys(ask: UploadRequest) -> None:
+    """1..15 keys without duplicates (spec SRV-24); embargo and age were checked at upload."""
+    if len(ask.keys) < MIN_UPLOAD_KEYS:
+        raise TooFewKeysError("SRV-24: a revision holds at least one key")
+    if len(ask.keys) > MAX_UPLOAD_KEYS:
+        raise TooManyKeysError(f"SRV-24: a revision holds at most {MAX_UPLOAD_KEYS} keys")
+    if len({k.key_data for k in ask.keys}) != len(ask.keys):
+        raise DuplicateKeyError("SRV-24: two keys carry the same key data")
+
+
+# spec SRV-13: ASCII digits only; str.isdigit() would take "²" or "٣" and int() may then fail.
+_DECIMAL = re.compile(r"[0-9]{1,20}")
 
 
 def _http_error_name(status: int) -> str:

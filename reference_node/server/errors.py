@@ -43,6 +43,13 @@ class RequestTimeoutError(ServerError):
     status = 408
 
 
+class UnsupportedMediaTypeError(ServerError):
+    """A JSON endpoint's body is not sent as application/json (SRV-2)."""
+
+    code = "unsupported_media_type"
+    status = 415
+
+
 class UnauthorizedError(ServerError):
     """The health-authority API key is missing or wrong (SRV-3)."""
 
@@ -180,3 +187,10 @@ class WitnessStateError(ClientError):
     """
 
     code = "witness_state_invalid"
+
+
+class WrongCodeKindError(ServerError):
+    """A revision token sent to /v1/publish, or an upload token to /v1/revise (SRV-21, SRV-24)."""
+
+    code = "wrong_code_kind"
+    status = 400

@@ -40,7 +40,12 @@ from bluezone.protocol.params import (
     PADDING_KEY_RANDOM_BYTES,
     RETENTION_INTERVALS,
 )
-from bluezone.protocol.upload import batch_order, padding_key_count, padding_keys
+from bluezone.protocol.upload import (
+    batch_order,
+    padding_key_count,
+    padding_keys,
+    transmission_risk,
+)
 from bluezone.reference_node.server.errors import ConfigError
 from bluezone.reference_node.server.files import (
     CHECKPOINT_PATH,
@@ -88,6 +93,18 @@ class BuiltBatch:
     archive: bytes
     checkpoint: CheckpointRecord
     row_ids: tuple[int, ...]
+    revision_ids: tuple[int, ...] = ()
+
+
+def _export_key(pending: PendingKey) -> ExportKey:
+    return ExportKey(
+        pending.key.key_data,
+        pending.key.rolling_start,
+        pending.key.rolling_period,
+        transmission_risk_level=transmission_risk(pending.key.report_type),  # spec SRV-10
+        report_type=pending.key.report_type,
+        days_since_onset_of_symptoms=pending.key.days_since_onset,
+    )
 
 
 def _steps_none(step: str) -> None:
@@ -243,24 +260,27 @@ class Publisher:
         )
         await asyncio.to_thread(self.files.write, INDEX_PATH, bytes(index))
 
-    def _build(self, pending: list[PendingKey], number: int, now_s: int) -> BuiltBatch:
-        """Make the signed export file, leaf and checkpoint of batch ``number`` (SRV-9)."""
-        real = [
-            ExportKey(
-                p.key.key_data,
-                p.key.rolling_start,
-                p.key.rolling_period,
-                report_type=p.key.report_type,
-                days_since_onset_of_symptoms=p.key.days_since_onset,
-            )
-            for p in pending
-        ]
+    def _build(
+        self,
+        pending: list[PendingKey],
+        number: int,
+        now_s: int,
+        revisions: list[PendingKey] | None = None,
+    ) -> BuiltBatch:
+        """Make the signed export file, leaf and checkpoint of batch ``number`` (SRV-9).
+
+        ``revisions`` go to ``revised_keys``, in the batch's keyed order, unpadded (SRV-25).
+        """
+        revisions = revisions or []
+        real = [_export_key(p) for p in pending]
         count = padding_key_count(len(real), self.config.min_batch_keys)
         now_interval = interval_number(now_s)
         padding = padding_keys(
             count, real, now_interval, self.random_bytes(count * PADDING_KEY_RANDOM_BYTES)
         )
-        ordered = batch_order([*real, *padding], self.random_bytes(BATCH_ORDER_SECRET_BYTES))
+        order_secret = self.random_bytes(BATCH_ORDER_SECRET_BYTES)
+        ordered = batch_order([*real, *padding], order_secret)
+        revised = batch_order([_export_key(r) for r in revisions], order_secret)
         start_s = self._last_end_s if self._last_end_s is not None else now_s
         payload = ExportPayload(
             start_timestamp=min(start_s, now_s),
@@ -269,6 +289,7 @@ class Publisher:
             batch_num=EXPORT_BATCH_NUM,
             batch_size=EXPORT_BATCH_SIZE,
             keys=tuple(ordered),
+            revised_keys=tuple(revised),
         )
         export = sign_export(payload, [self.export_signer])
         archive = export.to_zip()
@@ -288,7 +309,11 @@ class Publisher:
             len(ordered),
         )
         return BuiltBatch(
-            record, archive, CheckpointRecord(tree.size, note), tuple(p.row_id for p in pending)
+            record,
+            archive,
+            CheckpointRecord(tree.size, note),
+            tuple(p.row_id for p in pending),
+            tuple(r.row_id for r in revisions),
         )
 
     async def publish_once(self, force: bool = False) -> BatchRecord | None:
@@ -302,14 +327,16 @@ class Publisher:
             pending = await self.storage.pending_keys(
                 self.config.max_batch_keys, interval_number(now_s)
             )
-            self._last_batch_full = len(pending) >= self.config.max_batch_keys
-            if not pending and not (force or self.config.publish_empty):
+            room = self.config.max_batch_keys - len(pending)
+            revisions = await self.storage.pending_revisions(room) if room > 0 else []
+            self._last_batch_full = len(pending) + len(revisions) >= self.config.max_batch_keys
+            if not pending and not revisions and not (force or self.config.publish_empty):
                 return None
             number = self.tree.size
-            built = await asyncio.to_thread(self._build, pending, number, now_s)
+            built = await asyncio.to_thread(self._build, pending, number, now_s, revisions)
             self.on_step("built")
             await self.storage.add_batch(
-                built.record, built.archive, built.row_ids, built.checkpoint
+                built.record, built.archive, built.row_ids, built.checkpoint, built.revision_ids
             )
             self.tree.append(built.record.leaf_hash)
             self.latest_note = built.checkpoint.note
@@ -327,10 +354,11 @@ class Publisher:
             await self._write_index()
             self.on_step("index_file")
             log.info(
-                "published batch %d: %d keys, %d of them padding",
+                "published batch %d: %d keys, %d of them padding, %d revisions",
                 number,
                 built.record.key_count,
                 built.record.key_count - len(built.row_ids),
+                len(built.revision_ids),
             )
             return built.record
 

@@ -26,6 +26,9 @@ from bluezone.protocol.params import (
     MAX_INTERVAL,
     MAX_PADDING_CHARS,
     MIN_HMAC_SECRET_BYTES,
+    RECURSIVE_CODE_REPORT_TYPE,
+    REVISION_CODE_REPORT_TYPES,
+    REVISION_SECRET_BYTES,
     TOKEN_BYTES,
 )
 from bluezone.protocol.upload import normalize_code
@@ -34,11 +37,26 @@ from bluezone.reference_node.server.errors import (
     MalformedJsonError,
     RequestTimeoutError,
     RequestTooLargeError,
+    UnsupportedMediaTypeError,
 )
 
 # spec OPS-1: how long a request body may take to arrive (set per application).
 BODY_TIMEOUT = web.AppKey("body_timeout_s", float)
 DEFAULT_BODY_TIMEOUT_S = 10.0
+
+
+JSON_MEDIA_TYPE = "application/json"
+
+
+async def read_json(request: web.Request, limit: int) -> dict[str, Any]:
+    """Return the body as one JSON object, checking its media type first (spec SRV-2).
+
+    Raises UnsupportedMediaTypeError unless ``Content-Type`` is ``application/json``
+    (parameters such as ``charset=utf-8`` allowed), then as read_body and parse_object.
+    """
+    if request.content_type != JSON_MEDIA_TYPE:
+        raise UnsupportedMediaTypeError(f"SRV-2: the body must be {JSON_MEDIA_TYPE}")
+    return parse_object(await read_body(request, limit))
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
@@ -130,26 +148,55 @@ def _padding(obj: dict[str, Any]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class CodeRequest:
-    """POST /v1/ha/codes (spec SRV-3)."""
+    """POST /v1/ha/codes (spec SRV-3, SRV-20)."""
 
     report_type: int
     onset_interval: int | None
     validity_s: int
+    exposure_interval: int | None = None
+    revision: bool = False
 
     @classmethod
     def parse(cls, obj: dict[str, Any], default_validity_s: int) -> CodeRequest:
-        """Check the fields of a code request."""
-        _only(obj, {"report_type", "onset_interval", "validity_s"}, "the code request")
-        report_type = _int(obj, "report_type", 1, 3, default=1)
-        if report_type not in CODE_REPORT_TYPES:
-            raise InvalidRequestError("SRV-3: report_type must be 1, 2 or 3")
+        """Check the fields of a code request and the kinds of code SRV-20 allows."""
+        _only(
+            obj,
+            {"report_type", "onset_interval", "validity_s", "exposure_interval", "revision"},
+            "the code request",
+        )
+        report_type = _int(obj, "report_type", 1, 5, default=1)
+        revision = obj.get("revision", False)
+        if not isinstance(revision, bool):
+            raise InvalidRequestError("SRV-20: field 'revision' must be true or false")
         onset = None
         if obj.get("onset_interval") is not None:
             onset = _int(obj, "onset_interval", 0, MAX_INTERVAL)
+        exposure = None
+        if obj.get("exposure_interval") is not None:
+            exposure = _int(obj, "exposure_interval", 0, MAX_INTERVAL)
+        _check_kind(report_type, revision, onset, exposure)
         validity = _int(
             obj, "validity_s", CODE_MIN_VALIDITY_S, CODE_MAX_VALIDITY_S, default=default_validity_s
         )
-        return cls(report_type, onset, validity)
+        return cls(report_type, onset, validity, exposure, revision)
+
+
+def _check_kind(report_type: int, revision: bool, onset: int | None, exposure: int | None) -> None:
+    """Refuse the combinations SRV-20 does not allow."""
+    if revision:
+        if report_type not in REVISION_CODE_REPORT_TYPES:
+            raise InvalidRequestError("SRV-20: a revision code has report_type 1 or 5")
+        if onset is not None or exposure is not None:
+            raise InvalidRequestError("SRV-20: a revision code carries no onset or exposure")
+        return
+    if report_type == RECURSIVE_CODE_REPORT_TYPE:
+        if exposure is None:
+            raise InvalidRequestError("SRV-20: a recursive code needs 'exposure_interval'")
+        return
+    if report_type not in CODE_REPORT_TYPES:
+        raise InvalidRequestError("SRV-20: report_type 5 is only for revision codes")
+    if exposure is not None:
+        raise InvalidRequestError("SRV-20: only a recursive code carries 'exposure_interval'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,27 +225,48 @@ class UploadRequest:
     token: bytes
     hmac_secret: bytes
     keys: tuple[TemporaryExposureKey, ...]
+    revision_secret: bytes | None = None
 
     def __repr__(self) -> str:
-        return f"UploadRequest({len(self.keys)} keys)"
+        return f"{type(self).__name__}({len(self.keys)} keys)"
 
     @classmethod
     def parse(cls, obj: dict[str, Any], max_keys: int) -> UploadRequest:
         """Check the fields of an upload; key rules raise the protocol's errors (KS-1, KS-4).
 
-        A "keys" array longer than ``max_keys`` is refused (SRV-6) before any key is parsed:
-        the body limit already bounds it, this bounds the work on a body of tiny entries.
+        ``revision_secret`` is optional here (SRV-23). A "keys" array longer than
+        ``max_keys`` is refused (SRV-6) before any key is parsed: the body limit already
+        bounds it, this bounds the work on a body of tiny entries.
         """
-        _only(obj, {"token", "hmac_secret", "keys", "padding"}, "the upload")
+        return cls._parse(obj, max_keys, required_secret=False)
+
+    @classmethod
+    def _parse(cls, obj: dict[str, Any], max_keys: int, required_secret: bool) -> UploadRequest:
+        _only(obj, {"token", "hmac_secret", "keys", "padding", "revision_secret"}, "the upload")
         _padding(obj)
         token = _b64(obj, "token", TOKEN_BYTES, TOKEN_BYTES)
         secret = _b64(obj, "hmac_secret", MIN_HMAC_SECRET_BYTES, MAX_HMAC_SECRET_BYTES)
+        revision_secret = None
+        if required_secret or obj.get("revision_secret") is not None:
+            revision_secret = _b64(
+                obj, "revision_secret", REVISION_SECRET_BYTES, REVISION_SECRET_BYTES
+            )
         items = obj.get("keys")
         if not isinstance(items, list):
             raise InvalidRequestError("SRV-2: field 'keys' must be an array")
         if len(items) > max_keys:
             raise TooManyKeysError(f"SRV-6: an upload holds at most {max_keys} keys")
-        return cls(token, secret, tuple(_key(item) for item in items))
+        return cls(token, secret, tuple(_key(item) for item in items), revision_secret)
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionRequest(UploadRequest):
+    """POST /v1/revise (spec SRV-24): an upload's fields with a required revision secret."""
+
+    @classmethod
+    def parse(cls, obj: dict[str, Any], max_keys: int) -> UploadRequest:
+        """Check the fields of a revision."""
+        return cls._parse(obj, max_keys, required_secret=True)
 
 
 def _key(item: object) -> TemporaryExposureKey:

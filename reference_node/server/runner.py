@@ -55,6 +55,8 @@ from bluezone.reference_node.server.witnessing import HttpWitnesses, WitnessPoli
 log = logging.getLogger("bluezone.server")
 
 DATABASE_FILE = "server.sqlite3"
+# spec SRV-10: the export key ID of tests and tutorials, never of a deployment.
+DEFAULT_EXPORT_KEY_ID = "bluezone"
 PUBLIC_DIR = "public"
 # Codes and tokens stay a day past expiry so a late retry learns "expired", not "unknown".
 PRUNE_GRACE_S = 24 * 3600
@@ -70,7 +72,7 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     region: str = ""
-    export_key_id: str = "bluezone"
+    export_key_id: str = DEFAULT_EXPORT_KEY_ID
     export_key_version: str = "v1"
     ha_api_key: str | None = None
     batch_period_s: float = 3600.0
@@ -87,6 +89,7 @@ class ServerConfig:
     max_upload_keys: int = MAX_UPLOAD_KEYS
     # spec OPS-1, OPS-2: deadlines for slow clients and the connection cap.
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)
+    test_identity: bool = False
 
 
 class _RedactAddresses(logging.Filter):
@@ -136,7 +139,18 @@ class RunningServer:
 
 
 def check_config(config: ServerConfig) -> None:
-    """Refuse settings outside their spec ranges with a one-line ConfigError."""
+    """Refuse settings outside their spec ranges with a one-line ConfigError.
+
+    Outside tests (``test_identity``), the export files' region and signature key ID must be
+    the identity the health authority registered with Apple and Google (spec SRV-10).
+    """
+    if not config.test_identity and (
+        config.export_key_id == DEFAULT_EXPORT_KEY_ID or not config.publisher.region
+    ):
+        raise ConfigError(
+            "SRV-10: give --region and --export-key-id, the identity registered with Apple "
+            "and Google (--test-identity allows the defaults, for tests only)"
+        )
     if not MAX_UPLOAD_KEYS <= config.max_upload_keys <= MAX_UPLOAD_KEYS_LIMIT:
         raise ConfigError(
             f"SRV-6: the maximum keys per upload must be {MAX_UPLOAD_KEYS}.."

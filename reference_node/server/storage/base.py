@@ -22,6 +22,8 @@ class TokenRecord:
     onset_interval: int | None
     expires_s: int
     used: bool
+    exposure_interval: int | None = None  # spec SRV-20: a recursive code's exposure day
+    revision: bool = False  # spec SRV-20: a revision code's token
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,7 @@ class NewKey:
     rolling_period: int
     report_type: int | None
     days_since_onset: int | None
+    revision_tag: bytes | None = None  # spec SRV-23
 
     def __repr__(self) -> str:
         # Never print key material (STYLE: messages never carry secrets).
@@ -45,6 +48,21 @@ class PendingKey:
 
     row_id: int
     key: NewKey
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKeyState:
+    """A stored key as a revision sees it: its current report type and revision tag (SRV-24)."""
+
+    key: NewKey
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """A key's report type changing from ``current`` to ``key.report_type`` (SRV-24)."""
+
+    key: NewKey
+    current: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +109,13 @@ class Storage(abc.ABC):
         report_type: int,
         onset_interval: int | None,
         expires_s: int,
+        exposure_interval: int | None = None,
+        revision: bool = False,
     ) -> bool:
-        """Store a new code; return False (storing nothing) if the digest exists (SRV-3)."""
+        """Store a new code; return False (storing nothing) if the digest exists (SRV-3).
+
+        ``exposure_interval`` (recursive codes) and ``revision`` are SRV-20's kinds.
+        """
 
     @abc.abstractmethod
     async def exchange_code(
@@ -124,13 +147,30 @@ class Storage(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def key_states(self, key_data: Sequence[bytes]) -> list[StoredKeyState | None]:
+        """Return each key's stored state, None for a key not stored (SRV-24)."""
+
+    @abc.abstractmethod
+    async def revise(self, token_digest: bytes, now_s: int, revisions: Sequence[Revision]) -> int:
+        """Use a revision token, set each key's report type and queue the revisions (SRV-24).
+
+        Atomic; raises the token errors of ``use_token`` and InvalidReportTypeTransitionError
+        if a key's report type is no longer ``current``. Returns how many keys were revised.
+        """
+
+    @abc.abstractmethod
+    async def pending_revisions(self, limit: int) -> list[PendingKey]:
+        """Return up to ``limit`` revisions not yet in a batch, oldest first (SRV-25)."""
+
+    @abc.abstractmethod
     async def pending_keys(self, limit: int, now_interval: int) -> list[PendingKey]:
         """Return up to ``limit`` keys not yet in a batch and publishable at ``now_interval``
         (their ``publish_after`` is not later, SRV-6), oldest first."""
 
     @abc.abstractmethod
     async def pending_count(self, now_interval: int) -> int:
-        """Return how many keys are publishable at ``now_interval`` and not yet in a batch."""
+        """Return how many keys publishable at ``now_interval`` and revisions wait for
+        publication."""
 
     @abc.abstractmethod
     async def add_batch(
@@ -139,8 +179,9 @@ class Storage(abc.ABC):
         archive: bytes,
         row_ids: Sequence[int],
         checkpoint: CheckpointRecord,
+        revision_ids: Sequence[int] = (),
     ) -> None:
-        """Record a batch, assign its keys and store its checkpoint, atomically (SRV-10).
+        """Record a batch, assign its keys and revisions and store its checkpoint (SRV-10).
 
         ``batch.number`` must equal the number of batches stored and every row id must
         name a pending key; otherwise nothing changes and StorageError is raised.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from bluezone.protocol.errors import InvalidReportTypeTransitionError
 from bluezone.protocol.params import EMBARGO_INTERVALS
 from bluezone.reference_node.server.errors import (
     CodeExpiredError,
@@ -27,7 +28,9 @@ from bluezone.reference_node.server.storage.base import (
     CheckpointRecord,
     NewKey,
     PendingKey,
+    Revision,
     Storage,
+    StoredKeyState,
     TokenRecord,
 )
 
@@ -113,18 +116,34 @@ class PostgresStorage(Storage):
         )
 
     async def add_code(
-        self, code_digest: bytes, report_type: int, onset_interval: int | None, expires_s: int
+        self,
+        code_digest: bytes,
+        report_type: int,
+        onset_interval: int | None,
+        expires_s: int,
+        exposure_interval: int | None = None,
+        revision: bool = False,
     ) -> bool:
-        """Store a new code unless its digest exists (spec SRV-3)."""
-        status = await self._pool.execute(
-            "INSERT INTO codes (digest, report_type, onset_interval, expires_s) "
-            "VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
-            code_digest,
-            report_type,
-            onset_interval,
-            expires_s,
-        )
-        return status == "INSERT 0 1"
+        """Store a new code unless its digest exists (spec SRV-3, SRV-20)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            status = await conn.execute(
+                "INSERT INTO codes (digest, report_type, onset_interval, expires_s) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
+                code_digest,
+                report_type,
+                onset_interval,
+                expires_s,
+            )
+            if status != "INSERT 0 1":
+                return False
+            if exposure_interval is not None or revision:
+                await conn.execute(
+                    "INSERT INTO code_kinds VALUES ($1, $2, $3)",
+                    code_digest,
+                    exposure_interval,
+                    revision,
+                )
+            return True
 
     async def exchange_code(
         self,
@@ -160,6 +179,12 @@ class PostgresStorage(Storage):
                 row["onset_interval"],
                 token_expires_s,
             )
+            await conn.execute(
+                "INSERT INTO token_kinds SELECT $1, exposure_interval, revision FROM code_kinds "
+                "WHERE digest = $2",
+                token_digest,
+                code_digest,
+            )
 
     async def get_token(self, token_digest: bytes) -> TokenRecord:
         """Return a token's record (spec SRV-7)."""
@@ -170,31 +195,21 @@ class PostgresStorage(Storage):
         )
         if row is None:
             raise TokenNotFoundError("SRV-7: no such token")
-        return TokenRecord(bytes(row[0]), row[1], row[2], row[3], row[4])
+        kind = await self._pool.fetchrow(
+            "SELECT exposure_interval, revision FROM token_kinds WHERE digest = $1", token_digest
+        )
+        exposure, revision = (kind[0], kind[1]) if kind is not None else (None, False)
+        return TokenRecord(bytes(row[0]), row[1], row[2], row[3], row[4], exposure, revision)
 
     async def use_token(self, token_digest: bytes, now_s: int, keys: Sequence[NewKey]) -> int:
         """Use the token and store its keys in one transaction (spec SRV-7)."""
         async with self._pool.acquire() as conn, conn.transaction():
-            used = await conn.fetchval(
-                "UPDATE tokens SET used = true WHERE digest = $1 AND NOT used AND expires_s > $2 "
-                "RETURNING true",
-                token_digest,
-                now_s,
-            )
-            if used is None:
-                found = await conn.fetchrow(
-                    "SELECT used FROM tokens WHERE digest = $1", token_digest
-                )
-                if found is None:
-                    raise TokenNotFoundError("SRV-7: no such token")
-                if found["used"]:
-                    raise TokenUsedError("SRV-7: the token was already used")
-                raise TokenExpiredError("SRV-7: the token expired")
+            await _spend_token(conn, token_digest, now_s)
             inserted = await conn.fetch(
                 "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type, "
                 "days_since_onset, publish_after) SELECT * FROM unnest($1::bytea[], "
                 "$2::bigint[], $3::integer[], $4::integer[], $5::integer[], $6::bigint[]) "
-                "ON CONFLICT (key_data) DO NOTHING RETURNING id",
+                "ON CONFLICT (key_data) DO NOTHING RETURNING key_data",
                 [k.key_data for k in keys],
                 [k.rolling_start for k in keys],
                 [k.rolling_period for k in keys],
@@ -202,7 +217,68 @@ class PostgresStorage(Storage):
                 [k.days_since_onset for k in keys],
                 [k.rolling_start + k.rolling_period + EMBARGO_INTERVALS for k in keys],
             )
+            # spec SRV-23: only the upload that stored a key gives it a tag.
+            stored = {bytes(r[0]) for r in inserted}
+            tagged = [k for k in keys if k.key_data in stored and k.revision_tag is not None]
+            if tagged:
+                await conn.executemany(
+                    "INSERT INTO key_tags VALUES ($1, $2)",
+                    [(k.key_data, k.revision_tag) for k in tagged],
+                )
             return len(inserted)
+
+    async def key_states(self, key_data: Sequence[bytes]) -> list[StoredKeyState | None]:
+        """Return each key's current state and revision tag (spec SRV-24)."""
+        states: list[StoredKeyState | None] = []
+        async with self._pool.acquire() as conn:
+            for data in key_data:
+                row = await conn.fetchrow(
+                    "SELECT k.rolling_start, k.rolling_period, k.report_type, "
+                    "k.days_since_onset, t.tag FROM keys k "
+                    "LEFT JOIN key_tags t ON t.key_data = k.key_data WHERE k.key_data = $1",
+                    data,
+                )
+                if row is None:
+                    states.append(None)
+                    continue
+                tag = None if row[4] is None else bytes(row[4])
+                states.append(StoredKeyState(NewKey(data, row[0], row[1], row[2], row[3], tag)))
+        return states
+
+    async def revise(self, token_digest: bytes, now_s: int, revisions: Sequence[Revision]) -> int:
+        """Use the revision token, update report types, queue the revisions (SRV-24)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await _spend_token(conn, token_digest, now_s)
+            for revision in revisions:
+                key = revision.key
+                status = await conn.execute(
+                    "UPDATE keys SET report_type = $1 WHERE key_data = $2 "
+                    "AND report_type IS NOT DISTINCT FROM $3",
+                    key.report_type,
+                    key.key_data,
+                    revision.current,
+                )
+                if status != "UPDATE 1":
+                    raise InvalidReportTypeTransitionError("SRV-24: the key was revised meanwhile")
+                await conn.execute(
+                    "INSERT INTO revisions (key_data, rolling_start, rolling_period, report_type,"
+                    " days_since_onset) VALUES ($1, $2, $3, $4, $5)",
+                    key.key_data,
+                    key.rolling_start,
+                    key.rolling_period,
+                    key.report_type,
+                    key.days_since_onset,
+                )
+        return len(revisions)
+
+    async def pending_revisions(self, limit: int) -> list[PendingKey]:
+        """Return up to ``limit`` unpublished revisions, oldest first (SRV-25)."""
+        rows = await self._pool.fetch(
+            "SELECT id, key_data, rolling_start, rolling_period, report_type, days_since_onset "
+            "FROM revisions WHERE batch IS NULL ORDER BY id LIMIT $1",
+            limit,
+        )
+        return [PendingKey(r[0], NewKey(bytes(r[1]), r[2], r[3], r[4], r[5])) for r in rows]
 
     async def pending_keys(self, limit: int, now_interval: int) -> list[PendingKey]:
         """Return up to ``limit`` publishable, unpublished keys, oldest first (SRV-6)."""
@@ -215,9 +291,11 @@ class PostgresStorage(Storage):
         return [PendingKey(r[0], NewKey(bytes(r[1]), r[2], r[3], r[4], r[5])) for r in rows]
 
     async def pending_count(self, now_interval: int) -> int:
-        """Return how many publishable keys wait for publication (SRV-6)."""
+        """Return how many publishable keys and revisions wait for publication (SRV-6)."""
         return await self._pool.fetchval(
-            "SELECT count(*) FROM keys WHERE batch IS NULL AND publish_after <= $1", now_interval
+            "SELECT (SELECT count(*) FROM keys WHERE batch IS NULL AND publish_after <= $1)"
+            " + (SELECT count(*) FROM revisions WHERE batch IS NULL)",
+            now_interval,
         )
 
     async def add_batch(
@@ -226,6 +304,7 @@ class PostgresStorage(Storage):
         archive: bytes,
         row_ids: Sequence[int],
         checkpoint: CheckpointRecord,
+        revision_ids: Sequence[int] = (),
     ) -> None:
         """Record a batch with its keys and checkpoint in one transaction (spec SRV-10)."""
         async with self._pool.acquire() as conn, conn.transaction():
@@ -253,6 +332,13 @@ class PostgresStorage(Storage):
             )
             if status != f"UPDATE {len(row_ids)}":
                 raise StorageError("SRV-10: a key of the batch is no longer pending")
+            status = await conn.execute(
+                "UPDATE revisions SET batch = $1 WHERE id = ANY($2::bigint[]) AND batch IS NULL",
+                batch.number,
+                list(revision_ids),
+            )
+            if status != f"UPDATE {len(revision_ids)}":
+                raise StorageError("SRV-25: a revision of the batch is no longer pending")
             await conn.execute(
                 "INSERT INTO checkpoints VALUES ($1, $2)", checkpoint.tree_size, checkpoint.note
             )
@@ -301,7 +387,35 @@ class PostgresStorage(Storage):
                     "AND rolling_start + rolling_period < $1",
                     oldest_interval,
                 ),
+                (
+                    "DELETE FROM revisions WHERE batch IS NOT NULL "
+                    "AND rolling_start + rolling_period < $1",
+                    oldest_interval,
+                ),
             ):
                 status = await conn.execute(query, arg)
                 total += int(status.split()[-1])
+            for query in (
+                "DELETE FROM code_kinds WHERE digest NOT IN (SELECT digest FROM codes)",
+                "DELETE FROM token_kinds WHERE digest NOT IN (SELECT digest FROM tokens)",
+                "DELETE FROM key_tags WHERE key_data NOT IN (SELECT key_data FROM keys)",
+            ):
+                await conn.execute(query)
         return total
+
+
+async def _spend_token(conn, token_digest: bytes, now_s: int) -> None:
+    """Mark a token used, or raise why it cannot be (spec SRV-7, SRV-24)."""
+    used = await conn.fetchval(
+        "UPDATE tokens SET used = true WHERE digest = $1 AND NOT used AND expires_s > $2 "
+        "RETURNING true",
+        token_digest,
+        now_s,
+    )
+    if used is None:
+        found = await conn.fetchrow("SELECT used FROM tokens WHERE digest = $1", token_digest)
+        if found is None:
+            raise TokenNotFoundError("SRV-7: no such token")
+        if found["used"]:
+            raise TokenUsedError("SRV-7: the token was already used")
+        raise TokenExpiredError("SRV-7: the token expired")

@@ -86,14 +86,42 @@ _V1 = (
     "CREATE TABLE IF NOT EXISTS checkpoints (tree_size {bigint} PRIMARY KEY, note {blob} NOT NULL)",
 )
 
+# spec SRV-20..SRV-25: the kinds of codes and tokens (a recursive code's exposure interval,
+# revision codes), keys' revision tags (only the upload that stored a key gives it one) and
+# the revisions queued for publication in revised_keys. Separate tables keep v1's rows as
+# they were, and nothing in them links a code, a token and keys to one another.
+_V2 = (
+    """CREATE TABLE code_kinds (
+    digest {blob} PRIMARY KEY,
+    exposure_interval {bigint},
+    revision {bool} NOT NULL DEFAULT {false}
+)""",
+    """CREATE TABLE token_kinds (
+    digest {blob} PRIMARY KEY,
+    exposure_interval {bigint},
+    revision {bool} NOT NULL DEFAULT {false}
+)""",
+    "CREATE TABLE key_tags (key_data {blob} PRIMARY KEY, tag {blob} NOT NULL)",
+    """CREATE TABLE revisions (
+    id {serial_id},
+    key_data {blob} NOT NULL,
+    rolling_start {bigint} NOT NULL,
+    rolling_period INTEGER NOT NULL,
+    report_type INTEGER NOT NULL,
+    days_since_onset INTEGER,
+    batch {bigint}
+)""",
+    "CREATE INDEX revisions_pending ON revisions (id) WHERE batch IS NULL",
+)
+
 # spec SRV-6: the server-side embargo. A key is published only from interval publish_after
 # on; keys stored before this column existed were all past their embargo.
-_V2 = (
+_V3 = (
     "ALTER TABLE keys ADD COLUMN publish_after {bigint} NOT NULL DEFAULT 0",
     "CREATE INDEX keys_publishable ON keys (publish_after) WHERE batch IS NULL",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 LATEST_VERSION = len(MIGRATIONS)
 
 

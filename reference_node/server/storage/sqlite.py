@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bluezone.protocol.errors import InvalidReportTypeTransitionError
 from bluezone.protocol.params import EMBARGO_INTERVALS
 from bluezone.reference_node.server.errors import (
     CodeExpiredError,
@@ -35,7 +36,9 @@ from bluezone.reference_node.server.storage.base import (
     CheckpointRecord,
     NewKey,
     PendingKey,
+    Revision,
     Storage,
+    StoredKeyState,
     TokenRecord,
 )
 
@@ -234,9 +237,15 @@ class SqliteStorage(Storage):
         )
 
     async def add_code(
-        self, code_digest: bytes, report_type: int, onset_interval: int | None, expires_s: int
+        self,
+        code_digest: bytes,
+        report_type: int,
+        onset_interval: int | None,
+        expires_s: int,
+        exposure_interval: int | None = None,
+        revision: bool = False,
     ) -> bool:
-        """Store a new code unless its digest exists (spec SRV-3)."""
+        """Store a new code unless its digest exists (spec SRV-3, SRV-20)."""
 
         def fn(conn: sqlite3.Connection) -> bool:
             cursor = conn.execute(
@@ -244,7 +253,14 @@ class SqliteStorage(Storage):
                 "VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING",
                 (code_digest, report_type, onset_interval, expires_s),
             )
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            if exposure_interval is not None or revision:
+                conn.execute(
+                    "INSERT INTO code_kinds VALUES (?, ?, ?)",
+                    (code_digest, exposure_interval, int(revision)),
+                )
+            return True
 
         return await self._call(fn)
 
@@ -276,6 +292,12 @@ class SqliteStorage(Storage):
                 "VALUES (?, ?, ?, ?, ?)",
                 (token_digest, key_hmac, report_type, onset, token_expires_s),
             )
+            kind = conn.execute(
+                "SELECT exposure_interval, revision FROM code_kinds WHERE digest = ?",
+                (code_digest,),
+            ).fetchone()
+            if kind is not None:
+                conn.execute("INSERT INTO token_kinds VALUES (?, ?, ?)", (token_digest, *kind))
 
         await self._call(fn)
 
@@ -290,7 +312,14 @@ class SqliteStorage(Storage):
             ).fetchone()
             if row is None:
                 raise TokenNotFoundError("SRV-7: no such token")
-            return TokenRecord(bytes(row[0]), row[1], row[2], row[3], bool(row[4]))
+            kind = conn.execute(
+                "SELECT exposure_interval, revision FROM token_kinds WHERE digest = ?",
+                (token_digest,),
+            ).fetchone()
+            exposure, revision = kind if kind is not None else (None, 0)
+            return TokenRecord(
+                bytes(row[0]), row[1], row[2], row[3], bool(row[4]), exposure, bool(revision)
+            )
 
         return await self._call(fn)
 
@@ -308,25 +337,83 @@ class SqliteStorage(Storage):
             for k in keys
         ]
 
+        tags = [k.revision_tag for k in keys]
+
         def fn(conn: sqlite3.Connection) -> int:
-            row = conn.execute(
-                "SELECT expires_s, used FROM tokens WHERE digest = ?", (token_digest,)
-            ).fetchone()
-            if row is None:
-                raise TokenNotFoundError("SRV-7: no such token")
-            if row[1]:
-                raise TokenUsedError("SRV-7: the token was already used")
-            if now_s >= row[0]:
-                raise TokenExpiredError("SRV-7: the token expired")
-            conn.execute("UPDATE tokens SET used = 1 WHERE digest = ?", (token_digest,))
-            before = conn.total_changes
-            conn.executemany(
-                "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type, "
-                "days_since_onset, publish_after) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (key_data) DO NOTHING",
-                rows,
+            _spend_token(conn, token_digest, now_s)
+            added = 0
+            for row, tag in zip(rows, tags, strict=True):
+                cursor = conn.execute(
+                    "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type, "
+                    "days_since_onset, publish_after) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (key_data) DO NOTHING",
+                    row,
+                )
+                added += cursor.rowcount
+                # spec SRV-23: only the upload that stored a key gives it a tag, so the
+                # replay of a published key by another upload never makes it revisable.
+                if cursor.rowcount == 1 and tag is not None:
+                    conn.execute("INSERT INTO key_tags VALUES (?, ?)", (row[0], tag))
+            return added
+
+        return await self._call(fn)
+
+    async def key_states(self, key_data: Sequence[bytes]) -> list[StoredKeyState | None]:
+        """Return each key's current state and revision tag (spec SRV-24)."""
+
+        def fn(conn: sqlite3.Connection) -> list[StoredKeyState | None]:
+            states: list[StoredKeyState | None] = []
+            for data in key_data:
+                row = conn.execute(
+                    "SELECT k.rolling_start, k.rolling_period, k.report_type, "
+                    "k.days_since_onset, t.tag FROM keys k "
+                    "LEFT JOIN key_tags t ON t.key_data = k.key_data WHERE k.key_data = ?",
+                    (data,),
+                ).fetchone()
+                tag = None if row is None or row[4] is None else bytes(row[4])
+                states.append(None if row is None else StoredKeyState(NewKey(data, *row[:4], tag)))
+            return states
+
+        return await self._call(fn)
+
+    async def revise(self, token_digest: bytes, now_s: int, revisions: Sequence[Revision]) -> int:
+        """Use the revision token, update report types, queue the revisions (SRV-24)."""
+
+        def fn(conn: sqlite3.Connection) -> int:
+            _spend_token(conn, token_digest, now_s)
+            for revision in revisions:
+                key = revision.key
+                cursor = conn.execute(
+                    "UPDATE keys SET report_type = ? WHERE key_data = ? AND report_type IS ?",
+                    (key.report_type, key.key_data, revision.current),
+                )
+                if cursor.rowcount != 1:
+                    raise InvalidReportTypeTransitionError("SRV-24: the key was revised meanwhile")
+                conn.execute(
+                    "INSERT INTO revisions (key_data, rolling_start, rolling_period, report_type,"
+                    " days_since_onset) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        key.key_data,
+                        key.rolling_start,
+                        key.rolling_period,
+                        key.report_type,
+                        key.days_since_onset,
+                    ),
+                )
+            return len(revisions)
+
+        return await self._call(fn)
+
+    async def pending_revisions(self, limit: int) -> list[PendingKey]:
+        """Return up to ``limit`` unpublished revisions, oldest first (SRV-25)."""
+
+        def fn(conn: sqlite3.Connection) -> list[PendingKey]:
+            cursor = conn.execute(
+                "SELECT id, key_data, rolling_start, rolling_period, report_type, "
+                "days_since_onset FROM revisions WHERE batch IS NULL ORDER BY id LIMIT ?",
+                (limit,),
             )
-            return conn.total_changes - before
+            return [PendingKey(r[0], NewKey(bytes(r[1]), r[2], r[3], r[4], r[5])) for r in cursor]
 
         return await self._call(fn)
 
@@ -345,10 +432,11 @@ class SqliteStorage(Storage):
         return await self._call(fn)
 
     async def pending_count(self, now_interval: int) -> int:
-        """Return how many publishable keys wait for publication (SRV-6)."""
+        """Return how many publishable keys and revisions wait for publication (SRV-6)."""
         return await self._call(
             lambda conn: conn.execute(
-                "SELECT count(*) FROM keys WHERE batch IS NULL AND publish_after <= ?",
+                "SELECT (SELECT count(*) FROM keys WHERE batch IS NULL AND publish_after <= ?)"
+                " + (SELECT count(*) FROM revisions WHERE batch IS NULL)",
                 (now_interval,),
             ).fetchone()[0]
         )
@@ -359,9 +447,11 @@ class SqliteStorage(Storage):
         archive: bytes,
         row_ids: Sequence[int],
         checkpoint: CheckpointRecord,
+        revision_ids: Sequence[int] = (),
     ) -> None:
         """Record a batch with its keys and checkpoint in one transaction (spec SRV-10)."""
         ids = [(batch.number, row_id) for row_id in row_ids]
+        revised = [(batch.number, row_id) for row_id in revision_ids]
 
         def fn(conn: sqlite3.Connection) -> None:
             count = conn.execute("SELECT count(*) FROM batches").fetchone()[0]
@@ -386,6 +476,12 @@ class SqliteStorage(Storage):
             conn.executemany("UPDATE keys SET batch = ? WHERE id = ? AND batch IS NULL", ids)
             if conn.total_changes - before != len(ids):
                 raise StorageError("SRV-10: a key of the batch is no longer pending")
+            before = conn.total_changes
+            conn.executemany(
+                "UPDATE revisions SET batch = ? WHERE id = ? AND batch IS NULL", revised
+            )
+            if conn.total_changes - before != len(revised):
+                raise StorageError("SRV-25: a revision of the batch is no longer pending")
             conn.execute(
                 "INSERT INTO checkpoints VALUES (?, ?)", (checkpoint.tree_size, checkpoint.note)
             )
@@ -453,6 +549,28 @@ class SqliteStorage(Storage):
                 "DELETE FROM keys WHERE batch IS NOT NULL AND rolling_start + rolling_period < ?",
                 (oldest_interval,),
             )
+            conn.execute(
+                "DELETE FROM revisions WHERE batch IS NOT NULL"
+                " AND rolling_start + rolling_period < ?",
+                (oldest_interval,),
+            )
+            conn.execute("DELETE FROM code_kinds WHERE digest NOT IN (SELECT digest FROM codes)")
+            conn.execute("DELETE FROM token_kinds WHERE digest NOT IN (SELECT digest FROM tokens)")
+            conn.execute("DELETE FROM key_tags WHERE key_data NOT IN (SELECT key_data FROM keys)")
             return conn.total_changes - before
 
         return await self._call(fn)
+
+
+def _spend_token(conn: sqlite3.Connection, token_digest: bytes, now_s: int) -> None:
+    """Mark a token used, or raise why it cannot be (spec SRV-7, SRV-24)."""
+    row = conn.execute(
+        "SELECT expires_s, used FROM tokens WHERE digest = ?", (token_digest,)
+    ).fetchone()
+    if row is None:
+        raise TokenNotFoundError("SRV-7: no such token")
+    if row[1]:
+        raise TokenUsedError("SRV-7: the token was already used")
+    if now_s >= row[0]:
+        raise TokenExpiredError("SRV-7: the token expired")
+    conn.execute("UPDATE tokens SET used = 1 WHERE digest = ?", (token_digest,))

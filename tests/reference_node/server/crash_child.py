@@ -33,6 +33,7 @@ def config(data_dir: Path) -> ServerConfig:
         ha_api_key="crash-test-health-authority-key",
         publisher=PublisherConfig(region="CRASH", min_batch_keys=1500),
         durable=True,
+        test_identity=True,
     )
 
 

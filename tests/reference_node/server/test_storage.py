@@ -9,6 +9,7 @@ from hashlib import sha256
 
 import pytest
 
+from bluezone.protocol.errors import InvalidReportTypeTransitionError
 from bluezone.reference_node.server.errors import (
     CodeExpiredError,
     CodeNotFoundError,
@@ -26,6 +27,7 @@ from bluezone.reference_node.server.storage import (
     Storage,
     open_storage,
 )
+from bluezone.reference_node.server.storage.base import Revision
 
 from .conftest import (
     FAR_FUTURE,
@@ -299,3 +301,52 @@ def test_keys_wait_for_the_end_of_their_embargo(open_fresh):
     (early_count, early), (due_count, due) = scenario(open_fresh)(body)
     assert early_count == 1 and [p.key.rolling_start for p in early] == [2_900_000]
     assert due_count == 2 and {p.key.rolling_start for p in due} == {2_900_000, 2_900_160}
+
+
+def test_code_kinds_pass_to_their_tokens(open_fresh):
+    """spec SRV-20: a recursive code's exposure interval and a revision code's kind."""
+
+    async def body(storage):
+        records = []
+        for exposure, revision in ((None, False), (2_900_144, False), (None, True)):
+            code = sha256(repr((exposure, revision)).encode()).digest()
+            token = sha256(code).digest()
+            assert await storage.add_code(
+                code, 4 if exposure else 1, None, NOW + 9, exposure, revision
+            )
+            await storage.exchange_code(code, NOW, token, bytes(32), NOW + 60)
+            records.append(await storage.get_token(token))
+        return [(r.exposure_interval, r.revision) for r in records]
+
+    assert scenario(open_fresh)(body) == [(None, False), (2_900_144, False), (None, True)]
+
+
+def test_revisions_update_keys_and_are_published_once(open_fresh, rng):
+    """spec SRV-23..SRV-25: tags kept per key, report types updated, revisions queued."""
+
+    async def body(storage):
+        keys = [
+            NewKey(k.key_data, k.rolling_start, k.rolling_period, 4, None, bytes([i]) * 32)
+            for i, k in enumerate(_keys(rng, 2))
+        ]
+        await storage.use_token(await _token(storage, rng), NOW, keys)
+        states = await storage.key_states([k.key_data for k in keys] + [bytes(16)])
+        assert states[2] is None
+        assert [s.key.revision_tag for s in states[:2]] == [bytes([0]) * 32, bytes([1]) * 32]
+        pending = await storage.pending_keys(10, FAR_FUTURE)
+        record, archive, checkpoint = _batch(0, 2)
+        await storage.add_batch(record, archive, [p.row_id for p in pending], checkpoint)
+        revisions = [Revision(dataclasses.replace(k, report_type=5), 4) for k in keys]
+        assert await storage.revise(await _token(storage, rng), NOW, revisions) == 2
+        with pytest.raises(InvalidReportTypeTransitionError):  # already REVOKED
+            await storage.revise(await _token(storage, rng), NOW, revisions)
+        assert await storage.pending_count(FAR_FUTURE) == 2
+        queued = await storage.pending_revisions(10)
+        record, archive, checkpoint = _batch(1, 0)
+        await storage.add_batch(record, archive, [], checkpoint, [q.row_id for q in queued])
+        after = await storage.key_states([k.key_data for k in keys])
+        return [q.key.report_type for q in queued], await storage.pending_count(FAR_FUTURE), after
+
+    types, left, after = scenario(open_fresh)(body)
+    assert types == [5, 5] and left == 0
+    assert [s.key.report_type for s in after] == [5, 5]
