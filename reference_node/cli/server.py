@@ -32,6 +32,12 @@ from bluezone.reference_node.client.audit import AuditState, audit
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.errors import NodeError
 from bluezone.reference_node.server.app import DEFAULT_CLIENT_RATE, DEFAULT_HA_RATE
+from bluezone.reference_node.server.connections import (
+    DEFAULT_BODY_TIMEOUT_S,
+    DEFAULT_HEADER_TIMEOUT_S,
+    DEFAULT_MAX_CONNECTIONS,
+    ConnectionLimits,
+)
 from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE, check_ha_api_key
 from bluezone.reference_node.server.publisher import PublisherConfig
 from bluezone.reference_node.server.ratelimit import PROXY_HEADERS, Rate
@@ -128,6 +134,27 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         help="log request counts each minute instead of one line per request (SRV-8)",
     )
     parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=DEFAULT_HEADER_TIMEOUT_S,
+        metavar="SECONDS",
+        help="close a connection that sends no whole request head within this (OPS-1)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT_S,
+        metavar="SECONDS",
+        help="answer 408 to a request body not received within this (OPS-1)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help="open connections at most; lowered to the file-descriptor limit (OPS-2)",
+    )
+    parser.add_argument(
         "--max-upload-keys",
         type=int,
         default=MAX_UPLOAD_KEYS,
@@ -177,6 +204,7 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         witness_urls=tuple(args.witness_url),
         witness_quorum=args.witness_quorum,
         max_upload_keys=args.max_upload_keys,
+        connections=ConnectionLimits(args.header_timeout, args.body_timeout, args.max_connections),
         test_identity=args.test_identity,
         trusted_proxies=tuple(args.trusted_proxy),
         proxy_header=args.proxy_header,
@@ -207,9 +235,14 @@ def run_server(args: argparse.Namespace) -> int:
     if problem:
         print(f"bluezone server run: {problem}", file=sys.stderr)
         return EXIT_ERROR
+    try:
+        config = server_config(args)
+    except ValueError as exc:  # spec OPS-1, OPS-2: a deadline or cap out of range
+        print(f"bluezone server run: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        asyncio.run(_serve(server_config(args)))
+        asyncio.run(_serve(config))
     except (NodeError, ProtocolError) as exc:
         print(f"bluezone server run: {exc.code}: {exc}", file=sys.stderr)
         return EXIT_ERROR

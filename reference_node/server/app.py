@@ -9,8 +9,10 @@ code, a token, a secret or a key (SRV-8).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import collections
+import json
 import logging
 import re
 import secrets
@@ -60,11 +62,19 @@ from bluezone.protocol.upload import (
     onset_in_window,
     token_digest,
 )
+from bluezone.reference_node.server.deniability import (
+    CHAFF_HEADER,
+    PADDED_ANSWERS,
+    LatencyEnvelope,
+    chaff_answer,
+    padded_json,
+)
 from bluezone.reference_node.server.errors import (
     CodeNotFoundError,
     InvalidRequestError,
     NotFoundError,
     RateLimitedError,
+    RequestTimeoutError,
     ServerError,
     StorageError,
     UnauthorizedError,
@@ -134,11 +144,32 @@ def _json(value: object, status: int = 200, headers: dict[str, str] | None = Non
     return web.json_response(value, status=status, headers=headers)
 
 
+def _padded(response: web.Response, size: int) -> web.Response:
+    """Return a JSON answer padded to ``size`` bytes, status and headers kept (DENY-2)."""
+    assert isinstance(response.body, bytes)
+    value = json.loads(response.body)
+    headers = {
+        k: v for k, v in response.headers.items() if k not in ("Content-Type", "Content-Length")
+    }
+    padded = web.Response(
+        body=padded_json(value, size),
+        status=response.status,
+        content_type="application/json",
+        headers=headers,
+    )
+    if not response.keep_alive and response.keep_alive is not None:
+        padded.force_close()
+    return padded
+
+
 def _error(exc: ServerError | ProtocolError, status: int) -> web.Response:
     headers = {}
     if isinstance(exc, RateLimitedError):
         headers["Retry-After"] = str(exc.retry_after_s)
-    return _json({"error": exc.code, "message": str(exc)}, status, headers)
+    response = _json({"error": exc.code, "message": str(exc)}, status, headers)
+    if isinstance(exc, RequestTimeoutError):
+        response.force_close()  # spec OPS-1: the rest of a slow body is not waited for
+    return response
 
 
 def draw_code() -> str:
@@ -179,10 +210,13 @@ class KeyServer:
         self.code_not_found_total = 0
         # spec SRV-8: with log_counts_only, requests are counted, not logged one by one.
         self.request_counts: collections.Counter[str] = collections.Counter()
+        self.latencies = LatencyEnvelope()
 
     def build_app(self) -> web.Application:
         """Return the aiohttp application of spec SRV-1."""
-        app = web.Application(middlewares=[self._errors], client_max_size=MAX_UPLOAD_REQUEST_BYTES)
+        app = web.Application(
+            middlewares=[self._errors, self._chaff], client_max_size=MAX_UPLOAD_REQUEST_BYTES
+        )
         app.router.add_post("/v1/ha/codes", self.issue_code)
         app.router.add_post("/v1/token", self.exchange_code)
         app.router.add_post("/v1/publish", self.upload)
@@ -224,6 +258,15 @@ class KeyServer:
         except Exception:
             log.exception("unexpected failure in %s %s", request.method, name)
             response = _json({"error": "internal_error", "message": "internal error"}, 500)
+        size = PADDED_ANSWERS.get(request.path) if request.method == "POST" else None
+        if (
+            size is not None
+            and isinstance(response, web.Response)
+            and response.content_type == "application/json"
+        ):
+            response = _padded(response, size)  # spec DENY-2: success and error alike
+            if CHAFF_HEADER not in request.headers:
+                self.latencies.record(request.path, time.perf_counter() - started)
         if self.config.log_counts_only:
             self.request_counts[f"{request.method} {name} {response.status}"] += 1
         else:
@@ -235,6 +278,28 @@ class KeyServer:
                 (time.perf_counter() - started) * 1000,
             )
         return response
+
+    @web.middleware
+    async def _chaff(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Answer a chaff request before any storage access (spec DENY-1)."""
+        if (
+            request.method != "POST"
+            or request.path not in PADDED_ANSWERS
+            or CHAFF_HEADER not in request.headers
+        ):
+            return await handler(request)
+        limit = (
+            MAX_UPLOAD_REQUEST_BYTES if request.path == "/v1/publish" else MAX_SMALL_REQUEST_BYTES
+        )
+        started = time.perf_counter()
+        await read_body(request, limit)
+        # As long as a real request took in all, body reading included.
+        spent = time.perf_counter() - started
+        await asyncio.sleep(max(0.0, self.latencies.draw(request.path) - spent))
+        now_s = int(self.clock())
+        return _json(chaff_answer(request.path, now_s, self.config.token_validity_s))
 
     def code_digest(self, code: str) -> bytes:
         """What the storage keeps of a code: its HMAC under the server's key (SRV-8)."""

@@ -33,6 +33,7 @@ from bluezone.reference_node.server.app import (
     ApiConfig,
     KeyServer,
 )
+from bluezone.reference_node.server.connections import ConnectionLimits, GuardedAppRunner
 from bluezone.reference_node.server.errors import ConfigError
 from bluezone.reference_node.server.files import KEYS_PATH, PublicFiles
 from bluezone.reference_node.server.keyfiles import (
@@ -51,6 +52,7 @@ from bluezone.reference_node.server.keyfiles import (
 )
 from bluezone.reference_node.server.publisher import Publisher, PublisherConfig
 from bluezone.reference_node.server.ratelimit import Rate
+from bluezone.reference_node.server.requests import BODY_TIMEOUT
 from bluezone.reference_node.server.storage import Storage, open_storage
 from bluezone.reference_node.server.witnessing import HttpWitnesses, WitnessPolicy
 
@@ -89,6 +91,8 @@ class ServerConfig:
     witness_quorum: int = 0
     schedule: bool = True
     max_upload_keys: int = MAX_UPLOAD_KEYS
+    # spec OPS-1, OPS-2: deadlines for slow clients and the connection cap.
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     test_identity: bool = False
     trusted_proxies: tuple[str, ...] = ()
     proxy_header: str = "x-forwarded-for"
@@ -127,7 +131,7 @@ class RunningServer:
     key_server: KeyServer
     publisher: Publisher
     storage: Storage
-    runner: web.AppRunner
+    runner: GuardedAppRunner
     keys: ServerKeys
     tasks: list[asyncio.Task[None]]
 
@@ -274,7 +278,9 @@ async def start_server(
     """Start a key server on ``config.host:config.port`` (port 0 picks a free one)."""
     install_log_redaction()
     server, storage = await prepare(config, clock, random_bytes)
-    runner = web.AppRunner(server.build_app(), access_log=None, handle_signals=False)
+    app = server.build_app()
+    app[BODY_TIMEOUT] = config.connections.body_timeout_s
+    runner = GuardedAppRunner(app, config.connections, access_log=None, handle_signals=False)
     try:
         await runner.setup()
         site = web.TCPSite(runner, config.host, config.port)

@@ -54,10 +54,13 @@ def _upload_body(grant: UploadGrant, keys: list[TemporaryExposureKey]) -> dict:
 
 
 async def _post(url: str, body: bytes) -> tuple[int, dict]:
+    """POST; return the status and the answer without its padding (DENY-2, tested apart)."""
     status, _, raw = await http(
         "POST", url, data=body, headers={"Content-Type": "application/json"}
     )
-    return status, json.loads(raw)
+    answer = json.loads(raw)
+    answer.pop("padding", None)
+    return status, answer
 
 
 async def _error_of(call) -> tuple[int, str]:
