@@ -75,6 +75,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         default=60.0,
         help="seconds between status lines (0: off)",
     )
+    run.add_argument(
+        "--chaff-every",
+        type=float,
+        metavar="SECONDS",
+        help="send chaff to --server at random times, this many seconds apart on average "
+        "(spec DENY-3; default: none)",
+    )
     run.add_argument("--json-logs", action="store_true", help="log JSON lines on stderr")
     run.add_argument(
         "--btsnoop", type=options.new_file, help="write the HCI traffic here (bumble radios)"
@@ -237,6 +244,8 @@ def node_run(args: argparse.Namespace, clock: Clock | None = None) -> int:
             status_interval_s=args.status_every or None,
             check_interval_s=args.check_every or None,
             hear_bluezone_2020=args.hear_bluezone_2020,
+            chaff_server=args.server if args.chaff_every else None,
+            chaff_every_s=args.chaff_every,
         )
         sources = key_source_factory(args)
         return asyncio.run(_run(args, config, sources, clock))

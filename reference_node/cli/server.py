@@ -23,7 +23,6 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bluezone.protocol import params
 from bluezone.protocol.errors import ProtocolError
@@ -36,11 +35,21 @@ from bluezone.reference_node.cli.failures import CommandError
 from bluezone.reference_node.client.audit import AuditState, audit
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.errors import NodeError
-from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE, ServerKeys
+from bluezone.reference_node.server.app import DEFAULT_CLIENT_RATE, DEFAULT_HA_RATE
+from bluezone.reference_node.server.connections import (
+    DEFAULT_BODY_TIMEOUT_S,
+    DEFAULT_HEADER_TIMEOUT_S,
+    DEFAULT_MAX_CONNECTIONS,
+    ConnectionLimits,
+)
+from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE, ServerKeys, check_ha_api_key
 from bluezone.reference_node.server.publisher import PublisherConfig
-
-if TYPE_CHECKING:  # the runner needs aiohttp (the server extra): imported when a server starts
-    from bluezone.reference_node.server.runner import ServerConfig
+from bluezone.reference_node.server.ratelimit import PROXY_HEADERS, Rate
+from bluezone.reference_node.server.runner import (
+    DEFAULT_EXPORT_KEY_ID,
+    ServerConfig,
+    start_server,
+)
 
 HA_API_KEY_ENV = "BLUEZONE_HA_API_KEY"
 EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_NOT_COSIGNED = 0, 1, 2, 3
@@ -64,9 +73,18 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=options.port, default=8080, help="TCP port to listen on (0: any free)"
     )
-    parser.add_argument("--region", default="", help="region written into export files")
     parser.add_argument(
-        "--export-key-id", default="bluezone", help="signing key id written into export files"
+        "--region", default="", help="region of the export files, as registered (e.g. an MCC)"
+    )
+    parser.add_argument(
+        "--export-key-id",
+        default=DEFAULT_EXPORT_KEY_ID,
+        help="export signature key ID registered with Apple and Google (SRV-10)",
+    )
+    parser.add_argument(
+        "--test-identity",
+        action="store_true",
+        help="allow the default region and export key ID: tests and tutorials only",
     )
     parser.add_argument(
         "--export-key-version", default="v1", help="signing key version written into export files"
@@ -110,11 +128,76 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         help="serve as v1/checkpoint only checkpoints Q witnesses cosigned (default 0)",
     )
     parser.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="address or network of a reverse proxy whose forwarding header to believe",
+    )
+    parser.add_argument(
+        "--proxy-header",
+        choices=PROXY_HEADERS,
+        default="x-forwarded-for",
+        help="the header the trusted proxies set (the other one is ignored)",
+    )
+    parser.add_argument(
+        "--client-rate",
+        type=_rate,
+        default=DEFAULT_CLIENT_RATE,
+        metavar="PER_MINUTE/BURST",
+        help="requests per client (SRV-14), default %(default)s",
+    )
+    parser.add_argument(
+        "--ha-rate",
+        type=_rate,
+        default=DEFAULT_HA_RATE,
+        metavar="PER_MINUTE/BURST",
+        help="codes issued per minute with the health-authority key, default %(default)s",
+    )
+    parser.add_argument(
+        "--log-counts-only",
+        action="store_true",
+        help="log request counts each minute instead of one line per request (SRV-8)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=DEFAULT_HEADER_TIMEOUT_S,
+        metavar="SECONDS",
+        help="close a connection that sends no whole request head within this (OPS-1)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT_S,
+        metavar="SECONDS",
+        help="answer 408 to a request body not received within this (OPS-1)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help="open connections at most; lowered to the file-descriptor limit (OPS-2)",
+    )
+    parser.add_argument(
         "--max-upload-keys",
         type=int,
         default=MAX_UPLOAD_KEYS,
         help=f"keys one upload may hold, {MAX_UPLOAD_KEYS}..{MAX_UPLOAD_KEYS_LIMIT} (SRV-6)",
     )
+
+
+def _rate(text: str) -> Rate:
+    """Parse "PER_MINUTE/BURST", e.g. "30/10"."""
+    per_minute, _, burst = text.partition("/")
+    try:
+        rate = Rate(float(per_minute), int(burst))
+    except ValueError:
+        raise argparse.ArgumentTypeError("give PER_MINUTE/BURST, e.g. 30/10") from None
+    if rate.per_minute <= 0 or rate.burst < 1:
+        raise argparse.ArgumentTypeError("the rate and the burst must be positive")
+    return rate
 
 
 def _origin(args: argparse.Namespace) -> str:
@@ -149,11 +232,17 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         witness_urls=tuple(args.witness_url),
         witness_quorum=args.witness_quorum,
         max_upload_keys=args.max_upload_keys,
+        connections=ConnectionLimits(args.header_timeout, args.body_timeout, args.max_connections),
+        test_identity=args.test_identity,
+        trusted_proxies=tuple(args.trusted_proxy),
+        proxy_header=args.proxy_header,
+        client_rate=args.client_rate,
+        ha_rate=args.ha_rate,
+        log_counts_only=args.log_counts_only,
     )
 
 
 async def _serve(config: ServerConfig) -> None:
-    from bluezone.reference_node.server.runner import start_server
 
     try:
         server = await start_server(config)
@@ -199,9 +288,14 @@ def run_server(args: argparse.Namespace) -> int:
     if problem:
         print(f"bluezone server run: {problem}", file=sys.stderr)
         return EXIT_ERROR
+    try:
+        config = server_config(args)
+    except ValueError as exc:  # spec OPS-1, OPS-2: a deadline or cap out of range
+        print(f"bluezone server run: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        asyncio.run(_serve(server_config(args)))
+        asyncio.run(_serve(config))
     except CommandError:
         raise
     except (NodeError, ProtocolError) as exc:
@@ -312,6 +406,11 @@ def run_ha(args: argparse.Namespace) -> int:
         api_key = args.api_key_file.read_text().strip()
     if not api_key:
         raise CommandError(f"give --api-key-file or set ${HA_API_KEY_ENV}")
+    try:
+        check_ha_api_key(api_key)
+    except NodeError as exc:
+        print(f"bluezone ha issue-code: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         return asyncio.run(_issue(args, api_key))
     except NodeError as exc:

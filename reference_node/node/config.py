@@ -54,10 +54,11 @@ class NodeConfig:
     """How a node behaves. ``name`` appears in logs only, never on air.
 
     ``status_interval_s`` and ``check_interval_s`` are None to turn the status line or the
-    periodic exposure check off. ``risk`` defaults to LFPH's "narrower net 1.0" and the
-    proximity profile. ``hear_bluezone_2020`` also logs the legacy app's Android
-    advertisements, to check them against F0 pushes (spec BZ20-1, BZ20-12); off by default,
-    and the node never advertises the legacy format.
+    periodic exposure check off; ``chaff_every_s`` with ``chaff_server`` sends chaff to
+    that key server at random times of that mean gap (DENY-3). ``risk`` defaults to LFPH's
+    "narrower net 1.0" and the proximity profile. ``hear_bluezone_2020`` also logs the legacy
+    app's Android advertisements, to check them against F0 pushes (spec BZ20-1, BZ20-12); off
+    by default, and the node never advertises the legacy format.
     """
 
     name: str = "node"
@@ -69,12 +70,17 @@ class NodeConfig:
     check_interval_s: float | None = None
     risk: RiskSettings | None = None
     hear_bluezone_2020: bool = False
+    # spec DENY-3: the key server to send chaff to, and the mean gap between chaff.
+    chaff_server: str | None = None
+    chaff_every_s: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("status_interval_s", "check_interval_s"):
+        for name in ("status_interval_s", "check_interval_s", "chaff_every_s"):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise NodeConfigError(f"{name} must be positive or None")
+        if (self.chaff_server is None) != (self.chaff_every_s is None):
+            raise NodeConfigError("chaff needs both a key server and a mean gap (DENY-3)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,20 @@ class RequestTooLargeError(ServerError):
     status = 413
 
 
+class RequestTimeoutError(ServerError):
+    """The body did not arrive within the body deadline (OPS-1)."""
+
+    code = "request_timeout"
+    status = 408
+
+
+class UnsupportedMediaTypeError(ServerError):
+    """A JSON endpoint's body is not sent as application/json (SRV-2)."""
+
+    code = "unsupported_media_type"
+    status = 415
+
+
 class UnauthorizedError(ServerError):
     """The health-authority API key is missing or wrong (SRV-3)."""
 

@@ -40,7 +40,12 @@ from bluezone.protocol.params import (
     PADDING_KEY_RANDOM_BYTES,
     RETENTION_INTERVALS,
 )
-from bluezone.protocol.upload import batch_order, padding_key_count, padding_keys
+from bluezone.protocol.upload import (
+    batch_order,
+    padding_key_count,
+    padding_keys,
+    transmission_risk,
+)
 from bluezone.reference_node.server.errors import ConfigError
 from bluezone.reference_node.server.files import (
     CHECKPOINT_PATH,
@@ -96,6 +101,7 @@ def _export_key(pending: PendingKey) -> ExportKey:
         pending.key.key_data,
         pending.key.rolling_start,
         pending.key.rolling_period,
+        transmission_risk_level=transmission_risk(pending.key.report_type),  # spec SRV-10
         report_type=pending.key.report_type,
         days_since_onset_of_symptoms=pending.key.days_since_onset,
     )
@@ -141,6 +147,7 @@ class Publisher:
         # spec WIT-4: the newest checkpoint with the quorum's cosignatures (v1/checkpoint).
         self.served_note: bytes | None = None
         self._served_size = 0
+        self._last_batch_full = False
         self._last_end_s: int | None = None
         self._lock = asyncio.Lock()
 
@@ -322,6 +329,7 @@ class Publisher:
             )
             room = self.config.max_batch_keys - len(pending)
             revisions = await self.storage.pending_revisions(room) if room > 0 else []
+            self._last_batch_full = len(pending) + len(revisions) >= self.config.max_batch_keys
             if not pending and not revisions and not (force or self.config.publish_empty):
                 return None
             number = self.tree.size
@@ -375,13 +383,20 @@ class Publisher:
                 await self._write_checkpoint(size, cosigned)
 
     async def publish_pending(self) -> list[BatchRecord]:
-        """Publish batches until no key is pending (at least one batch if publish_empty)."""
+        """Publish this period's batches (at least one if publish_empty) (spec SRV-9).
+
+        Another batch follows only when the last one was full (the backlog is more than
+        one batch): keys uploaded while a batch was being made wait for the next period,
+        so no batch goes out off schedule and batch times show nothing of upload times.
+        """
         published = []
         while True:
             record = await self.publish_once()
             if record is None:
                 return published
             published.append(record)
+            if not self._last_batch_full:
+                return published
             if await self.storage.pending_count(interval_number(int(self.clock()))) == 0:
                 return published
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import re
@@ -32,27 +33,34 @@ from bluezone.reference_node.server.app import (
     ApiConfig,
     KeyServer,
 )
+from bluezone.reference_node.server.connections import ConnectionLimits, GuardedAppRunner
 from bluezone.reference_node.server.errors import ConfigError
 from bluezone.reference_node.server.files import KEYS_PATH, PublicFiles
 from bluezone.reference_node.server.keyfiles import (
     EXPORT_KEY_FILE,
     HA_API_KEY_FILE,
     LOG_KEY_FILE,
+    SERVER_SECRET_FILE,
     ServerKeys,
+    check_ha_api_key,
     export_signer,
     export_verification_key,
     load_or_create_export_key,
     load_or_create_ha_api_key,
     load_or_create_log_signer,
+    load_or_create_server_secret,
 )
 from bluezone.reference_node.server.publisher import Publisher, PublisherConfig
 from bluezone.reference_node.server.ratelimit import Rate
+from bluezone.reference_node.server.requests import BODY_TIMEOUT
 from bluezone.reference_node.server.storage import Storage, open_storage
 from bluezone.reference_node.server.witnessing import HttpWitnesses, WitnessPolicy
 
 log = logging.getLogger("bluezone.server")
 
 DATABASE_FILE = "server.sqlite3"
+# spec SRV-10: the export key ID of tests and tutorials, never of a deployment.
+DEFAULT_EXPORT_KEY_ID = "bluezone"
 PUBLIC_DIR = "public"
 # Codes and tokens stay a day past expiry so a late retry learns "expired", not "unknown".
 PRUNE_GRACE_S = 24 * 3600
@@ -68,7 +76,7 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     region: str = ""
-    export_key_id: str = "bluezone"
+    export_key_id: str = DEFAULT_EXPORT_KEY_ID
     export_key_version: str = "v1"
     ha_api_key: str | None = None
     batch_period_s: float = 3600.0
@@ -83,6 +91,13 @@ class ServerConfig:
     witness_quorum: int = 0
     schedule: bool = True
     max_upload_keys: int = MAX_UPLOAD_KEYS
+    # spec OPS-1, OPS-2: deadlines for slow clients and the connection cap.
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
+    test_identity: bool = False
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_header: str = "x-forwarded-for"
+    metrics_period_s: float = 60.0
+    log_counts_only: bool = False
 
 
 class _RedactAddresses(logging.Filter):
@@ -116,7 +131,7 @@ class RunningServer:
     key_server: KeyServer
     publisher: Publisher
     storage: Storage
-    runner: web.AppRunner
+    runner: GuardedAppRunner
     keys: ServerKeys
     tasks: list[asyncio.Task[None]]
 
@@ -132,7 +147,20 @@ class RunningServer:
 
 
 def check_config(config: ServerConfig) -> None:
-    """Refuse settings outside their spec ranges with a one-line ConfigError."""
+    """Refuse settings outside their spec ranges with a one-line ConfigError.
+
+    Outside tests (``test_identity``), the export files' region and signature key ID must be
+    the identity the health authority registered with Apple and Google (spec SRV-10).
+    """
+    if not config.test_identity and (
+        config.export_key_id == DEFAULT_EXPORT_KEY_ID or not config.publisher.region
+    ):
+        raise ConfigError(
+            "SRV-10: give --region and --export-key-id, the identity registered with Apple "
+            "and Google (--test-identity allows the defaults, for tests only)"
+        )
+    if config.ha_api_key is not None:
+        check_ha_api_key(config.ha_api_key)  # spec SRV-3
     if not MAX_UPLOAD_KEYS <= config.max_upload_keys <= MAX_UPLOAD_KEYS_LIMIT:
         raise ConfigError(
             f"SRV-6: the maximum keys per upload must be {MAX_UPLOAD_KEYS}.."
@@ -161,6 +189,7 @@ async def prepare(
     log_signer = load_or_create_log_signer(data_dir / LOG_KEY_FILE, config.origin)
     export_key = load_or_create_export_key(data_dir / EXPORT_KEY_FILE)
     api_key = config.ha_api_key or load_or_create_ha_api_key(data_dir / HA_API_KEY_FILE)
+    server_secret = load_or_create_server_secret(data_dir / SERVER_SECRET_FILE)
     storage = await open_storage(
         config.database or data_dir / DATABASE_FILE, durable=config.durable
     )
@@ -199,6 +228,10 @@ async def prepare(
             config.client_rate,
             witnesses=config.witnesses,
             max_upload_keys=config.max_upload_keys,
+            server_secret=server_secret,
+            trusted_proxies=config.trusted_proxies,
+            proxy_header=config.proxy_header,
+            log_counts_only=config.log_counts_only,
         )
         return KeyServer(storage, publisher, files, keys, api, clock), storage
     except BaseException:
@@ -218,6 +251,25 @@ async def _prune_daily(server: KeyServer) -> None:
         await asyncio.sleep(3600)
 
 
+async def log_metrics(server: KeyServer, period_s: float) -> None:
+    """Log, every ``period_s``, the code_not_found answers to all clients (spec SRV-14).
+
+    One line ``metric code_not_found=<in this period> total=<since start> period_s=<s>``
+    that alerting can parse: guessing spread over many addresses shows up here. With
+    ``log_counts_only`` (SRV-8), it also logs the requests of the period, counted by method,
+    route and status, instead of one line per request.
+    """
+    reported = 0
+    while True:
+        await asyncio.sleep(period_s)
+        total = server.code_not_found_total
+        log.info("metric code_not_found=%d total=%d period_s=%g", total - reported, total, period_s)
+        reported = total
+        counts, server.request_counts = server.request_counts, collections.Counter()
+        for request, count in sorted(counts.items()):
+            log.info("metric requests %s count=%d period_s=%g", request, count, period_s)
+
+
 async def start_server(
     config: ServerConfig,
     clock: Callable[[], float] = time.time,
@@ -226,7 +278,9 @@ async def start_server(
     """Start a key server on ``config.host:config.port`` (port 0 picks a free one)."""
     install_log_redaction()
     server, storage = await prepare(config, clock, random_bytes)
-    runner = web.AppRunner(server.build_app(), access_log=None, handle_signals=False)
+    app = server.build_app()
+    app[BODY_TIMEOUT] = config.connections.body_timeout_s
+    runner = GuardedAppRunner(app, config.connections, access_log=None, handle_signals=False)
     try:
         await runner.setup()
         site = web.TCPSite(runner, config.host, config.port)
@@ -242,6 +296,7 @@ async def start_server(
     if config.schedule:
         tasks.append(asyncio.create_task(server.publisher.run(config.batch_period_s)))
         tasks.append(asyncio.create_task(_prune_daily(server)))
+        tasks.append(asyncio.create_task(log_metrics(server, config.metrics_period_s)))
     return RunningServer(
         f"http://{host}:{port}", server, server.publisher, storage, runner, server.keys, tasks
     )

@@ -51,6 +51,7 @@ def config_for(tmp_path: Path, **changes) -> ServerConfig:
         client_rate=GENEROUS,
         durable=False,
         schedule=False,
+        test_identity=True,
     )
     return dataclasses.replace(base, **changes)
 

@@ -10,6 +10,7 @@ import pytest
 
 from bluezone.protocol.checkpoint import verify_checkpoint
 from bluezone.protocol.export import ExportFile
+from bluezone.protocol.keys import day_start_interval, interval_number
 from bluezone.protocol.merkle import EMPTY_ROOT, verify_consistency, verify_inclusion
 from bluezone.protocol.params import CODE_ALPHABET, CODE_LENGTH
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
@@ -41,7 +42,9 @@ def test_issue_code_gives_an_unambiguous_code_valid_24_hours(tmp_path):
         assert len(issued.code) == CODE_LENGTH >= 8
         assert set(issued.code) <= set(CODE_ALPHABET)
         assert not set(issued.code) & set("01ILO")
-        assert issued.expires_s == int(clock.now) + 24 * 3600
+        # spec SRV-3: rounded up to the next 10 minutes, so it does not pin the issuing second.
+        expiry = int(clock.now) + 24 * 3600
+        assert expiry <= issued.expires_s < expiry + 600 and issued.expires_s % 600 == 0
         assert issued.report_type == 2
 
     run(scenario())
@@ -271,4 +274,69 @@ def test_padding_field_is_accepted_and_ignored(tmp_path, rng):
             }
             return await client.post("v1/publish", json.dumps(body).encode())
 
-    assert run(scenario()) == {"accepted": 3, "warnings": []}
+    answer = run(scenario())
+    assert len(answer.pop("padding")) > 0  # answers are padded too (DENY-2)
+    assert answer == {"accepted": 3, "warnings": []}
+
+
+@pytest.mark.parametrize(
+    ("days_before_today", "status"), [(-30, 400), (0, 201), (28, 201), (29, 400)]
+)
+def test_onsets_lie_within_the_28_days_up_to_now(tmp_path, days_before_today, status):
+    clock = Clock()
+    today = day_start_interval(interval_number(clock.now))
+
+    async def scenario():
+        async with running(config_for(tmp_path), clock) as server:
+            body = {"onset_interval": today - 144 * days_before_today}
+            return await http("POST", f"{server.url}/v1/ha/codes", json=body, headers=ha_headers())
+
+    answer_status, _, raw = run(scenario())
+    assert answer_status == status
+    if status == 400:
+        assert json.loads(raw)["error"] == "invalid_request"
+
+
+def test_accepted_counts_only_keys_newly_stored(tmp_path, rng):
+    clock = Clock()
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (server, client):
+            keys = past_keys(rng, clock.now, days=4)
+            first = await client.report((await client.issue_code(HA_API_KEY)).code, keys[:3])
+            again = await client.report((await client.issue_code(HA_API_KEY)).code, keys)
+            return first, again, await server.storage.pending_count(FAR_FUTURE)
+
+    assert run(scenario()) == (3, 1, 4)
+
+
+@pytest.mark.parametrize(
+    ("report_type", "onset_days_ago", "risk"), [(1, None, 2), (2, 2, 4), (3, None, None)]
+)
+def test_exports_carry_transmission_risk_and_days_since_onset_as_gaen_writes_them(
+    tmp_path, rng, report_type, onset_days_ago, risk
+):
+    clock = Clock()
+    today = day_start_interval(interval_number(clock.now))
+
+    async def scenario():
+        async with serving(config_for(tmp_path), clock) as (server, client):
+            keys = past_keys(rng, clock.now, days=6)
+            onset = None if onset_days_ago is None else today - 144 * onset_days_ago
+            issued = await client.issue_code(HA_API_KEY, report_type, onset_interval=onset)
+            await client.report(issued.code, keys)
+            await server.publisher.publish_once()
+            trust = TrustConfig.from_server_keys(await client.server_keys())
+            result = await client.download(trust)
+            return keys, [k for b in result.batches for k in b.export.payload.keys]
+
+    keys, published = run(scenario())
+    by_data = {k.key_data: k for k in published}
+    # No onset from the authority: GAEN's key server assumes symptoms began 4 days ago.
+    onset_day = today // 144 - (4 if onset_days_ago is None else onset_days_ago)
+    for key in keys:
+        got = by_data[key.key_data]
+        assert got.transmission_risk_level == risk
+        assert got.days_since_onset_of_symptoms == key.rolling_start // 144 - onset_day
+    # Padding keys copy the transmission risk too, so it tells no real key from padding.
+    assert {k.transmission_risk_level for k in published} == {risk}

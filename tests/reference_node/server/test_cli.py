@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import re
@@ -16,10 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from bluezone.protocol.export import ExportFile
 from bluezone.reference_node.cli.commands import main
 from bluezone.reference_node.client.client import KeyServerClient
+from bluezone.reference_node.server.publisher import PublisherConfig
 
-from .conftest import past_keys
+from .conftest import config_for, past_keys, run, running
 from .tamper import rewrite_log
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -36,6 +39,7 @@ def _start(data_dir: Path, key_file: Path) -> tuple[subprocess.Popen, str]:
         str(data_dir),
         "--origin",
         "cli.test/log",
+        "--test-identity",
         "--port",
         "0",
         "--min-batch-keys",
@@ -136,3 +140,33 @@ def test_audit_of_an_unreachable_server_exits_1(tmp_path, capsys):
     )
     assert status == 1
     assert "could not audit" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "identity", [[], ["--region", "VN"], ["--export-key-id", "452"]], ids=["none", "region", "id"]
+)
+def test_server_run_refuses_the_default_export_identity(tmp_path, capsys, identity):
+    argv = ["server", "run", "--data-dir", str(tmp_path / "d"), "--origin", "cli.test/log"]
+    assert main([*argv, "--port", "0", *identity]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "SRV-10" in line and "--region and --export-key-id" in line
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_registered_export_identity_is_written_into_every_batch(tmp_path):
+    config = dataclasses.replace(
+        config_for(tmp_path),
+        test_identity=False,
+        export_key_id="452",
+        publisher=PublisherConfig(region="VN", min_batch_keys=20),
+    )
+
+    async def scenario():
+        async with running(config) as server:
+            await server.publisher.publish_once(force=True)
+            archive = server.publisher.files.read("v1/batches/0.zip")
+            return ExportFile.from_zip(archive)
+
+    export = run(scenario())
+    assert export.payload.region == "VN"
+    assert {s.signature_info.verification_key_id for s in export.signatures} == {"452"}

@@ -27,6 +27,7 @@ from .conftest import (
     HA_API_KEY,
     Clock,
     config_for,
+    ha_headers,
     http,
     past_keys,
     run,
@@ -53,10 +54,13 @@ def _upload_body(grant: UploadGrant, keys: list[TemporaryExposureKey]) -> dict:
 
 
 async def _post(url: str, body: bytes) -> tuple[int, dict]:
+    """POST; return the status and the answer without its padding (DENY-2, tested apart)."""
     status, _, raw = await http(
         "POST", url, data=body, headers={"Content-Type": "application/json"}
     )
-    return status, json.loads(raw)
+    answer = json.loads(raw)
+    answer.pop("padding", None)
+    return status, answer
 
 
 async def _error_of(call) -> tuple[int, str]:
@@ -109,7 +113,10 @@ def test_oversized_json_is_rejected_unread(tmp_path, chunked):
     async def scenario():
         async with running(config_for(tmp_path)) as server:
             status, _, raw = await http(
-                "POST", f"{server.url}/v1/publish", data=chunks() if chunked else body
+                "POST",
+                f"{server.url}/v1/publish",
+                data=chunks() if chunked else body,
+                headers={"Content-Type": "application/json"},
             )
             return status, json.loads(raw)
 
@@ -319,9 +326,10 @@ def test_expired_code_is_rejected(tmp_path, rng):
 
     async def scenario():
         async with serving(config_for(tmp_path), clock) as (_, client):
-            code = (await client.issue_code(HA_API_KEY)).code
-            clock.now += 24 * 3600
-            return await _error_of(client.request_token(code, past_keys(rng, clock.now)))
+            issued = await client.issue_code(HA_API_KEY)
+            assert 24 * 3600 <= issued.expires_s - clock.now < 24 * 3600 + 600  # SRV-3
+            clock.now = issued.expires_s
+            return await _error_of(client.request_token(issued.code, past_keys(rng, clock.now)))
 
     assert run(scenario()) == (410, "code_expired")
 
@@ -331,9 +339,9 @@ def test_code_still_valid_one_second_before_expiry(tmp_path, rng):
 
     async def scenario():
         async with serving(config_for(tmp_path), clock) as (_, client):
-            code = (await client.issue_code(HA_API_KEY)).code
-            clock.now += 24 * 3600 - 1
-            return await client.request_token(code, past_keys(rng, clock.now))
+            issued = await client.issue_code(HA_API_KEY)
+            clock.now = issued.expires_s - 1
+            return await client.request_token(issued.code, past_keys(rng, clock.now))
 
     assert isinstance(run(scenario()), UploadGrant)
 
@@ -345,7 +353,10 @@ def test_expired_token_is_rejected(tmp_path, rng):
         async with serving(config_for(tmp_path), clock) as (_, client):
             keys = past_keys(rng, clock.now)
             grant = await client.request_token((await client.issue_code(HA_API_KEY)).code, keys)
-            clock.now += 4 * 3600
+            # spec SRV-4: 4 hours, rounded up to the hour.
+            assert 4 * 3600 <= grant.expires_s - clock.now < 5 * 3600
+            assert grant.expires_s % 3600 == 0
+            clock.now = grant.expires_s
             return await _error_of(client.upload(grant, keys))
 
     assert run(scenario()) == (410, "token_expired")
@@ -753,3 +764,74 @@ def test_cosignatures_from_unknown_witnesses_or_on_other_text_are_refused(tmp_pa
         (400, "note_malformed"),
     ]
     assert stored == note
+
+
+# --- small faults the review found -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "inclusion?batch=%C2%B2&tree_size=1",  # superscript two
+        "consistency?first=%C2%B9&second=%C2%B2",
+        "inclusion?batch=%D9%A3&tree_size=%D9%A4",  # Arabic-Indic digits
+    ],
+)
+def test_query_values_are_ascii_digits_only(tmp_path, query):
+    async def scenario():
+        async with running(config_for(tmp_path)) as server:
+            await server.publisher.publish_once(force=True)
+            status, _, raw = await http("GET", f"{server.url}/v1/proof/{query}")
+            return status, json.loads(raw)["error"]
+
+    assert run(scenario()) == (404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "application/cbor"]
+)
+@pytest.mark.parametrize("path", ["v1/token", "v1/publish", "v1/ha/codes"])
+def test_json_endpoints_need_a_json_content_type(tmp_path, content_type, path):
+    async def scenario():
+        async with running(config_for(tmp_path)) as server:
+            headers = {**ha_headers(), "Content-Type": content_type or ""}
+            if content_type is None:
+                headers.pop("Content-Type")
+            answers = []
+            for kind in (content_type, "application/json; charset=utf-8"):
+                if kind is not None:
+                    headers["Content-Type"] = kind
+                status, _, raw = await http(
+                    "POST", f"{server.url}/{path}", data=b"{}", headers=headers
+                )
+                answers.append((status, json.loads(raw).get("error")))
+            return answers
+
+    refused, accepted_type = run(scenario())
+    assert refused == (415, "unsupported_media_type")
+    assert accepted_type[0] in (201, 400)  # the body is then checked: {} lacks fields
+
+
+def test_a_client_that_disconnects_mid_body_is_logged_once_without_a_traceback(tmp_path, caplog):
+    async def scenario():
+        async with running(config_for(tmp_path)) as server:
+            host, port = server.url.removeprefix("http://").rsplit(":", 1)
+            for _ in range(5):
+                _, writer = await asyncio.open_connection(host, int(port))
+                writer.write(
+                    b"POST /v1/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b'Content-Length: 500\r\n\r\n{"token": '
+                )
+                await writer.drain()
+                writer.transport.abort()
+            # The server logs each request when it ends; wait for all five lines.
+            for _ in range(500):
+                if sum("499" in r.getMessage() for r in caplog.records) >= 5:
+                    break
+                await asyncio.sleep(0.01)
+
+    with caplog.at_level("INFO", logger="bluezone.server"):
+        run(scenario())
+    closed = [r for r in caplog.records if "/v1/publish 499" in r.getMessage()]
+    assert len(closed) == 5
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]

@@ -310,7 +310,7 @@ def test_audit_with_a_quorum_but_no_witness_key_is_a_usage_error(capsys):
 
 
 def test_server_run_with_a_quorum_but_no_witness_key_is_a_usage_error(tmp_path, capsys):
-    argv = ["server", "run", "--data-dir", str(tmp_path), "--origin", ORIGIN]
+    argv = ["server", "run", "--data-dir", str(tmp_path), "--origin", ORIGIN, "--test-identity"]
     assert main([*argv, "--witness-quorum", "1"]) == 1
     assert "a quorum of 1 needs at least 1 --witness-key" in capsys.readouterr().err
     assert not (tmp_path / "server.sqlite3").exists()
