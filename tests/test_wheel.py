@@ -169,4 +169,5 @@ def test_the_demo_runs_with_the_node_extra(wheel: Path, venv: Path, outside: Pat
     document = json.loads(ok(run([str(venv / "bluezone"), "demo", "--json"], outside)))
     assert document["verdicts"]["bob"]["exposed"] is True
     assert document["verdicts"]["carol"]["exposed"] is False
+    assert {p["level"] for p in document["people"]} == {"F0", "F1", "F2", "none"}
     assert (outside / document["btsnoop"]["path"]).stat().st_size > 0

@@ -1,22 +1,25 @@
-"""`bluezone demo`: four full nodes on a simulated BLE link, and the F0 -> F1 -> F2 chain.
+"""`bluezone demo`: six full nodes on a simulated BLE link, and the F0 -> F1 -> F2 chain.
 
-Alice, Bob, Carol and Dave each run the real node (`bluezone.reference_node.node.runtime`)
-on a bumble virtual controller, on a virtual-time event loop, so hours take seconds:
+Alice, Bob, Carol, Dave, Erin and Frank each run the real node
+(`bluezone.reference_node.node.runtime`) on a bumble virtual controller, on a virtual-time
+event loop, so hours take seconds:
 
-- 10:00 UTC: all four switch on. Bob sits 1.5 m from Alice; Carol 8 m from Alice; Dave is
-  elsewhere.
-- 10:40: Bob leaves Alice and sits 1.5 m from Dave, who never meets Alice.
+- 10:00 UTC: all six switch on. Bob and Erin sit 1.5 m from Alice; Carol 8 m from Alice;
+  Dave and Frank are elsewhere.
+- 10:40: Bob leaves Alice and sits 1.5 m from Dave; Erin leaves and sits 1.5 m from Frank.
+  Neither Dave nor Frank ever meets Alice, and they never meet each other.
 - 11:20: Alice tests positive (F0). Her node cuts today's key and starts a new one (KS-13);
   the radios are switched off here to keep the demo short.
 - once the 2-hour embargo is over (KS-12): the health authority publishes her key in a
-  signed export file (a demo signing key made for this run), padded with random keys. Bob's,
-  Carol's and Dave's nodes check: Bob is F1 (RISK-59).
-- the authority verifies Bob as a close contact and gives him a recursive code for that day
-  (SRV-20); his node reports, and after the embargo his keys from that day on are published
-  as RECURSIVE (SRV-21). Dave's node says F2; Carol's nothing. Nobody tells Dave to report
-  (SRV-22).
+  signed export file (a demo signing key made for this run), padded with random keys. The
+  other nodes check: Bob and Erin are F1 (RISK-59).
+- the authority verifies Bob and Erin as close contacts and gives each a recursive code for
+  that day (SRV-20); their nodes report, and after the embargo their keys from that day on
+  are published as RECURSIVE (SRV-21). Dave's and Frank's nodes say F2; Carol's nothing.
+  Nobody tells Dave or Frank to report (SRV-22).
 - Bob's test is negative: a revision turns his keys to REVOKED in a new file (SRV-24,
-  SRV-25), and Dave's F2 alert is withdrawn, saying why (MATCH-11, RISK-61).
+  SRV-25), and Dave's F2 alert is withdrawn, saying why (MATCH-11, RISK-61). Erin's keys
+  stay RECURSIVE, so Frank stays F2: at the end the cast holds every level.
 
 A narrator, who unlike any real party holds every node's keys, then says who heard whom.
 `play` returns a `DemoResult`; `demo_text` prints it. Bob's HCI traffic is written to a
@@ -81,14 +84,24 @@ POSITIONS = {
     "bob": Position(1.5, 0.0),
     "carol": Position(0.0, 8.0),
     "dave": Position(3000.0, 0.0),
+    "erin": Position(0.0, -1.5),
+    "frank": Position(-3000.0, 0.0),
 }
-# Where Bob sits after he leaves Alice: 1.5 m from Dave, out of Alice's and Carol's range.
+# Where Bob and Erin sit after they leave Alice: 1.5 m from Dave and from Frank, out of
+# everyone else's range.
 BOB_BESIDE_DAVE = Position(3001.5, 0.0)
+ERIN_BESIDE_FRANK = Position(-3001.5, 0.0)
+# Who checks for exposures: everyone but Alice, who reported.
+CHECKERS = ("bob", "carol", "dave", "erin", "frank")
+# The close contacts the authority verifies and gives a recursive code (SRV-20).
+TRACED = ("bob", "erin")
 ROLES = {
     "alice": "tested positive: the confirmed case (F0)",
     "bob": "sat beside Alice: a close contact (F1), verified by the authority, who reports",
     "carol": "sat 8 m from Alice, met nobody else",
-    "dave": "sat beside Bob, never near Alice: a contact of a contact (F2)",
+    "dave": "sat beside Bob, never near Alice: a contact of a contact (F2), withdrawn",
+    "erin": "sat beside Alice: a close contact (F1), verified by the authority, who reports",
+    "frank": "sat beside Erin, never near Alice or Bob: a contact of a contact (F2)",
 }
 
 
@@ -207,7 +220,7 @@ def _random_source(seed: int | None, name: str) -> Callable[[int], bytes]:
 
 
 class _Cast:
-    """The three nodes, their radios and stores, and what the demo records of them."""
+    """The nodes, their radios and stores, and what the demo records of them."""
 
     def __init__(self, seed: int | None, data_dir: Path, snoop: BtSnoopWriter) -> None:
         # bumble comes with the node extra; importing it here lets the CLI name that extra.
@@ -261,10 +274,18 @@ async def play(seed: int | None, data_dir: Path, btsnoop: Path) -> DemoResult:
         try:
             for node in cast.nodes.values():
                 await node.start()
-            events.append((clock.wall(), "Alice, Bob, Carol and Dave switch their nodes on"))
+            events.append(
+                (clock.wall(), "Alice, Bob, Carol, Dave, Erin and Frank switch their nodes on")
+            )
             await asyncio.sleep(BOB_LEAVES_S)
             cast.channel.move("bob", BOB_BESIDE_DAVE)
-            events.append((clock.wall(), "Bob leaves Alice and sits down beside Dave"))
+            cast.channel.move("erin", ERIN_BESIDE_FRANK)
+            events.append(
+                (
+                    clock.wall(),
+                    "Bob leaves Alice and sits down beside Dave; Erin leaves and sits beside Frank",
+                )
+            )
             await asyncio.sleep(DIAGNOSIS_S - BOB_LEAVES_S)
             await cast.nodes["alice"].report()
             timelines: dict[str, list[dict[str, Any]]] = {name: [] for name in POSITIONS}
@@ -278,11 +299,11 @@ async def play(seed: int | None, data_dir: Path, btsnoop: Path) -> DemoResult:
             published = await _publish(cast, events)
             await asyncio.sleep(CHECK_DELAY_S)
             checks = {}
-            for name in ("bob", "carol", "dave"):
+            for name in CHECKERS:
                 checks[name] = await cast.nodes[name].check_exposures()
-            events.append((clock.wall(), "Bob's, Carol's and Dave's nodes check for exposures"))
+            events.append((clock.wall(), "everyone else's node checks for exposures"))
             chain = [_stage("Alice's key is published (confirmed test)", checks, timelines)]
-            chain += await _trace_bob(cast, events, checks["bob"], timelines)
+            chain += await _trace(cast, events, checks, timelines)
             heard = await _narrate(cast)
             on_air = {
                 name: {
@@ -340,27 +361,82 @@ def _stage(
     return {"time": _iso(vclock.current_clock().wall()), "what": what, "levels": levels}
 
 
-async def _trace_bob(
+async def _trace(
     cast: _Cast,
     events: list[tuple[float, str]],
-    bob_check: CheckOutcome,
+    first_checks: dict[str, CheckOutcome],
     timelines: dict[str, list[dict[str, Any]]],
 ) -> list[dict[str, Any]]:
-    """Bob's recursive report, Dave's F2 warning, and Bob's negative test (SRV-20..SRV-25)."""
+    """Bob's and Erin's recursive reports, the F2 warnings, Bob's negative test (SRV-20..25)."""
     clock = vclock.current_clock()
-    level = bob_check.assessment.level
-    assert level is not None and level.day is not None, "Bob must be F1 for the chain"
-    exposure_interval = level.day * params.INTERVALS_PER_DAY
-    await cast.nodes["bob"].report()
+    for name in TRACED:
+        await cast.nodes[name].report()
     events.append(
         (
             clock.wall(),
-            "the authority verifies Bob as Alice's close contact and gives him a recursive code"
-            " for that day; his node reports and re-keys",
+            "the authority verifies Bob and Erin as Alice's close contacts and gives each a"
+            " recursive code for that day; their nodes report and re-key",
         )
     )
-    keys = await _after_embargo(cast, "bob")
-    split = split_recursive([stored.key for _, stored in keys], exposure_interval)  # SRV-21
+    recursive: dict[str, list[ExportKey]] = {}
+    dropped = 0
+    for name in TRACED:
+        recursive[name], left_out = await _recursive_keys(cast, name, first_checks[name])
+        dropped += left_out
+    _write_export(
+        cast,
+        "demo-export-2.zip",
+        [key for name in TRACED for key in recursive[name]],
+        padding_type=params.REPORT_TYPE_RECURSIVE,
+    )
+    events.append(
+        (
+            clock.wall(),
+            f"Bob's {len(recursive['bob'])} and Erin's {len(recursive['erin'])} key(s) from the"
+            f" day of contact on are published as RECURSIVE ({dropped} earlier key(s) left out)",
+        )
+    )
+    await asyncio.sleep(CHECK_DELAY_S)
+    checks = {name: await cast.nodes[name].check_exposures() for name in CHECKERS}
+    events.append((clock.wall(), "the nodes check again: Dave and Frank are warned as F2"))
+    stages = [_stage("Bob's and Erin's keys are published as RECURSIVE", checks, timelines)]
+    revoked = tuple(
+        dataclasses.replace(key, report_type=params.REPORT_TYPE_REVOKED) for key in recursive["bob"]
+    )
+    _write_export(cast, "demo-export-3.zip", [], revised=revoked)
+    events.append(
+        (
+            clock.wall(),
+            "Bob's test is negative: a revision republishes his keys as REVOKED in a new file",
+        )
+    )
+    await asyncio.sleep(CHECK_DELAY_S)
+    checks = {name: await cast.nodes[name].check_exposures() for name in CHECKERS}
+    events.append(
+        (
+            clock.wall(),
+            "the nodes check again: Dave's F2 alert is withdrawn; Frank's stands, as Erin's"
+            " keys are still RECURSIVE",
+        )
+    )
+    stages.append(_stage("Bob's keys are revised to REVOKED", checks, timelines))
+    return stages
+
+
+async def _recursive_keys(
+    cast: _Cast, name: str, check: CheckOutcome
+) -> tuple[list[ExportKey], int]:
+    """A traced F1's keys from the day of contact on, as RECURSIVE, and how many were left out.
+
+    The node must be F1: its recursive code carries the day of that contact (SRV-20, SRV-21).
+    """
+    clock = vclock.current_clock()
+    level = check.assessment.level
+    assert level is not None and level.day is not None, f"{name} must be F1 for the chain"
+    keys = await _after_embargo(cast, name)
+    split = split_recursive(
+        [stored.key for _, stored in keys], level.day * params.INTERVALS_PER_DAY
+    )  # SRV-21
     recursive = [
         ExportKey(
             keys[i][1].key.key_data,
@@ -373,35 +449,9 @@ async def _trace_bob(
         )
         for i in split.kept
     ]
-    _write_export(cast, "demo-export-2.zip", recursive, padding_type=params.REPORT_TYPE_RECURSIVE)
     for report_id, stored in keys:
-        await cast.stores["bob"].mark_uploaded(report_id, [stored.key_id], clock.wall())
-    events.append(
-        (
-            clock.wall(),
-            f"Bob's {len(recursive)} key(s) from the day of contact on are published as"
-            f" RECURSIVE ({len(split.dropped)} earlier key(s) left out)",
-        )
-    )
-    await asyncio.sleep(CHECK_DELAY_S)
-    checks = {name: await cast.nodes[name].check_exposures() for name in ("bob", "carol", "dave")}
-    events.append((clock.wall(), "the nodes check again: Dave is warned as F2"))
-    stages = [_stage("Bob's keys are published as RECURSIVE", checks, timelines)]
-    revoked = tuple(
-        dataclasses.replace(key, report_type=params.REPORT_TYPE_REVOKED) for key in recursive
-    )
-    _write_export(cast, "demo-export-3.zip", [], revised=revoked)
-    events.append(
-        (
-            clock.wall(),
-            "Bob's test is negative: a revision republishes his keys as REVOKED in a new file",
-        )
-    )
-    await asyncio.sleep(CHECK_DELAY_S)
-    checks = {name: await cast.nodes[name].check_exposures() for name in ("bob", "carol", "dave")}
-    events.append((clock.wall(), "the nodes check again: Dave's F2 alert is withdrawn"))
-    stages.append(_stage("Bob's keys are revised to REVOKED", checks, timelines))
-    return stages
+        await cast.stores[name].mark_uploaded(report_id, [stored.key_id], clock.wall())
+    return recursive, len(split.dropped)
 
 
 async def _after_embargo(cast: _Cast, name: str) -> list:

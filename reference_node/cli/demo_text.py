@@ -18,7 +18,7 @@ def _title(text: str) -> list[str]:
 def render(result: demo.DemoResult) -> str:
     """The demo as text (the JSON form holds the same facts)."""
     lines = [
-        "Bluezone demo: four exposure-notification nodes on a simulated Bluetooth LE link,",
+        "Bluezone demo: six exposure-notification nodes on a simulated Bluetooth LE link,",
         "and the chain the health authorities traced in 2020: F0 -> F1 -> F2",
         "(bumble virtual controllers on a virtual-time event loop: no radio, no setup)",
     ]
@@ -52,9 +52,10 @@ def _setting() -> list[str]:
         "  identifier every 10 minutes; identifier and random Bluetooth address change together",
         "  (at each 10-minute boundary plus a random 0-60 s). It scans 4 s every 2-5 minutes and",
         "  stores what it hears, never who: identifiers cannot be linked without the daily key.",
-        f"  Alice and Bob sit {demo.POSITIONS['bob'].x:g} m apart; Carol sits"
-        f" {demo.POSITIONS['carol'].y:g} m from both. After 40 minutes",
-        "  Bob moves to sit 1.5 m from Dave, who is far from Alice and Carol.",
+        f"  Bob and Erin each sit {demo.POSITIONS['bob'].x:g} m from Alice; Carol sits"
+        f" {demo.POSITIONS['carol'].y:g} m from her. After 40 minutes",
+        "  Bob moves to sit 1.5 m from Dave, and Erin to sit 1.5 m from Frank; Dave and Frank",
+        "  never meet Alice, Carol or each other.",
         f"  Radio: {demo.RSSI_AT_1M_DBM:g} dBm received at 1 m, log-distance path loss"
         f" (exponent {channel.exponent:g}),",
         f"  {channel.shadowing_sigma_db:g} dB of random shadowing on every advert. Every node"
@@ -79,7 +80,7 @@ def _on_air(result: demo.DemoResult) -> list[str]:
 def _heard(result: demo.DemoResult) -> list[str]:
     lines = _title("Who heard whom (the narrator's view)")
     lines += [
-        "  The nodes cannot tell: this table uses all three nodes' keys, which no real party",
+        "  The nodes cannot tell: this table uses every node's keys, which no real party",
         "  holds. Attenuation is TX power - RSSI; in brackets the channel's mean at the",
         "  distance where they sat.",
         "",
@@ -144,14 +145,16 @@ _LEVEL_WORDS = {
 def _chain(result: demo.DemoResult) -> list[str]:
     lines = _title("The chain: F0 -> F1 -> F2, and a withdrawal")
     lines += [
-        "  Bob's node says F1: his time near Alice's confirmed key reached the threshold. Nothing",
-        "  on the device tells Bob to report: the authority verifies him as a close contact and",
-        "  gives him a recursive code for the day of that contact. Only his keys from that day",
-        "  on are published, marked RECURSIVE (report type 4). A node near those keys is F2:",
-        "  scored like F1 but with its own threshold (ENX's recursivePerDaySumERVThreshold). An",
-        "  F2 is not asked to report either: going one link further is the authority's call.",
+        "  Bob's and Erin's nodes say F1: their time near Alice's confirmed key reached the",
+        "  threshold. Nothing on the device tells them to report: the authority verifies each as",
+        "  a close contact and gives each a recursive code for the day of that contact. Only",
+        "  their keys from that day on are published, marked RECURSIVE (report type 4). A node",
+        "  near those keys is F2: scored like F1 but with its own threshold (ENX's",
+        "  recursivePerDaySumERVThreshold). Dave (near Bob) and Frank (near Erin) are F2, and",
+        "  are not asked to report either: going one link further is the authority's call.",
         "  When Bob's test comes back negative, a revision republishes his keys as REVOKED in a",
-        "  new file (the old file is never changed), and an alert they caused is withdrawn.",
+        "  new file (the old file is never changed), and Dave's alert, which they caused, is",
+        "  withdrawn. Erin's keys stay RECURSIVE, so Frank's alert stands.",
     ]
     for stage in result.chain:
         lines.append("")

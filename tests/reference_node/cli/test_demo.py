@@ -28,9 +28,20 @@ def test_bob_is_exposed_and_carol_is_not(result: demo.DemoResult):
 
 def test_the_story_follows_the_scenario(result: demo.DemoResult):
     heard = {(h.receiver, h.sender): h for h in result.heard}
-    met = {("alice", "bob"), ("alice", "carol"), ("bob", "carol"), ("bob", "dave")}
-    assert set(heard) == met | {(b, a) for a, b in met}  # Dave never near Alice or Carol
+    met = {
+        ("alice", "bob"),
+        ("alice", "carol"),
+        ("alice", "erin"),
+        ("bob", "carol"),
+        ("bob", "erin"),
+        ("carol", "erin"),
+        ("bob", "dave"),
+        ("erin", "frank"),
+    }
+    # Dave never near Alice, Carol, Erin or Frank; Frank never near Alice, Bob, Carol or Dave
+    assert set(heard) == met | {(b, a) for a, b in met}
     assert heard["dave", "bob"].first_s >= heard["bob", "alice"].last_s
+    assert heard["frank", "erin"].first_s >= heard["erin", "alice"].last_s
     bob_alice = heard["bob", "alice"]
     assert bob_alice.last_s - bob_alice.first_s <= demo.BOB_LEAVES_S
     assert bob_alice.last_s - bob_alice.first_s > demo.BOB_LEAVES_S - 300
@@ -84,6 +95,11 @@ def test_the_command_prints_json(tmp_path: Path, capsys):
     assert document["verdicts"]["bob"]["exposed"] is True
     assert document["verdicts"]["carol"]["exposed"] is False
     assert capture.stat().st_size > 16
+    # The issue's acceptance check: the levels at the end are F0, F1, F2 and none.
+    people = {p["name"]: p for p in document["people"]}
+    assert {p["level"] for p in people.values()} == {"F0", "F1", "F2", "none"}
+    assert people["dave"]["timeline"][-1]["level"] == "none"
+    assert people["dave"]["timeline"][-1]["why"] == "withdrawn (revoked)"
 
 
 def test_the_command_prints_text(tmp_path: Path, capsys):
@@ -92,20 +108,31 @@ def test_the_command_prints_text(tmp_path: Path, capsys):
 
 
 def test_the_chain_ends_with_each_person_at_their_level(result: demo.DemoResult):
-    """Alice F0, Bob F1, Dave F2 then withdrawn, Carol nothing (spec RISK-59..RISK-61)."""
+    """Alice F0, Bob and Erin F1, Frank F2, Dave F2 then withdrawn, Carol nothing.
+
+    Spec RISK-59..RISK-61: the final levels hold every level, and the withdrawal too.
+    """
     people = {p["name"]: p for p in json.loads(json.dumps(result.to_json()))["people"]}
-    assert {name: p["level"] for name, p in people.items()} == {
+    final = {name: p["level"] for name, p in people.items()}
+    assert final == {
         "alice": "F0",
         "bob": "F1",
         "carol": "none",
         "dave": "none",
+        "erin": "F1",
+        "frank": "F2",
     }
+    assert set(final.values()) == {"F0", "F1", "F2", "none"}
     assert [s["level"] for s in people["dave"]["timeline"]] == ["none", "F2", "none"]
     assert people["dave"]["timeline"][-1]["why"] == "withdrawn (revoked)"
-    seen = {s["level"] for p in people.values() for s in p["timeline"]}
-    assert seen == {"F0", "F1", "F2", "none"}
-    f2 = result.chain[1]["levels"]["dave"]
-    assert f2["level"] == "F2" and f2["score"] >= f2["threshold"]
+    assert [s["level"] for s in people["frank"]["timeline"]] == ["none", "F2"]
+    assert [s["level"] for s in people["erin"]["timeline"]] == ["F1"]
+    for name in ("dave", "frank"):
+        f2 = result.chain[1]["levels"][name]
+        assert f2["level"] == "F2" and f2["score"] >= f2["threshold"]
+    withdrawal = result.chain[2]["levels"]["dave"]["change"]
+    assert (withdrawal["change"], withdrawal["reason"]) == ("withdrawn", "revoked")
+    assert result.chain[2]["levels"]["frank"]["change"] is None  # Erin was never revoked
 
 
 def test_the_text_tells_the_chain(result: demo.DemoResult):
@@ -115,5 +142,6 @@ def test_the_text_tells_the_chain(result: demo.DemoResult):
         "RECURSIVE",
         "alert withdrawn (revoked)",
         "none -> F2 -> none",
+        "none -> F2)",
     ):
         assert phrase in text
