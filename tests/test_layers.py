@@ -34,7 +34,9 @@ ALLOWED = {
         f"{RN}.server",
         f"{RN}.risk_profiles",
     },
-    f"{RN}.lab": {f"{RN}.errors", f"{RN}.radio", f"{RN}.risk_profiles"},
+    # lab.evaluate.run is the handler of `bluezone risk evaluate`: it shows the command's
+    # progress through cli.progress.
+    f"{RN}.lab": {f"{RN}.errors", f"{RN}.radio", f"{RN}.risk_profiles", f"{RN}.cli"},
     f"{RN}.cli": {
         f"{RN}.errors",
         f"{RN}.vtime",

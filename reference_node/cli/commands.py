@@ -46,7 +46,7 @@ def _interop_run(suite_args: list[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the parser of every subcommand; it imports the node extra's packages."""
+    """Return the parser of every subcommand (it needs no extra: see failures)."""
     from bluezone.reference_node.cli import node as node_cli
     from bluezone.reference_node.cli import server as server_cli
     from bluezone.reference_node.cli import witness as witness_cli
@@ -138,21 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return failures.run_command(
             "bluezone interop run", "interop", lambda: _interop_run(argv[2:]), debug
         )
-    try:
-        parser = build_parser()
-    except ModuleNotFoundError as error:
-        command = argv[0] if argv else "node"
-        if debug or failures.missing_extra(error, command) is None:
-            raise
-        extra = failures.missing_extra(error, "node")
-        print(
-            f"bluezone: the command line needs the {extra!r} extra (no module {error.name!r}):"
-            f' pip install "bluezone-protocol[{extra}]" (the base install runs the suite:'
-            " bluezone interop run)",
-            file=sys.stderr,
-        )
-        return failures.EXIT_ERROR
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     sub = getattr(args, f"{args.command}_command", None)
     prog = " ".join(word for word in ("bluezone", args.command, sub) if word)

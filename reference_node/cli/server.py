@@ -23,33 +23,32 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bluezone.protocol import params
 from bluezone.protocol.errors import ProtocolError
 from bluezone.protocol.export import ExportVerificationKey
 from bluezone.protocol.keys import interval_number
 from bluezone.protocol.note import NoteSigner, NoteVerifier
-from bluezone.protocol.params import MAX_UPLOAD_KEYS, MAX_UPLOAD_KEYS_LIMIT
+from bluezone.protocol.params import MAX_UPLOAD_KEYS, MAX_UPLOAD_KEYS_LIMIT, MIN_BATCH_KEYS
 from bluezone.reference_node.cli import options
 from bluezone.reference_node.cli.failures import CommandError
 from bluezone.reference_node.client.audit import AuditState, audit
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.errors import NodeError
-from bluezone.reference_node.server.app import DEFAULT_CLIENT_RATE, DEFAULT_HA_RATE
-from bluezone.reference_node.server.connections import (
+from bluezone.reference_node.server.defaults import (
     DEFAULT_BODY_TIMEOUT_S,
+    DEFAULT_CLIENT_RATE,
+    DEFAULT_EXPORT_KEY_ID,
+    DEFAULT_HA_RATE,
     DEFAULT_HEADER_TIMEOUT_S,
     DEFAULT_MAX_CONNECTIONS,
-    ConnectionLimits,
 )
 from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE, ServerKeys, check_ha_api_key
-from bluezone.reference_node.server.publisher import PublisherConfig
 from bluezone.reference_node.server.ratelimit import PROXY_HEADERS, Rate
-from bluezone.reference_node.server.runner import (
-    DEFAULT_EXPORT_KEY_ID,
-    ServerConfig,
-    start_server,
-)
+
+if TYPE_CHECKING:  # the runner needs aiohttp (the server extra): imported when a server starts
+    from bluezone.reference_node.server.runner import ServerConfig
 
 HA_API_KEY_ENV = "BLUEZONE_HA_API_KEY"
 EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_NOT_COSIGNED = 0, 1, 2, 3
@@ -103,7 +102,7 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--min-batch-keys",
         type=options.non_negative_int,
-        default=PublisherConfig().min_batch_keys,
+        default=MIN_BATCH_KEYS,
         help="keys a batch needs before it is published",
     )
     parser.add_argument(
@@ -211,6 +210,8 @@ def _origin(args: argparse.Namespace) -> str:
 
 def server_config(args: argparse.Namespace) -> ServerConfig:
     """Turn parsed options into a ServerConfig."""
+    from bluezone.reference_node.server.connections import ConnectionLimits
+    from bluezone.reference_node.server.publisher import PublisherConfig
     from bluezone.reference_node.server.runner import ServerConfig
 
     api_key = os.environ.get(HA_API_KEY_ENV)
@@ -243,6 +244,7 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
 
 
 async def _serve(config: ServerConfig) -> None:
+    from bluezone.reference_node.server.runner import start_server
 
     try:
         server = await start_server(config)

@@ -28,15 +28,12 @@ import signal
 import sys
 from pathlib import Path
 
-from aiohttp import web
-
 from bluezone.protocol.errors import NoteKeyError, ProtocolError
 from bluezone.protocol.note import NoteVerifier
 from bluezone.protocol.params import SIGNATURE_TYPE_ED25519
 from bluezone.reference_node.cli import options
 from bluezone.reference_node.client.client import KeyServerClient
 from bluezone.reference_node.client.witness import Witness, Witnessed, witness_latest
-from bluezone.reference_node.client.witness_server import witness_app
 from bluezone.reference_node.errors import NodeError
 from bluezone.reference_node.server.errors import (
     ClientError,
@@ -198,11 +195,19 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state", type=Path, help="what was cosigned, per log (default: KEY.state.json)"
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8081, help="0 picks a free port")
+    parser.add_argument(
+        "--host", type=options.host, default="127.0.0.1", help="address to listen on"
+    )
+    parser.add_argument(
+        "--port", type=options.port, default=8081, help="TCP port to listen on (0: any free)"
+    )
 
 
 async def _serve(args: argparse.Namespace, witness: Witness, logs: list[NoteVerifier]) -> int:
+    from aiohttp import web  # the server extra: imported when a witness serves
+
+    from bluezone.reference_node.client.witness_server import witness_app
+
     runner = web.AppRunner(witness_app(witness, logs), access_log=None, handle_signals=False)
     await runner.setup()
     try:

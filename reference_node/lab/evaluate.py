@@ -243,7 +243,7 @@ def evaluate_simulation(
 
 def _measure_steps(scorers: int) -> int:
     """The steps ``_measure`` reports for ``scorers`` scorers: one bootstrap each, and margins."""
-    return scorers + len(METRICS) * len(CANDIDATES)
+    return scorers + len(BASELINES) * len(METRICS) * len(CANDIDATES)
 
 
 def _measure(
@@ -293,10 +293,10 @@ def _measure(
             )
         )
     margins = []
-    pairs = [(metric, candidate) for metric in METRICS for candidate in CANDIDATES]
-    for done, (metric, candidate) in enumerate(pairs, start=len(named)):
-        progress(f"bootstrap of the {metric} margins of {candidate}", done)
-        margins += [
+    triples = [(b, m, c) for b in BASELINES for m in METRICS for c in CANDIDATES]
+    for done, (baseline, metric, candidate) in enumerate(triples, start=len(named)):
+        progress(f"bootstrap of the {metric} margin of {candidate} over {baseline}", done)
+        margins.append(
             _margin(
                 metric,
                 candidate,
@@ -308,8 +308,7 @@ def _measure(
                 false_alarm_rate,
                 resamples,
             )
-            for baseline in BASELINES
-        ]
+        )
     return Evaluation(
         data_set,
         label,

@@ -261,7 +261,14 @@ class Reporter:
             key_ids = tuple(k.key_id for k in keys)
             assert set(key_ids) <= {reported.key.key_id for reported in report.keys}
             record = UploadRecord(
-                report.report_id, server_url, secret, key_ids, due_interval(keys), now_s
+                report.report_id,
+                server_url,
+                secret,
+                key_ids,
+                due_interval(keys),
+                now_s,
+                # spec SRV-23: kept with the upload, so only this device can revise the keys.
+                revision_secret=self.random_bytes(params.REVISION_SECRET_BYTES),
             )
             await self.store.add_upload(record)
             upload = await self.store.set_upload_token(
@@ -272,6 +279,9 @@ class Reporter:
                     upload = await self._send(client, upload, now_s)
                 except (ClientError, TimeoutError) as exc:
                     log.warning("report %d: upload failed, will retry: %r", report.report_id, exc)
+                    self._back_off([exc], now_s)
+                else:
+                    self._reset_backoff(upload)
         return report, upload
 
     async def upload_due(self, now_s: float) -> list[StoredUpload]:

@@ -62,6 +62,7 @@ from bluezone.protocol.upload import (
     onset_in_window,
     token_digest,
 )
+from bluezone.reference_node.server.defaults import DEFAULT_CLIENT_RATE, DEFAULT_HA_RATE
 from bluezone.reference_node.server.deniability import (
     CHAFF_HEADER,
     PADDED_ANSWERS,
@@ -109,9 +110,6 @@ from bluezone.reference_node.server.storage.base import Revision
 
 log = logging.getLogger("bluezone.server")
 
-# spec SRV-14: default rate limits.
-DEFAULT_HA_RATE = Rate(per_minute=600, burst=100)
-DEFAULT_CLIENT_RATE = Rate(per_minute=30, burst=10)
 # spec SRV-11: cache lifetimes of the static files.
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT_LIVED = "public, max-age=60"

@@ -20,12 +20,15 @@ from typing import Any
 
 from aiohttp import web
 
+from bluezone.reference_node.server.defaults import (
+    DEFAULT_BODY_TIMEOUT_S,
+    DEFAULT_HEADER_TIMEOUT_S,
+    DEFAULT_MAX_CONNECTIONS,
+)
+
 log = logging.getLogger("bluezone.server.connections")
 
 # spec OPS-1, OPS-2: defaults.
-DEFAULT_HEADER_TIMEOUT_S = 10.0
-DEFAULT_BODY_TIMEOUT_S = 10.0
-DEFAULT_MAX_CONNECTIONS = 4096
 # Descriptors kept free of client connections: storage, files, logs, the listening socket.
 RESERVED_DESCRIPTORS = 64
 _BUSY_BODY = b'{"error": "server_busy", "message": "OPS-2: too many open connections"}'

@@ -34,6 +34,7 @@ from bluezone.reference_node.server.app import (
     KeyServer,
 )
 from bluezone.reference_node.server.connections import ConnectionLimits, GuardedAppRunner
+from bluezone.reference_node.server.defaults import DEFAULT_EXPORT_KEY_ID
 from bluezone.reference_node.server.errors import ConfigError
 from bluezone.reference_node.server.files import KEYS_PATH, PublicFiles
 from bluezone.reference_node.server.keyfiles import (
@@ -59,8 +60,6 @@ from bluezone.reference_node.server.witnessing import HttpWitnesses, WitnessPoli
 log = logging.getLogger("bluezone.server")
 
 DATABASE_FILE = "server.sqlite3"
-# spec SRV-10: the export key ID of tests and tutorials, never of a deployment.
-DEFAULT_EXPORT_KEY_ID = "bluezone"
 PUBLIC_DIR = "public"
 # Codes and tokens stay a day past expiry so a late retry learns "expired", not "unknown".
 PRUNE_GRACE_S = 24 * 3600

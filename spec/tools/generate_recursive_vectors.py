@@ -18,7 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from gaen_vectors import ENX, exact, number, scan, v2_expected, window
+from gaen_vectors import LFPH, exact, number, scan, v2_expected, window
 from vectorfile import VECTORS_DIR, Group, text_hex, write_vector_file
 
 DAY = 20_300  # a UTC day number (2025-07-31)
@@ -183,7 +183,7 @@ def level_group() -> Group:
 
     def case(comment, windows, flags, weight=1.0, f2_threshold=900):
         inputs = {
-            "config": ENX,
+            "config": LFPH,
             "score_sum_threshold": 900,
             "recursive_weight": weight,
             "recursive_score_sum_threshold": f2_threshold,

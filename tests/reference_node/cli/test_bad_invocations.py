@@ -90,12 +90,26 @@ CASES = [
     (["server", "run", "--data-dir", "{t}/srv", "--port", "http"], EXIT_USAGE, "not an integer"),
     (["server", "run", "--data-dir", "{t}/srv", "--host", "http://x"], EXIT_USAGE, "IP address"),
     (
-        ["server", "run", "--data-dir", "{t}/srv", "--origin", "o", "--host", "192.0.2.1"],
+        [
+            "server",
+            "run",
+            "--data-dir",
+            "{t}/srv",
+            "--origin",
+            "o",
+            "--host",
+            "192.0.2.1",
+            "--test-identity",
+        ],
         1,
         "not an address of this machine",
     ),
     (["server", "run", "--data-dir", "{t}/file"], EXIT_USAGE, "not a directory"),
-    (["server", "run", "--data-dir", "/proc/foo", "--origin", "o"], 1, "/proc/foo"),
+    (
+        ["server", "run", "--data-dir", "/proc/foo", "--origin", "o", "--test-identity"],
+        1,
+        "/proc/foo",
+    ),
     (["server", "run", "--data-dir", "{t}/srv"], 1, "--origin is required"),
     (
         ["server", "run", "--data-dir", "{t}/srv", "--ha-api-key-file", "/nope"],
@@ -429,7 +443,17 @@ def test_a_port_in_use_is_one_line(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
-        argv = ["server", "run", "--data-dir", str(tmp_path), "--origin", "o", "--port", port]
+        argv = [
+            "server",
+            "run",
+            "--data-dir",
+            str(tmp_path),
+            "--origin",
+            "o",
+            "--port",
+            port,
+            "--test-identity",
+        ]
         process = _bluezone(*argv)
         _, err = process.communicate(timeout=60)
     assert process.returncode == EXIT_ERROR

@@ -1,0 +1,18 @@
+"""The defaults of the key server's settings, importable without the server extra.
+
+The command line shows them in its help, so they live apart from the aiohttp code.
+"""
+
+from __future__ import annotations
+
+from bluezone.reference_node.server.ratelimit import Rate
+
+# spec SRV-14: default rate limits.
+DEFAULT_HA_RATE = Rate(per_minute=600, burst=100)
+DEFAULT_CLIENT_RATE = Rate(per_minute=30, burst=10)
+# spec SRV-10: the export key ID of tests and tutorials, never of a deployment.
+DEFAULT_EXPORT_KEY_ID = "bluezone"
+# spec OPS-1, OPS-2: read deadlines in seconds and the connection cap.
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+DEFAULT_BODY_TIMEOUT_S = 10.0
+DEFAULT_MAX_CONNECTIONS = 4096
