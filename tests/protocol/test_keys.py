@@ -1,6 +1,8 @@
 """Key schedule: properties and rules that the vector files do not enumerate."""
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,6 +27,7 @@ from bluezone.protocol.keys import (
     derive_rpik,
     derive_rpis,
     encrypt_aem,
+    hkdf16,
     interval_number,
     new_temporary_exposure_key,
     rpi_from_rpik,
@@ -172,3 +175,11 @@ def test_cut_for_report():
 def test_repr_never_shows_key_material():
     key = TemporaryExposureKey(bytes.fromhex("75c734c6dd1a782de7a965da5eb93125"), 2642976)
     assert "75c7" not in repr(key) and "x75" not in repr(key)
+
+
+@given(st.binary(max_size=40), st.sampled_from([params.RPIK_INFO, params.AEMK_INFO, b""]))
+def test_the_one_hkdf_is_rfc_5869_with_no_salt(material: bytes, info: bytes):
+    # spec KS-5, KS-7: "no salt" is HashLen zero bytes (RFC 5869 section 2.2), as params says.
+    expected = HKDF(hashes.SHA256(), 16, salt=None, info=info).derive(material)
+    assert hkdf16(material, info) == expected
+    assert bytes(32) == params.HKDF_SALT
