@@ -5,6 +5,7 @@ The command line shows them in its help, so they live apart from the aiohttp cod
 
 from __future__ import annotations
 
+from bluezone.protocol.params import RETENTION_DAYS
 from bluezone.reference_node.server.ratelimit import Rate
 
 # spec SRV-14: default rate limits.
@@ -16,3 +17,6 @@ DEFAULT_EXPORT_KEY_ID = "bluezone"
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 DEFAULT_BODY_TIMEOUT_S = 10.0
 DEFAULT_MAX_CONNECTIONS = 4096
+# spec SRV-27: published keys and batch files are kept 14 days (KS-11) plus one day of margin
+# (the index lists batches of the last 15 days, SRV-12), then deleted.
+DEFAULT_RETENTION_DAYS = RETENTION_DAYS + 1

@@ -367,3 +367,23 @@ def test_revisions_update_keys_and_are_published_once(open_fresh, rng):
     types, left, after = scenario(open_fresh)(body)
     assert types == [5, 5] and left == 0
     assert [s.key.report_type for s in after] == [5, 5]
+
+
+def test_expired_archives_go_and_the_log_records_stay(open_fresh):
+    """spec SRV-27: the export file goes; leaf hash, digests and checkpoint stay."""
+
+    async def body(storage):
+        for number in range(2):
+            record, archive, checkpoint = _batch(number)
+            record = dataclasses.replace(record, end_s=NOW + 100 * number)
+            await storage.add_batch(record, archive, [], checkpoint)
+        expired = await storage.expire_archives(NOW + 50)
+        again = await storage.expire_archives(NOW + 50)
+        await storage.scrub()
+        with pytest.raises(NotFoundError):
+            await storage.batch_archive(0)
+        return expired, again, await storage.batch_archive(1), await storage.batches()
+
+    expired, again, kept, batches = scenario(open_fresh)(body)
+    assert (expired, again, kept) == ([0], [], b"archive 1")
+    assert [b.leaf_hash for b in batches] == [_batch(0)[0].leaf_hash, _batch(1)[0].leaf_hash]
