@@ -195,6 +195,10 @@ F2_SCORE_SUM_THRESHOLD: Final = 900
 # embargo of the key cut at report time (KS-13: 12 intervals after the cut) with margin.
 TOKEN_BYTES: Final = 32
 TOKEN_VALIDITY_S: Final = 4 * 3600
+# spec SRV-3, SRV-4, SRV-8: stored expiry times are rounded up to these steps, so a stored
+# time does not pin the second a code was issued or exchanged.
+CODE_EXPIRY_STEP_S: Final = 600
+TOKEN_EXPIRY_STEP_S: Final = 3600
 # spec SRV-5: the key-list HMAC is HMAC-SHA256; its secret is 16..64 random bytes.
 KEY_HMAC_LENGTH: Final = 32
 MIN_HMAC_SECRET_BYTES: Final = 16

@@ -14,7 +14,7 @@ import hmac
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from hashlib import blake2b, sha256
+from hashlib import blake2b
 
 from bluezone.protocol.errors import (
     DuplicateKeyError,
@@ -317,11 +317,20 @@ def normalize_code(text: str) -> str:
     return code
 
 
-def code_digest(code: str) -> bytes:
-    """Return SHA-256 of a verification code's ASCII text, what a server stores (SRV-8)."""
-    return sha256(code.encode("ascii")).digest()
+def coarse_expiry(now_s: int, validity_s: int, step_s: int) -> int:
+    """``now_s + validity_s`` rounded up to a multiple of ``step_s`` (spec SRV-3, SRV-4)."""
+    return -(-(now_s + validity_s) // step_s) * step_s
 
 
-def token_digest(token: bytes) -> bytes:
-    """Return SHA-256 of an upload token, what a server stores (spec SRV-8)."""
-    return sha256(token).digest()
+def code_digest(code: str, key: bytes) -> bytes:
+    """Return HMAC-SHA256(key, code's ASCII text), what a server stores (spec SRV-8).
+
+    ``key`` is a server secret kept outside its database: a plain hash of a 49.5-bit code
+    could be reversed by trying every code.
+    """
+    return hmac.digest(key, code.encode("ascii"), "sha256")
+
+
+def token_digest(token: bytes, key: bytes) -> bytes:
+    """Return HMAC-SHA256(key, upload token), what a server stores (spec SRV-8)."""
+    return hmac.digest(key, token, "sha256")

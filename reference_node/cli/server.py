@@ -31,14 +31,16 @@ from bluezone.protocol.params import MAX_UPLOAD_KEYS, MAX_UPLOAD_KEYS_LIMIT
 from bluezone.reference_node.client.audit import AuditState, audit
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.errors import NodeError
+from bluezone.reference_node.server.app import DEFAULT_CLIENT_RATE, DEFAULT_HA_RATE
 from bluezone.reference_node.server.connections import (
     DEFAULT_BODY_TIMEOUT_S,
     DEFAULT_HEADER_TIMEOUT_S,
     DEFAULT_MAX_CONNECTIONS,
     ConnectionLimits,
 )
-from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE
+from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE, check_ha_api_key
 from bluezone.reference_node.server.publisher import PublisherConfig
+from bluezone.reference_node.server.ratelimit import PROXY_HEADERS, Rate
 from bluezone.reference_node.server.runner import (
     DEFAULT_EXPORT_KEY_ID,
     ServerConfig,
@@ -121,11 +123,55 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         help="open connections at most; lowered to the file-descriptor limit (OPS-2)",
     )
     parser.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="address or network of a reverse proxy whose forwarding header to believe",
+    )
+    parser.add_argument(
+        "--proxy-header",
+        choices=PROXY_HEADERS,
+        default="x-forwarded-for",
+        help="the header the trusted proxies set (the other one is ignored)",
+    )
+    parser.add_argument(
+        "--client-rate",
+        type=_rate,
+        default=DEFAULT_CLIENT_RATE,
+        metavar="PER_MINUTE/BURST",
+        help="requests per client (SRV-14), default %(default)s",
+    )
+    parser.add_argument(
+        "--ha-rate",
+        type=_rate,
+        default=DEFAULT_HA_RATE,
+        metavar="PER_MINUTE/BURST",
+        help="codes issued per minute with the health-authority key, default %(default)s",
+    )
+    parser.add_argument(
+        "--log-counts-only",
+        action="store_true",
+        help="log request counts each minute instead of one line per request (SRV-8)",
+    )
+    parser.add_argument(
         "--max-upload-keys",
         type=int,
         default=MAX_UPLOAD_KEYS,
         help=f"keys one upload may hold, {MAX_UPLOAD_KEYS}..{MAX_UPLOAD_KEYS_LIMIT} (SRV-6)",
     )
+
+
+def _rate(text: str) -> Rate:
+    """Parse "PER_MINUTE/BURST", e.g. "30/10"."""
+    per_minute, _, burst = text.partition("/")
+    try:
+        rate = Rate(float(per_minute), int(burst))
+    except ValueError:
+        raise argparse.ArgumentTypeError("give PER_MINUTE/BURST, e.g. 30/10") from None
+    if rate.per_minute <= 0 or rate.burst < 1:
+        raise argparse.ArgumentTypeError("the rate and the burst must be positive")
+    return rate
 
 
 def _origin(args: argparse.Namespace) -> str:
@@ -160,6 +206,11 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         max_upload_keys=args.max_upload_keys,
         connections=ConnectionLimits(args.header_timeout, args.body_timeout, args.max_connections),
         test_identity=args.test_identity,
+        trusted_proxies=tuple(args.trusted_proxy),
+        proxy_header=args.proxy_header,
+        client_rate=args.client_rate,
+        ha_rate=args.ha_rate,
+        log_counts_only=args.log_counts_only,
     )
 
 
@@ -266,6 +317,11 @@ def run_ha(args: argparse.Namespace) -> int:
         api_key = args.api_key_file.read_text().strip()
     if not api_key:
         print(f"bluezone ha issue-code: give --api-key-file or ${HA_API_KEY_ENV}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        check_ha_api_key(api_key)
+    except NodeError as exc:
+        print(f"bluezone ha issue-code: {exc}", file=sys.stderr)
         return EXIT_ERROR
     try:
         return asyncio.run(_issue(args, api_key))

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import re
@@ -39,12 +40,15 @@ from bluezone.reference_node.server.keyfiles import (
     EXPORT_KEY_FILE,
     HA_API_KEY_FILE,
     LOG_KEY_FILE,
+    SERVER_SECRET_FILE,
     ServerKeys,
+    check_ha_api_key,
     export_signer,
     export_verification_key,
     load_or_create_export_key,
     load_or_create_ha_api_key,
     load_or_create_log_signer,
+    load_or_create_server_secret,
 )
 from bluezone.reference_node.server.leadership import (
     LEADERSHIP_RETRY_S,
@@ -98,6 +102,10 @@ class ServerConfig:
     # spec OPS-4: how often a process that does not publish tries to take over.
     leadership_retry_s: float = LEADERSHIP_RETRY_S
     test_identity: bool = False
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_header: str = "x-forwarded-for"
+    metrics_period_s: float = 60.0
+    log_counts_only: bool = False
 
 
 class _RedactAddresses(logging.Filter):
@@ -159,6 +167,8 @@ def check_config(config: ServerConfig) -> None:
             "SRV-10: give --region and --export-key-id, the identity registered with Apple "
             "and Google (--test-identity allows the defaults, for tests only)"
         )
+    if config.ha_api_key is not None:
+        check_ha_api_key(config.ha_api_key)  # spec SRV-3
     if not MAX_UPLOAD_KEYS <= config.max_upload_keys <= MAX_UPLOAD_KEYS_LIMIT:
         raise ConfigError(
             f"SRV-6: the maximum keys per upload must be {MAX_UPLOAD_KEYS}.."
@@ -187,6 +197,7 @@ async def prepare(
     log_signer = load_or_create_log_signer(data_dir / LOG_KEY_FILE, config.origin)
     export_key = load_or_create_export_key(data_dir / EXPORT_KEY_FILE)
     api_key = config.ha_api_key or load_or_create_ha_api_key(data_dir / HA_API_KEY_FILE)
+    server_secret = load_or_create_server_secret(data_dir / SERVER_SECRET_FILE)
     storage = await open_storage(
         config.database or data_dir / DATABASE_FILE, durable=config.durable
     )
@@ -230,6 +241,10 @@ async def prepare(
             config.client_rate,
             witnesses=config.witnesses,
             max_upload_keys=config.max_upload_keys,
+            server_secret=server_secret,
+            trusted_proxies=config.trusted_proxies,
+            proxy_header=config.proxy_header,
+            log_counts_only=config.log_counts_only,
         )
         return KeyServer(storage, publisher, files, keys, api, clock), storage
     except BaseException:
@@ -300,6 +315,25 @@ async def publish_while_leading(
         await leadership.release()
 
 
+async def log_metrics(server: KeyServer, period_s: float) -> None:
+    """Log, every ``period_s``, the code_not_found answers to all clients (spec SRV-14).
+
+    One line ``metric code_not_found=<in this period> total=<since start> period_s=<s>``
+    that alerting can parse: guessing spread over many addresses shows up here. With
+    ``log_counts_only`` (SRV-8), it also logs the requests of the period, counted by method,
+    route and status, instead of one line per request.
+    """
+    reported = 0
+    while True:
+        await asyncio.sleep(period_s)
+        total = server.code_not_found_total
+        log.info("metric code_not_found=%d total=%d period_s=%g", total - reported, total, period_s)
+        reported = total
+        counts, server.request_counts = server.request_counts, collections.Counter()
+        for request, count in sorted(counts.items()):
+            log.info("metric requests %s count=%d period_s=%g", request, count, period_s)
+
+
 async def start_server(
     config: ServerConfig,
     clock: Callable[[], float] = time.time,
@@ -339,6 +373,7 @@ async def start_server(
             )
         )
         tasks.append(asyncio.create_task(_prune_daily(server)))
+        tasks.append(asyncio.create_task(log_metrics(server, config.metrics_period_s)))
     return RunningServer(
         f"http://{host}:{port}", server, server.publisher, storage, runner, server.keys, tasks
     )

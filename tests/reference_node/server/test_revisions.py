@@ -6,7 +6,6 @@ import pytest
 
 from bluezone.protocol.params import INTERVALS_PER_DAY
 from bluezone.protocol.revisions import revision_tag
-from bluezone.protocol.upload import token_digest
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.server.errors import ServerResponseError
 
@@ -75,7 +74,7 @@ def test_recursive_upload_of_only_earlier_keys_is_refused_and_spends_nothing(tmp
             issued = await client.issue_code(HA_API_KEY, report_type=4, exposure_interval=tomorrow)
             grant = await client.request_token(issued.code, keys)
             refused = await _error(client.upload_keys(grant, keys))
-            token = await server.storage.get_token(token_digest(grant.token))
+            token = await server.storage.get_token(server.key_server.token_digest(grant.token))
             return refused, token.used
 
     refused, spent = run(scenario())
