@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import contextlib
 import random
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.server.errors import ClientError
 from bluezone.reference_node.server.keyfiles import ServerKeys
 from bluezone.reference_node.server.leadership import lock_key
+from bluezone.reference_node.server.runner import publish_while_leading
 
 from .conftest import fresh_postgres_database, past_keys
 from .service_child import HA_API_KEY
@@ -153,3 +155,67 @@ def test_three_processes_one_publisher_and_a_takeover_after_kill_9(tmp_path, pos
 def test_the_lock_key_is_per_log():
     assert lock_key("a.test/log") != lock_key("b.test/log")
     assert -(2**63) <= lock_key("a.test/log") < 2**63
+
+
+class FakeLeadership:
+    """The lock as a script: granted on the given tries, lost after ``held_checks`` checks."""
+
+    shared = True
+
+    def __init__(self, grants: list[bool], held_checks: int) -> None:
+        self.grants = grants
+        self.held_checks = held_checks
+        self.released = 0
+
+    async def acquire(self) -> bool:
+        return self.grants.pop(0) if self.grants else False
+
+    async def held(self) -> bool:
+        self.held_checks -= 1
+        return self.held_checks >= 0
+
+    async def release(self) -> None:
+        self.released += 1
+
+
+class FakePublisher:
+    """Counts recoveries and publication runs; a run lasts until cancelled."""
+
+    def __init__(self) -> None:
+        self.recovered = 0
+        self.runs = 0
+        self.cancelled = 0
+
+    async def recover(self) -> None:
+        self.recovered += 1
+
+    async def run(self, period_s: float) -> None:
+        self.runs += 1
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+
+
+def test_a_process_that_loses_the_lock_stops_publishing_and_tries_again():
+    publisher = FakePublisher()
+    leadership = FakeLeadership([False, True, False, True], held_checks=2)
+
+    async def scenario():
+        task = asyncio.create_task(
+            publish_while_leading(publisher, leadership, period_s=60, retry_s=0.01)
+        )
+        loop = asyncio.get_running_loop()
+        end = loop.time() + DEADLINE_S
+        while publisher.runs < 2:  # taken, lost, taken again
+            assert loop.time() < end
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
+    # Each time the lock is taken the files are recovered first; the lost run was stopped.
+    assert publisher.recovered == 2 and publisher.runs == 2 and publisher.cancelled == 2
+    assert leadership.released >= 1
