@@ -34,6 +34,7 @@ from bluezone.reference_node.server.app import (
 )
 from bluezone.reference_node.server.errors import ConfigError
 from bluezone.reference_node.server.files import KEYS_PATH, PublicFiles
+from bluezone.reference_node.server.gaen import GaenApi, GaenConfig
 from bluezone.reference_node.server.keyfiles import (
     EXPORT_KEY_FILE,
     HA_API_KEY_FILE,
@@ -56,6 +57,8 @@ DATABASE_FILE = "server.sqlite3"
 # spec SRV-10: the export key ID of tests and tutorials, never of a deployment.
 DEFAULT_EXPORT_KEY_ID = "bluezone"
 PUBLIC_DIR = "public"
+# spec GAPI-5: the ES256 key that signs GAEN verification certificates.
+GAEN_CERTIFICATE_KEY_FILE = "gaen-certificate.pem"
 # Codes and tokens stay a day past expiry so a late retry learns "expired", not "unknown".
 PRUNE_GRACE_S = 24 * 3600
 
@@ -86,6 +89,8 @@ class ServerConfig:
     schedule: bool = True
     max_upload_keys: int = MAX_UPLOAD_KEYS
     test_identity: bool = False
+    # spec GAPI-1: the GAEN-compatible API, off unless configured.
+    gaen: GaenConfig | None = None
 
 
 class _RedactAddresses(logging.Filter):
@@ -214,7 +219,11 @@ async def prepare(
             witnesses=config.witnesses,
             max_upload_keys=config.max_upload_keys,
         )
-        return KeyServer(storage, publisher, files, keys, api, clock), storage
+        server = KeyServer(storage, publisher, files, keys, api, clock)
+        if config.gaen is not None:
+            certificate_key = load_or_create_export_key(data_dir / GAEN_CERTIFICATE_KEY_FILE)
+            server.gaen = GaenApi(server, config.gaen, certificate_key)
+        return server, storage
     except BaseException:
         await storage.close()
         raise
