@@ -26,7 +26,7 @@ TEST_FIELDS = {"tcId", "comment", "spec", "flags", "source", "inputs", "expected
 HEX = re.compile(r"(?:[0-9a-f]{2})*")
 ANCHOR = re.compile(r'<a id="([A-Z]+-[0-9]+)"></a>\*\*([A-Z]+-[0-9]+)\*\*')
 # The rule catalogue of sections 0-3: prefix -> number of rules.
-CATALOGUE = {"CONV": 5, "KS": 14, "ADV": 14, "MATCH": 11}
+CATALOGUE = {"CONV": 5, "KS": 14, "ADV": 14, "MATCH": 11, "GAPI": 13}
 
 
 def _spec_texts() -> dict[str, str]:
