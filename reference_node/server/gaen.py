@@ -173,8 +173,8 @@ class GaenApi:
 
     def _check_device(self, request: web.Request) -> None:
         """Require a configured X-API-Key (spec GAPI-2), then refuse during maintenance."""
-        presented = request.headers.get("X-API-Key", "")
-        if not any(hmac.compare_digest(presented, k) for k in self.config.api_keys):
+        presented = request.headers.get("X-API-Key", "").encode("utf-8", "surrogateescape")
+        if not any(hmac.compare_digest(presented, k.encode()) for k in self.config.api_keys):
             raise GaenError("unauthorized", 401, "GAPI-2: a valid X-API-Key is required")
         if self.config.maintenance:
             raise GaenError("maintenance_mode", 429, "GAPI-2: the server is in maintenance")
@@ -413,7 +413,7 @@ def _accepted(values: list[Any]) -> set[str]:
     """The report type names an ``accept`` list lets through (spec GAPI-3)."""
     names: set[str] = set()
     for value in values:
-        if value not in _ACCEPTS:
+        if not isinstance(value, str) or value not in _ACCEPTS:
             raise GaenError("invalid_test_type", 400, "GAPI-3: unknown test type in 'accept'")
         names |= _ACCEPTS[value]
     return names

@@ -416,3 +416,46 @@ def test_certificate_claims_carry_tekmac_report_type_onset_and_short_expiry(tmp_
     signed = certificate.rsplit(".", 1)[0].encode()
     der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
     public_key.verify(der, signed, ec.ECDSA(hashes.SHA256()))
+
+
+def test_hostile_bodies_get_gaen_errors_never_a_crash(tmp_path):
+    """Wrong types, shapes and headers answer a GAEN error code, never 500 (GAPI-2, GAPI-9)."""
+    rng = random.Random(7)
+    values = [None, True, 1, -1, 2**70, 1.5, "", "x" * 50, [], [[1]], {}, {"a": 1}, "\u00e9"]
+    fields = {
+        "/api/verify": ["code", "accept", "nonce", "padding"],
+        "/api/certificate": ["token", "ekeyhmac", "padding"],
+        "/gaen/v1/publish": [
+            "temporaryExposureKeys",
+            "healthAuthorityID",
+            "verificationPayload",
+            "hmacKey",
+            "symptomOnsetInterval",
+            "traveler",
+            "revisionToken",
+        ],
+    }
+    key_values = [*values, {"key": "AAAAAAAAAAAAAAAAAAAAAA==", "rollingStartNumber": 1.0}]
+
+    async def body():
+        statuses = []
+        async with running(_config(tmp_path)) as server, aiohttp.ClientSession() as s:
+            app = GaenApp(server.url, s)
+            for path, names in fields.items():
+                for _ in range(60):
+                    request = {n: rng.choice(values) for n in names if rng.random() < 0.8}
+                    if "temporaryExposureKeys" in request and rng.random() < 0.5:
+                        request["temporaryExposureKeys"] = [rng.choice(key_values)]
+                    status, answer = await app.post(path, request)
+                    assert status in (400, 401, 412), (path, request, answer)
+                    assert answer.get("errorCode") or answer.get("code"), answer
+                    statuses.append(status)
+            status, answer = await app.verify("ABCDEFGHJK", [[1]])
+            assert (status, answer["errorCode"]) == (400, "invalid_test_type")
+            status, answer = await app.post("/api/verify", {"code": "x"}, "cl\u00e9")
+            assert (status, answer["errorCode"]) == (401, "unauthorized")
+            async with s.post(server.url + "/gaen/v1/publish", data=b"{") as r:
+                assert r.status == 415 and (await r.json())["code"] == "bad_request"
+        return statuses
+
+    assert 400 in run(body())
