@@ -119,6 +119,12 @@ def _answer(body: dict[str, Any], status: int = 200) -> web.Response:
     return web.json_response({**body, "padding": _padding()}, status=status)
 
 
+async def _chaff(request: web.Request) -> web.Response:
+    """Answer a fake request: its body is read up to GAEN's limit and dropped (GAPI-2)."""
+    await request.content.read(MAX_PUBLISH_BYTES)
+    return _answer({})
+
+
 def _date(interval: int | None) -> str | None:
     if interval is None:
         return None
@@ -182,6 +188,8 @@ class GaenApi:
     async def _verification(self, request: web.Request, handler: Any) -> web.Response:
         try:
             self._check_device(request)
+            if "X-Chaff" in request.headers:
+                return await _chaff(request)
             return _answer(await handler(request))
         except RateLimitedError as exc:
             return web.json_response(
@@ -276,6 +284,8 @@ class GaenApi:
 
     async def publish(self, request: web.Request) -> web.Response:
         """POST /gaen/v1/publish: keys with a certificate (spec GAPI-8..GAPI-11)."""
+        if "X-Chaff" in request.headers:
+            return await _chaff(request)
         try:
             body = await self._read(request, MAX_PUBLISH_BYTES, "bad_request")
             return _answer(await self._publish(body))

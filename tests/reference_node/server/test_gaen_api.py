@@ -459,3 +459,26 @@ def test_hostile_bodies_get_gaen_errors_never_a_crash(tmp_path):
         return statuses
 
     assert 400 in run(body())
+
+
+def test_chaff_requests_get_padding_and_change_nothing(tmp_path):
+    """X-Chaff requests answer 200 with padding only and use no code (GAPI-2)."""
+
+    async def body():
+        async with running(_config(tmp_path)) as server, aiohttp.ClientSession() as s:
+            app = GaenApp(server.url, s)
+            code = await issue(server.url, s)
+            headers = {"x-api-key": APP_KEY, "x-chaff": "1", "content-type": "application/json"}
+            answers = []
+            for path in ("/api/verify", "/api/certificate", "/gaen/v1/publish"):
+                request = json.dumps({"code": code, "padding": "cGFkZGluZw=="})
+                async with s.post(server.url + path, data=request, headers=headers) as r:
+                    answers.append((r.status, sorted(await r.json())))
+            async with s.post(server.url + "/api/verify", headers={"x-chaff": "1"}) as r:
+                answers.append((r.status, sorted(await r.json())))
+            return answers, await app.verify(code)
+
+    answers, (status, verified) = run(body())
+    assert answers[:3] == [(200, ["padding"])] * 3
+    assert answers[3] == (401, ["error", "errorCode", "padding"])
+    assert status == 200 and verified["testtype"] == "confirmed"
