@@ -44,6 +44,7 @@ from bluezone.protocol.upload import (
     days_since_onset,
     default_onset_interval,
     normalize_code,
+    onset_in_window,
     token_digest,
 )
 from bluezone.reference_node.server.errors import (
@@ -347,9 +348,13 @@ class GaenApi:
             split = split_recursive([keys[i] for i in kept], token.exposure_interval)
             warnings.update((kept[i], BEFORE_EXPOSURE_DAY) for i in split.dropped)
             kept = [kept[i] for i in split.kept]
+        notes = []
         onset = token.onset_interval
-        if onset is None:
-            onset = ask.symptom_onset_interval
+        if onset is None and ask.symptom_onset_interval is not None:
+            if onset_in_window(ask.symptom_onset_interval, now):
+                onset = ask.symptom_onset_interval
+            else:
+                notes.append("symptomOnsetInterval ignored: not within the 28 days up to now")
         if onset is None:
             onset = default_onset_interval(now)
         secret = secrets.token_bytes(REVISION_SECRET_BYTES)
@@ -372,7 +377,9 @@ class GaenApi:
         if warnings:
             answer["code"] = "partial_failure"
             answer["error"] = "GAPI-10: some keys were dropped"
-            answer["warnings"] = [f"key {i}: {warnings[i]}" for i in sorted(warnings)]
+        listed = [f"key {i}: {warnings[i]}" for i in sorted(warnings)] + notes
+        if listed:
+            answer["warnings"] = listed
         return answer
 
     async def _revise(

@@ -482,3 +482,25 @@ def test_chaff_requests_get_padding_and_change_nothing(tmp_path):
     assert answers[:3] == [(200, ["padding"])] * 3
     assert answers[3] == (401, ["error", "errorCode", "padding"])
     assert status == 200 and verified["testtype"] == "confirmed"
+
+
+def test_the_request_onset_is_used_only_within_its_window(tmp_path):
+    """symptomOnsetInterval counts when the code has none and it is recent (GAPI-10)."""
+    clock, rng = Clock(), random.Random(11)
+
+    async def body():
+        async with running(_config(tmp_path), clock) as server, aiohttp.ClientSession() as s:
+            app, answers = GaenApp(server.url, s), []
+            for days_ago in (100, 5):
+                keys, secret = gaen_keys(rng, clock.now, days=1), os.urandom(32)
+                onset = past_keys(rng, clock.now, days_ago)[-1].rolling_start
+                cert = await _certificate(app, server.url, s, keys, secret)
+                answers.append(await app.publish(keys, cert, secret, symptomOnsetInterval=onset))
+            stored = await server.storage.key_states([base64.b64decode(keys[0]["key"])])
+            return answers, stored[0].key.days_since_onset
+
+    (old, recent), days_since_onset = run(body())
+    assert old[0] == recent[0] == 200
+    assert old[1]["warnings"] == ["symptomOnsetInterval ignored: not within the 28 days up to now"]
+    assert "code" not in old[1] and "warnings" not in recent[1]
+    assert days_since_onset == 4  # yesterday's key, onset 5 days ago
