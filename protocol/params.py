@@ -195,6 +195,10 @@ F2_SCORE_SUM_THRESHOLD: Final = 900
 # embargo of the key cut at report time (KS-13: 12 intervals after the cut) with margin.
 TOKEN_BYTES: Final = 32
 TOKEN_VALIDITY_S: Final = 4 * 3600
+# spec SRV-3, SRV-4, SRV-8: stored expiry times are rounded up to these steps, so a stored
+# time does not pin the second a code was issued or exchanged.
+CODE_EXPIRY_STEP_S: Final = 600
+TOKEN_EXPIRY_STEP_S: Final = 3600
 # spec SRV-5: the key-list HMAC is HMAC-SHA256; its secret is 16..64 random bytes.
 KEY_HMAC_LENGTH: Final = 32
 MIN_HMAC_SECRET_BYTES: Final = 16
@@ -233,8 +237,10 @@ MAX_BATCH_KEYS: Final = 100_000
 # keyed with a fresh 32-byte secret per batch.
 BATCH_ORDER_SECRET_BYTES: Final = 32
 BATCH_ORDER_DIGEST_BYTES: Final = 16
-# spec SRV-9: bytes of randomness per padding key: 16 key bytes, 4 to pick a template.
-PADDING_KEY_RANDOM_BYTES: Final = TEK_LENGTH + 4
+# spec SRV-9: bytes of randomness per padding key: 16 key bytes, then three 4-byte numbers
+# choosing, each on its own, the real key whose start and period, whose report type and
+# whose days since onset the padding key takes.
+PADDING_KEY_RANDOM_BYTES: Final = TEK_LENGTH + 3 * 4
 # spec SRV-10: the export files a server writes are signed as region-wide batch 1 of 1.
 EXPORT_BATCH_NUM: Final = 1
 EXPORT_BATCH_SIZE: Final = 1
@@ -339,3 +345,9 @@ MAX_WITNESS_PROOF_LINES: Final = 63
 MAX_ADD_CHECKPOINT_BYTES: Final = MAX_NOTE_BYTES + 64 * 64
 # spec WIT-2: the media type of a witness's 409 answer (its known tree size).
 TLOG_SIZE_CONTENT_TYPE: Final = "text/x.tlog.size"
+
+# spec DENY-3: a device's chaff: 16 random bytes per chaff (8 for the gap, 8 for the pause),
+# and the pause between its token request and its upload spans a real device's wait for
+# the embargo of today's key (KS-12).
+CHAFF_RANDOM_BYTES: Final = 16
+CHAFF_MAX_PAUSE_S: Final = 2 * 3600

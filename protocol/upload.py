@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import base64
 import hmac
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from hashlib import blake2b, sha256
+from hashlib import blake2b
 
 from bluezone.protocol.errors import (
     DuplicateKeyError,
@@ -31,6 +32,8 @@ from bluezone.protocol.keys import TemporaryExposureKey, day_start_interval
 from bluezone.protocol.params import (
     BATCH_ORDER_DIGEST_BYTES,
     BATCH_ORDER_SECRET_BYTES,
+    CHAFF_MAX_PAUSE_S,
+    CHAFF_RANDOM_BYTES,
     CODE_ALPHABET,
     CODE_LENGTH,
     DEFAULT_ONSET_DAYS_AGO,
@@ -232,36 +235,44 @@ def padding_keys(
     now_interval: int,
     randomness: bytes,
 ) -> tuple[ExportKey, ...]:
-    """Return ``count`` padding keys that look like the batch's real keys (spec SRV-9).
+    """Return ``count`` padding keys drawn from the batch's real keys (spec SRV-9).
 
-    ``randomness`` holds exactly ``count * 20`` random bytes (else UploadError): per key,
-    16 bytes of key data and a 4-byte big-endian number choosing a template. A padding key
-    copies the rolling start, rolling period, transmission risk, report type and days since
-    onset of a real key of the batch; a batch with no real key uses full-day keys of one of
-    the 14 days before today's midnight, reported as confirmed tests (with their
+    ``randomness`` holds exactly ``count * 28`` random bytes (else UploadError): per key,
+    16 bytes of key data and three 4-byte big-endian numbers, each choosing a real key:
+    the first gives the rolling start and period, the second the report type and the
+    transmission risk (which follows from it), the third the days since onset. The fields
+    are drawn independently, so a padding key follows each field's distribution in the
+    batch without copying any real key's combination: a reporter's keys share one onset
+    day (start day minus days since onset), padding keys spread over many, and counting
+    onset groups no longer counts reporters. A batch with no real key uses full-day keys
+    of one of the 14 days before today's midnight, reported as confirmed tests (with their
     transmission risk).
     """
     if len(randomness) != count * PADDING_KEY_RANDOM_BYTES:
-        raise UploadError("SRV-9: padding needs 20 random bytes per key")
+        raise UploadError("SRV-9: padding needs 28 random bytes per key")
     start_today = day_start_interval(now_interval)
     result = []
     for i in range(count):
         chunk = randomness[i * PADDING_KEY_RANDOM_BYTES : (i + 1) * PADDING_KEY_RANDOM_BYTES]
-        key_data, pick = chunk[:TEK_LENGTH], int.from_bytes(chunk[TEK_LENGTH:], "big")
+        key_data = chunk[:TEK_LENGTH]
+        picks = [
+            int.from_bytes(chunk[TEK_LENGTH + 4 * j : TEK_LENGTH + 4 * (j + 1)], "big")
+            for j in range(3)
+        ]
         if templates:
-            t = templates[pick % len(templates)]
+            timing, kind, onset = (templates[pick % len(templates)] for pick in picks)
             result.append(
                 ExportKey(
                     key_data,
-                    t.rolling_start_interval_number,
-                    t.rolling_period,
-                    transmission_risk_level=t.transmission_risk_level,
-                    report_type=t.report_type,
-                    days_since_onset_of_symptoms=t.days_since_onset_of_symptoms,
+                    timing.rolling_start_interval_number,
+                    timing.rolling_period,
+                    transmission_risk_level=kind.transmission_risk_level,
+                    report_type=kind.report_type,
+                    days_since_onset_of_symptoms=onset.days_since_onset_of_symptoms,
                 )
             )
         else:
-            day = 1 + pick % RETENTION_DAYS
+            day = 1 + picks[0] % RETENTION_DAYS
             start = start_today - day * INTERVALS_PER_DAY
             result.append(
                 ExportKey(
@@ -273,6 +284,23 @@ def padding_keys(
                 )
             )
     return tuple(result)
+
+
+def chaff_schedule(randomness: bytes, mean_gap_s: float) -> tuple[float, float]:
+    """Return (gap before the next chaff, pause between its two requests) in seconds (DENY-3).
+
+    ``randomness`` is 16 bytes from a CSPRNG (else UploadError): the first 8 give an
+    exponentially distributed gap of mean ``mean_gap_s`` (a Poisson process), the last 8 a
+    pause uniform in [0, CHAFF_MAX_PAUSE_S).
+    """
+    if len(randomness) != CHAFF_RANDOM_BYTES:
+        raise UploadError("DENY-3: a chaff schedule needs 16 random bytes")
+    if not mean_gap_s > 0:
+        raise UploadError("DENY-3: the mean gap between chaff must be positive")
+    # 53 bits each: uniform floats in [0, 1) that never round up to 1.
+    u = (int.from_bytes(randomness[:8], "big") >> 11) / 2**53
+    v = (int.from_bytes(randomness[8:], "big") >> 11) / 2**53
+    return -mean_gap_s * math.log1p(-u), v * CHAFF_MAX_PAUSE_S
 
 
 def normalize_code(text: str) -> str:
@@ -289,11 +317,20 @@ def normalize_code(text: str) -> str:
     return code
 
 
-def code_digest(code: str) -> bytes:
-    """Return SHA-256 of a verification code's ASCII text, what a server stores (SRV-8)."""
-    return sha256(code.encode("ascii")).digest()
+def coarse_expiry(now_s: int, validity_s: int, step_s: int) -> int:
+    """``now_s + validity_s`` rounded up to a multiple of ``step_s`` (spec SRV-3, SRV-4)."""
+    return -(-(now_s + validity_s) // step_s) * step_s
 
 
-def token_digest(token: bytes) -> bytes:
-    """Return SHA-256 of an upload token, what a server stores (spec SRV-8)."""
-    return sha256(token).digest()
+def code_digest(code: str, key: bytes) -> bytes:
+    """Return HMAC-SHA256(key, code's ASCII text), what a server stores (spec SRV-8).
+
+    ``key`` is a server secret kept outside its database: a plain hash of a 49.5-bit code
+    could be reversed by trying every code.
+    """
+    return hmac.digest(key, code.encode("ascii"), "sha256")
+
+
+def token_digest(token: bytes, key: bytes) -> bytes:
+    """Return HMAC-SHA256(key, upload token), what a server stores (spec SRV-8)."""
+    return hmac.digest(key, token, "sha256")

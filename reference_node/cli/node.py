@@ -69,6 +69,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--status-every", type=float, default=60.0, help="seconds between status lines (0: off)"
     )
+    run.add_argument(
+        "--chaff-every",
+        type=float,
+        metavar="SECONDS",
+        help="send chaff to --server at random times, this many seconds apart on average "
+        "(spec DENY-3; default: none)",
+    )
     run.add_argument("--json-logs", action="store_true", help="log JSON lines on stderr")
     run.add_argument("--btsnoop", type=Path, help="write the HCI traffic here (bumble radios)")
     run.add_argument("--duration", type=float, help="stop after this many seconds")
@@ -209,6 +216,8 @@ def node_run(args: argparse.Namespace, clock: Clock | None = None) -> int:
             duty_cycle=args.scan,
             status_interval_s=args.status_every or None,
             check_interval_s=args.check_every or None,
+            chaff_server=args.server if args.chaff_every else None,
+            chaff_every_s=args.chaff_every,
         )
         sources = key_source_factory(args)
         return asyncio.run(_run(args, config, sources, clock))

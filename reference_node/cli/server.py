@@ -31,9 +31,17 @@ from bluezone.protocol.params import MAX_UPLOAD_KEYS, MAX_UPLOAD_KEYS_LIMIT
 from bluezone.reference_node.client.audit import AuditState, audit
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.errors import NodeError
+from bluezone.reference_node.server.app import DEFAULT_CLIENT_RATE, DEFAULT_HA_RATE
+from bluezone.reference_node.server.connections import (
+    DEFAULT_BODY_TIMEOUT_S,
+    DEFAULT_HEADER_TIMEOUT_S,
+    DEFAULT_MAX_CONNECTIONS,
+    ConnectionLimits,
+)
 from bluezone.reference_node.server.gaen import GaenConfig
-from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE
+from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE, check_ha_api_key
 from bluezone.reference_node.server.publisher import PublisherConfig
+from bluezone.reference_node.server.ratelimit import PROXY_HEADERS, Rate
 from bluezone.reference_node.server.runner import (
     DEFAULT_EXPORT_KEY_ID,
     ServerConfig,
@@ -95,6 +103,59 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         help="serve as v1/checkpoint only checkpoints Q witnesses cosigned (default 0)",
     )
     parser.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="address or network of a reverse proxy whose forwarding header to believe",
+    )
+    parser.add_argument(
+        "--proxy-header",
+        choices=PROXY_HEADERS,
+        default="x-forwarded-for",
+        help="the header the trusted proxies set (the other one is ignored)",
+    )
+    parser.add_argument(
+        "--client-rate",
+        type=_rate,
+        default=DEFAULT_CLIENT_RATE,
+        metavar="PER_MINUTE/BURST",
+        help="requests per client (SRV-14), default %(default)s",
+    )
+    parser.add_argument(
+        "--ha-rate",
+        type=_rate,
+        default=DEFAULT_HA_RATE,
+        metavar="PER_MINUTE/BURST",
+        help="codes issued per minute with the health-authority key, default %(default)s",
+    )
+    parser.add_argument(
+        "--log-counts-only",
+        action="store_true",
+        help="log request counts each minute instead of one line per request (SRV-8)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=DEFAULT_HEADER_TIMEOUT_S,
+        metavar="SECONDS",
+        help="close a connection that sends no whole request head within this (OPS-1)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT_S,
+        metavar="SECONDS",
+        help="answer 408 to a request body not received within this (OPS-1)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help="open connections at most; lowered to the file-descriptor limit (OPS-2)",
+    )
+    parser.add_argument(
         "--max-upload-keys",
         type=int,
         default=MAX_UPLOAD_KEYS,
@@ -110,6 +171,18 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     gaen.add_argument(
         "--gaen-require-date", action="store_true", help="refuse codes without onset (GAPI-3)"
     )
+
+
+def _rate(text: str) -> Rate:
+    """Parse "PER_MINUTE/BURST", e.g. "30/10"."""
+    per_minute, _, burst = text.partition("/")
+    try:
+        rate = Rate(float(per_minute), int(burst))
+    except ValueError:
+        raise argparse.ArgumentTypeError("give PER_MINUTE/BURST, e.g. 30/10") from None
+    if rate.per_minute <= 0 or rate.burst < 1:
+        raise argparse.ArgumentTypeError("the rate and the burst must be positive")
+    return rate
 
 
 def _origin(args: argparse.Namespace) -> str:
@@ -142,7 +215,13 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         witness_urls=tuple(args.witness_url),
         witness_quorum=args.witness_quorum,
         max_upload_keys=args.max_upload_keys,
+        connections=ConnectionLimits(args.header_timeout, args.body_timeout, args.max_connections),
         test_identity=args.test_identity,
+        trusted_proxies=tuple(args.trusted_proxy),
+        proxy_header=args.proxy_header,
+        client_rate=args.client_rate,
+        ha_rate=args.ha_rate,
+        log_counts_only=args.log_counts_only,
         gaen=_gaen_config(args),
     )
 
@@ -194,9 +273,14 @@ def run_server(args: argparse.Namespace) -> int:
     if problem:
         print(f"bluezone server run: {problem}", file=sys.stderr)
         return EXIT_ERROR
+    try:
+        config = server_config(args)
+    except ValueError as exc:  # spec OPS-1, OPS-2: a deadline or cap out of range
+        print(f"bluezone server run: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        asyncio.run(_serve(server_config(args)))
+        asyncio.run(_serve(config))
     except (NodeError, ProtocolError) as exc:
         print(f"bluezone server run: {exc.code}: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -230,37 +314,61 @@ def add_ha_arguments(parser: argparse.ArgumentParser) -> None:
         "--report-type",
         type=int,
         default=1,
-        choices=(1, 2, 3),
-        help="1 confirmed test, 2 clinical diagnosis, 3 self report",
+        choices=(1, 2, 3, 4, 5),
+        help="1 confirmed test, 2 clinical diagnosis, 3 self report, 4 recursive (a verified"
+        " close contact: give --exposure-date), 5 revoked (with --revision)",
     )
     parser.add_argument("--onset-date", help="symptom onset, YYYY-MM-DD (UTC)")
+    parser.add_argument(
+        "--exposure-date",
+        help="a recursive code's day of contact with the case, YYYY-MM-DD (UTC): the upload"
+        " publishes keys from that day on (SRV-21)",
+    )
+    parser.add_argument(
+        "--revision",
+        action="store_true",
+        help="a revision code (report type 1 or 5) for `bluezone node revise` (SRV-24)",
+    )
     parser.add_argument("--validity-hours", type=float, help="at most 24 (the default)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _day_interval(text: str | None) -> int | None:
+    """The interval of a date's UTC midnight, or None."""
+    if not text:
+        return None
+    day = datetime.date.fromisoformat(text)
+    midnight = datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
+    return interval_number(int(midnight.timestamp()))
+
+
 async def _issue(args: argparse.Namespace, api_key: str) -> int:
-    onset = None
-    if args.onset_date:
-        day = datetime.date.fromisoformat(args.onset_date)
-        midnight = datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
-        onset = interval_number(int(midnight.timestamp()))
+    onset = _day_interval(args.onset_date)
+    exposure = _day_interval(args.exposure_date)
     validity = None if args.validity_hours is None else round(args.validity_hours * 3600)
     async with KeyServerClient(args.server) as client:
-        issued = await client.issue_code(api_key, args.report_type, onset, validity)
+        issued = await client.issue_code(
+            api_key, args.report_type, onset, validity, exposure, args.revision
+        )
     expires = datetime.datetime.fromtimestamp(issued.expires_s, datetime.UTC)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "code": issued.code,
-                    "expires_s": issued.expires_s,
-                    "report_type": issued.report_type,
-                }
-            )
-        )
+        answer: dict[str, object] = {
+            "code": issued.code,
+            "expires_s": issued.expires_s,
+            "report_type": issued.report_type,
+        }
+        if issued.exposure_interval is not None:
+            answer["exposure_interval"] = issued.exposure_interval
+        if issued.revision:
+            answer["revision"] = True
+        print(json.dumps(answer))
     else:
         print(f"code: {issued.code}")
         print(f"expires: {expires.isoformat()}")
+        if issued.exposure_interval is not None:
+            print(f"recursive: publishes keys from {args.exposure_date} on")
+        if issued.revision:
+            print("revision code: use it with `bluezone node revise`")
     return EXIT_OK
 
 
@@ -271,6 +379,11 @@ def run_ha(args: argparse.Namespace) -> int:
         api_key = args.api_key_file.read_text().strip()
     if not api_key:
         print(f"bluezone ha issue-code: give --api-key-file or ${HA_API_KEY_ENV}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        check_ha_api_key(api_key)
+    except NodeError as exc:
+        print(f"bluezone ha issue-code: {exc}", file=sys.stderr)
         return EXIT_ERROR
     try:
         return asyncio.run(_issue(args, api_key))

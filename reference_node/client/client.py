@@ -34,12 +34,16 @@ from bluezone.protocol.keys import TemporaryExposureKey
 from bluezone.protocol.log_leaf import BatchLeaf, verify_batch_inclusion
 from bluezone.protocol.note import NoteVerifier
 from bluezone.protocol.params import (
+    CODE_LENGTH,
+    KEY_HMAC_LENGTH,
     MAX_EXPORT_ARCHIVE_BYTES,
     MAX_HMAC_SECRET_BYTES,
     MAX_NOTE_BYTES,
     MAX_PADDING_CHARS,
+    TOKEN_BYTES,
 )
 from bluezone.protocol.upload import key_list_hmac
+from bluezone.reference_node.server.deniability import CHAFF_HEADER
 from bluezone.reference_node.server.errors import (
     BadServerDataError,
     ClientError,
@@ -381,6 +385,20 @@ class KeyServerClient:
         if not isinstance(revised, int):
             raise BadServerDataError("SRV-24: malformed revision response")
         return revised
+
+    async def send_chaff_token(self) -> None:
+        """Send a chaff token request, of a real one's size (spec DENY-1, DENY-3)."""
+        body = {"code": "2" * CODE_LENGTH, "key_hmac": _b64(self.random_bytes(KEY_HMAC_LENGTH))}
+        await self.post("v1/token", _padded(body, TOKEN_BODY_BYTES), {CHAFF_HEADER: "1"})
+
+    async def send_chaff_upload(self) -> None:
+        """Send a chaff upload, of a real one's size (spec DENY-1, DENY-3)."""
+        body = {
+            "token": _b64(self.random_bytes(TOKEN_BYTES)),
+            "hmac_secret": _b64(self.random_bytes(MAX_HMAC_SECRET_BYTES // 2)),
+            "keys": [],
+        }
+        await self.post("v1/publish", _padded(body, UPLOAD_BODY_BYTES), {CHAFF_HEADER: "1"})
 
     async def report(self, code: str, keys: Sequence[TemporaryExposureKey]) -> int:
         """Exchange ``code`` and upload ``keys`` (the device's report, SRV-4..SRV-7)."""

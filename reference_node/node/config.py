@@ -54,7 +54,9 @@ class NodeConfig:
     """How a node behaves. ``name`` appears in logs only, never on air.
 
     ``status_interval_s`` and ``check_interval_s`` are None to turn the status line or the
-    periodic exposure check off. ``risk`` defaults to ENX and the proximity profile.
+    periodic exposure check off; ``chaff_every_s`` with ``chaff_server`` sends chaff to
+    that key server at random times of that mean gap (DENY-3). ``risk`` defaults to ENX
+    and the proximity profile.
     """
 
     name: str = "node"
@@ -65,12 +67,17 @@ class NodeConfig:
     status_interval_s: float | None = 60.0
     check_interval_s: float | None = None
     risk: RiskSettings | None = None
+    # spec DENY-3: the key server to send chaff to, and the mean gap between chaff.
+    chaff_server: str | None = None
+    chaff_every_s: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("status_interval_s", "check_interval_s"):
+        for name in ("status_interval_s", "check_interval_s", "chaff_every_s"):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise NodeConfigError(f"{name} must be positive or None")
+        if (self.chaff_server is None) != (self.chaff_every_s is None):
+            raise NodeConfigError("chaff needs both a key server and a mean gap (DENY-3)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,8 @@ from collections.abc import Callable
 
 from bluezone.protocol import params
 from bluezone.protocol.keys import interval_number
+from bluezone.protocol.params import CHAFF_RANDOM_BYTES
+from bluezone.protocol.upload import chaff_schedule
 from bluezone.reference_node.errors import KeySourceError, NodeStateError
 from bluezone.reference_node.node.check import CheckOutcome, run_check
 from bluezone.reference_node.node.config import (
@@ -147,6 +149,7 @@ class Node:
         self.risk = config.risk or RiskSettings.defaults()
         self.identity = AsyncDeviceIdentity(store, random_bytes)
         self.reporter = Reporter(store, client_factory=client_factory, random_bytes=random_bytes)
+        self._client_factory = client_factory
         self._uploads_changed = asyncio.Event()
         self._clock = clock
         self._random_bytes = random_bytes
@@ -173,6 +176,7 @@ class Node:
         self.dropped: collections.Counter[str] = collections.Counter()
         self.mismatched_pairs = 0
         self.exposure_checks = 0
+        self.chaff_sent = 0
         self._peers_last_scan = 0
         self._recent_scans: collections.deque[tuple[float, int]] = collections.deque()
 
@@ -214,6 +218,10 @@ class Node:
             self._spawn(self._status_loop(self.config.status_interval_s), "status")
         if self.config.check_interval_s is not None and self.key_source is not None:
             self._spawn(self._check_loop(self.config.check_interval_s), "exposure check")
+        if self.config.chaff_server is not None and self.config.chaff_every_s is not None:
+            self._spawn(
+                self._chaff_loop(self.config.chaff_server, self.config.chaff_every_s), "chaff"
+            )
         log.info(
             "%s: node started (%s radio, scanning %s)",
             self.config.name,
@@ -567,6 +575,22 @@ class Node:
                     error,
                     extra={"event": "check_failed", "fields": {"code": error.code}},
                 )
+
+    async def _chaff_loop(self, server_url: str, mean_gap_s: float) -> None:
+        """Send a chaff token request and a chaff upload at random times (spec DENY-3)."""
+        while True:
+            gap_s, pause_s = chaff_schedule(self._random_bytes(CHAFF_RANDOM_BYTES), mean_gap_s)
+            await asyncio.sleep(gap_s)
+            try:
+                async with self._client_factory(server_url) as client:
+                    await client.send_chaff_token()
+                await asyncio.sleep(pause_s)
+                async with self._client_factory(server_url) as client:
+                    await client.send_chaff_upload()
+            except ClientError as error:
+                # Chaff that does not arrive changes nothing; the next one is drawn anyway.
+                log.debug("%s: chaff not delivered (%s)", self.config.name, error.code)
+            self.chaff_sent += 1
 
     # -- exposure checks ----------------------------------------------------------------
 

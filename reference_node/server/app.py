@@ -9,7 +9,10 @@ code, a token, a secret or a key (SRV-8).
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import collections
+import json
 import logging
 import re
 import secrets
@@ -32,6 +35,7 @@ from bluezone.protocol.note import NoteVerifier
 from bluezone.protocol.params import (
     CODE_ALPHABET,
     CODE_DEFAULT_VALIDITY_S,
+    CODE_EXPIRY_STEP_S,
     CODE_LENGTH,
     MAX_SAME_START_KEYS,
     MAX_SMALL_REQUEST_BYTES,
@@ -39,6 +43,7 @@ from bluezone.protocol.params import (
     MAX_UPLOAD_REQUEST_BYTES,
     MIN_UPLOAD_KEYS,
     TOKEN_BYTES,
+    TOKEN_EXPIRY_STEP_S,
     TOKEN_VALIDITY_S,
 )
 from bluezone.protocol.revisions import (
@@ -51,16 +56,26 @@ from bluezone.protocol.revisions import (
 from bluezone.protocol.upload import (
     check_key_list_hmac,
     check_upload,
+    coarse_expiry,
     code_digest,
     days_since_onset,
     default_onset_interval,
     onset_in_window,
     token_digest,
 )
+from bluezone.reference_node.server.deniability import (
+    CHAFF_HEADER,
+    PADDED_ANSWERS,
+    LatencyEnvelope,
+    chaff_answer,
+    padded_json,
+)
 from bluezone.reference_node.server.errors import (
+    CodeNotFoundError,
     InvalidRequestError,
     NotFoundError,
     RateLimitedError,
+    RequestTimeoutError,
     ServerError,
     StorageError,
     UnauthorizedError,
@@ -74,9 +89,15 @@ from bluezone.reference_node.server.files import (
     LATEST_CHECKPOINT_PATH,
     PublicFiles,
 )
-from bluezone.reference_node.server.keyfiles import ApiKeyCheck, ServerKeys
+from bluezone.reference_node.server.keyfiles import ApiKeyCheck, ServerKeys, derive_key
 from bluezone.reference_node.server.publisher import Publisher
-from bluezone.reference_node.server.ratelimit import ClientKeys, Rate, RateLimiter
+from bluezone.reference_node.server.ratelimit import (
+    ClientAddresses,
+    ClientKeys,
+    Limiter,
+    Rate,
+    SharedBuckets,
+)
 from bluezone.reference_node.server.requests import (
     CodeRequest,
     RevisionRequest,
@@ -118,17 +139,42 @@ class ApiConfig:
     token_validity_s: int = TOKEN_VALIDITY_S
     witnesses: tuple[NoteVerifier, ...] = field(default=())
     max_upload_keys: int = MAX_UPLOAD_KEYS
+    server_secret: bytes | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_header: str = "x-forwarded-for"
+    log_counts_only: bool = False
 
 
 def _json(value: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response(value, status=status, headers=headers)
 
 
+def _padded(response: web.Response, size: int) -> web.Response:
+    """Return a JSON answer padded to ``size`` bytes, status and headers kept (DENY-2)."""
+    assert isinstance(response.body, bytes)
+    value = json.loads(response.body)
+    headers = {
+        k: v for k, v in response.headers.items() if k not in ("Content-Type", "Content-Length")
+    }
+    padded = web.Response(
+        body=padded_json(value, size),
+        status=response.status,
+        content_type="application/json",
+        headers=headers,
+    )
+    if not response.keep_alive and response.keep_alive is not None:
+        padded.force_close()
+    return padded
+
+
 def _error(exc: ServerError | ProtocolError, status: int) -> web.Response:
     headers = {}
     if isinstance(exc, RateLimitedError):
         headers["Retry-After"] = str(exc.retry_after_s)
-    return _json({"error": exc.code, "message": str(exc)}, status, headers)
+    response = _json({"error": exc.code, "message": str(exc)}, status, headers)
+    if isinstance(exc, RequestTimeoutError):
+        response.force_close()  # spec OPS-1: the rest of a slow body is not waited for
+    return response
 
 
 def draw_code() -> str:
@@ -160,13 +206,25 @@ class KeyServer:
         self.config = config
         self.clock = clock
         self._api_key = ApiKeyCheck(config.ha_api_key)
-        self._ha_limit = RateLimiter(config.ha_rate, monotonic)
-        self._client_limit = RateLimiter(config.client_rate, monotonic)
-        self._client_keys = ClientKeys(secrets.token_bytes(32))
+        # spec SRV-14: shared by every process when the storage keeps buckets (PostgreSQL).
+        shared = storage if isinstance(storage, SharedBuckets) else None
+        self._ha_limit = Limiter(b"ha:", config.ha_rate, shared, clock, monotonic)
+        self._client_limit = Limiter(b"client:", config.client_rate, shared, clock, monotonic)
+        secret = config.server_secret or secrets.token_bytes(32)  # tests may omit it
+        self._client_keys = ClientKeys(derive_key(secret, "client-addresses"))
+        self._digest_key = derive_key(secret, "code-and-token-digests")
+        self._addresses = ClientAddresses(config.trusted_proxies, config.proxy_header)
+        # spec SRV-14: code_not_found answers across all clients, for alerting.
+        self.code_not_found_total = 0
+        # spec SRV-8: with log_counts_only, requests are counted, not logged one by one.
+        self.request_counts: collections.Counter[str] = collections.Counter()
+        self.latencies = LatencyEnvelope()
 
     def build_app(self) -> web.Application:
         """Return the aiohttp application of spec SRV-1."""
-        app = web.Application(middlewares=[self._errors], client_max_size=MAX_UPLOAD_REQUEST_BYTES)
+        app = web.Application(
+            middlewares=[self._errors, self._chaff], client_max_size=MAX_UPLOAD_REQUEST_BYTES
+        )
         app.router.add_post("/v1/ha/codes", self.issue_code)
         app.router.add_post("/v1/token", self.exchange_code)
         app.router.add_post("/v1/publish", self.upload)
@@ -199,6 +257,8 @@ class KeyServer:
             # traceback per abandoned request would flood the log.
             response = web.Response(status=CLIENT_CLOSED_REQUEST)
         except ServerError as exc:
+            if isinstance(exc, CodeNotFoundError):
+                self.code_not_found_total += 1
             response = _error(exc, exc.status)
         except ProtocolError as exc:
             response = _error(exc, PROTOCOL_STATUS.get(exc.code, 400))
@@ -209,17 +269,63 @@ class KeyServer:
         except Exception:
             log.exception("unexpected failure in %s %s", request.method, name)
             response = _json({"error": "internal_error", "message": "internal error"}, 500)
-        log.info(
-            "%s %s %d %.1fms",
-            request.method,
-            name,
-            response.status,
-            (time.perf_counter() - started) * 1000,
-        )
+        size = PADDED_ANSWERS.get(request.path) if request.method == "POST" else None
+        if (
+            size is not None
+            and isinstance(response, web.Response)
+            and response.content_type == "application/json"
+        ):
+            response = _padded(response, size)  # spec DENY-2: success and error alike
+            if CHAFF_HEADER not in request.headers:
+                self.latencies.record(request.path, time.perf_counter() - started)
+        if self.config.log_counts_only:
+            self.request_counts[f"{request.method} {name} {response.status}"] += 1
+        else:
+            log.info(
+                "%s %s %d %.1fms",
+                request.method,
+                name,
+                response.status,
+                (time.perf_counter() - started) * 1000,
+            )
         return response
 
-    def _limit_client(self, request: web.Request) -> None:
-        wait = self._client_limit.take(self._client_keys.key(request.remote))
+    @web.middleware
+    async def _chaff(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Answer a chaff request before any storage access (spec DENY-1)."""
+        if (
+            request.method != "POST"
+            or request.path not in PADDED_ANSWERS
+            or CHAFF_HEADER not in request.headers
+        ):
+            return await handler(request)
+        limit = (
+            MAX_UPLOAD_REQUEST_BYTES if request.path == "/v1/publish" else MAX_SMALL_REQUEST_BYTES
+        )
+        started = time.perf_counter()
+        await read_body(request, limit)
+        # As long as a real request took in all, body reading included.
+        spent = time.perf_counter() - started
+        await asyncio.sleep(max(0.0, self.latencies.draw(request.path) - spent))
+        now_s = int(self.clock())
+        return _json(chaff_answer(request.path, now_s, self.config.token_validity_s))
+
+    def code_digest(self, code: str) -> bytes:
+        """What the storage keeps of a code: its HMAC under the server's key (SRV-8)."""
+        return code_digest(code, self._digest_key)
+
+    def token_digest(self, token: bytes) -> bytes:
+        """What the storage keeps of a token: its HMAC under the server's key (SRV-8)."""
+        return token_digest(token, self._digest_key)
+
+    def client_key(self, request: web.Request) -> bytes:
+        """The opaque bucket key of the request's client, behind trusted proxies (SRV-14)."""
+        return self._client_keys.key(self._addresses.address(request.remote, request.headers))
+
+    async def _limit_client(self, request: web.Request) -> None:
+        wait = await self._client_limit.take(self.client_key(request))
         if wait:
             raise RateLimitedError("SRV-14: too many requests", max(1, round(wait)))
 
@@ -228,11 +334,9 @@ class KeyServer:
         auth = request.headers.get("Authorization", "")
         scheme, _, presented = auth.partition(" ")
         if scheme.lower() != "bearer" or not self._api_key.matches(presented.strip()):
-            wait = self._client_limit.take(self._client_keys.key(request.remote))
-            if wait:
-                raise RateLimitedError("SRV-14: too many requests", max(1, round(wait)))
+            await self._limit_client(request)
             raise UnauthorizedError("SRV-3: a valid health-authority API key is required")
-        wait = self._ha_limit.take(b"ha")
+        wait = await self._ha_limit.take(b"ha")
         if wait:
             raise RateLimitedError("SRV-14: too many codes issued", max(1, round(wait)))
         body = await read_json(request, MAX_SMALL_REQUEST_BYTES)
@@ -244,11 +348,11 @@ class KeyServer:
             raise InvalidRequestError(
                 "SRV-3: field 'onset_interval' must lie within the 28 days up to now"
             )
-        expires_s = now_s + ask.validity_s
+        expires_s = coarse_expiry(now_s, ask.validity_s, CODE_EXPIRY_STEP_S)  # spec SRV-3
         for _ in range(8):
             code = draw_code()
             if await self.storage.add_code(
-                code_digest(code),
+                self.code_digest(code),
                 ask.report_type,
                 ask.onset_interval,
                 expires_s,
@@ -269,27 +373,27 @@ class KeyServer:
 
     async def exchange_code(self, request: web.Request) -> web.Response:
         """POST /v1/token: exchange a code for an upload token bound to a key-list HMAC."""
-        self._limit_client(request)
+        await self._limit_client(request)
         body = await read_json(request, MAX_SMALL_REQUEST_BYTES)
         ask = TokenRequest.parse(body)
         token = secrets.token_bytes(TOKEN_BYTES)
         now_s = int(self.clock())
-        expires_s = now_s + self.config.token_validity_s
+        expires_s = coarse_expiry(now_s, self.config.token_validity_s, TOKEN_EXPIRY_STEP_S)
         await self.storage.exchange_code(
-            code_digest(ask.code), now_s, token_digest(token), ask.key_hmac, expires_s
+            self.code_digest(ask.code), now_s, self.token_digest(token), ask.key_hmac, expires_s
         )
         return _json({"token": base64.b64encode(token).decode(), "expires_s": expires_s})
 
     async def upload(self, request: web.Request) -> web.Response:
         """POST /v1/publish: upload keys with a token (spec SRV-6, SRV-7)."""
-        self._limit_client(request)
+        await self._limit_client(request)
         body = await read_json(request, MAX_UPLOAD_REQUEST_BYTES)
         ask = UploadRequest.parse(body, self.config.max_upload_keys)
         now_s = int(self.clock())
         checked = check_upload(
             ask.keys, interval_number(now_s), self.config.max_upload_keys, MAX_SAME_START_KEYS
         )
-        digest = token_digest(ask.token)
+        digest = self.token_digest(ask.token)
         token = await self.storage.get_token(digest)
         if token.revision:
             raise WrongCodeKindError("SRV-21: a revision token uploads at /v1/revise")
@@ -322,13 +426,13 @@ class KeyServer:
 
     async def revise(self, request: web.Request) -> web.Response:
         """POST /v1/revise: change the report type of keys uploaded before (spec SRV-24)."""
-        self._limit_client(request)  # spec SRV-26: the same bucket as uploads
+        await self._limit_client(request)  # spec SRV-26: the same bucket as uploads
         body = await read_json(request, MAX_UPLOAD_REQUEST_BYTES)
         ask = RevisionRequest.parse(body, self.config.max_upload_keys)
         assert ask.revision_secret is not None
         _check_revision_keys(ask)
         now_s = int(self.clock())
-        digest = token_digest(ask.token)
+        digest = self.token_digest(ask.token)
         token = await self.storage.get_token(digest)
         if not token.revision:
             raise WrongCodeKindError("SRV-24: revisions need a revision code")
@@ -451,7 +555,7 @@ class KeyServer:
         """POST /v1/checkpoints/{size}/cosignatures: add witness cosignatures (SRV-16)."""
         from bluezone.reference_node.client.witness import merge_cosignatures
 
-        self._limit_client(request)
+        await self._limit_client(request)
         size = int(request.match_info["size"])
         body = await read_body(request, MAX_SMALL_REQUEST_BYTES * 4)
         stored = await self.storage.checkpoints(size)

@@ -36,6 +36,13 @@ class RequestTooLargeError(ServerError):
     status = 413
 
 
+class RequestTimeoutError(ServerError):
+    """The body did not arrive within the body deadline (OPS-1)."""
+
+    code = "request_timeout"
+    status = 408
+
+
 class UnsupportedMediaTypeError(ServerError):
     """A JSON endpoint's body is not sent as application/json (SRV-2)."""
 

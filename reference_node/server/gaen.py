@@ -30,6 +30,7 @@ from bluezone.protocol.params import (
     MAX_SMALL_REQUEST_BYTES,
     REVISION_SECRET_BYTES,
     TOKEN_BYTES,
+    TOKEN_EXPIRY_STEP_S,
 )
 from bluezone.protocol.revisions import (
     BEFORE_EXPOSURE_DAY,
@@ -40,12 +41,11 @@ from bluezone.protocol.revisions import (
 )
 from bluezone.protocol.upload import (
     check_upload,
-    code_digest,
+    coarse_expiry,
     days_since_onset,
     default_onset_interval,
     normalize_code,
     onset_in_window,
-    token_digest,
 )
 from bluezone.reference_node.server.errors import (
     CodeExpiredError,
@@ -171,7 +171,7 @@ class GaenApi:
     async def _read(self, request: web.Request, limit: int, bad: str) -> dict[str, Any]:
         """Rate limit, then read a JSON body; errors become GAEN's ``bad`` code (GAPI-2)."""
         try:
-            self.server._limit_client(request)
+            await self.server._limit_client(request)
             return await read_json(request, limit)
         except RateLimitedError:
             raise
@@ -225,7 +225,7 @@ class GaenApi:
             raise
         except ProtocolError as exc:
             raise GaenError("code_not_found", 400, "GAPI-3: no such code") from exc
-        digest = code_digest(code)
+        digest = self.server.code_digest(code)
         kind = await self.server.storage.peek_code(digest)
         if kind is None:
             raise GaenError("code_not_found", 400, "GAPI-3: no such code")
@@ -236,10 +236,10 @@ class GaenApi:
             raise GaenError("missing_date", 400, "GAPI-3: the code carries no date")
         token = secrets.token_bytes(TOKEN_BYTES)
         now_s = int(self.server.clock())
-        expires_s = now_s + self.server.config.token_validity_s
+        expires_s = coarse_expiry(now_s, self.server.config.token_validity_s, TOKEN_EXPIRY_STEP_S)
         try:
             await self.server.storage.exchange_code(
-                digest, now_s, token_digest(token), UNBOUND_HMAC, expires_s
+                digest, now_s, self.server.token_digest(token), UNBOUND_HMAC, expires_s
             )
         except CodeNotFoundError as exc:
             raise GaenError("code_not_found", 400, str(exc)) from exc
@@ -261,7 +261,7 @@ class GaenApi:
         ekeyhmac = body.get("ekeyhmac")
         mac = _hmac_bytes(ekeyhmac)
         now_s = int(self.server.clock())
-        digest = token_digest(token)
+        digest = self.server.token_digest(token)
         try:
             record = await self.server.storage.bind_token(digest, now_s, mac, UNBOUND_HMAC)
         except (TokenNotFoundError, TokenUsedError) as exc:

@@ -29,6 +29,12 @@ from bluezone.reference_node.server.files import fsync_directory
 LOG_KEY_FILE = "log-signing.key"
 EXPORT_KEY_FILE = "export-signing.pem"
 HA_API_KEY_FILE = "ha-api.key"
+# spec SRV-8, SRV-14: the secret that keys client addresses (and stored digests) by HMAC;
+# a file, so that the database alone never lets anyone reverse them.
+SERVER_SECRET_FILE = "server-secret.key"
+SERVER_SECRET_BYTES = 32
+# spec SRV-3: the health authority's API key is at least this many characters.
+HA_API_KEY_MIN_CHARS = 16
 
 
 def _write_secret(path: Path, data: bytes) -> None:
@@ -134,13 +140,45 @@ def export_verification_key(
     return ExportVerificationKey(key_id, key_version, der)
 
 
+def load_or_create_server_secret(path: Path) -> bytes:
+    """Return the server's 32-byte HMAC secret, creating it (mode 0600) if absent.
+
+    Raises ConfigError when the file does not hold 64 hex digits. Every process of one
+    deployment must read the same file.
+    """
+    if not path.exists():
+        _write_secret(path, (secrets.token_hex(SERVER_SECRET_BYTES) + "\n").encode())
+    try:
+        secret = bytes.fromhex(path.read_text().strip())
+    except ValueError:
+        secret = b""
+    if len(secret) != SERVER_SECRET_BYTES:
+        raise ConfigError(f"SRV-8: {path.name} must hold {2 * SERVER_SECRET_BYTES} hex digits")
+    return secret
+
+
+def derive_key(secret: bytes, purpose: str) -> bytes:
+    """A 32-byte key for one purpose: HMAC-SHA256(secret, "bluezone-server/" + purpose)."""
+    return hmac.digest(secret, f"bluezone-server/{purpose}".encode(), "sha256")
+
+
 def load_or_create_ha_api_key(path: Path) -> str:
     """Return the health authority's API key, creating a random one if the file is absent."""
     if not path.exists():
         _write_secret(path, (secrets.token_urlsafe(32) + "\n").encode())
-    key = path.read_text().strip()
-    if len(key) < 16:
-        raise ConfigError("SRV-3: the health-authority API key must be at least 16 characters")
+    return check_ha_api_key(path.read_text().strip())
+
+
+def check_ha_api_key(key: str) -> str:
+    """Return ``key``; ConfigError if shorter than 16 characters (spec SRV-3).
+
+    Called wherever a key is read: the key file, the environment, a configuration.
+    """
+    if len(key) < HA_API_KEY_MIN_CHARS:
+        raise ConfigError(
+            f"SRV-3: the health-authority API key must be at least {HA_API_KEY_MIN_CHARS} "
+            f"characters, got {len(key)}"
+        )
     return key
 
 
@@ -150,8 +188,8 @@ class ApiKeyCheck:
     __slots__ = ("_digest",)
 
     def __init__(self, api_key: str) -> None:
-        """Keep only the key's SHA-256."""
-        self._digest = sha256(api_key.encode()).digest()
+        """Keep only the key's SHA-256; ConfigError for a key under 16 characters."""
+        self._digest = sha256(check_ha_api_key(api_key).encode()).digest()
 
     def matches(self, presented: str) -> bool:
         """Return whether ``presented`` is the configured key."""

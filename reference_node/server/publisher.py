@@ -149,6 +149,7 @@ class Publisher:
         # spec WIT-4: the newest checkpoint with the quorum's cosignatures (v1/checkpoint).
         self.served_note: bytes | None = None
         self._served_size = 0
+        self._last_batch_full = False
         self._last_end_s: int | None = None
         self._lock = asyncio.Lock()
 
@@ -333,6 +334,7 @@ class Publisher:
             )
             room = self.config.max_batch_keys - len(pending)
             revisions = await self.storage.pending_revisions(room) if room > 0 else []
+            self._last_batch_full = len(pending) + len(revisions) >= self.config.max_batch_keys
             if not pending and not revisions and not (force or self.config.publish_empty):
                 return None
             number = self.tree.size
@@ -386,13 +388,20 @@ class Publisher:
                 await self._write_checkpoint(size, cosigned)
 
     async def publish_pending(self) -> list[BatchRecord]:
-        """Publish batches until no key is pending (at least one batch if publish_empty)."""
+        """Publish this period's batches (at least one if publish_empty) (spec SRV-9).
+
+        Another batch follows only when the last one was full (the backlog is more than
+        one batch): keys uploaded while a batch was being made wait for the next period,
+        so no batch goes out off schedule and batch times show nothing of upload times.
+        """
         published = []
         while True:
             record = await self.publish_once()
             if record is None:
                 return published
             published.append(record)
+            if not self._last_batch_full:
+                return published
             if await self.storage.pending_count(interval_number(int(self.clock()))) == 0:
                 return published
 

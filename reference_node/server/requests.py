@@ -6,6 +6,7 @@ presence, type and range before anything else looks at it; unknown fields are re
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -34,9 +35,15 @@ from bluezone.protocol.upload import normalize_code
 from bluezone.reference_node.server.errors import (
     InvalidRequestError,
     MalformedJsonError,
+    RequestTimeoutError,
     RequestTooLargeError,
     UnsupportedMediaTypeError,
 )
+
+# spec OPS-1: how long a request body may take to arrive (set per application).
+BODY_TIMEOUT = web.AppKey("body_timeout_s", float)
+DEFAULT_BODY_TIMEOUT_S = 10.0
+
 
 JSON_MEDIA_TYPE = "application/json"
 
@@ -53,7 +60,21 @@ async def read_json(request: web.Request, limit: int) -> dict[str, Any]:
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
-    """Return the body, refusing one over ``limit`` bytes unread (spec SRV-2)."""
+    """Return the body, refusing one over ``limit`` bytes unread (spec SRV-2).
+
+    A body that has not arrived whole within the application's ``BODY_TIMEOUT`` is
+    ``request_timeout`` (408, spec OPS-1): a slow client holds a connection for that long
+    at most.
+    """
+    deadline = request.config_dict.get(BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT_S)
+    try:
+        async with asyncio.timeout(deadline):
+            return await _read_body(request, limit)
+    except TimeoutError as exc:
+        raise RequestTimeoutError(f"OPS-1: the body did not arrive within {deadline:g} s") from exc
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise RequestTooLargeError(f"SRV-2: body over {limit} bytes")
     chunks, total = [], 0

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import re
@@ -32,6 +33,7 @@ from bluezone.reference_node.server.app import (
     ApiConfig,
     KeyServer,
 )
+from bluezone.reference_node.server.connections import ConnectionLimits, GuardedAppRunner
 from bluezone.reference_node.server.errors import ConfigError
 from bluezone.reference_node.server.files import KEYS_PATH, PublicFiles
 from bluezone.reference_node.server.gaen import GaenApi, GaenConfig
@@ -39,15 +41,19 @@ from bluezone.reference_node.server.keyfiles import (
     EXPORT_KEY_FILE,
     HA_API_KEY_FILE,
     LOG_KEY_FILE,
+    SERVER_SECRET_FILE,
     ServerKeys,
+    check_ha_api_key,
     export_signer,
     export_verification_key,
     load_or_create_export_key,
     load_or_create_ha_api_key,
     load_or_create_log_signer,
+    load_or_create_server_secret,
 )
 from bluezone.reference_node.server.publisher import Publisher, PublisherConfig
 from bluezone.reference_node.server.ratelimit import Rate
+from bluezone.reference_node.server.requests import BODY_TIMEOUT
 from bluezone.reference_node.server.storage import Storage, open_storage
 from bluezone.reference_node.server.witnessing import HttpWitnesses, WitnessPolicy
 
@@ -88,7 +94,13 @@ class ServerConfig:
     witness_quorum: int = 0
     schedule: bool = True
     max_upload_keys: int = MAX_UPLOAD_KEYS
+    # spec OPS-1, OPS-2: deadlines for slow clients and the connection cap.
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     test_identity: bool = False
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_header: str = "x-forwarded-for"
+    metrics_period_s: float = 60.0
+    log_counts_only: bool = False
     # spec GAPI-1: the GAEN-compatible API, off unless configured.
     gaen: GaenConfig | None = None
 
@@ -124,7 +136,7 @@ class RunningServer:
     key_server: KeyServer
     publisher: Publisher
     storage: Storage
-    runner: web.AppRunner
+    runner: GuardedAppRunner
     keys: ServerKeys
     tasks: list[asyncio.Task[None]]
 
@@ -152,6 +164,8 @@ def check_config(config: ServerConfig) -> None:
             "SRV-10: give --region and --export-key-id, the identity registered with Apple "
             "and Google (--test-identity allows the defaults, for tests only)"
         )
+    if config.ha_api_key is not None:
+        check_ha_api_key(config.ha_api_key)  # spec SRV-3
     if not MAX_UPLOAD_KEYS <= config.max_upload_keys <= MAX_UPLOAD_KEYS_LIMIT:
         raise ConfigError(
             f"SRV-6: the maximum keys per upload must be {MAX_UPLOAD_KEYS}.."
@@ -180,6 +194,7 @@ async def prepare(
     log_signer = load_or_create_log_signer(data_dir / LOG_KEY_FILE, config.origin)
     export_key = load_or_create_export_key(data_dir / EXPORT_KEY_FILE)
     api_key = config.ha_api_key or load_or_create_ha_api_key(data_dir / HA_API_KEY_FILE)
+    server_secret = load_or_create_server_secret(data_dir / SERVER_SECRET_FILE)
     storage = await open_storage(
         config.database or data_dir / DATABASE_FILE, durable=config.durable
     )
@@ -218,6 +233,10 @@ async def prepare(
             config.client_rate,
             witnesses=config.witnesses,
             max_upload_keys=config.max_upload_keys,
+            server_secret=server_secret,
+            trusted_proxies=config.trusted_proxies,
+            proxy_header=config.proxy_header,
+            log_counts_only=config.log_counts_only,
         )
         server = KeyServer(storage, publisher, files, keys, api, clock)
         if config.gaen is not None:
@@ -241,6 +260,25 @@ async def _prune_daily(server: KeyServer) -> None:
         await asyncio.sleep(3600)
 
 
+async def log_metrics(server: KeyServer, period_s: float) -> None:
+    """Log, every ``period_s``, the code_not_found answers to all clients (spec SRV-14).
+
+    One line ``metric code_not_found=<in this period> total=<since start> period_s=<s>``
+    that alerting can parse: guessing spread over many addresses shows up here. With
+    ``log_counts_only`` (SRV-8), it also logs the requests of the period, counted by method,
+    route and status, instead of one line per request.
+    """
+    reported = 0
+    while True:
+        await asyncio.sleep(period_s)
+        total = server.code_not_found_total
+        log.info("metric code_not_found=%d total=%d period_s=%g", total - reported, total, period_s)
+        reported = total
+        counts, server.request_counts = server.request_counts, collections.Counter()
+        for request, count in sorted(counts.items()):
+            log.info("metric requests %s count=%d period_s=%g", request, count, period_s)
+
+
 async def start_server(
     config: ServerConfig,
     clock: Callable[[], float] = time.time,
@@ -249,7 +287,9 @@ async def start_server(
     """Start a key server on ``config.host:config.port`` (port 0 picks a free one)."""
     install_log_redaction()
     server, storage = await prepare(config, clock, random_bytes)
-    runner = web.AppRunner(server.build_app(), access_log=None, handle_signals=False)
+    app = server.build_app()
+    app[BODY_TIMEOUT] = config.connections.body_timeout_s
+    runner = GuardedAppRunner(app, config.connections, access_log=None, handle_signals=False)
     try:
         await runner.setup()
         site = web.TCPSite(runner, config.host, config.port)
@@ -265,6 +305,7 @@ async def start_server(
     if config.schedule:
         tasks.append(asyncio.create_task(server.publisher.run(config.batch_period_s)))
         tasks.append(asyncio.create_task(_prune_daily(server)))
+        tasks.append(asyncio.create_task(log_metrics(server, config.metrics_period_s)))
     return RunningServer(
         f"http://{host}:{port}", server, server.publisher, storage, runner, server.keys, tasks
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import random
 
 import pytest
@@ -153,7 +154,7 @@ def test_batch_order_depends_on_the_secret():
     assert batch_order(keys, bytes(32)) != batch_order(keys, bytes([1]) * 32)
 
 
-def test_padding_copies_real_keys_and_fills_without_them():
+def test_padding_draws_each_field_from_the_real_keys_and_fills_without_them():
     rng = random.Random(7)
     templates = [
         ExportKey(
@@ -177,7 +178,35 @@ def test_padding_copies_real_keys_and_fills_without_them():
     assert starts <= {TODAY - 144 * d for d in range(1, 15)} and len(starts) > 5
     assert padding_key_count(30, 5) == 0
     with pytest.raises(ValueError):
-        padding_keys(2, [], NOW, bytes(39))
+        padding_keys(2, [], NOW, bytes(55))
+
+
+def test_padding_does_not_show_how_many_people_reported():
+    # spec SRV-9: three reporters with onsets 3, 5 and 9 days ago, ten keys each. Copying
+    # real keys left exactly three onset days in the batch; independent fields spread them.
+    rng = random.Random(11)
+    real = [
+        ExportKey(
+            rng.randbytes(16),
+            TODAY - 144 * day,
+            144,
+            report_type=1,
+            days_since_onset_of_symptoms=onset - day,
+        )
+        for onset in (3, 5, 9)
+        for day in range(1, 11)
+    ]
+    count = padding_key_count(len(real), 1000)
+    padded = padding_keys(count, real, NOW, rng.randbytes(count * PADDING_KEY_RANDOM_BYTES))
+
+    def onset_day(key: ExportKey) -> int:
+        return key.rolling_start_interval_number // 144 - key.days_since_onset_of_symptoms
+
+    assert len({onset_day(k) for k in real}) == 3
+    onsets = collections.Counter(onset_day(k) for k in (*real, *padded))
+    assert len(onsets) > 10
+    # Every real onset day is hidden among padding keys of the same onset.
+    assert all(onsets[onset_day(k)] > 30 for k in real)
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,14 @@ nothing links a code to its token or a token to the keys it uploaded.
 from __future__ import annotations
 
 import abc
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+
+def random_row_id() -> int:
+    """A key row's id: 63 random bits, so ids show neither upload order nor grouping (SRV-8)."""
+    return secrets.randbelow(2**63 - 1) + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +198,7 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     async def pending_keys(self, limit: int, now_interval: int) -> list[PendingKey]:
         """Return up to ``limit`` keys not yet in a batch and publishable at ``now_interval``
-        (their ``publish_after`` is not later, SRV-6), oldest first."""
+        (their ``publish_after`` is not later, SRV-6), by row id (random, SRV-8)."""
 
     @abc.abstractmethod
     async def pending_count(self, now_interval: int) -> int:

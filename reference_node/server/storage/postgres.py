@@ -22,6 +22,7 @@ from bluezone.reference_node.server.errors import (
     TokenNotFoundError,
     TokenUsedError,
 )
+from bluezone.reference_node.server.ratelimit import Rate, SharedBuckets, wait_s
 from bluezone.reference_node.server.storage import schema
 from bluezone.reference_node.server.storage.base import (
     BatchRecord,
@@ -33,6 +34,7 @@ from bluezone.reference_node.server.storage.base import (
     Storage,
     StoredKeyState,
     TokenRecord,
+    random_row_id,
 )
 
 _BATCH_COLUMNS = (
@@ -76,7 +78,7 @@ def _batch(row) -> BatchRecord:
     )
 
 
-class PostgresStorage(Storage):
+class PostgresStorage(Storage, SharedBuckets):
     """Key-server storage in PostgreSQL; see the module docstring."""
 
     def __init__(self, pool) -> None:
@@ -99,6 +101,24 @@ class PostgresStorage(Storage):
             await pool.close()
             raise
         return cls(pool)
+
+    async def take_token(self, key: bytes, rate: Rate, now_s: float) -> float:
+        """Spend one token of a bucket every server process shares (spec SRV-14).
+
+        One statement: the row lock serialises concurrent requests of one client.
+        """
+        refilled = "LEAST($3::float8, b.tokens + GREATEST(0, $4 - b.updated_s) * $2)"
+        row = await self._pool.fetchrow(
+            "INSERT INTO rate_buckets AS b VALUES ($1, $3::float8 - 1, $4, true) "
+            f"ON CONFLICT (bucket) DO UPDATE SET granted = {refilled} >= 1, "
+            f"tokens = CASE WHEN {refilled} >= 1 THEN {refilled} - 1 ELSE {refilled} END, "
+            "updated_s = GREATEST(b.updated_s, $4) RETURNING tokens, granted",
+            key,
+            rate.per_minute / 60.0,
+            float(rate.burst),
+            now_s,
+        )
+        return 0.0 if row["granted"] else wait_s(row["tokens"], rate)
 
     async def close(self) -> None:
         """Close every connection."""
@@ -244,15 +264,16 @@ class PostgresStorage(Storage):
             await _spend_token(conn, token_digest, now_s)
             inserted = await conn.fetch(
                 "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type, "
-                "days_since_onset, publish_after) SELECT * FROM unnest($1::bytea[], "
-                "$2::bigint[], $3::integer[], $4::integer[], $5::integer[], $6::bigint[]) "
-                "ON CONFLICT (key_data) DO NOTHING RETURNING key_data",
+                "days_since_onset, publish_after, id) SELECT * FROM unnest($1::bytea[], "
+                "$2::bigint[], $3::integer[], $4::integer[], $5::integer[], $6::bigint[], "
+                "$7::bigint[]) ON CONFLICT (key_data) DO NOTHING RETURNING key_data",
                 [k.key_data for k in keys],
                 [k.rolling_start for k in keys],
                 [k.rolling_period for k in keys],
                 [k.report_type for k in keys],
                 [k.days_since_onset for k in keys],
                 [k.rolling_start + k.rolling_period + EMBARGO_INTERVALS for k in keys],
+                [random_row_id() for _ in keys],
             )
             # spec SRV-23: only the upload that stored a key gives it a tag.
             stored = {bytes(r[0]) for r in inserted}
@@ -318,7 +339,7 @@ class PostgresStorage(Storage):
         return [PendingKey(r[0], NewKey(bytes(r[1]), r[2], r[3], r[4], r[5])) for r in rows]
 
     async def pending_keys(self, limit: int, now_interval: int) -> list[PendingKey]:
-        """Return up to ``limit`` publishable, unpublished keys, oldest first (SRV-6)."""
+        """Return up to ``limit`` publishable, unpublished keys, by row id (SRV-6, SRV-8)."""
         rows = await self._pool.fetch(
             "SELECT id, key_data, rolling_start, rolling_period, report_type, days_since_onset "
             "FROM keys WHERE batch IS NULL AND publish_after <= $2 ORDER BY id LIMIT $1",
@@ -429,6 +450,8 @@ class PostgresStorage(Storage):
                     "AND rolling_start + rolling_period < $1",
                     oldest_interval,
                 ),
+                # spec SRV-14: a bucket untouched this long is full again, as if absent.
+                ("DELETE FROM rate_buckets WHERE updated_s < $1", float(expired_before_s)),
             ):
                 status = await conn.execute(query, arg)
                 total += int(status.split()[-1])

@@ -121,7 +121,19 @@ _V3 = (
     "CREATE INDEX keys_publishable ON keys (publish_after) WHERE batch IS NULL",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# spec SRV-14: token buckets shared by every process of a deployment on PostgreSQL (SQLite
+# deployments are one process and keep them in memory). ``bucket`` is an HMAC of the client
+# under a key kept outside the database.
+_V4 = (
+    """CREATE TABLE rate_buckets (
+    bucket {blob} PRIMARY KEY,
+    tokens DOUBLE PRECISION NOT NULL,
+    updated_s DOUBLE PRECISION NOT NULL,
+    granted {bool} NOT NULL
+)""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -41,6 +41,7 @@ from bluezone.reference_node.server.storage.base import (
     Storage,
     StoredKeyState,
     TokenRecord,
+    random_row_id,
 )
 
 T = TypeVar("T")
@@ -51,6 +52,19 @@ MAX_GROUP = 512
 _BATCH_COLUMNS = (
     "number, leaf_hash, export_bin_sha256, archive_sha256, archive_size, start_s, end_s, key_count"
 )
+
+
+def restrict_file_modes(path: Path) -> None:
+    """Create the database file readable by its owner only; narrow existing files (SRV-8).
+
+    SQLite gives its WAL and shared-memory files the database file's mode.
+    """
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        file = path.with_name(path.name + suffix)
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
 
 
 def schema_version(conn: sqlite3.Connection) -> tuple[int, bool]:
@@ -145,6 +159,7 @@ class SqliteStorage(Storage):
         return storage
 
     def _connect(self) -> sqlite3.Connection:
+        restrict_file_modes(self._path)
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=True)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
@@ -374,6 +389,7 @@ class SqliteStorage(Storage):
                 k.report_type,
                 k.days_since_onset,
                 k.rolling_start + k.rolling_period + EMBARGO_INTERVALS,
+                random_row_id(),
             )
             for k in keys
         ]
@@ -386,7 +402,7 @@ class SqliteStorage(Storage):
             for row, tag in zip(rows, tags, strict=True):
                 cursor = conn.execute(
                     "INSERT INTO keys (key_data, rolling_start, rolling_period, report_type, "
-                    "days_since_onset, publish_after) VALUES (?, ?, ?, ?, ?, ?) "
+                    "days_since_onset, publish_after, id) VALUES (?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (key_data) DO NOTHING",
                     row,
                 )
@@ -459,7 +475,7 @@ class SqliteStorage(Storage):
         return await self._call(fn)
 
     async def pending_keys(self, limit: int, now_interval: int) -> list[PendingKey]:
-        """Return up to ``limit`` publishable, unpublished keys, oldest first (SRV-6)."""
+        """Return up to ``limit`` publishable, unpublished keys, by row id (SRV-6, SRV-8)."""
 
         def fn(conn: sqlite3.Connection) -> list[PendingKey]:
             cursor = conn.execute(

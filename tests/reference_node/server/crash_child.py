@@ -23,6 +23,8 @@ from bluezone.reference_node.server.runner import ServerConfig, prepare
 from bluezone.reference_node.server.storage import NewKey
 
 ORIGIN = "bluezone.test/crash"
+# Storage keeps digests opaque: any key works when the child fills it directly.
+DIGEST_KEY = bytes(32)
 
 
 def config(data_dir: Path) -> ServerConfig:
@@ -56,12 +58,12 @@ async def main(data_dir: Path, seed: int, step: str | None) -> None:
         code = f"{seed:04d}{upload:06d}"[-10:]
         token = rng.randbytes(32)
         now = int(time.time())
-        await storage.add_code(code_digest(code), 1, None, now + 3600)
+        await storage.add_code(code_digest(code, DIGEST_KEY), 1, None, now + 3600)
         await storage.exchange_code(
-            code_digest(code), now, token_digest(token), bytes(32), now + 60
+            code_digest(code, DIGEST_KEY), now, token_digest(token, DIGEST_KEY), bytes(32), now + 60
         )
         keys = [NewKey(rng.randbytes(16), today - 144 * d, 144, 1, None) for d in range(1, 15)]
-        await storage.use_token(token_digest(token), now, keys)
+        await storage.use_token(token_digest(token, DIGEST_KEY), now, keys)
         print("ACK " + ",".join(k.key_data.hex() for k in keys), flush=True)
         if upload % 5 == 0:
             await server.publisher.publish_once()

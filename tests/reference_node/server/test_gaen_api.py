@@ -266,7 +266,7 @@ def test_verification_error_codes(tmp_path):
             assert (await app.verify(used))[0] == 200
             await expect(400, "code_invalid", app.verify(used))
             short = await issue(base, s, validity_s=60)
-            clock.now += 61
+            clock.now += 3600 + 61  # codes expire on the hour after (SRV-3)
             await expect(400, "code_expired", app.verify(short))
             likely = await issue(base, s, report_type=2)
             await expect(400, "invalid_test_type", app.verify(likely, ["positive"]))
@@ -284,7 +284,7 @@ def test_verification_error_codes(tmp_path):
             assert (await app.certificate(verified["token"], mac))[0] == 200
             await expect(400, "token_invalid", app.certificate(verified["token"], mac))
             _, late = await app.verify(await issue(base, s))
-            clock.now += 4 * 3600 + 1
+            clock.now += 5 * 3600 + 1  # tokens expire on the hour after 4 h (SRV-4)
             await expect(400, "token_expired", app.certificate(late["token"], mac))
         # Options of the operator: a realm that requires a date, and maintenance mode.
         config = _config(tmp_path, require_date=True)

@@ -54,10 +54,13 @@ def _upload_body(grant: UploadGrant, keys: list[TemporaryExposureKey]) -> dict:
 
 
 async def _post(url: str, body: bytes) -> tuple[int, dict]:
+    """POST; return the status and the answer without its padding (DENY-2, tested apart)."""
     status, _, raw = await http(
         "POST", url, data=body, headers={"Content-Type": "application/json"}
     )
-    return status, json.loads(raw)
+    answer = json.loads(raw)
+    answer.pop("padding", None)
+    return status, answer
 
 
 async def _error_of(call) -> tuple[int, str]:
@@ -323,9 +326,10 @@ def test_expired_code_is_rejected(tmp_path, rng):
 
     async def scenario():
         async with serving(config_for(tmp_path), clock) as (_, client):
-            code = (await client.issue_code(HA_API_KEY)).code
-            clock.now += 24 * 3600
-            return await _error_of(client.request_token(code, past_keys(rng, clock.now)))
+            issued = await client.issue_code(HA_API_KEY)
+            assert 24 * 3600 <= issued.expires_s - clock.now < 24 * 3600 + 600  # SRV-3
+            clock.now = issued.expires_s
+            return await _error_of(client.request_token(issued.code, past_keys(rng, clock.now)))
 
     assert run(scenario()) == (410, "code_expired")
 
@@ -335,9 +339,9 @@ def test_code_still_valid_one_second_before_expiry(tmp_path, rng):
 
     async def scenario():
         async with serving(config_for(tmp_path), clock) as (_, client):
-            code = (await client.issue_code(HA_API_KEY)).code
-            clock.now += 24 * 3600 - 1
-            return await client.request_token(code, past_keys(rng, clock.now))
+            issued = await client.issue_code(HA_API_KEY)
+            clock.now = issued.expires_s - 1
+            return await client.request_token(issued.code, past_keys(rng, clock.now))
 
     assert isinstance(run(scenario()), UploadGrant)
 
@@ -349,7 +353,10 @@ def test_expired_token_is_rejected(tmp_path, rng):
         async with serving(config_for(tmp_path), clock) as (_, client):
             keys = past_keys(rng, clock.now)
             grant = await client.request_token((await client.issue_code(HA_API_KEY)).code, keys)
-            clock.now += 4 * 3600
+            # spec SRV-4: 4 hours, rounded up to the hour.
+            assert 4 * 3600 <= grant.expires_s - clock.now < 5 * 3600
+            assert grant.expires_s % 3600 == 0
+            clock.now = grant.expires_s
             return await _error_of(client.upload(grant, keys))
 
     assert run(scenario()) == (410, "token_expired")
