@@ -188,9 +188,10 @@ def onset_in_window(onset_interval: int, now_interval: int) -> bool:
     return earliest <= onset_interval <= now_interval
 
 
-def default_onset_interval(now_interval: int) -> int:
-    """The onset assumed when a code gives none: 4 days before today's midnight (SRV-7)."""
-    return day_start_interval(now_interval) - DEFAULT_ONSET_DAYS_AGO * INTERVALS_PER_DAY
+def default_onset_interval(now_interval: int, days_ago: int = DEFAULT_ONSET_DAYS_AGO) -> int:
+    """The onset a server may assume when a code gives none (SRV-7): ``days_ago`` days
+    before today's midnight, 4 as GAEN's key server assumes."""
+    return day_start_interval(now_interval) - days_ago * INTERVALS_PER_DAY
 
 
 def transmission_risk(report_type: int | None) -> int | None:

@@ -44,6 +44,7 @@ from bluezone.reference_node.server.publisher import PublisherConfig
 from bluezone.reference_node.server.ratelimit import PROXY_HEADERS, Rate
 from bluezone.reference_node.server.runner import (
     DEFAULT_EXPORT_KEY_ID,
+    DEFAULT_RETENTION_DAYS,
     ServerConfig,
     start_server,
 )
@@ -128,6 +129,21 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_HA_RATE,
         metavar="PER_MINUTE/BURST",
         help="codes issued per minute with the health-authority key, default %(default)s",
+    )
+    parser.add_argument(
+        "--assume-onset-days-ago",
+        type=int,
+        choices=range(0, 15),
+        metavar="DAYS",
+        help="days since onset for codes without an onset, from this many days before the "
+        "upload (GAEN's key server uses 4; SRV-7); default: leave it out",
+    )
+    parser.add_argument(
+        "--retention-days",
+        type=int,
+        default=DEFAULT_RETENTION_DAYS,
+        metavar="DAYS",
+        help="delete keys and batch files this long after they ended (SRV-27), at least 15",
     )
     parser.add_argument(
         "--log-counts-only",
@@ -222,6 +238,8 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         client_rate=args.client_rate,
         ha_rate=args.ha_rate,
         log_counts_only=args.log_counts_only,
+        retention_days=args.retention_days,
+        assumed_onset_days_ago=args.assume_onset_days_ago,
         gaen=_gaen_config(args),
     )
 

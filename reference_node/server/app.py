@@ -119,6 +119,9 @@ DEFAULT_HA_RATE = Rate(per_minute=600, burst=100)
 DEFAULT_CLIENT_RATE = Rate(per_minute=30, burst=10)
 # spec SRV-11: cache lifetimes of the static files.
 IMMUTABLE = "public, max-age=31536000, immutable"
+# spec SRV-27: a batch file never changes but is deleted after retention; a CDN may keep it
+# a day, so that it is gone from caches a day after the server deleted it.
+BATCH_CACHE = "public, max-age=86400, immutable"
 SHORT_LIVED = "public, max-age=60"
 # spec SRV-15: the status logged for a request whose client disconnected (nginx's 499).
 CLIENT_CLOSED_REQUEST = 499
@@ -143,6 +146,7 @@ class ApiConfig:
     trusted_proxies: tuple[str, ...] = ()
     proxy_header: str = "x-forwarded-for"
     log_counts_only: bool = False
+    assumed_onset_days_ago: int | None = None
 
 
 def _json(value: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -404,9 +408,12 @@ class KeyServer:
             split = split_recursive([ask.keys[i] for i in kept], token.exposure_interval)
             warnings.update((kept[i], BEFORE_EXPOSURE_DAY) for i in split.dropped)
             kept = [kept[i] for i in split.kept]
-        onset = token.onset_interval  # spec SRV-7: GAEN's default when the code gives none
-        if onset is None:
-            onset = default_onset_interval(interval_number(now_s))
+        onset = token.onset_interval
+        if onset is None and self.config.assumed_onset_days_ago is not None:
+            # spec SRV-7: GAEN's backfill, when the operator asks for it.
+            onset = default_onset_interval(
+                interval_number(now_s), self.config.assumed_onset_days_ago
+            )
         keys = [
             NewKey(
                 k.key_data,
@@ -496,7 +503,7 @@ class KeyServer:
     async def batch(self, request: web.Request) -> web.Response:
         """GET /v1/batches/{n}.zip: a batch's export file (spec SRV-11)."""
         number = int(request.match_info["number"])
-        return self._static(f"v1/batches/{number}.zip", "application/zip", IMMUTABLE)
+        return self._static(f"v1/batches/{number}.zip", "application/zip", BATCH_CACHE)
 
     async def server_keys(self, request: web.Request) -> web.Response:
         """GET /v1/keys: the server's public keys (spec SRV-11)."""

@@ -355,8 +355,9 @@ class GaenApi:
                 onset = ask.symptom_onset_interval
             else:
                 notes.append("symptomOnsetInterval ignored: not within the 28 days up to now")
-        if onset is None:
-            onset = default_onset_interval(now)
+        assumed = self.server.config.assumed_onset_days_ago
+        if onset is None and assumed is not None:  # spec SRV-7: only when the operator asks
+            onset = default_onset_interval(now, assumed)
         secret = secrets.token_bytes(REVISION_SECRET_BYTES)
         stored = [
             NewKey(

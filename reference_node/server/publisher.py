@@ -46,7 +46,7 @@ from bluezone.protocol.upload import (
     padding_keys,
     transmission_risk,
 )
-from bluezone.reference_node.server.errors import ConfigError
+from bluezone.reference_node.server.errors import ConfigError, NotFoundError
 from bluezone.reference_node.server.files import (
     CHECKPOINT_PATH,
     INDEX_PATH,
@@ -203,7 +203,11 @@ class Publisher:
             # Files are renamed into place whole, so a file of the right size is complete;
             # the newest batch is compared byte for byte all the same.
             if self.files.size(path) != batch.archive_size or i == len(batches) - 1:
-                archive = await self.storage.batch_archive(batch.number)
+                try:
+                    archive = await self.storage.batch_archive(batch.number)
+                except NotFoundError:  # spec SRV-27: past retention, its file goes too
+                    await asyncio.to_thread(self.files.remove, path)
+                    continue
                 if self.files.read(path) != archive:
                     log.warning("rewriting batch file %d after an interrupted publication", i)
                     await asyncio.to_thread(self.files.write, path, archive)
@@ -366,6 +370,21 @@ class Publisher:
                 len(built.revision_ids),
             )
             return built.record
+
+    async def apply_retention(self, ended_before_s: int) -> list[int]:
+        """Delete the export files of batches that ended before ``ended_before_s`` (SRV-27).
+
+        Storage first (so a crash leaves nothing to rewrite), then the public files; leaf
+        hashes, export digests and checkpoints stay, so proofs still verify. Returns the
+        numbers of the batches whose files went.
+        """
+        async with self._lock:
+            numbers = await self.storage.expire_archives(ended_before_s)
+            for number in numbers:
+                await asyncio.to_thread(self.files.remove, batch_path(number))
+            if numbers and self.latest_note is not None:
+                await self._write_index()  # lists no batch whose file is gone
+            return numbers
 
     async def store_cosigned(self, tree_size: int, note: bytes) -> None:
         """Replace a checkpoint's note by one carrying more cosignatures (spec SRV-16)."""

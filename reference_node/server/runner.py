@@ -19,13 +19,13 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bluezone.protocol.keys import interval_number
+from bluezone.protocol.keys import day_start_interval, interval_number
 from bluezone.protocol.note import NoteVerifier
 from bluezone.protocol.params import (
     INTERVALS_PER_DAY,
     MAX_UPLOAD_KEYS,
     MAX_UPLOAD_KEYS_LIMIT,
-    RETENTION_INTERVALS,
+    RETENTION_DAYS,
 )
 from bluezone.reference_node.server.app import (
     DEFAULT_CLIENT_RATE,
@@ -65,6 +65,9 @@ DEFAULT_EXPORT_KEY_ID = "bluezone"
 PUBLIC_DIR = "public"
 # spec GAPI-5: the ES256 key that signs GAEN verification certificates.
 GAEN_CERTIFICATE_KEY_FILE = "gaen-certificate.pem"
+# spec SRV-27: published keys and batch files are kept 14 days (KS-11) plus one day of margin
+# (the index lists batches of the last 15 days, SRV-12), then deleted.
+DEFAULT_RETENTION_DAYS = RETENTION_DAYS + 1
 # Codes and tokens stay a day past expiry so a late retry learns "expired", not "unknown".
 PRUNE_GRACE_S = 24 * 3600
 
@@ -103,6 +106,8 @@ class ServerConfig:
     log_counts_only: bool = False
     # spec GAPI-1: the GAEN-compatible API, off unless configured.
     gaen: GaenConfig | None = None
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    assumed_onset_days_ago: int | None = None
 
 
 class _RedactAddresses(logging.Filter):
@@ -166,6 +171,11 @@ def check_config(config: ServerConfig) -> None:
         )
     if config.ha_api_key is not None:
         check_ha_api_key(config.ha_api_key)  # spec SRV-3
+    if config.retention_days < DEFAULT_RETENTION_DAYS:
+        raise ConfigError(
+            f"SRV-27: the retention must be at least {DEFAULT_RETENTION_DAYS} days, "
+            f"got {config.retention_days}"
+        )
     if not MAX_UPLOAD_KEYS <= config.max_upload_keys <= MAX_UPLOAD_KEYS_LIMIT:
         raise ConfigError(
             f"SRV-6: the maximum keys per upload must be {MAX_UPLOAD_KEYS}.."
@@ -237,6 +247,7 @@ async def prepare(
             trusted_proxies=config.trusted_proxies,
             proxy_header=config.proxy_header,
             log_counts_only=config.log_counts_only,
+            assumed_onset_days_ago=config.assumed_onset_days_ago,
         )
         server = KeyServer(storage, publisher, files, keys, api, clock)
         if config.gaen is not None:
@@ -248,13 +259,27 @@ async def prepare(
         raise
 
 
-async def _prune_daily(server: KeyServer) -> None:
+async def apply_retention(server: KeyServer, retention_days: int) -> int:
+    """Delete what is past retention, then scrub the database files (spec SRV-27).
+
+    Codes and tokens a day after expiry; key rows once they ended ``retention_days`` before
+    today's midnight; batch export files (in storage and in ``public/``) once the batch
+    ended ``retention_days`` ago. Returns how many rows and files went.
+    """
+    now_s = int(server.clock())
+    oldest = day_start_interval(interval_number(now_s)) - retention_days * INTERVALS_PER_DAY
+    removed = await server.storage.prune(now_s - PRUNE_GRACE_S, oldest)
+    removed += len(await server.publisher.apply_retention(now_s - retention_days * 86400))
+    if removed:
+        await server.storage.scrub()
+    return removed
+
+
+async def _prune_hourly(server: KeyServer, retention_days: int) -> None:
     while True:
-        now_s = int(server.clock())
-        oldest = interval_number(now_s) - RETENTION_INTERVALS - INTERVALS_PER_DAY
         try:
-            removed = await server.storage.prune(now_s - PRUNE_GRACE_S, oldest)
-            log.info("pruned %d expired rows", removed)
+            removed = await apply_retention(server, retention_days)
+            log.info("pruned %d expired rows and files", removed)
         except Exception:
             log.exception("pruning failed; it will be retried")
         await asyncio.sleep(3600)
@@ -304,7 +329,7 @@ async def start_server(
     tasks = []
     if config.schedule:
         tasks.append(asyncio.create_task(server.publisher.run(config.batch_period_s)))
-        tasks.append(asyncio.create_task(_prune_daily(server)))
+        tasks.append(asyncio.create_task(_prune_hourly(server, config.retention_days)))
         tasks.append(asyncio.create_task(log_metrics(server, config.metrics_period_s)))
     return RunningServer(
         f"http://{host}:{port}", server, server.publisher, storage, runner, server.keys, tasks

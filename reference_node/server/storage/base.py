@@ -229,6 +229,18 @@ class Storage(abc.ABC):
         """Return a batch's export file; raise NotFoundError."""
 
     @abc.abstractmethod
+    async def expire_archives(self, ended_before_s: int) -> list[int]:
+        """Drop the export files of batches that ended before ``ended_before_s`` (SRV-27).
+
+        Leaf hash, export digest, size and times stay. Returns the numbers of the batches
+        whose file went now; ``batch_archive`` of an expired batch raises NotFoundError.
+        """
+
+    @abc.abstractmethod
+    async def scrub(self) -> None:
+        """Rewrite the database files so deleted rows and files leave no bytes (SRV-27)."""
+
+    @abc.abstractmethod
     async def checkpoints(self, first_size: int = 0) -> list[CheckpointRecord]:
         """Return the checkpoints of tree size ``first_size`` and up, by size."""
 

@@ -411,9 +411,28 @@ class PostgresStorage(Storage, SharedBuckets):
     async def batch_archive(self, number: int) -> bytes:
         """Return a batch's export file bytes."""
         archive = await self._pool.fetchval("SELECT archive FROM batches WHERE number = $1", number)
-        if archive is None:
-            raise NotFoundError("SRV-11: no such batch")
+        if not archive:
+            raise NotFoundError("SRV-11, SRV-27: no such batch, or past its retention")
         return bytes(archive)
+
+    async def expire_archives(self, ended_before_s: int) -> list[int]:
+        """Empty the archives of batches that ended before ``ended_before_s`` (SRV-27)."""
+        rows = await self._pool.fetch(
+            "UPDATE batches SET archive = ''::bytea WHERE end_s < $1 AND length(archive) > 0 "
+            "RETURNING number",
+            ended_before_s,
+        )
+        return sorted(r[0] for r in rows)
+
+    async def scrub(self) -> None:
+        """VACUUM FULL the tables that held keys (spec SRV-27).
+
+        VACUUM FULL writes each table and its TOAST data to new files and unlinks the old
+        ones, so the table files no longer hold deleted rows. PostgreSQL's write-ahead log
+        keeps them until its segments are recycled (after the next checkpoints), and the file
+        system may keep freed blocks: encrypt the disk where that matters.
+        """
+        await self._pool.execute("VACUUM FULL keys, revisions, batches, key_tags")
 
     async def checkpoints(self, first_size: int = 0) -> list[CheckpointRecord]:
         """Return checkpoints from ``first_size`` up."""

@@ -165,6 +165,8 @@ class SqliteStorage(Storage):
         conn.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
+        # spec SRV-27: deleted rows are overwritten with zeros, not left in free pages.
+        conn.execute("PRAGMA secure_delete=ON")
         try:
             migrate(conn, int(time.time()))
         except BaseException:
@@ -564,11 +566,45 @@ class SqliteStorage(Storage):
 
         def fn(conn: sqlite3.Connection) -> bytes:
             row = conn.execute("SELECT archive FROM batches WHERE number = ?", (number,)).fetchone()
-            if row is None:
-                raise NotFoundError("SRV-11: no such batch")
+            if row is None or not row[0]:
+                raise NotFoundError("SRV-11, SRV-27: no such batch, or past its retention")
             return bytes(row[0])
 
         return await self._call(fn)
+
+    async def expire_archives(self, ended_before_s: int) -> list[int]:
+        """Empty the archives of batches that ended before ``ended_before_s`` (SRV-27)."""
+
+        def fn(conn: sqlite3.Connection) -> list[int]:
+            rows = conn.execute(
+                "UPDATE batches SET archive = x'' WHERE end_s < ? AND length(archive) > 0 "
+                "RETURNING number",
+                (ended_before_s,),
+            ).fetchall()
+            return sorted(r[0] for r in rows)
+
+        return await self._call(fn)
+
+    async def scrub(self) -> None:
+        """VACUUM into fresh pages, then empty the WAL (spec SRV-27).
+
+        With secure_delete, deleted rows are already zeroed in place; VACUUM rewrites every
+        page and the TRUNCATE checkpoint leaves the WAL file empty, so neither file holds
+        the bytes of a deleted row afterwards. Blocks the file system freed may still hold
+        them until reused: encrypt the disk where that matters.
+        """
+
+        def run() -> None:
+            conn = sqlite3.connect(self._path, isolation_level=None)
+            try:
+                conn.execute("PRAGMA busy_timeout=10000")
+                conn.execute("PRAGMA secure_delete=ON")
+                conn.execute("VACUUM")
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                conn.close()
+
+        await asyncio.to_thread(run)
 
     async def checkpoints(self, first_size: int = 0) -> list[CheckpointRecord]:
         """Return checkpoints from ``first_size`` up."""

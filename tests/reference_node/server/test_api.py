@@ -311,16 +311,18 @@ def test_accepted_counts_only_keys_newly_stored(tmp_path, rng):
 
 
 @pytest.mark.parametrize(
-    ("report_type", "onset_days_ago", "risk"), [(1, None, 2), (2, 2, 4), (3, None, None)]
+    ("report_type", "onset_days_ago", "assumed", "risk"),
+    [(1, None, 4, 2), (2, 2, 4, 4), (3, None, 4, None), (1, None, None, 2)],
 )
 def test_exports_carry_transmission_risk_and_days_since_onset_as_gaen_writes_them(
-    tmp_path, rng, report_type, onset_days_ago, risk
+    tmp_path, rng, report_type, onset_days_ago, assumed, risk
 ):
     clock = Clock()
     today = day_start_interval(interval_number(clock.now))
+    config = config_for(tmp_path, assumed_onset_days_ago=assumed)
 
     async def scenario():
-        async with serving(config_for(tmp_path), clock) as (server, client):
+        async with serving(config, clock) as (server, client):
             keys = past_keys(rng, clock.now, days=6)
             onset = None if onset_days_ago is None else today - 144 * onset_days_ago
             issued = await client.issue_code(HA_API_KEY, report_type, onset_interval=onset)
@@ -333,10 +335,13 @@ def test_exports_carry_transmission_risk_and_days_since_onset_as_gaen_writes_the
     keys, published = run(scenario())
     by_data = {k.key_data: k for k in published}
     # No onset from the authority: GAEN's key server assumes symptoms began 4 days ago.
-    onset_day = today // 144 - (4 if onset_days_ago is None else onset_days_ago)
+    onset_day = today // 144 - (onset_days_ago if onset_days_ago is not None else assumed or 0)
     for key in keys:
         got = by_data[key.key_data]
         assert got.transmission_risk_level == risk
-        assert got.days_since_onset_of_symptoms == key.rolling_start // 144 - onset_day
+        if onset_days_ago is None and assumed is None:
+            assert got.days_since_onset_of_symptoms is None
+        else:
+            assert got.days_since_onset_of_symptoms == key.rolling_start // 144 - onset_day
     # Padding keys copy the transmission risk too, so it tells no real key from padding.
     assert {k.transmission_risk_level for k in published} == {risk}

@@ -405,3 +405,23 @@ def test_concurrent_binds_of_one_token_give_one_binding(open_fresh):
     winners = [r for r in results if not isinstance(r, Exception)]
     assert len(winners) == 1 and winners[0].key_hmac == stored.key_hmac != bytes(32)
     assert all(isinstance(r, TokenUsedError) for r in results if isinstance(r, Exception))
+
+
+def test_expired_archives_go_and_the_log_records_stay(open_fresh):
+    """spec SRV-27: the export file goes; leaf hash, digests and checkpoint stay."""
+
+    async def body(storage):
+        for number in range(2):
+            record, archive, checkpoint = _batch(number)
+            record = dataclasses.replace(record, end_s=NOW + 100 * number)
+            await storage.add_batch(record, archive, [], checkpoint)
+        expired = await storage.expire_archives(NOW + 50)
+        again = await storage.expire_archives(NOW + 50)
+        await storage.scrub()
+        with pytest.raises(NotFoundError):
+            await storage.batch_archive(0)
+        return expired, again, await storage.batch_archive(1), await storage.batches()
+
+    expired, again, kept, batches = scenario(open_fresh)(body)
+    assert (expired, again, kept) == ([0], [], b"archive 1")
+    assert [b.leaf_hash for b in batches] == [_batch(0)[0].leaf_hash, _batch(1)[0].leaf_hash]
