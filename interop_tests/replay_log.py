@@ -35,6 +35,8 @@ LOG_LIBRARY_LEVEL: dict[str, str] = {
     "KeyListHmac": "no op covers the upload API; the key-list HMAC (SRV-5) is sent over HTTP",
     "UploadKeys": "no op covers the key server; it checks uploaded keys (SRV-6) on its clock",
     "VerificationCode": "no op covers the key server; it issues and checks codes (SRV-3)",
+    "TekmacForms": "no op covers the GAEN-compatible API; its HMACs (GAPI-6) go over HTTP",
+    "CertificateCheck": "no op covers the GAEN-compatible API; the key server checks (GAPI-7)",
 }
 
 # spec IOP-35, IOP-36: the result of a proof that verifies.

@@ -49,6 +49,7 @@ from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE, ServerKeys, ch
 from bluezone.reference_node.server.ratelimit import PROXY_HEADERS, Rate
 
 if TYPE_CHECKING:  # the runner needs aiohttp (the server extra): imported when a server starts
+    from bluezone.reference_node.server.gaen import GaenConfig
     from bluezone.reference_node.server.runner import ServerConfig
 
 HA_API_KEY_ENV = "BLUEZONE_HA_API_KEY"
@@ -201,6 +202,16 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         default=MAX_UPLOAD_KEYS,
         help=f"keys one upload may hold, {MAX_UPLOAD_KEYS}..{MAX_UPLOAD_KEYS_LIMIT} (SRV-6)",
     )
+    gaen = parser.add_argument_group("GAEN-compatible API (GAPI-1), off unless --gaen-ha-id")
+    gaen.add_argument("--gaen-ha-id", help="the healthAuthorityID GAEN apps publish with")
+    gaen.add_argument(
+        "--gaen-api-key-file", type=Path, help="the apps' X-API-Key values, one a line"
+    )
+    gaen.add_argument("--gaen-issuer", help="certificate iss (default: the HA ID)")
+    gaen.add_argument("--gaen-audience", help="certificate aud (default: the HA ID)")
+    gaen.add_argument(
+        "--gaen-require-date", action="store_true", help="refuse codes without onset (GAPI-3)"
+    )
 
 
 def _rate(text: str) -> Rate:
@@ -258,6 +269,35 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         log_counts_only=args.log_counts_only,
         retention_days=args.retention_days,
         assumed_onset_days_ago=args.assume_onset_days_ago,
+        gaen=_gaen_config(args),
+    )
+
+
+# spec GAPI-2: app keys are held to the length SRV-3 asks of the health authority's key.
+MIN_API_KEY_CHARS = 16
+
+
+def _gaen_config(args: argparse.Namespace) -> GaenConfig | None:
+    """The GAEN-compatible API's settings, or None when ``--gaen-ha-id`` is absent (GAPI-1)."""
+    from bluezone.reference_node.server.gaen import GaenConfig
+
+    if not args.gaen_ha_id:
+        return None
+    if args.gaen_api_key_file is None:
+        raise SystemExit("bluezone server run: --gaen-ha-id needs --gaen-api-key-file")
+    keys = tuple(
+        line.strip() for line in args.gaen_api_key_file.read_text().splitlines() if line.strip()
+    )
+    if not keys or any(len(k) < MIN_API_KEY_CHARS for k in keys):
+        raise SystemExit(
+            f"bluezone server run: each GAEN app key must be {MIN_API_KEY_CHARS}+ characters"
+        )
+    return GaenConfig(
+        api_keys=keys,
+        health_authority_id=args.gaen_ha_id,
+        issuer=args.gaen_issuer or args.gaen_ha_id,
+        audience=args.gaen_audience or args.gaen_ha_id,
+        require_date=args.gaen_require_date,
     )
 
 

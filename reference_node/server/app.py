@@ -19,6 +19,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -84,6 +85,7 @@ from bluezone.reference_node.server.errors import (
 from bluezone.reference_node.server.files import (
     CHECKPOINT_PATH,
     INDEX_PATH,
+    INDEX_TEXT_PATH,
     KEYS_PATH,
     LATEST_CHECKPOINT_PATH,
     PublicFiles,
@@ -107,6 +109,9 @@ from bluezone.reference_node.server.requests import (
 )
 from bluezone.reference_node.server.storage import NewKey, Storage
 from bluezone.reference_node.server.storage.base import Revision
+
+if TYPE_CHECKING:
+    from bluezone.reference_node.server.gaen import GaenApi
 
 log = logging.getLogger("bluezone.server")
 
@@ -186,6 +191,9 @@ def draw_code() -> str:
 class KeyServer:
     """The key server's state and HTTP handlers."""
 
+    # spec GAPI-1: the GAEN-compatible endpoints, set when the operator configured them.
+    gaen: GaenApi | None = None
+
     def __init__(
         self,
         storage: Storage,
@@ -237,6 +245,9 @@ class KeyServer:
         app.router.add_get("/v1/proof/inclusion", self.inclusion_proof)
         app.router.add_get("/v1/proof/consistency", self.consistency_proof)
         app.router.add_post("/v1/checkpoints/{size:[0-9]{1,20}}/cosignatures", self.cosign)
+        app.router.add_get("/v1/batches/index.txt", self.index_text)
+        if self.gaen is not None:
+            self.gaen.mount(app)
         return app
 
     @web.middleware
@@ -487,6 +498,10 @@ class KeyServer:
     async def index(self, request: web.Request) -> web.Response:
         """GET /v1/batches/index.cbor: recent batches (spec SRV-12)."""
         return self._static(INDEX_PATH, "application/cbor", SHORT_LIVED)
+
+    async def index_text(self, request: web.Request) -> web.Response:
+        """GET /v1/batches/index.txt: the batch files as GAEN's index lists them (GAPI-12)."""
+        return self._static(INDEX_TEXT_PATH, "text/plain", SHORT_LIVED)
 
     async def batch(self, request: web.Request) -> web.Response:
         """GET /v1/batches/{n}.zip: a batch's export file (spec SRV-11)."""

@@ -15,12 +15,19 @@ CHECKPOINT_PATH = "v1/checkpoint"
 # spec WIT-4: the newest signed checkpoint, cosigned by the quorum or not.
 LATEST_CHECKPOINT_PATH = "v1/checkpoints/latest"
 INDEX_PATH = "v1/batches/index.cbor"
+# spec GAPI-12: the same batches listed as GAEN's index.txt, one file path per line.
+INDEX_TEXT_PATH = "v1/batches/index.txt"
 KEYS_PATH = "v1/keys"
 
 
 def batch_path(number: int) -> str:
     """Return the path of batch ``number``'s export file (spec SRV-11)."""
     return f"v1/batches/{number}.zip"
+
+
+def index_text(numbers: list[int]) -> bytes:
+    """Return GAEN's index.txt of batches ``numbers``: their paths, one a line (GAPI-12)."""
+    return "".join(f"{batch_path(n)}\n" for n in numbers).encode("ascii")
 
 
 def checkpoint_path(tree_size: int) -> str:

@@ -50,10 +50,12 @@ from bluezone.reference_node.server.errors import ConfigError, NotFoundError
 from bluezone.reference_node.server.files import (
     CHECKPOINT_PATH,
     INDEX_PATH,
+    INDEX_TEXT_PATH,
     LATEST_CHECKPOINT_PATH,
     PublicFiles,
     batch_path,
     checkpoint_path,
+    index_text,
 )
 from bluezone.reference_node.server.index import BatchIndex, IndexEntry
 from bluezone.reference_node.server.storage import (
@@ -269,6 +271,9 @@ class Publisher:
                 )
                 for b in recent
             ),
+        )
+        await asyncio.to_thread(
+            self.files.write, INDEX_TEXT_PATH, index_text([b.number for b in recent])
         )
         await asyncio.to_thread(self.files.write, INDEX_PATH, bytes(index))
 

@@ -36,6 +36,7 @@ from bluezone.reference_node.server.connections import ConnectionLimits, Guarded
 from bluezone.reference_node.server.defaults import DEFAULT_EXPORT_KEY_ID, DEFAULT_RETENTION_DAYS
 from bluezone.reference_node.server.errors import ConfigError
 from bluezone.reference_node.server.files import KEYS_PATH, PublicFiles
+from bluezone.reference_node.server.gaen import GaenApi, GaenConfig
 from bluezone.reference_node.server.keyfiles import (
     EXPORT_KEY_FILE,
     HA_API_KEY_FILE,
@@ -66,6 +67,8 @@ log = logging.getLogger("bluezone.server")
 
 DATABASE_FILE = "server.sqlite3"
 PUBLIC_DIR = "public"
+# spec GAPI-5: the ES256 key that signs GAEN verification certificates.
+GAEN_CERTIFICATE_KEY_FILE = "gaen-certificate.pem"
 # Codes and tokens stay a day past expiry so a late retry learns "expired", not "unknown".
 PRUNE_GRACE_S = 24 * 3600
 
@@ -104,6 +107,8 @@ class ServerConfig:
     proxy_header: str = "x-forwarded-for"
     metrics_period_s: float = 60.0
     log_counts_only: bool = False
+    # spec GAPI-1: the GAEN-compatible API, off unless configured.
+    gaen: GaenConfig | None = None
     retention_days: int = DEFAULT_RETENTION_DAYS
     assumed_onset_days_ago: int | None = None
 
@@ -252,7 +257,11 @@ async def prepare(
             log_counts_only=config.log_counts_only,
             assumed_onset_days_ago=config.assumed_onset_days_ago,
         )
-        return KeyServer(storage, publisher, files, keys, api, clock), storage
+        server = KeyServer(storage, publisher, files, keys, api, clock)
+        if config.gaen is not None:
+            certificate_key = load_or_create_export_key(data_dir / GAEN_CERTIFICATE_KEY_FILE)
+            server.gaen = GaenApi(server, config.gaen, certificate_key)
+        return server, storage
     except BaseException:
         await storage.close()
         raise

@@ -26,8 +26,8 @@ SCHEMA = "bluezone-vectors/1"
 TEST_FIELDS = {"tcId", "comment", "spec", "flags", "source", "inputs", "expected", "result"}
 HEX = re.compile(r"(?:[0-9a-f]{2})*")
 ANCHOR = re.compile(r'<a id="([A-Z][A-Z0-9]*-[0-9]+)"></a>\*\*([A-Z][A-Z0-9]*-[0-9]+)\*\*')
-# The rule catalogue of sections 0-3 and appendix A1: prefix -> number of rules.
-CATALOGUE = {"CONV": 5, "KS": 14, "ADV": 14, "MATCH": 11, "BZ20": 12}
+# The rule catalogue of sections 0-3, 6 and appendix A1: prefix -> number of rules.
+CATALOGUE = {"CONV": 5, "KS": 14, "ADV": 14, "MATCH": 11, "BZ20": 12, "GAPI": 13}
 
 
 def _spec_texts() -> dict[str, str]:

@@ -33,6 +33,16 @@ class TokenRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeKind:
+    """What a code says, read without using it (spec GAPI-3)."""
+
+    report_type: int
+    onset_interval: int | None
+    exposure_interval: int | None
+    revision: bool
+
+
+@dataclass(frozen=True, slots=True)
 class NewKey:
     """A key accepted from an upload, waiting for publication (SRV-7)."""
 
@@ -136,6 +146,23 @@ class Storage(abc.ABC):
 
         Of concurrent calls for one code, exactly one succeeds. Raises CodeNotFoundError,
         CodeUsedError or CodeExpiredError (at ``now_s`` >= the code's expiry).
+        """
+
+    @abc.abstractmethod
+    async def peek_code(self, code_digest: bytes) -> CodeKind | None:
+        """Return an unused code's kind without using it, or None if unknown (spec GAPI-3).
+
+        Used and expired codes are returned too: the exchange that follows says why it fails.
+        """
+
+    @abc.abstractmethod
+    async def bind_token(
+        self, token_digest: bytes, now_s: int, key_hmac: bytes, unbound: bytes
+    ) -> TokenRecord:
+        """Set a token's key-list HMAC if it is still ``unbound``; return the record (GAPI-4).
+
+        Of concurrent calls for one token, exactly one succeeds. Raises TokenNotFoundError,
+        TokenUsedError (used, or bound already) or TokenExpiredError.
         """
 
     @abc.abstractmethod

@@ -27,6 +27,7 @@ from bluezone.reference_node.server.storage import schema
 from bluezone.reference_node.server.storage.base import (
     BatchRecord,
     CheckpointRecord,
+    CodeKind,
     NewKey,
     PendingKey,
     Revision,
@@ -205,6 +206,42 @@ class PostgresStorage(Storage, SharedBuckets):
                 token_digest,
                 code_digest,
             )
+
+    async def peek_code(self, code_digest: bytes) -> CodeKind | None:
+        """Return a code's kind without using it (spec GAPI-3)."""
+        row = await self._pool.fetchrow(
+            "SELECT c.report_type, c.onset_interval, k.exposure_interval, k.revision "
+            "FROM codes c LEFT JOIN code_kinds k ON k.digest = c.digest WHERE c.digest = $1",
+            code_digest,
+        )
+        if row is None:
+            return None
+        return CodeKind(row[0], row[1], row[2], bool(row[3]))
+
+    async def bind_token(
+        self, token_digest: bytes, now_s: int, key_hmac: bytes, unbound: bytes
+    ) -> TokenRecord:
+        """Bind an unbound token to a key-list HMAC in one transaction (spec GAPI-4)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "UPDATE tokens SET key_hmac = $1 WHERE digest = $2 AND NOT used "
+                "AND key_hmac = $3 AND expires_s > $4 RETURNING digest",
+                key_hmac,
+                token_digest,
+                unbound,
+                now_s,
+            )
+            if row is None:
+                found = await conn.fetchrow(
+                    "SELECT expires_s, used, key_hmac FROM tokens WHERE digest = $1",
+                    token_digest,
+                )
+                if found is None:
+                    raise TokenNotFoundError("GAPI-4: no such token")
+                if found["used"] or bytes(found["key_hmac"]) != unbound:
+                    raise TokenUsedError("GAPI-4: the token was already used")
+                raise TokenExpiredError("GAPI-4: the token expired")
+        return await self.get_token(token_digest)
 
     async def get_token(self, token_digest: bytes) -> TokenRecord:
         """Return a token's record (spec SRV-7)."""

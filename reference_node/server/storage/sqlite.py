@@ -34,6 +34,7 @@ from bluezone.reference_node.server.storage import schema
 from bluezone.reference_node.server.storage.base import (
     BatchRecord,
     CheckpointRecord,
+    CodeKind,
     NewKey,
     PendingKey,
     Revision,
@@ -317,6 +318,46 @@ class SqliteStorage(Storage):
                 conn.execute("INSERT INTO token_kinds VALUES (?, ?, ?)", (token_digest, *kind))
 
         await self._call(fn)
+
+    async def peek_code(self, code_digest: bytes) -> CodeKind | None:
+        """Return a code's kind without using it (spec GAPI-3)."""
+
+        def fn(conn: sqlite3.Connection) -> CodeKind | None:
+            row = conn.execute(
+                "SELECT report_type, onset_interval FROM codes WHERE digest = ?", (code_digest,)
+            ).fetchone()
+            if row is None:
+                return None
+            kind = conn.execute(
+                "SELECT exposure_interval, revision FROM code_kinds WHERE digest = ?",
+                (code_digest,),
+            ).fetchone()
+            exposure, revision = kind if kind is not None else (None, 0)
+            return CodeKind(row[0], row[1], exposure, bool(revision))
+
+        return await self._call(fn)
+
+    async def bind_token(
+        self, token_digest: bytes, now_s: int, key_hmac: bytes, unbound: bytes
+    ) -> TokenRecord:
+        """Bind an unbound token to a key-list HMAC in one transaction (spec GAPI-4)."""
+
+        def fn(conn: sqlite3.Connection) -> None:
+            row = conn.execute(
+                "SELECT expires_s, used, key_hmac FROM tokens WHERE digest = ?", (token_digest,)
+            ).fetchone()
+            if row is None:
+                raise TokenNotFoundError("GAPI-4: no such token")
+            if row[1] or bytes(row[2]) != unbound:
+                raise TokenUsedError("GAPI-4: the token was already used")
+            if now_s >= row[0]:
+                raise TokenExpiredError("GAPI-4: the token expired")
+            conn.execute(
+                "UPDATE tokens SET key_hmac = ? WHERE digest = ?", (key_hmac, token_digest)
+            )
+
+        await self._call(fn)
+        return await self.get_token(token_digest)
 
     async def get_token(self, token_digest: bytes) -> TokenRecord:
         """Return a token's record (spec SRV-7)."""

@@ -170,3 +170,28 @@ def test_a_registered_export_identity_is_written_into_every_batch(tmp_path):
     export = run(scenario())
     assert export.payload.region == "VN"
     assert {s.signature_info.verification_key_id for s in export.signatures} == {"452"}
+
+
+def test_gaen_options_configure_the_gaen_api(tmp_path):
+    """--gaen-ha-id turns on the GAEN-compatible API with the apps' keys (GAPI-1, GAPI-2)."""
+    import argparse
+
+    from bluezone.reference_node.cli.server import add_server_arguments, server_config
+
+    parser = argparse.ArgumentParser()
+    add_server_arguments(parser)
+    base = ["--data-dir", str(tmp_path), "--origin", "example.org/log"]
+    assert server_config(parser.parse_args(base)).gaen is None
+    keys = tmp_path / "app-keys"
+    keys.write_text("first-app-key-0123456789\n\nsecond-app-key-0123456789\n")
+    args = parser.parse_args(
+        [*base, "--gaen-ha-id", "org.example", "--gaen-api-key-file", str(keys)]
+    )
+    gaen = server_config(args).gaen
+    assert gaen.api_keys == ("first-app-key-0123456789", "second-app-key-0123456789")
+    assert (gaen.health_authority_id, gaen.issuer, gaen.audience) == ("org.example",) * 3
+    keys.write_text("short\n")
+    with pytest.raises(SystemExit):
+        server_config(args)
+    with pytest.raises(SystemExit):
+        server_config(parser.parse_args([*base, "--gaen-ha-id", "org.example"]))

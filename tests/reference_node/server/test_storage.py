@@ -27,7 +27,7 @@ from bluezone.reference_node.server.storage import (
     Storage,
     open_storage,
 )
-from bluezone.reference_node.server.storage.base import Revision
+from bluezone.reference_node.server.storage.base import CodeKind, Revision
 
 from .conftest import (
     FAR_FUTURE,
@@ -367,6 +367,44 @@ def test_revisions_update_keys_and_are_published_once(open_fresh, rng):
     types, left, after = scenario(open_fresh)(body)
     assert types == [5, 5] and left == 0
     assert [s.key.report_type for s in after] == [5, 5]
+
+
+def test_peek_code_reads_a_code_without_using_it(open_fresh):
+    """spec GAPI-3: the kind of a code is read before the exchange, which still works."""
+
+    async def body(storage):
+        code = sha256(b"peek").digest()
+        assert await storage.peek_code(code) is None
+        await storage.add_code(code, 1, None, NOW + 10, revision=True)
+        kind = await storage.peek_code(code)
+        await storage.exchange_code(code, NOW, sha256(b"t").digest(), bytes(32), NOW + 60)
+        return kind
+
+    assert scenario(open_fresh)(body) == CodeKind(1, None, None, True)
+
+
+def test_concurrent_binds_of_one_token_give_one_binding(open_fresh):
+    """spec GAPI-4: a token is bound to one key-list HMAC once; expiry and use are checked."""
+
+    async def body(storage):
+        rng = random.Random(2)
+        token = await _token(storage, rng)
+        attempts = [
+            storage.bind_token(token, NOW, bytes([i]) * 32, bytes(32)) for i in range(1, 21)
+        ]
+        results = await asyncio.gather(*attempts, return_exceptions=True)
+        stored = await storage.get_token(token)
+        late = await _token(storage, rng)
+        with pytest.raises(TokenExpiredError):
+            await storage.bind_token(late, NOW + 60, b"\x01" * 32, bytes(32))
+        with pytest.raises(TokenNotFoundError):
+            await storage.bind_token(bytes(32), NOW, b"\x01" * 32, bytes(32))
+        return results, stored
+
+    results, stored = scenario(open_fresh)(body)
+    winners = [r for r in results if not isinstance(r, Exception)]
+    assert len(winners) == 1 and winners[0].key_hmac == stored.key_hmac != bytes(32)
+    assert all(isinstance(r, TokenUsedError) for r in results if isinstance(r, Exception))
 
 
 def test_expired_archives_go_and_the_log_records_stay(open_fresh):
