@@ -43,7 +43,14 @@ from bluezone.protocol.export import ExportFile, ExportKey, ExportVerificationKe
 from bluezone.protocol.log_leaf import BatchLeaf
 from bluezone.protocol.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from bluezone.protocol.note import NoteSignature, NoteSigner, NoteVerifier, SignedNote, open_note
-from bluezone.protocol.risk.api import score_cwa_json, score_v1_json, score_v2_json
+from bluezone.protocol.revisions import resolve_revisions, split_recursive
+from bluezone.protocol.risk.api import (
+    exposure_level_json,
+    level_change_json,
+    score_cwa_json,
+    score_v1_json,
+    score_v2_json,
+)
 
 IMPLEMENTATION = "bluezone-reference"
 
@@ -118,7 +125,77 @@ def score_v1(params: dict[str, Any]) -> dict[str, Any]:
     return score_v1_json(params.get("config"), params.get("windows"), params.get("today"))
 
 
+def _key_param(item: dict[str, Any]) -> TemporaryExposureKey:
+    """A key given as {key_data, rolling_start, rolling_period} (IOP-42, IOP-43)."""
+    return TemporaryExposureKey(
+        hex_param(item, "key_data"),
+        int_param(item, "rolling_start"),
+        int_param(item, "rolling_period"),
+    )
+
+
+def _optional_int(item: dict[str, Any], name: str) -> int | None:
+    return None if item.get(name) is None else int_param(item, name)
+
+
+def recursive_keys(params: dict[str, Any]) -> dict[str, Any]:
+    """Op recursive_keys (IOP-42): the keys a recursive upload keeps and drops (SRV-21)."""
+    keys = [_key_param(item) for item in list_param(params, "keys")]
+    split = split_recursive(keys, int_param(params, "exposure_interval"))
+    return {"kept": list(split.kept), "dropped": list(split.dropped)}
+
+
+def resolve_keys(params: dict[str, Any]) -> dict[str, Any]:
+    """Op resolve_keys (IOP-43): keys resolved across batches in log order (MATCH-11)."""
+    batches = []
+    for batch in list_param(params, "batches"):
+        lists = []
+        for name in ("keys", "revised_keys"):
+            lists.append(
+                [
+                    TemporaryExposureKey(
+                        hex_param(item, "key_data"),
+                        int_param(item, "rolling_start"),
+                        int_param(item, "rolling_period"),
+                        _optional_int(item, "report_type"),
+                        _optional_int(item, "days_since_onset"),
+                    )
+                    for item in list_param(batch, name)
+                ]
+            )
+        batches.append((lists[0], lists[1]))
+    return {
+        "keys": [
+            {
+                "key_data": k.key_data.hex(),
+                "rolling_start": k.rolling_start,
+                "rolling_period": k.rolling_period,
+                "report_type": k.report_type,
+                "days_since_onset": k.days_since_onset,
+            }
+            for k in resolve_revisions(batches)
+        ]
+    }
+
+
+def exposure_level(params: dict[str, Any]) -> dict[str, Any]:
+    """Op exposure_level (IOP-44): F1, F2 or none, its day and score (RISK-59)."""
+    found = exposure_level_json(params)
+    return {**found, "level": text_hex(found["level"])}
+
+
+def level_change(params: dict[str, Any]) -> dict[str, Any]:
+    """Op level_change (IOP-45): the change between two levels and why (RISK-61)."""
+    texts = {name: text_param(params, name) for name in ("previous", "current")}
+    found = level_change_json({**params, **texts})
+    return {name: None if value is None else text_hex(value) for name, value in found.items()}
+
+
 HANDLERS: dict[str, Handler] = {
+    "recursive_keys": recursive_keys,
+    "resolve_keys": resolve_keys,
+    "exposure_level": exposure_level,
+    "level_change": level_change,
     "derive_keys": derive_keys,
     "rpi": rpi,
     "aem_encrypt": aem_encrypt,

@@ -31,6 +31,10 @@ GROUP_OPS: dict[str, tuple[str, ...]] = {
     "GaenV2DailySummaries": ("score_v2",),
     "CwaRiskCalculation": ("score_cwa",),
     "GaenV1Summary": ("score_v1",),
+    "RecursiveKeys": ("recursive_keys",),
+    "ResolveRevisedKeys": ("resolve_keys",),
+    "ExposureLevel": ("exposure_level",),
+    "LevelChange": ("level_change",),
     **LOG_GROUP_OPS,
 }
 
@@ -182,7 +186,20 @@ def _score_v1(case: VectorCase) -> list[Step]:
     return [Step("score_v1", params, _expected(case, *_V1_RESULT))]
 
 
+def _inputs_step(op: str, *results: str) -> Callable[[VectorCase], list[Step]]:
+    """A planner that sends a case's inputs as they are and expects ``results`` back."""
+
+    def planner(case: VectorCase) -> list[Step]:
+        return [Step(op, dict(case.inputs), _expected(case, *results))]
+
+    return planner
+
+
 _PLANNERS: dict[str, Callable[[VectorCase], list[Step]]] = {
+    "RecursiveKeys": _inputs_step("recursive_keys", "kept", "dropped"),
+    "ResolveRevisedKeys": _inputs_step("resolve_keys", "keys"),
+    "ExposureLevel": _inputs_step("exposure_level", "level", "day", "score"),
+    "LevelChange": _inputs_step("level_change", "change", "reason"),
     "KeyDerivation": _key_derivation,
     "RpiDerivation": _rpi_derivation,
     "AemEncryption": _aem_encryption,

@@ -166,6 +166,26 @@ MUTANTS: tuple[Mutant, ...] = (
         ("RISK-7",),
         ("risk-cwa",),
     ),
+    # The F0 -> F1 -> F2 chain: recursive uploads, revisions, levels.
+    Mutant(
+        "recursive_keeps_earlier_days",
+        "a recursive upload keeps the keys of days before the exposure day",
+        ("SRV-21",),
+        ("recursive",),
+    ),
+    Mutant(
+        "revisions_ignored",
+        "revised keys are ignored: a key keeps the report type of its first copy, so a revoked "
+        "alert is never withdrawn",
+        ("MATCH-11",),
+        ("recursive",),
+    ),
+    Mutant(
+        "recursive_counts_as_f1",
+        "RECURSIVE windows count towards F1 like confirmed ones, so a contact of a contact is F1",
+        ("RISK-59",),
+        ("recursive",),
+    ),
     # Section 4: export files and the transparency log.
     Mutant(
         "leaf_hash_no_prefix",

@@ -19,6 +19,7 @@ F1 = "F1"
 F2 = "F2"
 NONE = "none"
 _RANK = {NONE: 0, F2: 1, F1: 2}
+LEVEL_NAMES = frozenset(_RANK)
 F1_REPORT_TYPES = frozenset(
     {ReportType.CONFIRMED_TEST, ReportType.CONFIRMED_CLINICAL_DIAGNOSIS, ReportType.SELF_REPORT}
 )

@@ -1,16 +1,22 @@
-"""`bluezone demo`: three full nodes on a simulated BLE link, one diagnosed, two checking.
+"""`bluezone demo`: four full nodes on a simulated BLE link, and the F0 -> F1 -> F2 chain.
 
-Alice, Bob and Carol each run the real node (`bluezone.reference_node.node.runtime`) on a
-bumble virtual
-controller, on a virtual-time event loop, so seventy simulated minutes take about a second:
+Alice, Bob, Carol and Dave each run the real node (`bluezone.reference_node.node.runtime`)
+on a bumble virtual controller, on a virtual-time event loop, so hours take seconds:
 
-- 10:00 UTC: all three switch on. Bob sits 1.5 m from Alice; Carol 8 m from Alice.
-- 10:40: Bob leaves (out of radio range).
-- 11:10: Alice tests positive. Her node cuts today's key and starts a new one (KS-13); the
-  radios are switched off here to keep the demo short.
+- 10:00 UTC: all four switch on. Bob sits 1.5 m from Alice; Carol 8 m from Alice; Dave is
+  elsewhere.
+- 10:40: Bob leaves Alice and sits 1.5 m from Dave, who never meets Alice.
+- 11:20: Alice tests positive (F0). Her node cuts today's key and starts a new one (KS-13);
+  the radios are switched off here to keep the demo short.
 - once the 2-hour embargo is over (KS-12): the health authority publishes her key in a
-  signed export file (a demo signing key made for this run), padded with random keys.
-- Bob's and Carol's nodes run their exposure checks against that file.
+  signed export file (a demo signing key made for this run), padded with random keys. Bob's,
+  Carol's and Dave's nodes check: Bob is F1 (RISK-59).
+- the authority verifies Bob as a close contact and gives him a recursive code for that day
+  (SRV-20); his node reports, and after the embargo his keys from that day on are published
+  as RECURSIVE (SRV-21). Dave's node says F2; Carol's nothing. Nobody tells Dave to report
+  (SRV-22).
+- Bob's test is negative: a revision turns his keys to REVOKED in a new file (SRV-24,
+  SRV-25), and Dave's F2 alert is withdrawn, saying why (MATCH-11, RISK-61).
 
 A narrator, who unlike any real party holds every node's keys, then says who heard whom.
 `play` returns a `DemoResult`; `demo_text` prints it. Bob's HCI traffic is written to a
@@ -43,7 +49,8 @@ from bluezone.protocol.export import (
     SignatureInfo,
     sign_export,
 )
-from bluezone.protocol.keys import derive_rpis
+from bluezone.protocol.keys import derive_rpis, interval_number
+from bluezone.protocol.revisions import split_recursive
 from bluezone.reference_node.node.check import CheckOutcome
 from bluezone.reference_node.node.key_source import DirectoryKeySource, TrustedKey
 from bluezone.reference_node.node.runtime import Node, NodeCalibration, NodeConfig, Rotation
@@ -57,7 +64,7 @@ from bluezone.reference_node.vtime.inline import open_inline_store
 
 START = datetime.datetime(2025, 11, 23, 10, 0, tzinfo=datetime.UTC)
 BOB_LEAVES_S = 40 * 60
-DIAGNOSIS_S = 70 * 60
+DIAGNOSIS_S = 80 * 60
 CHECK_DELAY_S = 5 * 60  # the checks run a little after the file is published
 PADDING_KEYS = 9
 DEFAULT_BTSNOOP = "bluezone-demo.btsnoop"
@@ -69,7 +76,20 @@ CHANNEL = PathLossModel(exponent=2.0, shadowing_sigma_db=4.0, sensitivity_dbm=-1
 # Every node advertises this TX power: 55 dB attenuation at 1 m on this channel, close to
 # the 55.3 dB phones measured at 1 m in the NHS trials (spec RISK-57).
 CALIBRATION = NodeCalibration(tx_power_dbm=-4, rssi_correction_db=0, confidence=0)
-POSITIONS = {"alice": Position(0.0, 0.0), "bob": Position(1.5, 0.0), "carol": Position(0.0, 8.0)}
+POSITIONS = {
+    "alice": Position(0.0, 0.0),
+    "bob": Position(1.5, 0.0),
+    "carol": Position(0.0, 8.0),
+    "dave": Position(3000.0, 0.0),
+}
+# Where Bob sits after he leaves Alice: 1.5 m from Dave, out of Alice's and Carol's range.
+BOB_BESIDE_DAVE = Position(3001.5, 0.0)
+ROLES = {
+    "alice": "tested positive: the confirmed case (F0)",
+    "bob": "sat beside Alice: a close contact (F1), verified by the authority, who reports",
+    "carol": "sat 8 m from Alice, met nobody else",
+    "dave": "sat beside Bob, never near Alice: a contact of a contact (F2)",
+}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -115,6 +135,20 @@ class DemoResult:
     btsnoop: dict[str, Any]
     simulated_s: float
     wall_s: float
+    chain: tuple[dict[str, Any], ...] = ()
+    timelines: dict[str, tuple[dict[str, Any], ...]] = dataclasses.field(default_factory=dict)
+
+    def people(self) -> list[dict[str, Any]]:
+        """Each person's level as it stands at the end, and how it got there (RISK-59)."""
+        return [
+            {
+                "name": name,
+                "role": ROLES[name],
+                "level": steps[-1]["level"] if steps else "none",
+                "timeline": list(steps),
+            }
+            for name, steps in self.timelines.items()
+        ]
 
     def to_json(self) -> dict[str, Any]:
         """The demo as one JSON object."""
@@ -134,6 +168,8 @@ class DemoResult:
                 }
                 for name, outcome in self.checks.items()
             },
+            "chain": list(self.chain),
+            "people": self.people(),
             "btsnoop": self.btsnoop,
             "timing": {"simulated_s": self.simulated_s, "wall_s": round(self.wall_s, 3)},
         }
@@ -221,12 +257,14 @@ async def play(seed: int | None, data_dir: Path, btsnoop: Path) -> DemoResult:
         try:
             for node in cast.nodes.values():
                 await node.start()
-            events.append((clock.wall(), "Alice, Bob and Carol switch their nodes on"))
+            events.append((clock.wall(), "Alice, Bob, Carol and Dave switch their nodes on"))
             await asyncio.sleep(BOB_LEAVES_S)
-            cast.channel.move("bob", FAR_AWAY)
-            events.append((clock.wall(), "Bob leaves (out of radio range)"))
+            cast.channel.move("bob", BOB_BESIDE_DAVE)
+            events.append((clock.wall(), "Bob leaves Alice and sits down beside Dave"))
             await asyncio.sleep(DIAGNOSIS_S - BOB_LEAVES_S)
             await cast.nodes["alice"].report()
+            timelines: dict[str, list[dict[str, Any]]] = {name: [] for name in POSITIONS}
+            _step(timelines, "alice", "F0", "tested positive and reported")
             events.append(
                 (clock.wall(), "Alice tests positive; her node cuts today's key and re-keys")
             )
@@ -236,9 +274,11 @@ async def play(seed: int | None, data_dir: Path, btsnoop: Path) -> DemoResult:
             published = await _publish(cast, events)
             await asyncio.sleep(CHECK_DELAY_S)
             checks = {}
-            for name in ("bob", "carol"):
+            for name in ("bob", "carol", "dave"):
                 checks[name] = await cast.nodes[name].check_exposures()
-            events.append((clock.wall(), "Bob's and Carol's nodes check for exposures"))
+            events.append((clock.wall(), "Bob's, Carol's and Dave's nodes check for exposures"))
+            chain = [_stage("Alice's key is published (confirmed test)", checks, timelines)]
+            chain += await _trace_bob(cast, events, checks["bob"], timelines)
             heard = await _narrate(cast)
             on_air = {
                 name: {
@@ -262,7 +302,149 @@ async def play(seed: int | None, data_dir: Path, btsnoop: Path) -> DemoResult:
         btsnoop={"path": str(btsnoop), "node": CAPTURED_NODE, "packets": packets},
         simulated_s=round(clock.wall() - START.timestamp(), 3),
         wall_s=time.perf_counter() - started_wall,
+        chain=tuple(chain),
+        timelines={name: tuple(steps) for name, steps in timelines.items()},
     )
+
+
+def _step(timelines: dict[str, list[dict[str, Any]]], name: str, level: str, why: str) -> None:
+    """Add a level to a person's timeline when it changed."""
+    steps = timelines[name]
+    if not steps or steps[-1]["level"] != level:
+        clock = vclock.current_clock()
+        steps.append({"time": _iso(clock.wall()), "level": level, "why": why})
+
+
+def _stage(
+    what: str, checks: dict[str, CheckOutcome], timelines: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    """One step of the chain: what happened, and each checking node's level after it."""
+    levels = {}
+    for name, outcome in checks.items():
+        levels[name] = {
+            "level": outcome.level,
+            **outcome.assessment.level_json(),
+            "change": None if outcome.change is None else outcome.change.to_json(),
+        }
+        change = outcome.change
+        why = (
+            f"{change.change} ({change.reason})"
+            if change is not None
+            else "no exposure reached a threshold"
+        )
+        _step(timelines, name, outcome.level, why)
+    return {"time": _iso(vclock.current_clock().wall()), "what": what, "levels": levels}
+
+
+async def _trace_bob(
+    cast: _Cast,
+    events: list[tuple[float, str]],
+    bob_check: CheckOutcome,
+    timelines: dict[str, list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """Bob's recursive report, Dave's F2 warning, and Bob's negative test (SRV-20..SRV-25)."""
+    clock = vclock.current_clock()
+    level = bob_check.assessment.level
+    assert level is not None and level.day is not None, "Bob must be F1 for the chain"
+    exposure_interval = level.day * params.INTERVALS_PER_DAY
+    await cast.nodes["bob"].report()
+    events.append(
+        (
+            clock.wall(),
+            "the authority verifies Bob as Alice's close contact and gives him a recursive code"
+            " for that day; his node reports and re-keys",
+        )
+    )
+    keys = await _after_embargo(cast, "bob")
+    split = split_recursive([stored.key for _, stored in keys], exposure_interval)  # SRV-21
+    recursive = [
+        ExportKey(
+            keys[i][1].key.key_data,
+            keys[i][1].key.rolling_start,
+            keys[i][1].key.rolling_period,
+            report_type=params.REPORT_TYPE_RECURSIVE,
+            # the code's onset is the day of contact, so infectiousness counts from it
+            days_since_onset_of_symptoms=keys[i][1].key.rolling_start // params.INTERVALS_PER_DAY
+            - level.day,
+        )
+        for i in split.kept
+    ]
+    _write_export(cast, "demo-export-2.zip", recursive, padding_type=params.REPORT_TYPE_RECURSIVE)
+    for report_id, stored in keys:
+        await cast.stores["bob"].mark_uploaded(report_id, [stored.key_id], clock.wall())
+    events.append(
+        (
+            clock.wall(),
+            f"Bob's {len(recursive)} key(s) from the day of contact on are published as"
+            f" RECURSIVE ({len(split.dropped)} earlier key(s) left out)",
+        )
+    )
+    await asyncio.sleep(CHECK_DELAY_S)
+    checks = {name: await cast.nodes[name].check_exposures() for name in ("bob", "carol", "dave")}
+    events.append((clock.wall(), "the nodes check again: Dave is warned as F2"))
+    stages = [_stage("Bob's keys are published as RECURSIVE", checks, timelines)]
+    revoked = tuple(
+        dataclasses.replace(key, report_type=params.REPORT_TYPE_REVOKED) for key in recursive
+    )
+    _write_export(cast, "demo-export-3.zip", [], revised=revoked)
+    events.append(
+        (
+            clock.wall(),
+            "Bob's test is negative: a revision republishes his keys as REVOKED in a new file",
+        )
+    )
+    await asyncio.sleep(CHECK_DELAY_S)
+    checks = {name: await cast.nodes[name].check_exposures() for name in ("bob", "carol", "dave")}
+    events.append((clock.wall(), "the nodes check again: Dave's F2 alert is withdrawn"))
+    stages.append(_stage("Bob's keys are revised to REVOKED", checks, timelines))
+    return stages
+
+
+async def _after_embargo(cast: _Cast, name: str) -> list:
+    """Wait until a node's reported keys are past their embargo; return them (KS-12)."""
+    clock = vclock.current_clock()
+    reports = await cast.stores[name].reports()
+    reported = [k.key for report in reports for k in report.keys if k.uploaded_wall_time is None]
+    due = max(k.key.end_interval for k in reported) + params.EMBARGO_INTERVALS
+    await asyncio.sleep(max(0.0, due * params.INTERVAL_SECONDS - clock.wall()))
+    return await cast.nodes[name].identity.keys_due_for_upload(clock.wall())
+
+
+def _write_export(
+    cast: _Cast,
+    file_name: str,
+    keys: list[ExportKey],
+    *,
+    revised: tuple[ExportKey, ...] = (),
+    padding_type: int = params.REPORT_TYPE_CONFIRMED_TEST,
+) -> None:
+    """Sign and write one export file, its keys padded with random keys (SRV-9 in small)."""
+    clock = vclock.current_clock()
+    now = int(clock.wall())
+    day = interval_number(now) - interval_number(now) % params.INTERVALS_PER_DAY
+    padding = [
+        ExportKey(
+            cast.padding_bytes(params.TEK_LENGTH),
+            day - (n + 1) * params.INTERVALS_PER_DAY,
+            params.MAX_ROLLING_PERIOD,
+            report_type=padding_type,
+        )
+        for n in range(PADDING_KEYS)
+    ]
+    shuffled = keys + padding
+    random.Random(cast.padding_bytes(8)).shuffle(shuffled)
+    payload = ExportPayload(
+        start_timestamp=(day - 14 * params.INTERVALS_PER_DAY) * params.INTERVAL_SECONDS,
+        end_timestamp=now,
+        region="demo",
+        keys=tuple(shuffled),
+        revised_keys=revised,
+    )
+    signer = ExportSigner(
+        SignatureInfo("demo", "v1"),
+        lambda data: cast.signing_key.sign(data, ec.ECDSA(hashes.SHA256())),
+    )
+    (cast.keys_dir / file_name).write_bytes(sign_export(payload, [signer]).to_zip())
 
 
 async def _publish(cast: _Cast, events: list[tuple[float, str]]) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from bluezone.reference_node.cli import demo
 from bluezone.reference_node.cli.explain import explain_assessment, minutes, number
 from bluezone.reference_node.node.log import clock_time
@@ -16,7 +18,8 @@ def _title(text: str) -> list[str]:
 def render(result: demo.DemoResult) -> str:
     """The demo as text (the JSON form holds the same facts)."""
     lines = [
-        "Bluezone demo: three exposure-notification nodes on a simulated Bluetooth LE link",
+        "Bluezone demo: four exposure-notification nodes on a simulated Bluetooth LE link,",
+        "and the chain the health authorities traced in 2020: F0 -> F1 -> F2",
         "(bumble virtual controllers on a virtual-time event loop: no radio, no setup)",
     ]
     lines += _setting()
@@ -26,6 +29,7 @@ def render(result: demo.DemoResult) -> str:
     lines += _heard(result)
     lines += _published(result)
     lines += _checks(result)
+    lines += _chain(result)
     lines += _title("Files and timing")
     capture = result.btsnoop
     lines += [
@@ -49,7 +53,8 @@ def _setting() -> list[str]:
         "  (at each 10-minute boundary plus a random 0-60 s). It scans 4 s every 2-5 minutes and",
         "  stores what it hears, never who: identifiers cannot be linked without the daily key.",
         f"  Alice and Bob sit {demo.POSITIONS['bob'].x:g} m apart; Carol sits"
-        f" {demo.POSITIONS['carol'].y:g} m from both.",
+        f" {demo.POSITIONS['carol'].y:g} m from both. After 40 minutes",
+        "  Bob moves to sit 1.5 m from Dave, who is far from Alice and Carol.",
         f"  Radio: {demo.RSSI_AT_1M_DBM:g} dBm received at 1 m, log-distance path loss"
         f" (exponent {channel.exponent:g}),",
         f"  {channel.shadowing_sigma_db:g} dB of random shadowing on every advert. Every node"
@@ -125,4 +130,52 @@ def _checks(result: demo.DemoResult) -> list[str]:
         for name, o in result.checks.items()
     )
     lines += ["", f"  In short: {verdicts}."]
+    return lines
+
+
+_LEVEL_WORDS = {
+    "F0": "F0, the confirmed case",
+    "F1": "F1, near a confirmed case",
+    "F2": "F2, near a close contact",
+    "none": "nothing",
+}
+
+
+def _chain(result: demo.DemoResult) -> list[str]:
+    lines = _title("The chain: F0 -> F1 -> F2, and a withdrawal")
+    lines += [
+        "  Bob's node says F1: his time near Alice's confirmed key reached the threshold. Nothing",
+        "  on the device tells Bob to report: the authority verifies him as a close contact and",
+        "  gives him a recursive code for the day of that contact. Only his keys from that day",
+        "  on are published, marked RECURSIVE (report type 4). A node near those keys is F2:",
+        "  scored like F1 but with its own threshold (ENX's recursivePerDaySumERVThreshold). An",
+        "  F2 is not asked to report either: going one link further is the authority's call.",
+        "  When Bob's test comes back negative, a revision republishes his keys as REVOKED in a",
+        "  new file (the old file is never changed), and an alert they caused is withdrawn.",
+    ]
+    for stage in result.chain:
+        lines.append("")
+        lines.append(f"  {stage['time'][11:16]}  {stage['what']}:")
+        for name, level in stage["levels"].items():
+            detail = (
+                f"score {level['score']} against {level['threshold']}"
+                if level["threshold"] is not None
+                else ""
+            )
+            change = level["change"]
+            note = f"; alert {change['change']} ({change['reason']})" if change else ""
+            lines.append(f"    {name.capitalize():6} {level['level']:4}  {detail}{note}")
+            if change and change["wording"]:
+                lines += textwrap.wrap(
+                    f"told: {change['wording']}",
+                    _WIDTH,
+                    initial_indent=" " * 11,
+                    subsequent_indent=" " * 17,
+                )
+    lines += ["", "  At the end:"]
+    for person in result.people():
+        path = " -> ".join(step["level"] for step in person["timeline"])
+        lines.append(
+            f"    {person['name'].capitalize():6} {_LEVEL_WORDS[person['level']]:28} ({path})"
+        )
     return lines

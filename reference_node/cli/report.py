@@ -46,6 +46,17 @@ def add_report_commands(node_commands: argparse._SubParsersAction) -> None:
     report.add_argument("--json", action="store_true", help="print one JSON object")
     report.set_defaults(handler=node_report)
 
+    revise = node_commands.add_parser(
+        "revise",
+        help="change the report type of keys this node uploaded, with a revision code"
+        " (a negative test revokes them, a positive one confirms them)",
+    )
+    revise.add_argument("--code", required=True, help="the health authority's revision code")
+    revise.add_argument("--server", required=True, help="key server base URL")
+    revise.add_argument("--data", required=True, type=Path, help="the node's data directory")
+    revise.add_argument("--json", action="store_true", help="print one JSON object")
+    revise.set_defaults(handler=node_revise)
+
     upload = node_commands.add_parser(
         "upload", help="upload the keys of reports whose embargo is over (node run does it too)"
     )
@@ -70,6 +81,32 @@ def node_report(args: argparse.Namespace, clock: Clock | None = None) -> int:
     print(f"report {report.report_id} recorded: today's key was cut and a new one started (KS-13)")
     print("\n".join(describe(upload, args.data)))
     return 0
+
+
+def node_revise(args: argparse.Namespace, clock: Clock | None = None) -> int:
+    """``bluezone node revise``: revise this node's last upload with a revision code (SRV-24)."""
+    try:
+        upload = asyncio.run(_revise(args, clock or SystemClock()))
+    except ReportError as error:
+        print(f"bluezone: revision refused ({error.reason}): {error}", file=sys.stderr)
+        return 1
+    except NodeError as error:
+        return _fail(error, args.data)
+    keys = len(upload.published_key_ids)
+    if args.json:
+        print(json.dumps({"report_id": upload.report_id, "revised": keys}))
+    else:
+        print(f"report {upload.report_id}: {keys} keys revised; the next batch publishes it")
+    return 0
+
+
+async def _revise(args: argparse.Namespace, clock: Clock) -> StoredUpload:
+    code = check_code(args.code)
+    store = await _open(args.data)
+    try:
+        return await Reporter(store).revise(code, args.server, clock.wall())
+    finally:
+        await store.close()
 
 
 def node_upload(args: argparse.Namespace, clock: Clock | None = None) -> int:
@@ -146,7 +183,13 @@ def describe(upload: StoredUpload | None, data: Path) -> list[str]:
         return ["no key to upload: the node holds no key from before the report"]
     keys = f"{len(upload.key_ids)} key{'' if len(upload.key_ids) == 1 else 's'}"
     if upload.state == "uploaded":
-        return [f"uploaded: the key server accepted {upload.accepted} of {keys}"]
+        lines = [f"uploaded: the key server accepted {upload.accepted} of {keys}"]
+        if upload.dropped_key_ids:
+            lines.append(
+                f"  {len(upload.dropped_key_ids)} from before the exposure day of the recursive"
+                " code were left out (SRV-21)"
+            )
+        return lines
     if upload.state == "failed":
         return [f"FAILED ({upload.failure}): ask the health authority for a new code"]
     if upload.state == "exchanging":
@@ -175,6 +218,7 @@ def upload_json(upload: StoredUpload | None) -> dict[str, Any] | None:
         "due_s": upload.due_interval * params.INTERVAL_SECONDS,
         "token_expires_s": upload.token_expires_s,
         "accepted": upload.accepted,
+        "dropped": len(upload.dropped_key_ids),
         "failure": upload.failure,
     }
 

@@ -102,27 +102,6 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         help="serve as v1/checkpoint only checkpoints Q witnesses cosigned (default 0)",
     )
     parser.add_argument(
-        "--header-timeout",
-        type=float,
-        default=DEFAULT_HEADER_TIMEOUT_S,
-        metavar="SECONDS",
-        help="close a connection that sends no whole request head within this (OPS-1)",
-    )
-    parser.add_argument(
-        "--body-timeout",
-        type=float,
-        default=DEFAULT_BODY_TIMEOUT_S,
-        metavar="SECONDS",
-        help="answer 408 to a request body not received within this (OPS-1)",
-    )
-    parser.add_argument(
-        "--max-connections",
-        type=int,
-        default=DEFAULT_MAX_CONNECTIONS,
-        metavar="N",
-        help="open connections at most; lowered to the file-descriptor limit (OPS-2)",
-    )
-    parser.add_argument(
         "--trusted-proxy",
         action="append",
         default=[],
@@ -153,6 +132,27 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         "--log-counts-only",
         action="store_true",
         help="log request counts each minute instead of one line per request (SRV-8)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=DEFAULT_HEADER_TIMEOUT_S,
+        metavar="SECONDS",
+        help="close a connection that sends no whole request head within this (OPS-1)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT_S,
+        metavar="SECONDS",
+        help="answer 408 to a request body not received within this (OPS-1)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help="open connections at most; lowered to the file-descriptor limit (OPS-2)",
     )
     parser.add_argument(
         "--max-upload-keys",
@@ -276,37 +276,61 @@ def add_ha_arguments(parser: argparse.ArgumentParser) -> None:
         "--report-type",
         type=int,
         default=1,
-        choices=(1, 2, 3),
-        help="1 confirmed test, 2 clinical diagnosis, 3 self report",
+        choices=(1, 2, 3, 4, 5),
+        help="1 confirmed test, 2 clinical diagnosis, 3 self report, 4 recursive (a verified"
+        " close contact: give --exposure-date), 5 revoked (with --revision)",
     )
     parser.add_argument("--onset-date", help="symptom onset, YYYY-MM-DD (UTC)")
+    parser.add_argument(
+        "--exposure-date",
+        help="a recursive code's day of contact with the case, YYYY-MM-DD (UTC): the upload"
+        " publishes keys from that day on (SRV-21)",
+    )
+    parser.add_argument(
+        "--revision",
+        action="store_true",
+        help="a revision code (report type 1 or 5) for `bluezone node revise` (SRV-24)",
+    )
     parser.add_argument("--validity-hours", type=float, help="at most 24 (the default)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _day_interval(text: str | None) -> int | None:
+    """The interval of a date's UTC midnight, or None."""
+    if not text:
+        return None
+    day = datetime.date.fromisoformat(text)
+    midnight = datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
+    return interval_number(int(midnight.timestamp()))
+
+
 async def _issue(args: argparse.Namespace, api_key: str) -> int:
-    onset = None
-    if args.onset_date:
-        day = datetime.date.fromisoformat(args.onset_date)
-        midnight = datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
-        onset = interval_number(int(midnight.timestamp()))
+    onset = _day_interval(args.onset_date)
+    exposure = _day_interval(args.exposure_date)
     validity = None if args.validity_hours is None else round(args.validity_hours * 3600)
     async with KeyServerClient(args.server) as client:
-        issued = await client.issue_code(api_key, args.report_type, onset, validity)
+        issued = await client.issue_code(
+            api_key, args.report_type, onset, validity, exposure, args.revision
+        )
     expires = datetime.datetime.fromtimestamp(issued.expires_s, datetime.UTC)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "code": issued.code,
-                    "expires_s": issued.expires_s,
-                    "report_type": issued.report_type,
-                }
-            )
-        )
+        answer: dict[str, object] = {
+            "code": issued.code,
+            "expires_s": issued.expires_s,
+            "report_type": issued.report_type,
+        }
+        if issued.exposure_interval is not None:
+            answer["exposure_interval"] = issued.exposure_interval
+        if issued.revision:
+            answer["revision"] = True
+        print(json.dumps(answer))
     else:
         print(f"code: {issued.code}")
         print(f"expires: {expires.isoformat()}")
+        if issued.exposure_interval is not None:
+            print(f"recursive: publishes keys from {args.exposure_date} on")
+        if issued.revision:
+            print("revision code: use it with `bluezone node revise`")
     return EXIT_OK
 
 

@@ -29,7 +29,11 @@ from bluezone.protocol.upload import check_upload, normalize_code
 from bluezone.reference_node.client.client import KeyServerClient, UploadGrant
 from bluezone.reference_node.errors import ReportError
 from bluezone.reference_node.node.log import LOGGER_NAME
-from bluezone.reference_node.server.errors import ClientError, ServerResponseError
+from bluezone.reference_node.server.errors import (
+    BadServerDataError,
+    ClientError,
+    ServerResponseError,
+)
 from bluezone.reference_node.store import (
     AsyncStore,
     StoredKey,
@@ -141,6 +145,8 @@ class Reporter:
                 tuple(k.key_id for k in keys),
                 due_interval(keys),
                 now_s,
+                # spec SRV-23: kept with the upload, so only this device can revise the keys.
+                revision_secret=self.random_bytes(params.REVISION_SECRET_BYTES),
             )
         )
         async with self.client_factory(server_url) as client:
@@ -230,19 +236,62 @@ class Reporter:
             return await self._fail(upload, exc.code)
         grant = UploadGrant(upload.token, upload.hmac_secret, upload.token_expires_s)
         try:
-            accepted = await client.upload(grant, keys)
+            outcome = await client.upload_keys(grant, keys, upload.revision_secret)
         except ServerResponseError as exc:
             if exc.error in RETRYABLE:
                 raise
             return await self._fail(upload, exc.error)
-        done = await self.store.finish_upload(upload.report_id, accepted, now_s)
+        if any(i >= len(upload.key_ids) for i in outcome.dropped):
+            raise BadServerDataError("SRV-21: a dropped key that was not sent")
+        dropped = tuple(upload.key_ids[i] for i in outcome.dropped)
+        done = await self.store.finish_upload(upload.report_id, outcome.accepted, now_s, dropped)
         log.info(
-            "report %d: %d keys uploaded",
+            "report %d: %d keys uploaded, %d dropped as before the exposure day",
             upload.report_id,
-            accepted,
-            extra={"event": "report_uploaded", "fields": {"keys": accepted}},
+            outcome.accepted,
+            len(dropped),
+            extra={
+                "event": "report_uploaded",
+                "fields": {"keys": outcome.accepted, "dropped": len(dropped)},
+            },
         )
         return done
+
+    async def revise(self, code: str, server_url: str, now_s: float) -> StoredUpload:
+        """Revise the keys of this device's last upload to ``server_url`` with a revision code.
+
+        The keys the server stored are sent again with the revision secret kept since that
+        upload (spec SRV-24); nothing is re-keyed and nothing waits for an embargo. Raises
+        ReportError (``nothing_to_revise`` when no finished upload with a revision secret is
+        held, else the server's error name) and ClientError when the server cannot be reached.
+        """
+        code = check_code(code)
+        done = [
+            u
+            for u in await self.store.uploads()
+            if u.state == "uploaded" and u.server_url == server_url and u.revision_secret
+        ]
+        if not done:
+            raise ReportError("no upload to this server can be revised", "nothing_to_revise")
+        upload = done[-1]
+        keys = [(await self.store.own_key(k)).key for k in upload.published_key_ids]
+        secret = self.random_bytes(HMAC_SECRET_BYTES)
+        assert upload.revision_secret is not None
+        async with self.client_factory(server_url) as client:
+            try:
+                grant = await client.request_token(code, keys, secret)
+                revised = await client.revise(grant, keys, upload.revision_secret)
+            except ServerResponseError as exc:
+                raise ReportError(f"the revision was refused: {exc.error}", exc.error) from exc
+            except TimeoutError as exc:
+                raise ClientError("the key server did not answer in time") from exc
+        log.info(
+            "report %d: %d keys revised",
+            upload.report_id,
+            revised,
+            extra={"event": "report_revised", "fields": {"keys": revised}},
+        )
+        return upload
 
     async def _fail(self, upload: StoredUpload, reason: str) -> StoredUpload:
         log.error(

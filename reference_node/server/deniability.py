@@ -17,7 +17,8 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from bluezone.protocol.params import TOKEN_BYTES
+from bluezone.protocol.params import TOKEN_BYTES, TOKEN_EXPIRY_STEP_S
+from bluezone.protocol.upload import coarse_expiry
 
 # spec DENY-1: the header that marks a chaff request (GAEN's name).
 CHAFF_HEADER = "X-Chaff"
@@ -78,6 +79,7 @@ def chaff_answer(path: str, now_s: int, token_validity_s: int) -> dict[str, Any]
         token = secrets.token_bytes(TOKEN_BYTES)
         return {
             "token": base64.b64encode(token).decode(),
-            "expires_s": now_s + token_validity_s,
+            # As a real answer: rounded up to the hour (SRV-4).
+            "expires_s": coarse_expiry(now_s, token_validity_s, TOKEN_EXPIRY_STEP_S),
         }
     return {"accepted": 0, "warnings": []}

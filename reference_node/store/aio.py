@@ -219,9 +219,17 @@ class AsyncStore:
         """See ``Store.set_upload_token``."""
         return await self.run(self._store.set_upload_token, report_id, token, expires_s)
 
-    async def finish_upload(self, report_id: int, accepted: int, wall_time: float) -> StoredUpload:
+    async def finish_upload(
+        self,
+        report_id: int,
+        accepted: int,
+        wall_time: float,
+        dropped_key_ids: tuple[int, ...] = (),
+    ) -> StoredUpload:
         """See ``Store.finish_upload``."""
-        return await self.run(self._store.finish_upload, report_id, accepted, wall_time)
+        return await self.run(
+            self._store.finish_upload, report_id, accepted, wall_time, dropped_key_ids
+        )
 
     async def fail_upload(self, report_id: int, failure: str) -> StoredUpload:
         """See ``Store.fail_upload``."""

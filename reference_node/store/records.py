@@ -280,9 +280,15 @@ class UploadRecord:
     key_ids: tuple[int, ...]
     due_interval: int
     created_wall_time: float
+    revision_secret: bytes | None = field(default=None, kw_only=True)  # spec SRV-23
 
     def __post_init__(self) -> None:
         check_row_id(self.report_id, "upload report id")
+        if self.revision_secret is not None and (
+            not isinstance(self.revision_secret, bytes)
+            or len(self.revision_secret) != params.REVISION_SECRET_BYTES
+        ):
+            raise InvalidRecordError("upload revision_secret must be 32 bytes (SRV-23)")
         _check_text(self.server_url, "upload server_url")
         secret = self.hmac_secret
         if not isinstance(secret, bytes) or not (
@@ -313,6 +319,12 @@ class StoredUpload(UploadRecord):
     uploaded_wall_time: float | None = field(default=None, kw_only=True)
     accepted: int | None = field(default=None, kw_only=True)
     failure: str | None = field(default=None, kw_only=True)
+    dropped_key_ids: tuple[int, ...] = field(default=(), kw_only=True)  # spec SRV-21
+
+    @property
+    def published_key_ids(self) -> tuple[int, ...]:
+        """The keys the server stored: those sent, less those a recursive code dropped."""
+        return tuple(k for k in self.key_ids if k not in set(self.dropped_key_ids))
 
     @property
     def state(self) -> str:

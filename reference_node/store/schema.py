@@ -150,7 +150,16 @@ _V3 = (
     "CREATE INDEX server_batches_by_end ON server_batches (end_s)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# spec SRV-23, SRV-21: the revision secret an upload sends (stored with the upload, before
+# the code is exchanged, so only this device can revise those keys later) and the keys a
+# recursive code dropped (a JSON list of own key ids), which are not published.
+_V4 = (
+    "ALTER TABLE uploads ADD COLUMN revision_secret BLOB"
+    " CHECK (revision_secret IS NULL OR length(revision_secret) = 32)",
+    "ALTER TABLE uploads ADD COLUMN dropped_key_ids TEXT",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -282,10 +282,16 @@ class Store:
         with self._write("store an upload token") as conn:
             return uploads.set_token(conn, report_id, token, expires_s)
 
-    def finish_upload(self, report_id: int, accepted: int, wall_time: float) -> StoredUpload:
-        """Record that an upload's keys went up, and mark each key uploaded (KS-13)."""
+    def finish_upload(
+        self,
+        report_id: int,
+        accepted: int,
+        wall_time: float,
+        dropped_key_ids: tuple[int, ...] = (),
+    ) -> StoredUpload:
+        """Record that an upload's keys went up, and mark each key uploaded (KS-13, SRV-21)."""
         with self._write("finish an upload") as conn:
-            return uploads.finish(conn, report_id, accepted, wall_time)
+            return uploads.finish(conn, report_id, accepted, wall_time, dropped_key_ids)
 
     def fail_upload(self, report_id: int, failure: str) -> StoredUpload:
         """Record that an upload cannot happen; ``failure`` is the error code."""

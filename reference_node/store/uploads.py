@@ -16,12 +16,14 @@ from bluezone.reference_node.store.records import (
 
 _FIELDS = (
     "report_id, server_url, hmac_secret, key_ids, due_interval, created_wall_time,"
-    " token, token_expires_s, uploaded_wall_time, accepted, failure"
+    " token, token_expires_s, uploaded_wall_time, accepted, failure, revision_secret,"
+    " dropped_key_ids"
 )
 
 
 def _stored(row: tuple) -> StoredUpload:
-    report_id, url, secret, key_ids, due, created, token, expires, uploaded, accepted, failure = row
+    report_id, url, secret, key_ids, due, created, token, expires, uploaded, accepted = row[:10]
+    failure, revision_secret, dropped = row[10:]
     return StoredUpload(
         report_id,
         url,
@@ -34,6 +36,8 @@ def _stored(row: tuple) -> StoredUpload:
         uploaded_wall_time=uploaded,
         accepted=accepted,
         failure=failure,
+        revision_secret=revision_secret,
+        dropped_key_ids=tuple(json.loads(dropped)) if dropped else (),
     )
 
 
@@ -45,7 +49,7 @@ def add(connection: sqlite3.Connection, upload: UploadRecord) -> StoredUpload:
         raise InvalidRecordError("an upload holds only keys of its report")
     connection.execute(
         "INSERT INTO uploads (report_id, server_url, hmac_secret, key_ids, due_interval,"
-        " created_wall_time) VALUES (?, ?, ?, ?, ?, ?)",
+        " created_wall_time, revision_secret) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             upload.report_id,
             upload.server_url,
@@ -53,6 +57,7 @@ def add(connection: sqlite3.Connection, upload: UploadRecord) -> StoredUpload:
             json.dumps(list(upload.key_ids)),
             upload.due_interval,
             upload.created_wall_time,
+            upload.revision_secret,
         ),
     )
     return get(connection, upload.report_id)
@@ -95,18 +100,27 @@ def set_token(
 
 
 def finish(
-    connection: sqlite3.Connection, report_id: int, accepted: int, wall_time: float
+    connection: sqlite3.Connection,
+    report_id: int,
+    accepted: int,
+    wall_time: float,
+    dropped_key_ids: tuple[int, ...] = (),
 ) -> StoredUpload:
-    """Record that the keys went up; marks each of them uploaded in its report."""
+    """Record that the keys went up; marks each of them uploaded in its report.
+
+    ``dropped_key_ids`` are the keys a recursive code left out (SRV-21): sent, never published.
+    """
     check_time(wall_time, "upload wall_time")
     check_row_id(accepted, "accepted keys")
     upload = get(connection, report_id)
+    if not set(dropped_key_ids) <= set(upload.key_ids):
+        raise InvalidRecordError("dropped keys must be keys of the upload")
     _update(
         connection,
         report_id,
-        "SET uploaded_wall_time = ?, accepted = ? WHERE report_id = ? AND token IS NOT NULL"
-        " AND uploaded_wall_time IS NULL AND failure IS NULL",
-        (wall_time, accepted, report_id),
+        "SET uploaded_wall_time = ?, accepted = ?, dropped_key_ids = ? WHERE report_id = ?"
+        " AND token IS NOT NULL AND uploaded_wall_time IS NULL AND failure IS NULL",
+        (wall_time, accepted, json.dumps(list(dropped_key_ids)), report_id),
     )
     own_keys.mark_uploaded(connection, report_id, upload.key_ids, wall_time)
     return get(connection, report_id)

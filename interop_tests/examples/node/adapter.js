@@ -4,7 +4,8 @@
 // Written from the spec alone (spec/01-key-schedule.md, 02-advertisement.md, 03-matching.md,
 // the Merkle tree of 04-key-server.md, the GAEN v2 part of 05-risk.md,
 // 90-interop-adapter.md), with Node's built-in crypto module and no other dependency.
-// Of the risk ops it implements score_v2, of the log ops the four Merkle ops; the others
+// Of the risk ops it implements score_v2 and the levels of the F0 -> F1 -> F2 chain, of the
+// log ops the four Merkle ops; the others
 // (score_cwa, score_v1, export files, signed notes) it leaves out, and the suite reports
 // their tests as unsupported.
 // It reads one JSON request per line on stdin and writes one JSON answer per line on stdout;
@@ -548,7 +549,134 @@ function score_v2(params) {
   return { daily_summaries };
 }
 
-// ---- ops (IOP-10..IOP-17, IOP-27, IOP-33, IOP-35, IOP-36) ----
+// ---- recursive reports, revisions and levels (IOP-42..IOP-45) ----
+
+function textHex(text) {
+  return Buffer.from(text, "utf8").toString("hex");
+}
+
+function textParam(params, name) {
+  return hexParam(params, name).toString("utf8");
+}
+
+function chainKey(item, withReport) {
+  const key = {
+    key_data: hexParam(item, "key_data", TEK_LENGTH, "invalid_key").toString("hex"), // KS-1
+    rolling_start: intervalParam(item, "rolling_start"),
+    rolling_period: intParam(item, "rolling_period"),
+  };
+  if (key.rolling_period < 1 || key.rolling_period > MAX_ROLLING_PERIOD) {
+    throw new InputError("invalid_rolling_period", "KS-4: rolling period 1..144");
+  }
+  if (withReport) {
+    for (const name of ["report_type", "days_since_onset"]) {
+      const value = item[name];
+      if (value !== null && value !== undefined && !Number.isInteger(value)) {
+        throw new InputError(null, `${name} must be an integer or null`);
+      }
+      key[name] = value ?? null;
+    }
+  }
+  return key;
+}
+
+// SRV-21: a recursive upload keeps the keys whose day is the exposure day or later.
+function recursive_keys(params) {
+  const keys = listParam(params, "keys").map((item) => chainKey(item, false));
+  const day = Math.floor(intervalParam(params, "exposure_interval") / MAX_ROLLING_PERIOD);
+  const kept = [];
+  const dropped = [];
+  keys.forEach((key, i) => (Math.floor(key.rolling_start / MAX_ROLLING_PERIOD) >= day ? kept : dropped).push(i));
+  if (kept.length === 0) throw new InputError("no_key_after_exposure", "SRV-21: every key is before the exposure day");
+  return { kept, dropped };
+}
+
+// MATCH-11: in log order, keys before revised keys; the last copy gives the report type.
+function resolve_keys(params) {
+  const resolved = new Map();
+  for (const batch of listParam(params, "batches")) {
+    const copies = [...listParam(batch, "keys"), ...listParam(batch, "revised_keys")];
+    for (const key of copies.map((item) => chainKey(item, true))) {
+      const first = resolved.get(key.key_data);
+      if (first === undefined) {
+        resolved.set(key.key_data, key);
+      } else {
+        first.report_type = key.report_type;
+        first.days_since_onset = key.days_since_onset;
+      }
+    }
+  }
+  return { keys: [...resolved.values()] };
+}
+
+// The per-day v2 score sums, in 10^-18 units (RISK-10..RISK-14).
+function daySums(config, windows) {
+  const sums = new Map();
+  for (const w of windows) {
+    let duration = 0n;
+    for (const scan of w.scans) {
+      const bucket = config.thresholds.findIndex((t) => scan.typical_attenuation_db <= t);
+      duration += BigInt(Math.max(scan.seconds_since_last_scan, 0)) * config.bucketWeights[bucket === -1 ? 3 : bucket];
+    }
+    const score = duration * config.infectiousness[w.infectiousness] * config.reportType[w.reportType];
+    if (score < config.minimum * MILLION * MILLION) continue;
+    sums.set(w.day, (sums.get(w.day) || 0n) + score);
+  }
+  return sums;
+}
+
+// The best day of a map of sums: the highest, the latest of equal ones.
+function bestDay(sums) {
+  let best = null;
+  for (const [day, sum] of sums) {
+    if (best === null || sum > best.sum || (sum === best.sum && day > best.day)) best = { day, sum };
+  }
+  return best;
+}
+
+// RISK-59: F1 from confirmed, clinical and self-reported windows; F2 from recursive ones.
+function exposure_level(params) {
+  const detail = "invalid_risk_configuration";
+  object(params, "params", ["config", "windows", "score_sum_threshold", "recursive_weight", "recursive_score_sum_threshold"], [], detail);
+  const config = readV2Config(params.config);
+  const windows = readWindows(params.windows);
+  const scale = MILLION * MILLION; // millionths to 10^-18
+  const f1Threshold = millionths(params.score_sum_threshold, "score_sum_threshold", 0n, MAX_CONFIG_NUMBER * MILLION) * scale;
+  const f2Threshold = millionths(params.recursive_score_sum_threshold, "recursive_score_sum_threshold", 0n, MAX_CONFIG_NUMBER * MILLION) * scale;
+  const f2Config = { ...config, reportType: { ...config.reportType, 4: millionths(params.recursive_weight, "recursive_weight", 0n, MAX_CONFIG_NUMBER * MILLION) } };
+  const f1 = bestDay(daySums(config, windows.filter((w) => w.reportType !== 4)));
+  const f2 = bestDay(daySums(f2Config, windows.filter((w) => w.reportType === 4)));
+  if (f1 !== null && f1.sum >= f1Threshold) return { level: textHex("F1"), day: f1.day, score: toNumber(f1.sum, 18) };
+  if (f2 !== null && f2.sum >= f2Threshold) return { level: textHex("F2"), day: f2.day, score: toNumber(f2.sum, 18) };
+  return { level: textHex("none"), day: null, score: f1 === null ? 0 : toNumber(f1.sum, 18) };
+}
+
+const LEVEL_RANK = { none: 0, F2: 1, F1: 2 };
+
+// RISK-61: a change of level and why.
+function level_change(params) {
+  const detail = "invalid_risk_configuration";
+  const previous = textParam(params, "previous");
+  const current = textParam(params, "current");
+  if (!(previous in LEVEL_RANK) || !(current in LEVEL_RANK)) throw new InputError(detail, "levels are F1, F2 or none");
+  const before = object(params.matched_before, "matched_before", [], Object.keys(params.matched_before || {}), detail);
+  const now = object(params.matched_now, "matched_now", [], Object.keys(params.matched_now || {}), detail);
+  for (const counts of [before, now]) {
+    for (const value of Object.values(counts)) integer(value, "a count", 0, Number.MAX_SAFE_INTEGER, detail);
+  }
+  let found = null;
+  if (previous !== current) {
+    if (LEVEL_RANK[current] > LEVEL_RANK[previous]) {
+      if (previous === "none") found = ["new", "new_exposure"];
+      else found = ["raised", (now.recursive || 0) < (before.recursive || 0) ? "upgraded" : "new_exposure"];
+    } else {
+      found = [current === "none" ? "withdrawn" : "lowered", (now.revoked || 0) > 0 ? "revoked" : "aged_out"];
+    }
+  }
+  return found === null ? { change: null, reason: null } : { change: textHex(found[0]), reason: textHex(found[1]) };
+}
+
+// ---- ops (IOP-10..IOP-17, IOP-27, IOP-33, IOP-35, IOP-36, IOP-42..IOP-45) ----
 
 const OPS = {
   derive_keys(params) {
@@ -595,6 +723,10 @@ const OPS = {
   },
   inclusion_verify: verifyInclusion,
   consistency_verify: verifyConsistency,
+  recursive_keys, // IOP-42
+  resolve_keys, // IOP-43
+  exposure_level, // IOP-44
+  level_change, // IOP-45
 };
 
 // ---- framing (IOP-2..IOP-7) ----

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from bluezone.protocol.errors import ProtocolError
+from bluezone.protocol.risk.api import exposure_level_json, level_change_json
 from bluezone.protocol.risk.levels import LevelSettings, exposure_level, level_change
 from bluezone.protocol.risk.resources import enx_defaults
 from bluezone.protocol.risk.windows import ExposureWindow, Infectiousness, ReportType, ScanInstance
@@ -66,3 +71,26 @@ def test_f2_threshold_and_weight_are_settings():
 )
 def test_level_changes_say_why(before, now, matched_before, matched_now, expected):
     assert level_change(before, now, matched_before, matched_now) == expected
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(_JSON)
+def test_the_json_ops_raise_only_the_protocol_error(value):
+    for op in (exposure_level_json, level_change_json):
+        with contextlib.suppress(ProtocolError):
+            op(value)
+
+
+@given(st.sampled_from(["F1", "F2", "none"]), st.sampled_from(["F1", "F2", "none"]), _JSON)
+def test_level_change_refuses_bad_counts(previous, current, counts):
+    params = {"previous": previous, "current": current, "matched_before": counts, "matched_now": {}}
+    with contextlib.suppress(ProtocolError):
+        level_change_json(params)

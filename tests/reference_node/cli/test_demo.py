@@ -28,7 +28,9 @@ def test_bob_is_exposed_and_carol_is_not(result: demo.DemoResult):
 
 def test_the_story_follows_the_scenario(result: demo.DemoResult):
     heard = {(h.receiver, h.sender): h for h in result.heard}
-    assert set(heard) == {(a, b) for a in demo.POSITIONS for b in demo.POSITIONS if a != b}
+    met = {("alice", "bob"), ("alice", "carol"), ("bob", "carol"), ("bob", "dave")}
+    assert set(heard) == met | {(b, a) for a, b in met}  # Dave never near Alice or Carol
+    assert heard["dave", "bob"].first_s >= heard["bob", "alice"].last_s
     bob_alice = heard["bob", "alice"]
     assert bob_alice.last_s - bob_alice.first_s <= demo.BOB_LEAVES_S
     assert bob_alice.last_s - bob_alice.first_s > demo.BOB_LEAVES_S - 300
@@ -87,3 +89,31 @@ def test_the_command_prints_json(tmp_path: Path, capsys):
 def test_the_command_prints_text(tmp_path: Path, capsys):
     assert cli.main(["demo", "--seed", "3", "--btsnoop", str(tmp_path / "t.btsnoop")]) == 0
     assert "Bob EXPOSED" in capsys.readouterr().out
+
+
+def test_the_chain_ends_with_each_person_at_their_level(result: demo.DemoResult):
+    """Alice F0, Bob F1, Dave F2 then withdrawn, Carol nothing (spec RISK-59..RISK-61)."""
+    people = {p["name"]: p for p in json.loads(json.dumps(result.to_json()))["people"]}
+    assert {name: p["level"] for name, p in people.items()} == {
+        "alice": "F0",
+        "bob": "F1",
+        "carol": "none",
+        "dave": "none",
+    }
+    assert [s["level"] for s in people["dave"]["timeline"]] == ["none", "F2", "none"]
+    assert people["dave"]["timeline"][-1]["why"] == "withdrawn (revoked)"
+    seen = {s["level"] for p in people.values() for s in p["timeline"]}
+    assert seen == {"F0", "F1", "F2", "none"}
+    f2 = result.chain[1]["levels"]["dave"]
+    assert f2["level"] == "F2" and f2["score"] >= f2["threshold"]
+
+
+def test_the_text_tells_the_chain(result: demo.DemoResult):
+    text = demo_text.render(result)
+    for phrase in (
+        "F0 -> F1 -> F2",
+        "RECURSIVE",
+        "alert withdrawn (revoked)",
+        "none -> F2 -> none",
+    ):
+        assert phrase in text

@@ -16,7 +16,7 @@ import pytest
 from bluezone.protocol import params
 from bluezone.protocol.keys import TemporaryExposureKey
 from bluezone.protocol.upload import key_list_hmac
-from bluezone.reference_node.client.client import UploadGrant
+from bluezone.reference_node.client.client import UploadGrant, UploadOutcome
 from bluezone.reference_node.errors import ReportError
 from bluezone.reference_node.node.identity import AsyncDeviceIdentity
 from bluezone.reference_node.node.reporting import Reporter, keys_to_upload
@@ -83,6 +83,10 @@ class FakeClient:
             raise ServerResponseError("hmac_mismatch", 400, "hmac_mismatch")
         self.server.uploaded.append(list(keys))
         return len(keys)
+
+    async def upload_keys(self, grant: UploadGrant, keys, revision_secret) -> UploadOutcome:
+        assert revision_secret is not None and len(revision_secret) == 32  # spec SRV-23
+        return UploadOutcome(await self.upload(grant, keys))
 
 
 def refused(error: str, status: int = 400) -> ServerResponseError:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 
 from bluezone.protocol.params import INTERVALS_PER_DAY
 from bluezone.protocol.revisions import revision_tag
 from bluezone.reference_node.client.client import KeyServerClient, TrustConfig
 from bluezone.reference_node.server.errors import ServerResponseError
+from bluezone.reference_node.server.ratelimit import Rate
 
-from .conftest import HA_API_KEY, Clock, config_for, past_keys, run, serving
+from .conftest import HA_API_KEY, Clock, config_for, past_keys, run, running, serving
 
 SECRET = bytes(range(32))
 OTHER_SECRET = bytes(range(1, 33))
@@ -165,3 +167,18 @@ def test_revision_tag_is_an_hmac_of_the_key():
     tag = revision_tag(SECRET, bytes(16))
     assert len(tag) == 32 and tag != revision_tag(OTHER_SECRET, bytes(16))
     assert tag != revision_tag(SECRET, bytes(15) + b"\x01")
+
+
+def test_revisions_share_the_per_client_rate_limit(tmp_path):
+    """spec SRV-26: /v1/revise draws from the bucket of /v1/token and /v1/publish."""
+    config = config_for(tmp_path, client_rate=Rate(per_minute=1, burst=2))
+
+    async def scenario():
+        async with running(config) as server, aiohttp.ClientSession() as session:
+            statuses = []
+            for path in ("v1/token", "v1/revise", "v1/revise"):
+                async with session.post(f"{server.url}/{path}", json={}) as r:
+                    statuses.append(r.status)
+            return statuses
+
+    assert run(scenario()) == [400, 400, 429]
