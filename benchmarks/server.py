@@ -11,7 +11,10 @@ reads the body, and the same keys inserted straight into SQLite with one durable
 per upload; the same export files built and signed by protocol/ alone, without storage,
 log or files; inclusion proofs by the RFC 9162 recursion without the cache. Targets
 (issue 6, 2-core machine): >= 500 uploads/s of 14 keys on SQLite, 1,000,000 keys
-published in < 60 s, >= 20,000 inclusion proofs/s generated.
+published in < 60 s, >= 20,000 inclusion proofs/s generated. Uploads on PostgreSQL through
+1 and through 3 server processes (OPS-4) are measured in the same run, each against the
+other (a throwaway PostgreSQL on loopback, when its binaries are installed;
+``--only-processes`` measures just that).
 """
 
 from __future__ import annotations
@@ -376,6 +379,89 @@ def _report_uploads(args: argparse.Namespace, root: Path) -> None:
     )
 
 
+@contextlib.contextmanager
+def _service(dsn: str, data_dir: Path, processes: int) -> Iterator[list[str]]:
+    """Start ``processes`` server processes on one database and data directory (OPS-4)."""
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-m", "tests.reference_node.server.service_child"]
+    started: list[subprocess.Popen[str]] = []
+    urls = []
+    try:
+        for _ in range(processes):  # one after the other: the first creates the keys
+            child = subprocess.Popen(
+                [*command, str(data_dir), dsn, str(data_dir / "never" / "marker")],
+                cwd=repo,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            started.append(child)
+            assert child.stdout is not None
+            urls.append(child.stdout.readline().split()[-1])
+        yield urls
+    finally:
+        for child in started:
+            child.terminate()
+        for child in started:
+            child.wait(timeout=60)
+            if child.stdout is not None:
+                child.stdout.close()
+
+
+async def _spread_uploads(urls: list[str], reports: list[Report], concurrency: int) -> float:
+    """Exchange and upload each report through the servers in turn; return uploads/s."""
+    from tests.reference_node.server.service_child import HA_API_KEY
+
+    queue = list(enumerate(reports))
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        clients = [KeyServerClient(url, session) for url in urls]
+        grants = {}
+        for i, keys in queue:
+            client = clients[i % len(clients)]
+            code = (await client.issue_code(HA_API_KEY)).code
+            grants[i] = await client.request_token(code, keys)
+
+        async def worker() -> int:
+            done = 0
+            while queue:
+                i, keys = queue.pop()
+                await clients[i % len(clients)].upload(grants[i], keys)
+                done += 1
+            return done
+
+        started = time.perf_counter()
+        done = sum(await asyncio.gather(*[worker() for _ in range(concurrency)]))
+        elapsed = time.perf_counter() - started
+    assert done == len(reports)
+    return done / elapsed
+
+
+def _report_processes(args: argparse.Namespace, root: Path) -> None:
+    """Uploads per second on PostgreSQL through 1 and through 3 server processes (OPS-4)."""
+    from tests.reference_node.server.conftest import fresh_postgres_database
+    from tests.reference_node.server.postgres_fixture import find_bindir, throwaway_postgres
+
+    if find_bindir() is None:
+        print("uploads through several processes: PostgreSQL is not installed; not measured")
+        return
+    reports = _reports(args.pg_uploads)
+    rates = {}
+    with throwaway_postgres() as dsn:
+        for processes in (1, 3):
+            database = asyncio.run(fresh_postgres_database(dsn))
+            with _service(database, root / f"service{processes}", processes) as urls:
+                rates[processes] = asyncio.run(_spread_uploads(urls, reports, args.concurrency))
+    print(
+        f"uploads (14 keys, PostgreSQL, publishing every second meanwhile): "
+        f"1 process {rates[1]:,.0f}/s, 3 processes {rates[3]:,.0f}/s "
+        f"({rates[3] / rates[1]:.2f}x) [{args.pg_uploads} uploads, {args.concurrency} "
+        f"connections, one machine of 2 cores]"
+    )
+
+
 def _report_publication(args: argparse.Namespace, root: Path) -> None:
     seconds, count = asyncio.run(_publication(root / "publish", args.publish_keys))
     print(
@@ -422,6 +508,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--uploads", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--pg-uploads", type=int, default=1500)
+    parser.add_argument(
+        "--only-processes", action="store_true", help="measure only 1 against 3 processes"
+    )
     parser.add_argument("--publish-keys", type=int, default=1_000_000)
     parser.add_argument("--proofs", type=int, default=200_000)
     parser.add_argument("--tree-leaves", type=int, default=100_000)
@@ -433,7 +523,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        if args.only_processes:
+            _report_processes(args, root)
+            return
         _report_uploads(args, root)
+        _report_processes(args, root)
         _report_publication(args, root)
         _report_proofs(args)
         _report_day(args, root)

@@ -103,6 +103,27 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         help="serve as v1/checkpoint only checkpoints Q witnesses cosigned (default 0)",
     )
     parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=DEFAULT_HEADER_TIMEOUT_S,
+        metavar="SECONDS",
+        help="close a connection that sends no whole request head within this (OPS-1)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT_S,
+        metavar="SECONDS",
+        help="answer 408 to a request body not received within this (OPS-1)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help="open connections at most; lowered to the file-descriptor limit (OPS-2)",
+    )
+    parser.add_argument(
         "--trusted-proxy",
         action="append",
         default=[],
@@ -148,27 +169,6 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         "--log-counts-only",
         action="store_true",
         help="log request counts each minute instead of one line per request (SRV-8)",
-    )
-    parser.add_argument(
-        "--header-timeout",
-        type=float,
-        default=DEFAULT_HEADER_TIMEOUT_S,
-        metavar="SECONDS",
-        help="close a connection that sends no whole request head within this (OPS-1)",
-    )
-    parser.add_argument(
-        "--body-timeout",
-        type=float,
-        default=DEFAULT_BODY_TIMEOUT_S,
-        metavar="SECONDS",
-        help="answer 408 to a request body not received within this (OPS-1)",
-    )
-    parser.add_argument(
-        "--max-connections",
-        type=int,
-        default=DEFAULT_MAX_CONNECTIONS,
-        metavar="N",
-        help="open connections at most; lowered to the file-descriptor limit (OPS-2)",
     )
     parser.add_argument(
         "--max-upload-keys",

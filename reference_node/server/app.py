@@ -202,6 +202,8 @@ class KeyServer:
         self.config = config
         self.clock = clock
         self._api_key = ApiKeyCheck(config.ha_api_key)
+        # spec DENY-1: recent real latencies, which chaff answers imitate.
+        self.latencies = LatencyEnvelope()
         # spec SRV-14: shared by every process when the storage keeps buckets (PostgreSQL).
         shared = storage if isinstance(storage, SharedBuckets) else None
         self._ha_limit = Limiter(b"ha:", config.ha_rate, shared, clock, monotonic)
@@ -214,7 +216,6 @@ class KeyServer:
         self.code_not_found_total = 0
         # spec SRV-8: with log_counts_only, requests are counted, not logged one by one.
         self.request_counts: collections.Counter[str] = collections.Counter()
-        self.latencies = LatencyEnvelope()
 
     def build_app(self) -> web.Application:
         """Return the aiohttp application of spec SRV-1."""

@@ -163,6 +163,21 @@ class Publisher:
         public directory holding batches the storage does not know: that storage lost
         committed batches, and signing on from it would fork the log.
         """
+        batches = await self.load()
+        self.files.remove_temporary()
+        published = self.files.numbered("v1/batches", ".zip")
+        if published and published[-1] >= len(batches):
+            raise ConfigError(
+                "SRV-10: the public directory holds batches the database does not: "
+                "restore the database before publishing again"
+            )
+        await self._sync_files(batches)
+
+    async def load(self) -> list[BatchRecord]:
+        """Load and check the log from storage, writing no file; return its batches.
+
+        A process that does not publish (OPS-4) only loads; the publisher recovers.
+        """
         batches = await self.storage.batches()
         self.tree = MerkleTree(b.leaf_hash for b in batches)
         checkpoints = await self.storage.checkpoints(len(batches))
@@ -179,14 +194,7 @@ class Publisher:
             served = [c for c in checkpoints if self._meets_quorum(c.note)]
             if served:
                 self.served_note, self._served_size = served[-1].note, served[-1].tree_size
-        self.files.remove_temporary()
-        published = self.files.numbered("v1/batches", ".zip")
-        if published and published[-1] >= len(batches):
-            raise ConfigError(
-                "SRV-10: the public directory holds batches the database does not: "
-                "restore the database before publishing again"
-            )
-        await self._sync_files(batches)
+        return batches
 
     async def refresh(self) -> None:
         """Append leaves another server process committed (shared PostgreSQL storage)."""
@@ -337,6 +345,7 @@ class Publisher:
             if not pending and not revisions and not (force or self.config.publish_empty):
                 return None
             number = self.tree.size
+            log.info("publishing batch %d", number)
             built = await asyncio.to_thread(self._build, pending, number, now_s, revisions)
             self.on_step("built")
             await self.storage.add_batch(

@@ -50,6 +50,12 @@ from bluezone.reference_node.server.keyfiles import (
     load_or_create_log_signer,
     load_or_create_server_secret,
 )
+from bluezone.reference_node.server.leadership import (
+    LEADERSHIP_RETRY_S,
+    Leadership,
+    PostgresLeadership,
+    SoleLeadership,
+)
 from bluezone.reference_node.server.publisher import Publisher, PublisherConfig
 from bluezone.reference_node.server.ratelimit import Rate
 from bluezone.reference_node.server.requests import BODY_TIMEOUT
@@ -96,6 +102,8 @@ class ServerConfig:
     max_upload_keys: int = MAX_UPLOAD_KEYS
     # spec OPS-1, OPS-2: deadlines for slow clients and the connection cap.
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)
+    # spec OPS-4: how often a process that does not publish tries to take over.
+    leadership_retry_s: float = LEADERSHIP_RETRY_S
     test_identity: bool = False
     trusted_proxies: tuple[str, ...] = ()
     proxy_header: str = "x-forwarded-for"
@@ -224,7 +232,12 @@ async def prepare(
             cosigners=cosigners,
             **extra,
         )
-        await publisher.recover()
+        if is_postgres(config.database):
+            # spec OPS-4: several processes may share this store; only the one that holds
+            # the publisher lock writes files, and it recovers them when it takes the lock.
+            await publisher.load()
+        else:
+            await publisher.recover()
         keys = ServerKeys(
             config.origin,
             log_signer.verifier(),
@@ -276,6 +289,57 @@ async def _prune_hourly(server: KeyServer, retention_days: int) -> None:
         await asyncio.sleep(3600)
 
 
+def is_postgres(database: str | None) -> bool:
+    """Return whether a ``--database`` value names PostgreSQL (a store processes share)."""
+    return database is not None and str(database).startswith(("postgresql://", "postgres://"))
+
+
+def leadership_for(config: ServerConfig) -> Leadership:
+    """Return how this process learns whether it publishes (spec OPS-4)."""
+    if is_postgres(config.database):
+        assert config.database is not None
+        return PostgresLeadership(str(config.database), config.origin)
+    return SoleLeadership()
+
+
+async def publish_while_leading(
+    publisher: Publisher, leadership: Leadership, period_s: float, retry_s: float
+) -> None:
+    """Publish on schedule whenever this process holds the publisher lock (spec OPS-4).
+
+    A process that takes the lock over first recovers the files from storage (SRV-10); one
+    that loses it stops publishing at once and tries again every ``retry_s`` seconds.
+    """
+    try:
+        while True:
+            if await leadership.acquire():
+                if leadership.shared:
+                    log.info("this process holds the publisher lock and publishes")
+                    try:
+                        await publisher.recover()
+                    except Exception:
+                        log.exception("recovery failed; the publisher lock is given up")
+                        await leadership.release()
+                        await asyncio.sleep(retry_s)
+                        continue
+                task = asyncio.create_task(publisher.run(period_s))
+                try:
+                    while not task.done():
+                        await asyncio.wait({task}, timeout=retry_s)
+                        if not task.done() and not await leadership.held():
+                            log.warning(
+                                "the publisher lock was lost; this process stops publishing"
+                            )
+                            break
+                finally:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            await asyncio.sleep(retry_s)
+    finally:
+        await leadership.release()
+
+
 async def log_metrics(server: KeyServer, period_s: float) -> None:
     """Log, every ``period_s``, the code_not_found answers to all clients (spec SRV-14).
 
@@ -299,10 +363,14 @@ async def start_server(
     config: ServerConfig,
     clock: Callable[[], float] = time.time,
     random_bytes: Callable[[int], bytes] = secrets.token_bytes,
+    on_step: Callable[[str], None] | None = None,
 ) -> RunningServer:
-    """Start a key server on ``config.host:config.port`` (port 0 picks a free one)."""
+    """Start a key server on ``config.host:config.port`` (port 0 picks a free one).
+
+    ``on_step`` is the publisher's step hook (tests use it to crash at a chosen step).
+    """
     install_log_redaction()
-    server, storage = await prepare(config, clock, random_bytes)
+    server, storage = await prepare(config, clock, random_bytes, on_step)
     app = server.build_app()
     app[BODY_TIMEOUT] = config.connections.body_timeout_s
     runner = GuardedAppRunner(app, config.connections, access_log=None, handle_signals=False)
@@ -319,7 +387,16 @@ async def start_server(
     host = f"[{host}]" if ":" in host else host
     tasks = []
     if config.schedule:
-        tasks.append(asyncio.create_task(server.publisher.run(config.batch_period_s)))
+        tasks.append(
+            asyncio.create_task(
+                publish_while_leading(
+                    server.publisher,
+                    leadership_for(config),
+                    config.batch_period_s,
+                    config.leadership_retry_s,
+                )
+            )
+        )
         tasks.append(asyncio.create_task(_prune_hourly(server, config.retention_days)))
         tasks.append(asyncio.create_task(log_metrics(server, config.metrics_period_s)))
     return RunningServer(
