@@ -213,14 +213,7 @@ class Reporter:
                     "fields": {"keys": len(keys), "due_interval": upload.due_interval},
                 },
             )
-            if now >= upload.due_interval:
-                try:
-                    upload = await self._send(client, upload, now_s)
-                except (ClientError, TimeoutError) as exc:
-                    log.warning("report %d: upload failed, will retry: %r", report.report_id, exc)
-                    self._back_off([exc], now_s)
-                else:
-                    self._reset_backoff(upload)
+            upload = await self._send_if_due(client, upload, now_s)
         return upload
 
     async def report_checked(
@@ -274,15 +267,23 @@ class Reporter:
             upload = await self.store.set_upload_token(
                 report.report_id, grant.token, grant.expires_s
             )
-            if now >= upload.due_interval:
-                try:
-                    upload = await self._send(client, upload, now_s)
-                except (ClientError, TimeoutError) as exc:
-                    log.warning("report %d: upload failed, will retry: %r", report.report_id, exc)
-                    self._back_off([exc], now_s)
-                else:
-                    self._reset_backoff(upload)
+            upload = await self._send_if_due(client, upload, now_s)
         return report, upload
+
+    async def _send_if_due(
+        self, client: KeyServerClient, upload: StoredUpload, now_s: float
+    ) -> StoredUpload:
+        """Upload now when no key is embargoed any more (KS-12); a failure backs off (SRV-14)."""
+        if interval_number(now_s) < upload.due_interval:
+            return upload
+        try:
+            upload = await self._send(client, upload, now_s)
+        except (ClientError, TimeoutError) as exc:
+            log.warning("report %d: upload failed, will retry: %r", upload.report_id, exc)
+            self._back_off([exc], now_s)
+        else:
+            self._reset_backoff(upload)
+        return upload
 
     async def upload_due(self, now_s: float) -> list[StoredUpload]:
         """Upload every waiting upload whose keys are all past their embargo at ``now_s``.
