@@ -7,6 +7,7 @@ ADV-9, ADV-10, ADV-11), so every malformed input has exactly one expected error.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bluezone.protocol import params
@@ -75,27 +76,38 @@ class Advertisement:
         return cls(service_data[: params.RPI_LENGTH], service_data[params.RPI_LENGTH :])
 
 
-def _read_structures(ad: bytes) -> dict[int, bytes]:
-    """Walk the AD structures (ADV-5..8, ADV-12); return the data of the types we read.
+def ad_structures(ad: bytes) -> Iterator[tuple[int, bytes]]:
+    """Yield each AD structure's (type, data) in order (spec ADV-5, ADV-6).
 
-    Service data is keyed by its AD type only when it is for 0xFD6F, with the UUID removed.
+    A structure is yielded before the next one is read, so a caller's check of an earlier
+    structure raises before a later truncation does. Raises AdTruncatedError for a length
+    past the end and AdPaddingError for non-zero bytes after a zero length octet.
     """
-    found: dict[int, bytes] = {}
     offset = 0
     while offset < len(ad):
         length = ad[offset]
         if length == 0:
             if any(ad[offset:]):
                 raise AdPaddingError("ADV-6: non-zero bytes after the zero length octet")
-            break
+            return
         end = offset + 1 + length
         if end > len(ad):
             raise AdTruncatedError(
                 f"ADV-5: structure at offset {offset} claims {length} bytes, "
                 f"{len(ad) - offset - 1} remain"
             )
-        _keep_structure(found, ad[offset + 1], ad[offset + 2 : end])
+        yield ad[offset + 1], ad[offset + 2 : end]
         offset = end
+
+
+def _read_structures(ad: bytes) -> dict[int, bytes]:
+    """Walk the AD structures (ADV-5..8, ADV-12); return the data of the types we read.
+
+    Service data is keyed by its AD type only when it is for 0xFD6F, with the UUID removed.
+    """
+    found: dict[int, bytes] = {}
+    for ad_type, data in ad_structures(ad):
+        _keep_structure(found, ad_type, data)
     return found
 
 

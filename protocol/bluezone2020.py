@@ -15,12 +15,11 @@ from hashlib import sha256
 from typing import Any, TypeGuard
 
 from bluezone.protocol import params
+from bluezone.protocol.advertisement import ad_structures
 from bluezone.protocol.errors import (
     AdBadFlagsError,
     AdDuplicateStructureError,
-    AdPaddingError,
     AdTooLongError,
-    AdTruncatedError,
     Bz2020BlidLengthError,
     Bz2020KeyError,
     Bz2020MissingManufacturerDataError,
@@ -197,21 +196,8 @@ class LegacyAdvertisement:
 def _read_structures(ad: bytes) -> dict[int, bytes]:
     """Walk the AD structures as ADV-5..ADV-8 (spec BZ20-6); keep the types read."""
     found: dict[int, bytes] = {}
-    offset = 0
-    while offset < len(ad):
-        length = ad[offset]
-        if length == 0:
-            if any(ad[offset:]):
-                raise AdPaddingError("ADV-6: non-zero bytes after the zero length octet")
-            break
-        end = offset + 1 + length
-        if end > len(ad):
-            raise AdTruncatedError(
-                f"ADV-5: structure at offset {offset} claims {length} bytes, "
-                f"{len(ad) - offset - 1} remain"
-            )
-        _keep_structure(found, ad[offset + 1], ad[offset + 2 : end])
-        offset = end
+    for ad_type, data in ad_structures(ad):
+        _keep_structure(found, ad_type, data)
     return found
 
 
