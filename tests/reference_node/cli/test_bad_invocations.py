@@ -44,7 +44,7 @@ def place(tmp_path: Path) -> Path:
     with Store.open(tmp_path / "node") as store:
         identity = DeviceIdentity(store)
         identity.current_key(NOW - 86_400)
-        identity.current_key(NOW - 1800)
+        identity.current_key(NOW)
     (tmp_path / "key.pem").write_bytes(public_pem(signing_key()))
     (tmp_path / "file").write_text("not a directory\n")
     (tmp_path / "keys").mkdir()

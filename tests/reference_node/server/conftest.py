@@ -21,6 +21,7 @@ from bluezone.reference_node.server.ratelimit import Rate
 from bluezone.reference_node.server.runner import RunningServer, ServerConfig, start_server
 
 from .postgres_fixture import throwaway_postgres
+from .timing import settled
 
 HA_API_KEY = "test-health-authority-key-0123456789"
 ORIGIN = "bluezone.test/log"
@@ -30,10 +31,10 @@ FAR_FUTURE = 2**40
 
 
 class Clock:
-    """A settable clock in unix seconds, starting at the real time."""
+    """A settable clock in unix seconds, starting at the real time, settled (see timing)."""
 
     def __init__(self, now: float | None = None) -> None:
-        self.now = time.time() if now is None else now
+        self.now = settled(time.time()) if now is None else now
 
     def __call__(self) -> float:
         return self.now

@@ -22,6 +22,8 @@ from bluezone.reference_node.server.publisher import PublisherConfig
 from bluezone.reference_node.server.runner import ServerConfig, prepare
 from bluezone.reference_node.server.storage import NewKey
 
+from .timing import settled
+
 ORIGIN = "bluezone.test/crash"
 # Storage keeps digests opaque: any key works when the child fills it directly.
 DIGEST_KEY = bytes(32)
@@ -51,7 +53,7 @@ async def main(data_dir: Path, seed: int, step: str | None) -> None:
     rng = random.Random(seed)
     server, storage = await prepare(config(data_dir), on_step=_die_at(step))
     print("READY", flush=True)
-    today = day_start_interval(interval_number(time.time()))
+    today = day_start_interval(interval_number(settled(time.time())))
     upload = 0
     while True:
         upload += 1
@@ -62,7 +64,7 @@ async def main(data_dir: Path, seed: int, step: str | None) -> None:
         await storage.exchange_code(
             code_digest(code, DIGEST_KEY), now, token_digest(token, DIGEST_KEY), bytes(32), now + 60
         )
-        keys = [NewKey(rng.randbytes(16), today - 144 * d, 144, 1, None) for d in range(1, 15)]
+        keys = [NewKey(rng.randbytes(16), today - 144 * d, 144, 1, None) for d in range(1, 14)]
         await storage.use_token(token_digest(token, DIGEST_KEY), now, keys)
         print("ACK " + ",".join(k.key_data.hex() for k in keys), flush=True)
         if upload % 5 == 0:

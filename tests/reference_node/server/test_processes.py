@@ -28,6 +28,7 @@ from bluezone.reference_node.server.leadership import lock_key
 from bluezone.reference_node.server.runner import publish_while_leading
 
 from .conftest import fresh_postgres_database, past_keys
+from .timing import settled
 from .service_child import HA_API_KEY
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -56,7 +57,7 @@ async def _upload_until(urls, alive, done: asyncio.Event, acked: list) -> None:
         index = turn % len(urls)
         if not alive(index):
             continue
-        keys = past_keys(rng, time.time(), days=2)
+        keys = past_keys(rng, settled(time.time()), days=2)
         try:
             async with KeyServerClient(urls[index], timeout_s=10) as client:
                 code = (await client.issue_code(HA_API_KEY)).code
