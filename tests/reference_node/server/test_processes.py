@@ -28,8 +28,8 @@ from bluezone.reference_node.server.leadership import lock_key
 from bluezone.reference_node.server.runner import publish_while_leading
 
 from .conftest import fresh_postgres_database, past_keys
-from .timing import settled
 from .service_child import HA_API_KEY
+from .timing import settled
 
 ROOT = Path(__file__).resolve().parents[3]
 DEADLINE_S = 120.0
