@@ -171,6 +171,8 @@ CHECKPOINT_MIN_LINES: Final = 3
 CODE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH: Final = 10
 MIN_CODE_LENGTH: Final = 8
+# spec PORTAL-7: the longest text-message link a code is read from.
+MAX_CODE_LINK_CHARS: Final = 512
 # spec SRV-3: a code expires 24 h after issue unless the health authority asks for less.
 CODE_DEFAULT_VALIDITY_S: Final = 24 * 3600
 CODE_MIN_VALIDITY_S: Final = 60

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hmac
 import math
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from hashlib import blake2b
@@ -40,6 +41,7 @@ from bluezone.protocol.params import (
     EMBARGO_INTERVALS,
     INTERVALS_PER_DAY,
     KEY_HMAC_LENGTH,
+    MAX_CODE_LINK_CHARS,
     MAX_HMAC_SECRET_BYTES,
     MAX_ROLLING_PERIOD,
     MAX_SAME_START_KEYS,
@@ -310,8 +312,12 @@ def normalize_code(text: str) -> str:
 
     Spaces and hyphens are dropped and letters upper-cased; the result must be
     ``MIN_CODE_LENGTH``..``CODE_LENGTH`` symbols of ``CODE_ALPHABET`` (a server may issue
-    codes as short as 8), else InvalidCodeError.
+    codes as short as 8), else InvalidCodeError. The link of a text message (spec PORTAL-7:
+    any URL whose query holds ``c=<code>``) stands for its code.
     """
+    if isinstance(text, str) and "://" in text and len(text) <= MAX_CODE_LINK_CHARS:
+        values = urllib.parse.parse_qs(urllib.parse.urlsplit(text.strip()).query).get("c", [])
+        text = values[0] if len(values) == 1 else ""
     if not isinstance(text, str) or len(text) > 4 * CODE_LENGTH:
         raise InvalidCodeError("SRV-3: a code is a short string")
     code = text.replace(" ", "").replace("-", "").upper()

@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = server.add_parser("run", help="run a key server")
     server_cli.add_server_arguments(run)
     run.set_defaults(handler=server_cli.run_server)
+    portal = server.add_parser("portal", help="the health authority's portal").add_subparsers(
+        dest="portal_command", required=True
+    )
+    admin = portal.add_parser("add-admin", help="create an administrator (the first one)")
+    server_cli.add_portal_admin_arguments(admin)
+    admin.set_defaults(handler=server_cli.run_portal_admin)
     ha = commands.add_parser("ha", help="health-authority tools").add_subparsers(
         dest="ha_command", required=True
     )

@@ -144,6 +144,14 @@ def host(text: str) -> str:
     return text
 
 
+def host_port(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` to listen on (``[::1]:8443`` for IPv6)."""
+    where, sep, number = text.rpartition(":")
+    if not sep or not where:
+        _fail(f"{text!r}: give HOST:PORT, e.g. 10.0.0.5:8443")
+    return host(where.removeprefix("[").removesuffix("]")), port(number)
+
+
 def url(text: str) -> str:
     """A key server's base URL: http or https, a host, maybe a port and a path."""
     example = "e.g. http://127.0.0.1:8080"

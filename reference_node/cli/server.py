@@ -39,6 +39,7 @@ from bluezone.reference_node.errors import NodeError
 from bluezone.reference_node.server.defaults import (
     DEFAULT_BODY_TIMEOUT_S,
     DEFAULT_CLIENT_RATE,
+    DEFAULT_DAILY_CODE_QUOTA,
     DEFAULT_EXPORT_KEY_ID,
     DEFAULT_HA_RATE,
     DEFAULT_HEADER_TIMEOUT_S,
@@ -46,6 +47,7 @@ from bluezone.reference_node.server.defaults import (
     DEFAULT_RETENTION_DAYS,
 )
 from bluezone.reference_node.server.keyfiles import LOG_KEY_FILE, ServerKeys, check_ha_api_key
+from bluezone.reference_node.server.portal.config import DEFAULT_APP_LINK, PortalConfig
 from bluezone.reference_node.server.ratelimit import PROXY_HEADERS, Rate
 
 if TYPE_CHECKING:  # the runner needs aiohttp (the server extra): imported when a server starts
@@ -54,6 +56,59 @@ if TYPE_CHECKING:  # the runner needs aiohttp (the server extra): imported when 
 
 HA_API_KEY_ENV = "BLUEZONE_HA_API_KEY"
 EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_NOT_COSIGNED = 0, 1, 2, 3
+
+
+# --- bluezone server portal add-admin ------------------------------------------------------
+
+
+def add_portal_admin_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``bluezone server portal add-admin``."""
+    parser.add_argument(
+        "--data-dir", type=options.data_dir, required=True, help="the server's data directory"
+    )
+    parser.add_argument(
+        "--database", help="postgresql://... or a SQLite path (default: DATA_DIR/server.sqlite3)"
+    )
+    parser.add_argument("--username", required=True, help="the administrator's user name")
+    parser.add_argument(
+        "--password-file",
+        type=options.readable_file,
+        required=True,
+        help="a file holding the password on its first line (kept out of shell history)",
+    )
+    parser.add_argument(
+        "--authority", default="Bluezone", help="the issuer name shown in authenticator apps"
+    )
+
+
+async def _add_admin(args: argparse.Namespace) -> bytes:
+    from bluezone.reference_node.server.portal.admins import add_admin
+    from bluezone.reference_node.server.runner import DATABASE_FILE
+    from bluezone.reference_node.server.storage import open_storage
+
+    password = args.password_file.read_text().splitlines()[0] if args.password_file else ""
+    storage = await open_storage(args.database or args.data_dir / DATABASE_FILE)
+    try:
+        now_s = int(datetime.datetime.now(datetime.UTC).timestamp())
+        return await add_admin(storage, args.username, password, now_s)
+    finally:
+        await storage.close()
+
+
+def run_portal_admin(args: argparse.Namespace) -> int:
+    """Create the first administrator and print its TOTP secret (spec PORTAL-2)."""
+    from bluezone.reference_node.server.errors import ServerError
+    from bluezone.reference_node.server.portal import accounts
+
+    try:
+        secret = asyncio.run(_add_admin(args))
+    except (ServerError, IndexError) as exc:
+        reason = exc if isinstance(exc, ServerError) else "the password file is empty"
+        raise CommandError(f"no administrator created: {reason}") from None
+    print(f"administrator {args.username} created; enrol this secret in an authenticator app")
+    print(f"totp-secret: {accounts.base32(secret)}")
+    print(f"totp-uri: {accounts.otpauth_uri(secret, args.username, args.authority)}")
+    return EXIT_OK
 
 
 # --- bluezone server run ----------------------------------------------------------------
@@ -202,6 +257,45 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         default=MAX_UPLOAD_KEYS,
         help=f"keys one upload may hold, {MAX_UPLOAD_KEYS}..{MAX_UPLOAD_KEYS_LIMIT} (SRV-6)",
     )
+    parser.add_argument(
+        "--daily-code-quota",
+        type=options.positive_int,
+        default=DEFAULT_DAILY_CODE_QUOTA,
+        metavar="N",
+        help="codes the authority may issue per UTC day, API and portal (PORTAL-10), "
+        "default %(default)s",
+    )
+    portal = parser.add_argument_group(
+        "health authority's portal (PORTAL-1), off unless --portal or --portal-listen"
+    )
+    portal.add_argument(
+        "--portal", action="store_true", help="serve the portal at /portal/ beside the API"
+    )
+    portal.add_argument(
+        "--portal-listen",
+        type=options.host_port,
+        metavar="HOST:PORT",
+        help="serve the portal on its own address instead (e.g. an internal network)",
+    )
+    portal.add_argument(
+        "--portal-authority", default="Bluezone", help="the authority's name on pages and texts"
+    )
+    portal.add_argument(
+        "--portal-app-link",
+        default=DEFAULT_APP_LINK,
+        help="link in text messages; the code is added as ?c=CODE (PORTAL-7), default %(default)s",
+    )
+    portal.add_argument(
+        "--portal-language",
+        choices=("vi", "en"),
+        default="vi",
+        help="language of the portal before a visitor chooses (PORTAL-13)",
+    )
+    portal.add_argument(
+        "--portal-insecure-cookies",
+        action="store_true",
+        help="session cookies without Secure, for a portal reached by plain HTTP on loopback",
+    )
     gaen = parser.add_argument_group("GAEN-compatible API (GAPI-1), off unless --gaen-ha-id")
     gaen.add_argument("--gaen-ha-id", help="the healthAuthorityID GAEN apps publish with")
     gaen.add_argument(
@@ -270,6 +364,23 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         retention_days=args.retention_days,
         assumed_onset_days_ago=args.assume_onset_days_ago,
         gaen=_gaen_config(args),
+        daily_code_quota=args.daily_code_quota,
+        portal=_portal_config(args),
+    )
+
+
+def _portal_config(args: argparse.Namespace) -> PortalConfig | None:
+    """The portal's settings, or None when neither --portal nor --portal-listen is given."""
+    if not args.portal and args.portal_listen is None:
+        return None
+    host, port = args.portal_listen if args.portal_listen is not None else (None, None)
+    return PortalConfig(
+        host=host,
+        port=port,
+        authority=args.portal_authority,
+        app_link=args.portal_app_link,
+        secure_cookies=not args.portal_insecure_cookies,
+        default_language=args.portal_language,
     )
 
 
@@ -313,6 +424,8 @@ async def _serve(config: ServerConfig) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     print(f"serving {config.origin} at {server.url}", flush=True)
+    if server.portal_url is not None:
+        print(f"portal at {server.portal_url}", flush=True)
     print(f"log key: {server.keys.log.vkey}", flush=True)
     try:
         await stop.wait()

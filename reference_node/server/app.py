@@ -63,7 +63,11 @@ from bluezone.protocol.upload import (
     onset_in_window,
     token_digest,
 )
-from bluezone.reference_node.server.defaults import DEFAULT_CLIENT_RATE, DEFAULT_HA_RATE
+from bluezone.reference_node.server.defaults import (
+    DEFAULT_CLIENT_RATE,
+    DEFAULT_DAILY_CODE_QUOTA,
+    DEFAULT_HA_RATE,
+)
 from bluezone.reference_node.server.deniability import (
     CHAFF_HEADER,
     PADDED_ANSWERS,
@@ -147,6 +151,19 @@ class ApiConfig:
     proxy_header: str = "x-forwarded-for"
     log_counts_only: bool = False
     assumed_onset_days_ago: int | None = None
+    # spec PORTAL-10: codes the authority may issue in one UTC day, by API and portal.
+    daily_code_quota: int = DEFAULT_DAILY_CODE_QUOTA
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCode:
+    """A verification code as issued (spec SRV-3, SRV-20)."""
+
+    code: str
+    expires_s: int
+    report_type: int
+    exposure_interval: int | None = None
+    revision: bool = False
 
 
 def _json(value: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -219,6 +236,8 @@ class KeyServer:
         self._ha_limit = Limiter(b"ha:", config.ha_rate, shared, clock, monotonic)
         self._client_limit = Limiter(b"client:", config.client_rate, shared, clock, monotonic)
         secret = config.server_secret or secrets.token_bytes(32)  # tests may omit it
+        # spec PORTAL-6: the portal derives its form-token key from the same secret.
+        self.secret = secret
         self._client_keys = ClientKeys(derive_key(secret, "client-addresses"))
         self._digest_key = derive_key(secret, "code-and-token-digests")
         self._addresses = ClientAddresses(config.trusted_proxies, config.proxy_header)
@@ -347,7 +366,21 @@ class KeyServer:
         if wait:
             raise RateLimitedError("SRV-14: too many codes issued", max(1, round(wait)))
         body = await read_json(request, MAX_SMALL_REQUEST_BYTES)
-        ask = CodeRequest.parse(body, self.config.code_validity_s)
+        issued = await self.issue(CodeRequest.parse(body, self.config.code_validity_s))
+        answer: dict[str, object] = {
+            "code": issued.code,
+            "expires_s": issued.expires_s,
+            "report_type": issued.report_type,
+        }
+        if issued.exposure_interval is not None:
+            answer["exposure_interval"] = issued.exposure_interval  # spec SRV-20
+        if issued.revision:
+            answer["revision"] = True
+        return _json(answer, status=201)
+
+    async def issue(self, ask: CodeRequest) -> IssuedCode:
+        """Draw, store and return a code (spec SRV-3, SRV-20): the one path for the API and
+        the portal (PORTAL-1), under the authority's daily quota (PORTAL-10)."""
         now_s = int(self.clock())
         if ask.onset_interval is not None and not onset_in_window(
             ask.onset_interval, interval_number(now_s)
@@ -366,17 +399,11 @@ class KeyServer:
                 ask.exposure_interval,
                 ask.revision,
                 now_s=now_s,
+                daily_quota=self.config.daily_code_quota,
             ):
-                answer: dict[str, object] = {
-                    "code": code,
-                    "expires_s": expires_s,
-                    "report_type": ask.report_type,
-                }
-                if ask.exposure_interval is not None:
-                    answer["exposure_interval"] = ask.exposure_interval  # spec SRV-20
-                if ask.revision:
-                    answer["revision"] = True
-                return _json(answer, status=201)
+                return IssuedCode(
+                    code, expires_s, ask.report_type, ask.exposure_interval, ask.revision
+                )
         raise StorageError("SRV-3: could not draw an unused code")
 
     async def exchange_code(self, request: web.Request) -> web.Response:

@@ -33,7 +33,11 @@ from bluezone.reference_node.server.app import (
     KeyServer,
 )
 from bluezone.reference_node.server.connections import ConnectionLimits, GuardedAppRunner
-from bluezone.reference_node.server.defaults import DEFAULT_EXPORT_KEY_ID, DEFAULT_RETENTION_DAYS
+from bluezone.reference_node.server.defaults import (
+    DEFAULT_DAILY_CODE_QUOTA,
+    DEFAULT_EXPORT_KEY_ID,
+    DEFAULT_RETENTION_DAYS,
+)
 from bluezone.reference_node.server.errors import ConfigError
 from bluezone.reference_node.server.files import KEYS_PATH, PublicFiles
 from bluezone.reference_node.server.gaen import GaenApi, GaenConfig
@@ -57,6 +61,8 @@ from bluezone.reference_node.server.leadership import (
     PostgresLeadership,
     SoleLeadership,
 )
+from bluezone.reference_node.server.portal.app import Portal
+from bluezone.reference_node.server.portal.config import PortalConfig
 from bluezone.reference_node.server.publisher import Publisher, PublisherConfig
 from bluezone.reference_node.server.ratelimit import Rate
 from bluezone.reference_node.server.requests import BODY_TIMEOUT
@@ -111,6 +117,10 @@ class ServerConfig:
     gaen: GaenConfig | None = None
     retention_days: int = DEFAULT_RETENTION_DAYS
     assumed_onset_days_ago: int | None = None
+    # spec PORTAL-10: codes per UTC day, by API and portal together.
+    daily_code_quota: int = DEFAULT_DAILY_CODE_QUOTA
+    # spec PORTAL-1: the health authority's web portal, off unless configured.
+    portal: PortalConfig | None = None
 
 
 class _RedactAddresses(logging.Filter):
@@ -147,14 +157,20 @@ class RunningServer:
     runner: GuardedAppRunner
     keys: ServerKeys
     tasks: list[asyncio.Task[None]]
+    # spec PORTAL-1: the portal's base URL (ending in /portal/) when configured, and its
+    # own runner when it listens apart from the device API.
+    portal_url: str | None = None
+    portal_runner: GuardedAppRunner | None = None
 
     async def stop(self) -> None:
-        """Stop the schedule, then the HTTP site, then the storage."""
+        """Stop the schedule, then the HTTP sites, then the storage."""
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self.portal_runner is not None:
+            await self.portal_runner.cleanup()
         await self.runner.cleanup()
         await self.storage.close()
 
@@ -256,6 +272,7 @@ async def prepare(
             proxy_header=config.proxy_header,
             log_counts_only=config.log_counts_only,
             assumed_onset_days_ago=config.assumed_onset_days_ago,
+            daily_code_quota=config.daily_code_quota,
         )
         server = KeyServer(storage, publisher, files, keys, api, clock)
         if config.gaen is not None:
@@ -377,18 +394,30 @@ async def start_server(
     server, storage = await prepare(config, clock, random_bytes, on_step)
     app = server.build_app()
     app[BODY_TIMEOUT] = config.connections.body_timeout_s
+    portal = None if config.portal is None else Portal(server, config.portal, server.secret)
+    if portal is not None and not portal.config.own_address:
+        app.add_subapp("/portal/", portal.build_app())
     runner = GuardedAppRunner(app, config.connections, access_log=None, handle_signals=False)
+    portal_runner = None
     try:
-        await runner.setup()
-        site = web.TCPSite(runner, config.host, config.port)
-        await site.start()
+        url = await _listen(runner, config.host, config.port)
+        portal_url = None if portal is None else url + "/portal/"
+        if portal is not None and portal.config.own_address:
+            portal_root = web.Application()
+            portal_root.add_subapp("/portal/", portal.build_app())
+            portal_runner = GuardedAppRunner(
+                portal_root, config.connections, access_log=None, handle_signals=False
+            )
+            portal_url = await _listen(
+                portal_runner, portal.config.host or config.host, portal.config.port or 0
+            )
+            portal_url += "/portal/"
     except BaseException:
+        if portal_runner is not None:
+            await portal_runner.cleanup()
         await runner.cleanup()
         await storage.close()
         raise
-    sockets = [s for s in (runner.addresses or [])]
-    host, port = sockets[0][:2]
-    host = f"[{host}]" if ":" in host else host
     tasks = []
     if config.schedule:
         tasks.append(
@@ -404,5 +433,22 @@ async def start_server(
         tasks.append(asyncio.create_task(_prune_hourly(server, config.retention_days)))
         tasks.append(asyncio.create_task(log_metrics(server, config.metrics_period_s)))
     return RunningServer(
-        f"http://{host}:{port}", server, server.publisher, storage, runner, server.keys, tasks
+        url,
+        server,
+        server.publisher,
+        storage,
+        runner,
+        server.keys,
+        tasks,
+        portal_url,
+        portal_runner,
     )
+
+
+async def _listen(runner: GuardedAppRunner, host: str, port: int) -> str:
+    """Set ``runner`` up on ``host:port`` (0: a free port); return its base URL."""
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    bound_host, bound_port = runner.addresses[0][:2]
+    bound_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+    return f"http://{bound_host}:{bound_port}"
