@@ -214,3 +214,18 @@ class StaffExistsError(ServerError):
 
     code = "staff_exists"
     status = 409
+
+
+class WeakPasswordError(ServerError):
+    """A new password breaks the portal's password policy (PORTAL-3).
+
+    ``reason`` is a short stable key the web layer translates: "too_short", "too_long",
+    "too_few_distinct", "contains_username" or "common". The message never holds the password.
+    """
+
+    code = "weak_password"
+    status = 400
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
