@@ -25,8 +25,8 @@ from enum import Enum
 from aiohttp import web
 
 from bluezone.protocol.errors import ProtocolError
-from bluezone.protocol.keys import INTERVALS_PER_DAY, interval_number
-from bluezone.protocol.params import ONSET_MAX_AGE_DAYS
+from bluezone.protocol.keys import interval_number
+from bluezone.protocol.params import INTERVALS_PER_DAY, ONSET_MAX_AGE_DAYS
 from bluezone.protocol.upload import normalize_code
 from bluezone.reference_node.server.app import IssuedCode, KeyServer
 from bluezone.reference_node.server.errors import (
@@ -55,7 +55,7 @@ LANGUAGE_COOKIE = "bz_lang"
 MAX_FIELD_CHARS = 1024
 # spec PORTAL-8: a bulk file's size and rows.
 MAX_BULK_BYTES = 64 * 1024
-# Argon2id needs 64 MiB per hash: at most this many run at once.
+# Argon2id takes 256 MiB per hash (PORTAL-3): at most this many run at once.
 HASHING_AT_ONCE = 2
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
