@@ -22,7 +22,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bluezone.protocol.errors import ProtocolError
 from bluezone.protocol.keys import interval_number
@@ -107,6 +108,11 @@ def group_code(code: str) -> str:
     return " ".join(code[i : i + 3] for i in range(0, len(code), 3))
 
 
+def see_other(location: str) -> web.Response:
+    """A 303 redirect to ``location`` (after a POST, the browser GETs it)."""
+    return web.Response(status=303, headers={"Location": location})
+
+
 def app_link(base: str, code: str) -> str:
     """The link of the text message: ``base`` with the query ``c=<code>`` (spec PORTAL-7)."""
     return f"{base}{'&' if '?' in base else '?'}c={code}"
@@ -188,7 +194,9 @@ class Portal:
         try:
             response = await handler(request)
         except web.HTTPException as exc:
-            response = exc
+            for name, value in SECURITY_HEADERS.items():
+                exc.headers.setdefault(name, value)
+            raise
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
@@ -202,12 +210,12 @@ class Portal:
                 try:
                     visit = replace(visit, form=await self._read_form(request))
                 except ServerError:
-                    return self._refusal(visit, 413, visit.t("form_too_large"))
+                    return self._refusal(visit, 400, visit.t("form_unreadable"))
                 if not self._csrf_ok(visit):
                     return self._refusal(visit, 403, visit.t("csrf_refused"))  # spec PORTAL-6
             redirect = self._redirect_for(visit, access, request.path)
             if redirect is not None:
-                raise web.HTTPSeeOther(redirect)
+                return see_other(redirect)
             if access is Access.ADMIN and (visit.user is None or visit.user.role != "admin"):
                 return self._refusal(visit, 403, visit.t("admins_only"))
             response = await handler(request, visit)
@@ -253,17 +261,26 @@ class Portal:
         return Visit(language, translator(language), user, session, visit, {})
 
     async def _read_form(self, request: web.Request) -> dict[str, str | bytes]:
-        """The POSTed fields: text as str, files as bytes, within MAX_BULK_BYTES in all."""
-        if not request.content_type.startswith("multipart/"):
+        """The POSTed fields: text as str, files as bytes, within MAX_BULK_BYTES in all.
+
+        A body aiohttp cannot parse is InvalidRequestError; one over the size limits is
+        refused by aiohttp (413) or here.
+        """
+        try:
+            if request.content_type.startswith("multipart/"):
+                return await self._read_multipart(request)
             posted = await request.post()
-            return {
-                k: v for k, v in posted.items() if isinstance(v, str) and len(v) <= MAX_FIELD_CHARS
-            }
+        except (ValueError, RuntimeError, AssertionError, HttpProcessingError) as exc:
+            raise InvalidRequestError(f"PORTAL-6: unreadable form ({type(exc).__name__})") from exc
+        return {
+            k: v for k, v in posted.items() if isinstance(v, str) and len(v) <= MAX_FIELD_CHARS
+        }
+
+    async def _read_multipart(self, request: web.Request) -> dict[str, str | bytes]:
         form: dict[str, str | bytes] = {}
         total = 0
-        reader = await request.multipart()
-        async for part in reader:
-            if not hasattr(part, "read_chunk") or part.name is None:
+        async for part in await request.multipart():
+            if not isinstance(part, BodyPartReader) or part.name is None:
                 continue
             data = bytearray()
             while chunk := await part.read_chunk(8192):
@@ -341,7 +358,7 @@ class Portal:
     # -- public pages --------------------------------------------------------------------
 
     async def home(self, request: web.Request, visit: Visit) -> web.StreamResponse:
-        raise web.HTTPSeeOther("/portal/codes/new" if visit.user else "/portal/login")
+        return see_other("/portal/codes/new" if visit.user else "/portal/login")
 
     async def style(self, request: web.Request, visit: Visit) -> web.StreamResponse:
         return web.Response(
@@ -356,13 +373,13 @@ class Portal:
         target = request.query.get("next", "/portal/")
         if not target.startswith("/portal/") or target.startswith("//"):
             target = "/portal/"
-        response = web.HTTPSeeOther(target)
+        response = see_other(target)
         self._set_cookie(response, LANGUAGE_COOKIE, chosen, max_age=365 * 86400)
         return response
 
     async def login_form(self, request: web.Request, visit: Visit) -> web.StreamResponse:
         if visit.user is not None:
-            raise web.HTTPSeeOther("/portal/codes/new")
+            return see_other("/portal/codes/new")
         return self._page(pages.login_page(self._view(request, visit)))
 
     async def login(self, request: web.Request, visit: Visit) -> web.StreamResponse:
@@ -399,7 +416,7 @@ class Portal:
         token = secrets.token_urlsafe(32)
         await self.storage.add_session(_digest(token), staff.id, now)  # spec PORTAL-5
         await self.storage.add_audit(now, staff.username, "sign_in", "")
-        response = web.HTTPSeeOther(
+        response = see_other(
             self._redirect_for(replace(visit, user=staff), Access.STAFF, "") or "/portal/codes/new"
         )
         self._set_cookie(response, SESSION_COOKIE, token)
@@ -420,7 +437,7 @@ class Portal:
         if visit.session_token is not None:
             await self.storage.delete_session(_digest(visit.session_token))
             await self._audit(visit, "sign_out")
-        response = web.HTTPSeeOther("/portal/login")
+        response = see_other("/portal/login")
         response.del_cookie(SESSION_COOKIE, path="/portal/")
         return response
 
@@ -452,7 +469,7 @@ class Portal:
         token = secrets.token_urlsafe(32)
         await self.storage.add_session(_digest(token), visit.user.id, self._now())
         user = replace(visit.user, must_change_password=False)
-        response = web.HTTPSeeOther(
+        response = see_other(
             self._redirect_for(replace(visit, user=user), Access.STAFF, "") or "/portal/codes/new"
         )
         self._set_cookie(response, SESSION_COOKIE, token)
@@ -483,7 +500,7 @@ class Portal:
         await self.storage.set_totp(visit.user.id, secret)
         await self.storage.use_totp_step(visit.user.id, step)
         await self._audit(visit, "totp_enrolled")
-        raise web.HTTPSeeOther("/portal/codes/new")
+        return see_other("/portal/codes/new")
 
     # -- codes ------------------------------------------------------------------------------
 
@@ -737,7 +754,7 @@ class Portal:
         disable = request.match_info["action"] == "disable"
         await self.storage.set_disabled(target.id, disable)
         await self._audit(visit, "staff_disabled" if disable else "staff_enabled", target.username)
-        raise web.HTTPSeeOther("/portal/staff")
+        return see_other("/portal/staff")
 
     async def audit(self, request: web.Request, visit: Visit) -> web.StreamResponse:
         """The newest 200 audit events (spec PORTAL-12)."""
