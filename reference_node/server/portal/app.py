@@ -272,9 +272,7 @@ class Portal:
             posted = await request.post()
         except (ValueError, RuntimeError, AssertionError, HttpProcessingError) as exc:
             raise InvalidRequestError(f"PORTAL-6: unreadable form ({type(exc).__name__})") from exc
-        return {
-            k: v for k, v in posted.items() if isinstance(v, str) and len(v) <= MAX_FIELD_CHARS
-        }
+        return {k: v for k, v in posted.items() if isinstance(v, str) and len(v) <= MAX_FIELD_CHARS}
 
     async def _read_multipart(self, request: web.Request) -> dict[str, str | bytes]:
         form: dict[str, str | bytes] = {}
