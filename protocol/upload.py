@@ -307,6 +307,15 @@ def chaff_schedule(randomness: bytes, mean_gap_s: float) -> tuple[float, float]:
     return -mean_gap_s * math.log1p(-u), v * CHAFF_MAX_PAUSE_S
 
 
+def _code_of_link(link: str) -> str:
+    """The single ``c`` query parameter of a link (spec PORTAL-7), else ""."""
+    try:
+        values = urllib.parse.parse_qs(urllib.parse.urlsplit(link.strip()).query).get("c", [])
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return ""
+    return values[0] if len(values) == 1 else ""
+
+
 def normalize_code(text: str) -> str:
     """Return a verification code as typed, in canonical form (spec SRV-3).
 
@@ -316,8 +325,7 @@ def normalize_code(text: str) -> str:
     any URL whose query holds ``c=<code>``) stands for its code.
     """
     if isinstance(text, str) and "://" in text and len(text) <= MAX_CODE_LINK_CHARS:
-        values = urllib.parse.parse_qs(urllib.parse.urlsplit(text.strip()).query).get("c", [])
-        text = values[0] if len(values) == 1 else ""
+        text = _code_of_link(text)
     if not isinstance(text, str) or len(text) > 4 * CODE_LENGTH:
         raise InvalidCodeError("SRV-3: a code is a short string")
     code = text.replace(" ", "").replace("-", "").upper()

@@ -42,7 +42,8 @@ def add_report_commands(node_commands: argparse._SubParsersAction) -> None:
         "--code",
         required=True,
         type=options.typed(check_code, "a verification code"),
-        help="the code from the health authority, e.g. 7KQ4MX2P9H (spaces and dashes ignored)",
+        help="the code from the health authority, e.g. 7KQ4MX2P9H (spaces and dashes ignored), "
+        "or the link of its text message",
     )
     report.add_argument("--server", required=True, type=options.url, help="key server base URL")
     report.add_argument(

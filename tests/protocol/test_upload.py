@@ -221,19 +221,36 @@ def test_padding_does_not_show_how_many_people_reported():
         ("2345 6789 XY", "23456789XY"),
         ("abcd-efgh", "ABCDEFGH"),
         ("ABCDEFGHJ", "ABCDEFGHJ"),
+        # spec PORTAL-7: the link of a text message stands for its code
+        ("bluezone://verify?c=7KQ4MZ9TXH", "7KQ4MZ9TXH"),
+        (" https://app.example/v?r=VN&c=7kq4mz9txh ", "7KQ4MZ9TXH"),
     ],
 )
 def test_codes_are_normalised(typed, code):
     assert normalize_code(typed) == code
 
 
-@pytest.mark.parametrize("typed", ["ABCDEFG", "ABCDEFGHJKM", "ABCDEFGHJ0", "ABCDEFGHJI", "", 12])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "ABCDEFG",
+        "ABCDEFGHJKM",
+        "ABCDEFGHJ0",
+        "ABCDEFGHJI",
+        "",
+        12,
+        "bluezone://verify?c=7KQ4MZ9TXH&c=7KQ4MZ9TXJ",  # two codes: none
+        "bluezone://verify?code=7KQ4MZ9TXH",
+        "http://[::1/v?c=7KQ4MZ9TXH",  # not a URL
+        "bluezone://verify?c=" + "A" * 600,
+    ],
+)
 def test_malformed_codes_are_refused(typed):
     with pytest.raises(InvalidCodeError):
         normalize_code(typed)
 
 
-@given(st.text(max_size=60))
+@given(st.text(max_size=60) | st.text(max_size=60).map(lambda t: "x://[" + t + "?c=" + t))
 def test_normalize_code_raises_only_its_error(text):
     try:
         code = normalize_code(text)
