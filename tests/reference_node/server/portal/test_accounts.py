@@ -24,6 +24,7 @@ from bluezone.reference_node.server.portal.accounts import (
     totp_step,
     verify_password,
 )
+from tests.vectorfiles import cases
 
 GOOD = "Đồng hồ cát 7 giờ sáng"
 RFC_SECRET = b"12345678901234567890"
@@ -181,6 +182,29 @@ def test_policy_raises_only_weak_password(password: str, username: str) -> None:
 
 
 # TOTP (PORTAL-4, PORTAL-14).
+
+
+@pytest.mark.parametrize("vector", cases("totp.json", "TotpCode"))
+def test_totp_code_vectors(vector: dict) -> None:
+    # spec PORTAL-14: RFC 6238 Appendix B (8 digits) and the portal's 6
+    inputs = vector["inputs"]
+    step = totp_step(inputs["now_s"])
+    code = totp_at(bytes.fromhex(inputs["secret"]), step, inputs["digits"])
+    assert step == vector["expected"]["step"]
+    assert code.encode().hex() == vector["expected"]["code"]
+
+
+@pytest.mark.parametrize("vector", cases("totp.json", "TotpMatch"))
+def test_totp_match_vectors(vector: dict) -> None:
+    # spec PORTAL-4, PORTAL-14: a typed code is the code of one step of the window, or refused
+    inputs = vector["inputs"]
+    code = bytes.fromhex(inputs["code"]).decode()
+    step = totp_match(bytes.fromhex(inputs["secret"]), code, inputs["now_s"])
+    if vector["result"] == "valid":
+        assert step == vector["expected"]["step"]
+    else:
+        assert vector["expected"]["error"] == "totp_invalid"
+        assert step is None
 
 
 def test_new_secret_is_20_bytes_from_the_source() -> None:
