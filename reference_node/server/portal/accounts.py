@@ -30,6 +30,8 @@ PASSWORD_MAX_CHARS = 128
 PASSWORD_MIN_DISTINCT = 5
 # A username shorter than this would forbid too many passwords to be a useful check.
 USERNAME_CHECK_MIN_CHARS = 3
+# The ``reason`` keys of WeakPasswordError, in check order; the web layer translates each.
+WEAK_PASSWORD_REASONS = ("too_short", "too_long", "too_few_distinct", "contains_username", "common")
 
 # PORTAL-14: RFC 6238 TOTP with HMAC-SHA1, T0 = 0, 30-second steps, 6 digits, ±1 step.
 TOTP_STEP_S = 30
