@@ -13,6 +13,7 @@ import hmac
 import re
 import unicodedata
 from collections.abc import Callable
+from typing import NoReturn
 from urllib.parse import quote
 
 import nacl.exceptions
@@ -236,7 +237,7 @@ def check_password_policy(password: str, username: str) -> None:
         _weak("common", "it is one of the most common passwords")
 
 
-def _weak(reason: str, why: str) -> None:
+def _weak(reason: str, why: str) -> NoReturn:
     raise WeakPasswordError(f"password refused by the policy (PORTAL-3): {why}", reason)
 
 
