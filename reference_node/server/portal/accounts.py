@@ -13,6 +13,7 @@ import hmac
 import re
 import unicodedata
 from collections.abc import Callable
+from typing import NoReturn
 from urllib.parse import quote
 
 import nacl.exceptions
@@ -30,6 +31,8 @@ PASSWORD_MAX_CHARS = 128
 PASSWORD_MIN_DISTINCT = 5
 # A username shorter than this would forbid too many passwords to be a useful check.
 USERNAME_CHECK_MIN_CHARS = 3
+# The ``reason`` keys of WeakPasswordError, in check order; the web layer translates each.
+WEAK_PASSWORD_REASONS = ("too_short", "too_long", "too_few_distinct", "contains_username", "common")
 
 # PORTAL-14: RFC 6238 TOTP with HMAC-SHA1, T0 = 0, 30-second steps, 6 digits, ±1 step.
 TOTP_STEP_S = 30
@@ -234,7 +237,7 @@ def check_password_policy(password: str, username: str) -> None:
         _weak("common", "it is one of the most common passwords")
 
 
-def _weak(reason: str, why: str) -> None:
+def _weak(reason: str, why: str) -> NoReturn:
     raise WeakPasswordError(f"password refused by the policy (PORTAL-3): {why}", reason)
 
 

@@ -5,7 +5,8 @@ step of publication or by the test at a seeded random moment. After each kill th
 restarts on the same data directory; then every published file must equal what the
 database holds, the signed checkpoint must match the leaves recomputed from the files, and
 every upload the child acknowledged must be pending or published, and published after the
-next publication.
+next publication. The daily counts (PORTAL-11) must agree with the rows they count: a kill
+neither loses nor doubles a count.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -33,7 +35,7 @@ from bluezone.reference_node.server.files import (
     checkpoint_path,
 )
 from bluezone.reference_node.server.index import BatchIndex
-from bluezone.reference_node.server.runner import prepare
+from bluezone.reference_node.server.runner import DATABASE_FILE, prepare
 
 from .conftest import FAR_FUTURE
 from .crash_child import config
@@ -112,9 +114,38 @@ async def _check(data_dir: Path, acked: set[str]) -> int:
             export = ExportFile.from_zip(files.read(batch_path(batch.number)))
             published |= {k.key_data.hex() for k in export.payload.keys}
         assert acked <= published
+        counted = await _summed_counts(storage)
+        assert counted == _rows_counted(data_dir / DATABASE_FILE), "a count was lost or doubled"
         return len(await storage.batches())
     finally:
         await storage.close()
+
+
+async def _summed_counts(storage) -> dict[str, int]:
+    """Each daily count summed over every day (PORTAL-11)."""
+    totals: dict[str, int] = {}
+    for day in (await storage.daily_counts(0, 10**7)).values():
+        for name, count in day.items():
+            totals[name] = totals.get(name, 0) + count
+    return {name: count for name, count in totals.items() if count}
+
+
+def _rows_counted(database: Path) -> dict[str, int]:
+    """What the daily counts count, counted from the rows (the child never prunes)."""
+    queries = {
+        "codes_issued": "SELECT count(*) FROM codes",
+        "codes_used": "SELECT count(*) FROM codes WHERE used",
+        "uploads": "SELECT count(*) FROM tokens WHERE used",
+        "keys_uploaded": "SELECT count(*) FROM keys",
+        "batches": "SELECT count(*) FROM batches",
+        "keys_published": "SELECT count(*) FROM keys WHERE batch IS NOT NULL",
+    }
+    conn = sqlite3.connect(database)
+    try:
+        counts = {name: conn.execute(query).fetchone()[0] for name, query in queries.items()}
+    finally:
+        conn.close()
+    return {name: count for name, count in counts.items() if count}
 
 
 @pytest.mark.slow
