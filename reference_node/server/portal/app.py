@@ -58,6 +58,10 @@ MAX_FIELD_CHARS = 1024
 MAX_BULK_BYTES = 64 * 1024
 # Argon2id takes 256 MiB per hash (PORTAL-3): at most this many run at once.
 HASHING_AT_ONCE = 2
+# spec PORTAL-7: how long a code issued in the portal stays valid: short when read aloud and
+# entered at once, a day when it travels by text message (as GAEN's short and long codes).
+VALIDITIES_S = {"15m": 15 * 60, "1h": 3600, "24h": 24 * 3600}
+DEFAULT_VALIDITY_S = VALIDITIES_S["1h"]
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -519,7 +523,9 @@ class Portal:
         midnight = (day - datetime.date(1970, 1, 1)).days * INTERVALS_PER_DAY
         return min(midnight, interval_number(self._now()))
 
-    def code_request(self, kind: str, onset_date: str, exposure_date: str) -> CodeRequest:
+    def code_request(
+        self, kind: str, onset_date: str, exposure_date: str, validity: str = ""
+    ) -> CodeRequest:
         """The API request a form's kind and dates stand for (spec PORTAL-7, SRV-20).
 
         Raises ValueError for a date outside the allowed range and InvalidRequestError for a
@@ -537,6 +543,7 @@ class Portal:
             body = {"report_type": report_type, "onset_interval": self._interval(onset_date)}
             if kind == "recursive":
                 body["exposure_interval"] = self._interval(exposure_date)
+        body["validity_s"] = VALIDITIES_S.get(validity, DEFAULT_VALIDITY_S)
         return CodeRequest.parse(body, self.server.config.code_validity_s)
 
     async def _issue_one(self, visit: Visit, ask: CodeRequest, limit: Limiter) -> IssuedCode:
@@ -577,9 +584,12 @@ class Portal:
     async def issue(self, request: web.Request, visit: Visit) -> web.StreamResponse:
         """Issue one code (spec PORTAL-7) under the account's rate limit (PORTAL-10)."""
         kind = _field(visit.form, "kind")
-        values = {n: _field(visit.form, n) for n in ("kind", "onset_date", "exposure_date")}
+        names = ("kind", "onset_date", "exposure_date", "validity")
+        values = {n: _field(visit.form, n) for n in names}
         try:
-            ask = self.code_request(kind, values["onset_date"], values["exposure_date"])
+            ask = self.code_request(
+                kind, values["onset_date"], values["exposure_date"], values["validity"]
+            )
             issued = await self._issue_one(visit, ask, self._code_limit)
         except (ValueError, ServerError, ProtocolError) as exc:
             view = self._view(request, visit, error=self._issue_error(visit.t, exc))
@@ -632,7 +642,7 @@ class Portal:
 
     def _bulk_request(self, t: Translate, row: bulk.Row) -> CodeRequest:
         try:
-            return self.code_request(row.kind, row.onset_date, row.exposure_date)
+            return self.code_request(row.kind, row.onset_date, row.exposure_date, "24h")
         except (ValueError, ServerError, ProtocolError) as exc:
             raise bulk.BulkFileError(f"{row.number}: {self._issue_error(t, exc)}") from None
 

@@ -20,6 +20,8 @@ from bluezone.reference_node.server.storage.base import AuditEvent, StaffRecord
 COUNT_NAMES = ("codes_issued", "codes_used", "uploads", "keys_published", "batches")
 # spec PORTAL-7: the kinds of code a case worker may issue, in the order of the form.
 KINDS = ("confirmed", "clinical", "self_report", "recursive", "confirm_revision", "revoke")
+# spec PORTAL-7: the validities offered, shortest first (the portal's VALIDITIES_S).
+VALIDITIES = ("15m", "1h", "24h")
 
 
 @cache
@@ -184,10 +186,11 @@ def totp_page(view: View, secret: str, uri: str) -> str:
     return layout(view, t("totp_title"), body)
 
 
-def _kind_options(t: Translate, chosen: str) -> str:
+def _options(t: Translate, prefix: str, values: Sequence[str], chosen: str) -> str:
+    """``<option>`` elements for ``values``, labelled by the messages ``prefix + value``."""
     return "".join(
-        f'<option value="{k}"{" selected" if k == chosen else ""}>{esc(t("kind_" + k))}</option>'
-        for k in KINDS
+        f'<option value="{v}"{" selected" if v == chosen else ""}>{esc(t(prefix + v))}</option>'
+        for v in values
     )
 
 
@@ -201,12 +204,15 @@ def issue_page(
     def value(name: str) -> str:
         return f'value="{esc(values.get(name, ""))}"'
 
+    kinds = _options(t, "kind_", KINDS, values.get("kind") or "confirmed")
+    validities = _options(t, "validity_", VALIDITIES, values.get("validity") or "1h")
+
     body = (
         f'<form class="card" id="issue" method="post" action="/portal/codes/new">'
         f"{csrf_field(view)}"
         f'<label for="kind">{esc(t("kind"))}</label>'
         f'<select id="kind" name="kind">'
-        f"{_kind_options(t, values.get('kind', 'confirmed'))}</select>"
+        f"{kinds}</select>"
         + _input(
             "onset_date",
             t("onset_date"),
@@ -221,6 +227,8 @@ def issue_page(
             f"{dates} {value('exposure_date')}",
             hint=t("exposure_hint"),
         )
+        + f'<label for="validity">{esc(t("validity"))}</label>'
+        + f'<select id="validity" name="validity">{validities}</select>'
         + _submit("issue-submit", t("issue"))
         + "</form>"
     )

@@ -496,3 +496,14 @@ def bulk_kinds():
     from bluezone.reference_node.server.portal.pages import KINDS
 
     return KINDS
+
+
+@pytest.mark.parametrize(("validity", "seconds"), [("15m", 900), ("1h", 3600), ("24h", 86400)])
+def test_the_chosen_validity_is_the_codes_with_srv3_rounding(tmp_path, validity, seconds):
+    async def scenario():
+        async with deployed(tmp_path) as d, d.admin() as admin:
+            _, page = await admin.post("codes/new", {"kind": "confirmed", "validity": validity})
+            digest = d.server.key_server.code_digest(_code(page))
+            return (await d.server.storage.code_status(digest)).expires_s - int(d.clock.now)
+
+    assert seconds <= run(scenario()) < seconds + 600
