@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import io
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -52,6 +53,8 @@ log = logging.getLogger("bluezone.server.portal")
 SESSION_COOKIE = "bz_session"
 VISIT_COOKIE = "bz_visit"
 LANGUAGE_COOKIE = "bz_lang"
+# A page of the portal the language switch may send back to.
+_PORTAL_PATH = re.compile(r"/portal/[A-Za-z0-9/_.=&?-]{0,200}")
 # Form fields are short; a longer one is refused before any work.
 MAX_FIELD_CHARS = 1024
 # spec PORTAL-8: a bulk file's size and rows.
@@ -373,8 +376,8 @@ class Portal:
         """Remember the chosen language (spec PORTAL-13) and go back to a portal page."""
         chosen = pick_language(request.query.get("to"), "", self.config.default_language)
         target = request.query.get("next", "/portal/")
-        if not target.startswith("/portal/") or target.startswith("//"):
-            target = "/portal/"
+        if not _PORTAL_PATH.fullmatch(target):
+            target = "/portal/"  # never another site, never a header break
         response = see_other(target)
         self._set_cookie(response, LANGUAGE_COOKIE, chosen, max_age=365 * 86400)
         return response

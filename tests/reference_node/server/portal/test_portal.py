@@ -385,12 +385,14 @@ def test_the_language_follows_the_choice_then_the_browser_then_vietnamese(tmp_pa
             await s.get("language?to=en&next=/portal/login")
             chosen = (await s.get("login", headers={"Accept-Language": "vi"}))[1]
             escaped = (await s.get("language?to=vi&next=//evil.example/"))[1]
-            return default, browser, chosen, escaped
+            broken = await s.get("language?to=vi&next=/portal/%0d%0aSet-Cookie:%20x=1")
+            return default, browser, chosen, escaped, broken
 
-    default, browser, chosen, escaped = run(scenario())
+    default, browser, chosen, escaped, broken = run(scenario())
     assert "Đăng nhập" in default and '<html lang="vi">' in default
     assert '<html lang="en">' in browser and '<html lang="en">' in chosen
     assert 'id="login"' in escaped  # an outside "next" falls back to the portal
+    assert broken[0] == 200 and 'id="login"' in broken[1]
 
 
 def test_every_catalogue_has_the_reference_keys_and_placeholders():
