@@ -55,6 +55,10 @@ LIBRARY_LEVEL: dict[str, str] = {
     "NewKey": "no op draws new keys; key generation takes device time and randomness",
     "Embargo": "a rule on a key's fields without key bytes; the ExposureCheck cases drive the "
     "embargo through check_exposures (MATCH-8)",
+    "TotpCode": "the health authority portal's second factor (PORTAL-14), not a device's "
+    "protocol; the portal's own tests drive these vectors",
+    "TotpMatch": "the health authority portal's second factor (PORTAL-14), not a device's "
+    "protocol; the portal's own tests drive these vectors",
     **LOG_LIBRARY_LEVEL,
     **BZ2020_LIBRARY_LEVEL,
 }
