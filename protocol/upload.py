@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hmac
 import math
-import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from hashlib import blake2b
@@ -309,10 +308,8 @@ def chaff_schedule(randomness: bytes, mean_gap_s: float) -> tuple[float, float]:
 
 def _code_of_link(link: str) -> str:
     """The single ``c`` query parameter of a link (spec PORTAL-7), else ""."""
-    try:
-        values = urllib.parse.parse_qs(urllib.parse.urlsplit(link.strip()).query).get("c", [])
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        return ""
+    query = link.strip().partition("?")[2].partition("#")[0]
+    values = [v for k, _, v in (part.partition("=") for part in query.split("&")) if k == "c"]
     return values[0] if len(values) == 1 else ""
 
 
