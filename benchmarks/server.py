@@ -224,7 +224,7 @@ async def _publication(data_dir: Path, keys: int) -> tuple[float, int]:
         for n, chunk in enumerate(_chunks(_published_keys(keys), 10_000)):
             token = rng.randbytes(32)
             code = code_digest(f"{n:010d}", DIGEST_KEY)
-            await storage.add_code(code, 1, None, 2**40)
+            await storage.add_code(code, 1, None, 2**40, now_s=0)
             await storage.exchange_code(code, 0, token_digest(token, DIGEST_KEY), bytes(32), 2**40)
             await storage.use_token(token_digest(token, DIGEST_KEY), 0, chunk)
         started = time.perf_counter()

@@ -365,6 +365,7 @@ class KeyServer:
                 expires_s,
                 ask.exposure_interval,
                 ask.revision,
+                now_s=now_s,
             ):
                 answer: dict[str, object] = {
                     "code": code,

@@ -200,3 +200,17 @@ class WrongCodeKindError(ServerError):
 
     code = "wrong_code_kind"
     status = 400
+
+
+class QuotaExceededError(ServerError):
+    """The health authority's daily quota of codes is used up (PORTAL-10)."""
+
+    code = "quota_exceeded"
+    status = 429
+
+
+class StaffExistsError(ServerError):
+    """A portal account with this username exists already (PORTAL-2)."""
+
+    code = "staff_exists"
+    status = 409

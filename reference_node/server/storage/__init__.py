@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 
 from bluezone.reference_node.server.storage.base import (
+    AuditEvent,
     BatchRecord,
     CheckpointRecord,
+    CodeStatus,
     NewKey,
     PendingKey,
+    StaffRecord,
     Storage,
     TokenRecord,
 )
@@ -33,10 +36,13 @@ async def open_storage(database: str | os.PathLike[str], durable: bool = True) -
 
 
 __all__ = [
+    "AuditEvent",
     "BatchRecord",
     "CheckpointRecord",
+    "CodeStatus",
     "NewKey",
     "PendingKey",
+    "StaffRecord",
     "Storage",
     "TokenRecord",
     "open_storage",

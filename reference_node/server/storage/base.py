@@ -4,6 +4,11 @@ One interface, two implementations: SQLite (embedded, the default) and PostgreSQ
 method is one transaction: it happens whole or not at all, and a method that returns has
 made its effects durable. Codes and tokens are stored only as SHA-256 digests (SRV-8), and
 nothing links a code to its token or a token to the keys it uploaded.
+
+The health authority's portal keeps its accounts, sessions and audit trail here too, and
+counts per UTC day what the key server did (PORTAL-11): the methods that issue and use codes,
+accept uploads and publish batches add to those counts in their own transaction, so a crash
+never loses nor doubles one.
 """
 
 from __future__ import annotations
@@ -11,7 +16,21 @@ from __future__ import annotations
 import abc
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+DAY_S = 86400
+# The counts of daily_counts (PORTAL-11), each kept per UTC day.
+CODES_ISSUED = "codes_issued"
+CODES_USED = "codes_used"
+UPLOADS = "uploads"
+KEYS_UPLOADED = "keys_uploaded"
+BATCHES = "batches"
+KEYS_PUBLISHED = "keys_published"
+
+
+def utc_day(unix_s: int) -> int:
+    """The UTC day number of a time in unix seconds (day 0 is 1970-01-01)."""
+    return unix_s // DAY_S
 
 
 def random_row_id() -> int:
@@ -103,6 +122,74 @@ class CheckpointRecord:
     note: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class StaffRecord:
+    """A portal account (PORTAL-2): its role, password hash, TOTP state and lockout state.
+
+    ``locked_until_s`` is the unix second the lockout ends (0: never locked, PORTAL-4);
+    ``totp_last_step`` the last TOTP time step accepted (PORTAL-14).
+    """
+
+    id: int
+    username: str
+    role: str
+    password_hash: bytes = field(repr=False)
+    totp_secret: bytes | None = field(repr=False)
+    totp_last_step: int
+    failed_logins: int
+    locked_until_s: int
+    disabled: bool
+    must_change_password: bool
+    created_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One entry of the portal's audit trail (PORTAL-12); ``id`` grows with time."""
+
+    id: int
+    at_s: int
+    actor: str
+    action: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeStatus:
+    """What a stored code says and its state, read without using it (PORTAL-9).
+
+    A code is expired when ``now_s >= expires_s`` (SRV-4).
+    """
+
+    report_type: int
+    onset_interval: int | None
+    expires_s: int
+    used: bool
+    exposure_interval: int | None
+    revision: bool
+
+
+def session_alive(
+    created_s: int,
+    last_seen_s: int,
+    staff: StaffRecord | None,
+    now_s: int,
+    idle_s: int,
+    max_age_s: int,
+) -> bool:
+    """Whether a portal session may go on at ``now_s`` (PORTAL-5).
+
+    It may not once idle for ``idle_s``, ``max_age_s`` after it began, or when its account
+    is gone or disabled.
+    """
+    return (
+        staff is not None
+        and not staff.disabled
+        and now_s < last_seen_s + idle_s
+        and now_s < created_s + max_age_s
+    )
+
+
 class Storage(abc.ABC):
     """What the key server keeps. Every method is one atomic, durable transaction."""
 
@@ -127,10 +214,15 @@ class Storage(abc.ABC):
         expires_s: int,
         exposure_interval: int | None = None,
         revision: bool = False,
+        *,
+        now_s: int,
+        daily_quota: int | None = None,
     ) -> bool:
         """Store a new code; return False (storing nothing) if the digest exists (SRV-3).
 
-        ``exposure_interval`` (recursive codes) and ``revision`` are SRV-20's kinds.
+        ``exposure_interval`` (recursive codes) and ``revision`` are SRV-20's kinds. Adds one
+        to ``codes_issued`` of the day of ``now_s`` (PORTAL-11). With ``daily_quota``, raises
+        QuotaExceededError, storing nothing, when that count has reached it (PORTAL-10).
         """
 
     @abc.abstractmethod
@@ -145,7 +237,8 @@ class Storage(abc.ABC):
         """Mark the code used and store the token, atomically (SRV-4).
 
         Of concurrent calls for one code, exactly one succeeds. Raises CodeNotFoundError,
-        CodeUsedError or CodeExpiredError (at ``now_s`` >= the code's expiry).
+        CodeUsedError or CodeExpiredError (at ``now_s`` >= the code's expiry). Adds one to
+        ``codes_used`` of the day of ``now_s`` (PORTAL-11).
         """
 
     @abc.abstractmethod
@@ -176,7 +269,8 @@ class Storage(abc.ABC):
         Of concurrent calls for one token, exactly one succeeds. A key whose key data is
         already stored is kept once. Each key is stored with its ``publish_after`` interval
         (SRV-6). Returns how many keys were new. Raises TokenNotFoundError, TokenUsedError
-        or TokenExpiredError.
+        or TokenExpiredError. Adds one to ``uploads`` and the new keys to ``keys_uploaded``
+        of the day of ``now_s`` (PORTAL-11).
         """
 
     @abc.abstractmethod
@@ -189,6 +283,7 @@ class Storage(abc.ABC):
 
         Atomic; raises the token errors of ``use_token`` and InvalidReportTypeTransitionError
         if a key's report type is no longer ``current``. Returns how many keys were revised.
+        Adds one to ``uploads`` of the day of ``now_s`` (PORTAL-11): a revision is an upload.
         """
 
     @abc.abstractmethod
@@ -217,7 +312,9 @@ class Storage(abc.ABC):
         """Record a batch, assign its keys and revisions and store its checkpoint (SRV-10).
 
         ``batch.number`` must equal the number of batches stored and every row id must
-        name a pending key; otherwise nothing changes and StorageError is raised.
+        name a pending key; otherwise nothing changes and StorageError is raised. Adds one to
+        ``batches`` and ``len(row_ids)`` (the real keys, no padding) to ``keys_published`` of
+        the day of ``batch.end_s`` (PORTAL-11).
         """
 
     @abc.abstractmethod
@@ -251,4 +348,125 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     async def prune(self, expired_before_s: int, oldest_interval: int) -> int:
         """Delete codes and tokens that expired before ``expired_before_s``, and published
-        keys that ended before ``oldest_interval``; return how many rows went."""
+        keys that ended before ``oldest_interval``; return how many rows went.
+
+        Portal sessions last seen before ``expired_before_s`` go too (the server passes a
+        day ago): they are long past their idle limit (PORTAL-5).
+        """
+
+    # The health authority's portal (section 7).
+
+    @abc.abstractmethod
+    async def add_staff(
+        self,
+        username: str,
+        role: str,
+        password_hash: bytes,
+        totp_secret: bytes | None,
+        now_s: int,
+        must_change_password: bool,
+    ) -> int:
+        """Create a portal account; return its id (PORTAL-2).
+
+        Raises StaffExistsError, creating nothing, when the username is taken.
+        """
+
+    @abc.abstractmethod
+    async def staff_by_name(self, username: str) -> StaffRecord | None:
+        """Return the account of ``username``, or None."""
+
+    @abc.abstractmethod
+    async def staff_by_id(self, staff_id: int) -> StaffRecord | None:
+        """Return the account ``staff_id``, or None."""
+
+    @abc.abstractmethod
+    async def list_staff(self) -> list[StaffRecord]:
+        """Return every account, by username."""
+
+    @abc.abstractmethod
+    async def login_failed(
+        self, staff_id: int, now_s: int, max_failures: int, lockout_s: int
+    ) -> StaffRecord:
+        """Count a failed sign-in and return the account as it is now (PORTAL-4).
+
+        Atomically: ``failed_logins`` += 1; when that reaches ``max_failures``, the account
+        is locked until ``now_s + lockout_s`` and ``failed_logins`` starts again at 0.
+        Raises NotFoundError for an unknown account.
+        """
+
+    @abc.abstractmethod
+    async def login_succeeded(self, staff_id: int) -> None:
+        """Reset the account's failed sign-ins to 0 (PORTAL-4)."""
+
+    @abc.abstractmethod
+    async def set_password(
+        self, staff_id: int, password_hash: bytes, must_change_password: bool
+    ) -> None:
+        """Replace the account's password hash (PORTAL-3). Raises NotFoundError."""
+
+    @abc.abstractmethod
+    async def set_totp(self, staff_id: int, secret: bytes | None) -> None:
+        """Set or clear the account's TOTP secret; no step is used yet (PORTAL-14).
+
+        Raises NotFoundError.
+        """
+
+    @abc.abstractmethod
+    async def use_totp_step(self, staff_id: int, step: int) -> bool:
+        """Accept a TOTP time step once: store it and return True only when it is later
+        than every step accepted before, atomically (PORTAL-14)."""
+
+    @abc.abstractmethod
+    async def set_disabled(self, staff_id: int, disabled: bool) -> None:
+        """Disable or enable an account; disabling ends its sessions (PORTAL-2).
+
+        Raises NotFoundError.
+        """
+
+    @abc.abstractmethod
+    async def add_session(self, digest: bytes, staff_id: int, now_s: int) -> None:
+        """Store a new session by the digest of its cookie (PORTAL-5)."""
+
+    @abc.abstractmethod
+    async def touch_session(
+        self, digest: bytes, now_s: int, idle_s: int, max_age_s: int
+    ) -> StaffRecord | None:
+        """Return the session's account and mark it seen at ``now_s`` (PORTAL-5).
+
+        Returns None, deleting the session, when it is unknown, idle for ``idle_s`` or more
+        (``now_s >= last_seen_s + idle_s``), ``max_age_s`` old or more, or its account is
+        disabled.
+        """
+
+    @abc.abstractmethod
+    async def delete_session(self, digest: bytes) -> None:
+        """End one session (sign-out); an unknown digest is no error."""
+
+    @abc.abstractmethod
+    async def delete_sessions_of(self, staff_id: int) -> None:
+        """End every session of an account."""
+
+    @abc.abstractmethod
+    async def add_audit(self, at_s: int, actor: str, action: str, detail: str) -> None:
+        """Append an event to the audit trail (PORTAL-12); ``detail`` never holds a code."""
+
+    @abc.abstractmethod
+    async def audit_events(self, limit: int, before_id: int | None = None) -> list[AuditEvent]:
+        """Return up to ``limit`` audit events, newest first, older than ``before_id`` if
+        given (the id of the last event of the previous page)."""
+
+    @abc.abstractmethod
+    async def code_status(self, code_digest: bytes) -> CodeStatus | None:
+        """Return a code's kind and state without using it, or None if unknown (PORTAL-9)."""
+
+    @abc.abstractmethod
+    async def expire_code(self, code_digest: bytes, now_s: int) -> bool:
+        """End an unused, unexpired code's validity now; return whether it changed (PORTAL-9).
+
+        A used, expired or unknown code is left as it is.
+        """
+
+    @abc.abstractmethod
+    async def daily_counts(self, first_day: int, last_day: int) -> dict[int, dict[str, int]]:
+        """Return the counts of the UTC days ``first_day`` to ``last_day`` (both included) by
+        day and name; days without counts are left out (PORTAL-11)."""

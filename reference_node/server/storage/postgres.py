@@ -17,6 +17,8 @@ from bluezone.reference_node.server.errors import (
     CodeNotFoundError,
     CodeUsedError,
     NotFoundError,
+    QuotaExceededError,
+    StaffExistsError,
     StorageError,
     TokenExpiredError,
     TokenNotFoundError,
@@ -25,20 +27,35 @@ from bluezone.reference_node.server.errors import (
 from bluezone.reference_node.server.ratelimit import Rate, SharedBuckets, wait_s
 from bluezone.reference_node.server.storage import schema
 from bluezone.reference_node.server.storage.base import (
+    BATCHES,
+    CODES_ISSUED,
+    CODES_USED,
+    KEYS_PUBLISHED,
+    KEYS_UPLOADED,
+    UPLOADS,
+    AuditEvent,
     BatchRecord,
     CheckpointRecord,
     CodeKind,
+    CodeStatus,
     NewKey,
     PendingKey,
     Revision,
+    StaffRecord,
     Storage,
     StoredKeyState,
     TokenRecord,
     random_row_id,
+    session_alive,
+    utc_day,
 )
 
 _BATCH_COLUMNS = (
     "number, leaf_hash, export_bin_sha256, archive_sha256, archive_size, start_s, end_s, key_count"
+)
+_STAFF_COLUMNS = (
+    "id, username, role, password_hash, totp_secret, totp_last_step, failed_logins, "
+    "locked_until_s, disabled, must_change_password, created_s"
 )
 # Serialises batch publication across server processes sharing one database.
 _PUBLISH_LOCK_ID = 0x426C7A31
@@ -144,8 +161,15 @@ class PostgresStorage(Storage, SharedBuckets):
         expires_s: int,
         exposure_interval: int | None = None,
         revision: bool = False,
+        *,
+        now_s: int,
+        daily_quota: int | None = None,
     ) -> bool:
-        """Store a new code unless its digest exists (spec SRV-3, SRV-20)."""
+        """Store a new code unless its digest exists (spec SRV-3, SRV-20), and count it.
+
+        The daily quota is PORTAL-10: the count's row lock serialises concurrent issuers, and
+        a refusal rolls the code back with the count.
+        """
         async with self._pool.acquire() as conn, conn.transaction():
             status = await conn.execute(
                 "INSERT INTO codes (digest, report_type, onset_interval, expires_s) "
@@ -157,6 +181,9 @@ class PostgresStorage(Storage, SharedBuckets):
             )
             if status != "INSERT 0 1":
                 return False
+            issued = await _count(conn, utc_day(now_s), CODES_ISSUED, 1)
+            if daily_quota is not None and issued > daily_quota:
+                raise QuotaExceededError("PORTAL-10: the daily quota of codes is used up")
             if exposure_interval is not None or revision:
                 await conn.execute(
                     "INSERT INTO code_kinds VALUES ($1, $2, $3)",
@@ -206,6 +233,7 @@ class PostgresStorage(Storage, SharedBuckets):
                 token_digest,
                 code_digest,
             )
+            await _count(conn, utc_day(now_s), CODES_USED, 1)
 
     async def peek_code(self, code_digest: bytes) -> CodeKind | None:
         """Return a code's kind without using it (spec GAPI-3)."""
@@ -283,6 +311,8 @@ class PostgresStorage(Storage, SharedBuckets):
                     "INSERT INTO key_tags VALUES ($1, $2)",
                     [(k.key_data, k.revision_tag) for k in tagged],
                 )
+            await _count(conn, utc_day(now_s), UPLOADS, 1)
+            await _count(conn, utc_day(now_s), KEYS_UPLOADED, len(inserted))
             return len(inserted)
 
     async def key_states(self, key_data: Sequence[bytes]) -> list[StoredKeyState | None]:
@@ -327,6 +357,7 @@ class PostgresStorage(Storage, SharedBuckets):
                     key.report_type,
                     key.days_since_onset,
                 )
+            await _count(conn, utc_day(now_s), UPLOADS, 1)
         return len(revisions)
 
     async def pending_revisions(self, limit: int) -> list[PendingKey]:
@@ -400,6 +431,8 @@ class PostgresStorage(Storage, SharedBuckets):
             await conn.execute(
                 "INSERT INTO checkpoints VALUES ($1, $2)", checkpoint.tree_size, checkpoint.note
             )
+            await _count(conn, utc_day(batch.end_s), BATCHES, 1)
+            await _count(conn, utc_day(batch.end_s), KEYS_PUBLISHED, len(row_ids))
 
     async def batches(self, first: int = 0) -> list[BatchRecord]:
         """Return batch records from ``first`` on, in order."""
@@ -471,6 +504,8 @@ class PostgresStorage(Storage, SharedBuckets):
                 ),
                 # spec SRV-14: a bucket untouched this long is full again, as if absent.
                 ("DELETE FROM rate_buckets WHERE updated_s < $1", float(expired_before_s)),
+                # PORTAL-5: sessions this old are long past their idle limit.
+                ("DELETE FROM staff_sessions WHERE last_seen_s < $1", expired_before_s),
             ):
                 status = await conn.execute(query, arg)
                 total += int(status.split()[-1])
@@ -481,6 +516,238 @@ class PostgresStorage(Storage, SharedBuckets):
             ):
                 await conn.execute(query)
         return total
+
+    async def add_staff(
+        self,
+        username: str,
+        role: str,
+        password_hash: bytes,
+        totp_secret: bytes | None,
+        now_s: int,
+        must_change_password: bool,
+    ) -> int:
+        """Create a portal account; raise StaffExistsError if the name is taken (PORTAL-2)."""
+        staff_id = await self._pool.fetchval(
+            "INSERT INTO staff (username, role, password_hash, totp_secret, created_s, "
+            "must_change_password) VALUES ($1, $2, $3, $4, $5, $6) "
+            "ON CONFLICT (username) DO NOTHING RETURNING id",
+            username,
+            role,
+            password_hash,
+            totp_secret,
+            now_s,
+            must_change_password,
+        )
+        if staff_id is None:
+            raise StaffExistsError("PORTAL-2: an account with this username exists")
+        return staff_id
+
+    async def staff_by_name(self, username: str) -> StaffRecord | None:
+        """Return the account of ``username``, or None."""
+        row = await self._pool.fetchrow(
+            f"SELECT {_STAFF_COLUMNS} FROM staff WHERE username = $1", username
+        )
+        return None if row is None else _staff_record(row)
+
+    async def staff_by_id(self, staff_id: int) -> StaffRecord | None:
+        """Return the account ``staff_id``, or None."""
+        row = await self._pool.fetchrow(
+            f"SELECT {_STAFF_COLUMNS} FROM staff WHERE id = $1", staff_id
+        )
+        return None if row is None else _staff_record(row)
+
+    async def list_staff(self) -> list[StaffRecord]:
+        """Return every account, by username."""
+        rows = await self._pool.fetch(f"SELECT {_STAFF_COLUMNS} FROM staff ORDER BY username")
+        return [_staff_record(r) for r in rows]
+
+    async def login_failed(
+        self, staff_id: int, now_s: int, max_failures: int, lockout_s: int
+    ) -> StaffRecord:
+        """Count a failed sign-in; lock the account at ``max_failures`` (PORTAL-4).
+
+        One statement: the row lock serialises concurrent failures of one account.
+        """
+        # SET expressions read the row as it was before the update.
+        row = await self._pool.fetchrow(
+            "UPDATE staff SET "
+            "locked_until_s = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until_s END, "
+            "failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END "
+            f"WHERE id = $1 RETURNING {_STAFF_COLUMNS}",
+            staff_id,
+            max_failures,
+            now_s + lockout_s,
+        )
+        if row is None:
+            raise NotFoundError("PORTAL-4: no such account")
+        return _staff_record(row)
+
+    async def login_succeeded(self, staff_id: int) -> None:
+        """Reset the account's failed sign-ins (PORTAL-4)."""
+        await self._update_staff("failed_logins = 0", staff_id)
+
+    async def set_password(
+        self, staff_id: int, password_hash: bytes, must_change_password: bool
+    ) -> None:
+        """Replace the account's password hash (PORTAL-3)."""
+        await self._update_staff(
+            "password_hash = $2, must_change_password = $3",
+            staff_id,
+            password_hash,
+            must_change_password,
+        )
+
+    async def set_totp(self, staff_id: int, secret: bytes | None) -> None:
+        """Set or clear the account's TOTP secret and forget its last step (PORTAL-14)."""
+        await self._update_staff("totp_secret = $2, totp_last_step = 0", staff_id, secret)
+
+    async def use_totp_step(self, staff_id: int, step: int) -> bool:
+        """Accept a TOTP step only if later than the last accepted one (PORTAL-14)."""
+        status = await self._pool.execute(
+            "UPDATE staff SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2",
+            staff_id,
+            step,
+        )
+        return status == "UPDATE 1"
+
+    async def set_disabled(self, staff_id: int, disabled: bool) -> None:
+        """Disable (ending its sessions) or enable an account (PORTAL-2)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._update_staff("disabled = $2", staff_id, disabled, conn=conn)
+            if disabled:
+                await conn.execute("DELETE FROM staff_sessions WHERE staff_id = $1", staff_id)
+
+    async def _update_staff(self, assignments: str, staff_id: int, *values, conn=None) -> None:
+        """Update one account (``$1`` is its id); raise NotFoundError when there is none."""
+        status = await (conn or self._pool).execute(
+            f"UPDATE staff SET {assignments} WHERE id = $1", staff_id, *values
+        )
+        if status != "UPDATE 1":
+            raise NotFoundError("PORTAL-2: no such account")
+
+    async def add_session(self, digest: bytes, staff_id: int, now_s: int) -> None:
+        """Store a new session by its cookie's digest (PORTAL-5)."""
+        await self._pool.execute(
+            "INSERT INTO staff_sessions VALUES ($1, $2, $3, $3)", digest, staff_id, now_s
+        )
+
+    async def touch_session(
+        self, digest: bytes, now_s: int, idle_s: int, max_age_s: int
+    ) -> StaffRecord | None:
+        """Return a live session's account and mark it seen; end a dead one (PORTAL-5)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            session = await conn.fetchrow(
+                "SELECT staff_id, created_s, last_seen_s FROM staff_sessions WHERE digest = $1 "
+                "FOR UPDATE",
+                digest,
+            )
+            if session is None:
+                return None
+            row = await conn.fetchrow(
+                f"SELECT {_STAFF_COLUMNS} FROM staff WHERE id = $1", session["staff_id"]
+            )
+            staff = None if row is None else _staff_record(row)
+            if not session_alive(
+                session["created_s"], session["last_seen_s"], staff, now_s, idle_s, max_age_s
+            ):
+                await conn.execute("DELETE FROM staff_sessions WHERE digest = $1", digest)
+                return None
+            await conn.execute(
+                "UPDATE staff_sessions SET last_seen_s = GREATEST(last_seen_s, $2) "
+                "WHERE digest = $1",
+                digest,
+                now_s,
+            )
+            return staff
+
+    async def delete_session(self, digest: bytes) -> None:
+        """End one session."""
+        await self._pool.execute("DELETE FROM staff_sessions WHERE digest = $1", digest)
+
+    async def delete_sessions_of(self, staff_id: int) -> None:
+        """End every session of an account."""
+        await self._pool.execute("DELETE FROM staff_sessions WHERE staff_id = $1", staff_id)
+
+    async def add_audit(self, at_s: int, actor: str, action: str, detail: str) -> None:
+        """Append an event to the audit trail (PORTAL-12)."""
+        await self._pool.execute(
+            "INSERT INTO audit_events (at_s, actor, action, detail) VALUES ($1, $2, $3, $4)",
+            at_s,
+            actor,
+            action,
+            detail,
+        )
+
+    async def audit_events(self, limit: int, before_id: int | None = None) -> list[AuditEvent]:
+        """Return up to ``limit`` audit events, newest first, before ``before_id``."""
+        rows = await self._pool.fetch(
+            "SELECT id, at_s, actor, action, detail FROM audit_events "
+            "WHERE $2::bigint IS NULL OR id < $2 ORDER BY id DESC LIMIT $1",
+            limit,
+            before_id,
+        )
+        return [AuditEvent(*r) for r in rows]
+
+    async def code_status(self, code_digest: bytes) -> CodeStatus | None:
+        """Return a code's kind and state without using it (PORTAL-9)."""
+        row = await self._pool.fetchrow(
+            "SELECT c.report_type, c.onset_interval, c.expires_s, c.used, k.exposure_interval, "
+            "k.revision FROM codes c LEFT JOIN code_kinds k ON k.digest = c.digest "
+            "WHERE c.digest = $1",
+            code_digest,
+        )
+        if row is None:
+            return None
+        return CodeStatus(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+
+    async def expire_code(self, code_digest: bytes, now_s: int) -> bool:
+        """End an unused, unexpired code's validity at ``now_s`` (PORTAL-9)."""
+        status = await self._pool.execute(
+            "UPDATE codes SET expires_s = $2 WHERE digest = $1 AND NOT used AND expires_s > $2",
+            code_digest,
+            now_s,
+        )
+        return status == "UPDATE 1"
+
+    async def daily_counts(self, first_day: int, last_day: int) -> dict[int, dict[str, int]]:
+        """Return the counts of the days ``first_day`` to ``last_day`` (PORTAL-11)."""
+        rows = await self._pool.fetch(
+            "SELECT day, name, count FROM daily_counts WHERE day BETWEEN $1 AND $2 "
+            "ORDER BY day, name",
+            first_day,
+            last_day,
+        )
+        counts: dict[int, dict[str, int]] = {}
+        for day, name, count in rows:
+            counts.setdefault(day, {})[name] = count
+        return counts
+
+
+async def _count(conn, day: int, name: str, added: int) -> int:
+    """Add ``added`` to a daily count and return the new count (PORTAL-11)."""
+    return await conn.fetchval(
+        "INSERT INTO daily_counts AS d VALUES ($1, $2, $3) ON CONFLICT (day, name) "
+        "DO UPDATE SET count = d.count + excluded.count RETURNING count",
+        day,
+        name,
+        added,
+    )
+
+
+def _staff_record(row) -> StaffRecord:
+    return StaffRecord(
+        row[0],
+        row[1],
+        row[2],
+        bytes(row[3]),
+        None if row[4] is None else bytes(row[4]),
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+    )
 
 
 async def _spend_token(conn, token_digest: bytes, now_s: int) -> None:

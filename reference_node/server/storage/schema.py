@@ -133,7 +133,46 @@ _V4 = (
 )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+# The health authority's portal (section 7): staff accounts (PORTAL-2, PORTAL-4, PORTAL-14),
+# their sessions, stored as digests of the cookie (PORTAL-5), the audit trail, which never
+# holds a code (PORTAL-12), and counts per UTC day (``day`` = unix seconds // 86400) that the
+# code, token and batch methods add to in their own transactions (PORTAL-10, PORTAL-11).
+_V5 = (
+    """CREATE TABLE staff (
+    id {serial_id},
+    username TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    password_hash {blob} NOT NULL,
+    totp_secret {blob},
+    totp_last_step {bigint} NOT NULL DEFAULT 0,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until_s {bigint} NOT NULL DEFAULT 0,
+    disabled {bool} NOT NULL DEFAULT {false},
+    must_change_password {bool} NOT NULL DEFAULT {false},
+    created_s {bigint} NOT NULL
+)""",
+    """CREATE TABLE staff_sessions (
+    digest {blob} PRIMARY KEY,
+    staff_id {bigint} NOT NULL,
+    created_s {bigint} NOT NULL,
+    last_seen_s {bigint} NOT NULL
+)""",
+    """CREATE TABLE audit_events (
+    id {serial_id},
+    at_s {bigint} NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+)""",
+    """CREATE TABLE daily_counts (
+    day {bigint} NOT NULL,
+    name TEXT NOT NULL,
+    count {bigint} NOT NULL,
+    PRIMARY KEY (day, name)
+)""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -25,6 +25,8 @@ from bluezone.reference_node.server.errors import (
     CodeNotFoundError,
     CodeUsedError,
     NotFoundError,
+    QuotaExceededError,
+    StaffExistsError,
     StorageError,
     TokenExpiredError,
     TokenNotFoundError,
@@ -32,16 +34,27 @@ from bluezone.reference_node.server.errors import (
 )
 from bluezone.reference_node.server.storage import schema
 from bluezone.reference_node.server.storage.base import (
+    BATCHES,
+    CODES_ISSUED,
+    CODES_USED,
+    KEYS_PUBLISHED,
+    KEYS_UPLOADED,
+    UPLOADS,
+    AuditEvent,
     BatchRecord,
     CheckpointRecord,
     CodeKind,
+    CodeStatus,
     NewKey,
     PendingKey,
     Revision,
+    StaffRecord,
     Storage,
     StoredKeyState,
     TokenRecord,
     random_row_id,
+    session_alive,
+    utc_day,
 )
 
 T = TypeVar("T")
@@ -51,6 +64,10 @@ MAX_GROUP = 512
 
 _BATCH_COLUMNS = (
     "number, leaf_hash, export_bin_sha256, archive_sha256, archive_size, start_s, end_s, key_count"
+)
+_STAFF_COLUMNS = (
+    "id, username, role, password_hash, totp_secret, totp_last_step, failed_logins, "
+    "locked_until_s, disabled, must_change_password, created_s"
 )
 
 
@@ -262,8 +279,14 @@ class SqliteStorage(Storage):
         expires_s: int,
         exposure_interval: int | None = None,
         revision: bool = False,
+        *,
+        now_s: int,
+        daily_quota: int | None = None,
     ) -> bool:
-        """Store a new code unless its digest exists (spec SRV-3, SRV-20)."""
+        """Store a new code unless its digest exists (spec SRV-3, SRV-20), and count it.
+
+        The daily quota is PORTAL-10: the count and the code are one transaction.
+        """
 
         def fn(conn: sqlite3.Connection) -> bool:
             cursor = conn.execute(
@@ -273,6 +296,9 @@ class SqliteStorage(Storage):
             )
             if cursor.rowcount != 1:
                 return False
+            issued = _count(conn, utc_day(now_s), CODES_ISSUED, 1)
+            if daily_quota is not None and issued > daily_quota:
+                raise QuotaExceededError("PORTAL-10: the daily quota of codes is used up")
             if exposure_interval is not None or revision:
                 conn.execute(
                     "INSERT INTO code_kinds VALUES (?, ?, ?)",
@@ -316,6 +342,7 @@ class SqliteStorage(Storage):
             ).fetchone()
             if kind is not None:
                 conn.execute("INSERT INTO token_kinds VALUES (?, ?, ?)", (token_digest, *kind))
+            _count(conn, utc_day(now_s), CODES_USED, 1)
 
         await self._call(fn)
 
@@ -413,6 +440,8 @@ class SqliteStorage(Storage):
                 # replay of a published key by another upload never makes it revisable.
                 if cursor.rowcount == 1 and tag is not None:
                     conn.execute("INSERT INTO key_tags VALUES (?, ?)", (row[0], tag))
+            _count(conn, utc_day(now_s), UPLOADS, 1)
+            _count(conn, utc_day(now_s), KEYS_UPLOADED, added)
             return added
 
         return await self._call(fn)
@@ -459,6 +488,7 @@ class SqliteStorage(Storage):
                         key.days_since_onset,
                     ),
                 )
+            _count(conn, utc_day(now_s), UPLOADS, 1)
             return len(revisions)
 
         return await self._call(fn)
@@ -544,6 +574,8 @@ class SqliteStorage(Storage):
             conn.execute(
                 "INSERT INTO checkpoints VALUES (?, ?)", (checkpoint.tree_size, checkpoint.note)
             )
+            _count(conn, utc_day(batch.end_s), BATCHES, 1)
+            _count(conn, utc_day(batch.end_s), KEYS_PUBLISHED, len(ids))
 
         await self._call(fn)
 
@@ -650,9 +682,267 @@ class SqliteStorage(Storage):
             conn.execute("DELETE FROM code_kinds WHERE digest NOT IN (SELECT digest FROM codes)")
             conn.execute("DELETE FROM token_kinds WHERE digest NOT IN (SELECT digest FROM tokens)")
             conn.execute("DELETE FROM key_tags WHERE key_data NOT IN (SELECT key_data FROM keys)")
+            conn.execute("DELETE FROM staff_sessions WHERE last_seen_s < ?", (expired_before_s,))
             return conn.total_changes - before
 
         return await self._call(fn)
+
+    async def add_staff(
+        self,
+        username: str,
+        role: str,
+        password_hash: bytes,
+        totp_secret: bytes | None,
+        now_s: int,
+        must_change_password: bool,
+    ) -> int:
+        """Create a portal account; raise StaffExistsError if the name is taken (PORTAL-2)."""
+
+        def fn(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "INSERT INTO staff (username, role, password_hash, totp_secret, created_s, "
+                "must_change_password) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (username) DO NOTHING RETURNING id",
+                (username, role, password_hash, totp_secret, now_s, int(must_change_password)),
+            ).fetchone()
+            if row is None:
+                raise StaffExistsError("PORTAL-2: an account with this username exists")
+            return row[0]
+
+        return await self._call(fn)
+
+    async def staff_by_name(self, username: str) -> StaffRecord | None:
+        """Return the account of ``username``, or None."""
+        return await self._call(lambda conn: _staff(conn, "username = ?", username))
+
+    async def staff_by_id(self, staff_id: int) -> StaffRecord | None:
+        """Return the account ``staff_id``, or None."""
+        return await self._call(lambda conn: _staff(conn, "id = ?", staff_id))
+
+    async def list_staff(self) -> list[StaffRecord]:
+        """Return every account, by username."""
+        return await self._call(
+            lambda conn: [
+                _staff_record(r)
+                for r in conn.execute(f"SELECT {_STAFF_COLUMNS} FROM staff ORDER BY username")
+            ]
+        )
+
+    async def login_failed(
+        self, staff_id: int, now_s: int, max_failures: int, lockout_s: int
+    ) -> StaffRecord:
+        """Count a failed sign-in; lock the account at ``max_failures`` (PORTAL-4)."""
+
+        def fn(conn: sqlite3.Connection) -> StaffRecord:
+            # SET expressions read the row as it was before the update.
+            row = conn.execute(
+                "UPDATE staff SET "
+                "locked_until_s = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until_s END,"
+                " failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1"
+                f" END WHERE id = ? RETURNING {_STAFF_COLUMNS}",
+                (max_failures, now_s + lockout_s, max_failures, staff_id),
+            ).fetchone()
+            if row is None:
+                raise NotFoundError("PORTAL-4: no such account")
+            return _staff_record(row)
+
+        return await self._call(fn)
+
+    async def login_succeeded(self, staff_id: int) -> None:
+        """Reset the account's failed sign-ins (PORTAL-4)."""
+        await self._call(_update_staff("failed_logins = 0", staff_id))
+
+    async def set_password(
+        self, staff_id: int, password_hash: bytes, must_change_password: bool
+    ) -> None:
+        """Replace the account's password hash (PORTAL-3)."""
+        await self._call(
+            _update_staff(
+                "password_hash = ?, must_change_password = ?",
+                staff_id,
+                password_hash,
+                int(must_change_password),
+            )
+        )
+
+    async def set_totp(self, staff_id: int, secret: bytes | None) -> None:
+        """Set or clear the account's TOTP secret and forget its last step (PORTAL-14)."""
+        await self._call(_update_staff("totp_secret = ?, totp_last_step = 0", staff_id, secret))
+
+    async def use_totp_step(self, staff_id: int, step: int) -> bool:
+        """Accept a TOTP step only if later than the last accepted one (PORTAL-14)."""
+
+        def fn(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "UPDATE staff SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
+                (step, staff_id, step),
+            )
+            return cursor.rowcount == 1
+
+        return await self._call(fn)
+
+    async def set_disabled(self, staff_id: int, disabled: bool) -> None:
+        """Disable (ending its sessions) or enable an account (PORTAL-2)."""
+        update = _update_staff("disabled = ?", staff_id, int(disabled))
+
+        def fn(conn: sqlite3.Connection) -> None:
+            update(conn)
+            if disabled:
+                conn.execute("DELETE FROM staff_sessions WHERE staff_id = ?", (staff_id,))
+
+        await self._call(fn)
+
+    async def add_session(self, digest: bytes, staff_id: int, now_s: int) -> None:
+        """Store a new session by its cookie's digest (PORTAL-5)."""
+        await self._call(
+            lambda conn: conn.execute(
+                "INSERT INTO staff_sessions VALUES (?, ?, ?, ?)", (digest, staff_id, now_s, now_s)
+            )
+        )
+
+    async def touch_session(
+        self, digest: bytes, now_s: int, idle_s: int, max_age_s: int
+    ) -> StaffRecord | None:
+        """Return a live session's account and mark it seen; end a dead one (PORTAL-5)."""
+
+        def fn(conn: sqlite3.Connection) -> StaffRecord | None:
+            row = conn.execute(
+                "SELECT staff_id, created_s, last_seen_s FROM staff_sessions WHERE digest = ?",
+                (digest,),
+            ).fetchone()
+            if row is None:
+                return None
+            staff_id, created_s, last_seen_s = row
+            staff = _staff(conn, "id = ?", staff_id)
+            if not session_alive(created_s, last_seen_s, staff, now_s, idle_s, max_age_s):
+                conn.execute("DELETE FROM staff_sessions WHERE digest = ?", (digest,))
+                return None
+            conn.execute(
+                "UPDATE staff_sessions SET last_seen_s = max(last_seen_s, ?) WHERE digest = ?",
+                (now_s, digest),
+            )
+            return staff
+
+        return await self._call(fn)
+
+    async def delete_session(self, digest: bytes) -> None:
+        """End one session."""
+        await self._call(
+            lambda conn: conn.execute("DELETE FROM staff_sessions WHERE digest = ?", (digest,))
+        )
+
+    async def delete_sessions_of(self, staff_id: int) -> None:
+        """End every session of an account."""
+        await self._call(
+            lambda conn: conn.execute("DELETE FROM staff_sessions WHERE staff_id = ?", (staff_id,))
+        )
+
+    async def add_audit(self, at_s: int, actor: str, action: str, detail: str) -> None:
+        """Append an event to the audit trail (PORTAL-12)."""
+        await self._call(
+            lambda conn: conn.execute(
+                "INSERT INTO audit_events (at_s, actor, action, detail) VALUES (?, ?, ?, ?)",
+                (at_s, actor, action, detail),
+            )
+        )
+
+    async def audit_events(self, limit: int, before_id: int | None = None) -> list[AuditEvent]:
+        """Return up to ``limit`` audit events, newest first, before ``before_id``."""
+
+        def fn(conn: sqlite3.Connection) -> list[AuditEvent]:
+            cursor = conn.execute(
+                "SELECT id, at_s, actor, action, detail FROM audit_events "
+                "WHERE ? IS NULL OR id < ? ORDER BY id DESC LIMIT ?",
+                (before_id, before_id, limit),
+            )
+            return [AuditEvent(*r) for r in cursor]
+
+        return await self._call(fn)
+
+    async def code_status(self, code_digest: bytes) -> CodeStatus | None:
+        """Return a code's kind and state without using it (PORTAL-9)."""
+
+        def fn(conn: sqlite3.Connection) -> CodeStatus | None:
+            row = conn.execute(
+                "SELECT c.report_type, c.onset_interval, c.expires_s, c.used, "
+                "k.exposure_interval, k.revision FROM codes c "
+                "LEFT JOIN code_kinds k ON k.digest = c.digest WHERE c.digest = ?",
+                (code_digest,),
+            ).fetchone()
+            if row is None:
+                return None
+            return CodeStatus(row[0], row[1], row[2], bool(row[3]), row[4], bool(row[5]))
+
+        return await self._call(fn)
+
+    async def expire_code(self, code_digest: bytes, now_s: int) -> bool:
+        """End an unused, unexpired code's validity at ``now_s`` (PORTAL-9)."""
+
+        def fn(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "UPDATE codes SET expires_s = ? WHERE digest = ? AND NOT used AND expires_s > ?",
+                (now_s, code_digest, now_s),
+            )
+            return cursor.rowcount == 1
+
+        return await self._call(fn)
+
+    async def daily_counts(self, first_day: int, last_day: int) -> dict[int, dict[str, int]]:
+        """Return the counts of the days ``first_day`` to ``last_day`` (PORTAL-11)."""
+
+        def fn(conn: sqlite3.Connection) -> dict[int, dict[str, int]]:
+            counts: dict[int, dict[str, int]] = {}
+            for day, name, count in conn.execute(
+                "SELECT day, name, count FROM daily_counts WHERE day BETWEEN ? AND ? "
+                "ORDER BY day, name",
+                (first_day, last_day),
+            ):
+                counts.setdefault(day, {})[name] = count
+            return counts
+
+        return await self._call(fn)
+
+
+def _count(conn: sqlite3.Connection, day: int, name: str, added: int) -> int:
+    """Add ``added`` to a daily count and return the new count (PORTAL-11)."""
+    (count,) = conn.execute(
+        "INSERT INTO daily_counts VALUES (?, ?, ?) ON CONFLICT (day, name) "
+        "DO UPDATE SET count = count + excluded.count RETURNING count",
+        (day, name, added),
+    ).fetchone()
+    return count
+
+
+def _staff_record(row) -> StaffRecord:
+    return StaffRecord(
+        row[0],
+        row[1],
+        row[2],
+        bytes(row[3]),
+        None if row[4] is None else bytes(row[4]),
+        row[5],
+        row[6],
+        row[7],
+        bool(row[8]),
+        bool(row[9]),
+        row[10],
+    )
+
+
+def _staff(conn: sqlite3.Connection, where: str, value: object) -> StaffRecord | None:
+    row = conn.execute(f"SELECT {_STAFF_COLUMNS} FROM staff WHERE {where}", (value,)).fetchone()
+    return None if row is None else _staff_record(row)
+
+
+def _update_staff(assignments: str, staff_id: int, *values: object):
+    """A call that updates one account, raising NotFoundError when there is none."""
+
+    def fn(conn: sqlite3.Connection) -> None:
+        cursor = conn.execute(f"UPDATE staff SET {assignments} WHERE id = ?", (*values, staff_id))
+        if cursor.rowcount != 1:
+            raise NotFoundError("PORTAL-2: no such account")
+
+    return fn
 
 
 def _spend_token(conn: sqlite3.Connection, token_digest: bytes, now_s: int) -> None:

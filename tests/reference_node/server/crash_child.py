@@ -60,7 +60,7 @@ async def main(data_dir: Path, seed: int, step: str | None) -> None:
         code = f"{seed:04d}{upload:06d}"[-10:]
         token = rng.randbytes(32)
         now = int(time.time())
-        await storage.add_code(code_digest(code, DIGEST_KEY), 1, None, now + 3600)
+        await storage.add_code(code_digest(code, DIGEST_KEY), 1, None, now + 3600, now_s=now)
         await storage.exchange_code(
             code_digest(code, DIGEST_KEY), now, token_digest(token, DIGEST_KEY), bytes(32), now + 60
         )

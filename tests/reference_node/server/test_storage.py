@@ -66,7 +66,7 @@ def _keys(rng: random.Random, count: int) -> list[NewKey]:
 
 async def _token(storage: Storage, rng: random.Random, expires_s: int = NOW + 60) -> bytes:
     code, token = sha256(rng.randbytes(8)).digest(), sha256(rng.randbytes(8)).digest()
-    assert await storage.add_code(code, 1, None, NOW + 100)
+    assert await storage.add_code(code, 1, None, NOW + 100, now_s=NOW)
     await storage.exchange_code(code, NOW, token, bytes(32), expires_s)
     return token
 
@@ -115,8 +115,8 @@ def test_meta_values_persist(open_fresh):
 def test_code_lifecycle(open_fresh):
     async def body(storage):
         code = sha256(b"code").digest()
-        assert await storage.add_code(code, 2, 2_900_000, NOW + 10)
-        assert not await storage.add_code(code, 1, None, NOW + 99)
+        assert await storage.add_code(code, 2, 2_900_000, NOW + 10, now_s=NOW)
+        assert not await storage.add_code(code, 1, None, NOW + 99, now_s=NOW)
         with pytest.raises(CodeNotFoundError):
             await storage.exchange_code(sha256(b"other").digest(), NOW, b"t" * 32, bytes(32), NOW)
         with pytest.raises(CodeExpiredError):
@@ -134,7 +134,7 @@ def test_code_lifecycle(open_fresh):
 def test_concurrent_exchanges_of_one_code_give_one_token(open_fresh):
     async def body(storage):
         code = sha256(b"code").digest()
-        await storage.add_code(code, 1, None, NOW + 10)
+        await storage.add_code(code, 1, None, NOW + 10, now_s=NOW)
         attempts = [
             storage.exchange_code(code, NOW, bytes([i]) * 32, bytes(32), NOW + 60)
             for i in range(20)
@@ -251,7 +251,7 @@ def test_prune_removes_expired_and_old_rows(open_fresh):
     rng = random.Random(4)
 
     async def body(storage):
-        await storage.add_code(b"c" * 32, 1, None, NOW)
+        await storage.add_code(b"c" * 32, 1, None, NOW, now_s=NOW)
         token = await _token(storage, rng, expires_s=NOW + 1)
         keys = [NewKey(rng.randbytes(16), 1000, 144, 1, None), *_keys(rng, 1)]
         await storage.use_token(token, NOW, keys)
@@ -329,7 +329,7 @@ def test_code_kinds_pass_to_their_tokens(open_fresh):
             code = sha256(repr((exposure, revision)).encode()).digest()
             token = sha256(code).digest()
             assert await storage.add_code(
-                code, 4 if exposure else 1, None, NOW + 9, exposure, revision
+                code, 4 if exposure else 1, None, NOW + 9, exposure, revision, now_s=NOW
             )
             await storage.exchange_code(code, NOW, token, bytes(32), NOW + 60)
             records.append(await storage.get_token(token))
@@ -375,7 +375,7 @@ def test_peek_code_reads_a_code_without_using_it(open_fresh):
     async def body(storage):
         code = sha256(b"peek").digest()
         assert await storage.peek_code(code) is None
-        await storage.add_code(code, 1, None, NOW + 10, revision=True)
+        await storage.add_code(code, 1, None, NOW + 10, revision=True, now_s=NOW)
         kind = await storage.peek_code(code)
         await storage.exchange_code(code, NOW, sha256(b"t").digest(), bytes(32), NOW + 60)
         return kind
