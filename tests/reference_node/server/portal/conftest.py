@@ -1,16 +1,18 @@
-"""A key server with the portal, an administrator, and a signed-in HTTP client of it."""
+"""Portal test fixtures: a server with the portal and its first administrator, HTTP clients
+of it, and a headless Chromium per test (see browser.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 from nacl.pwhash import argon2id
+from selenium import webdriver
 
 from bluezone.reference_node.server.portal import accounts
 from bluezone.reference_node.server.portal.admins import add_admin
@@ -18,6 +20,7 @@ from bluezone.reference_node.server.portal.config import PortalConfig
 from bluezone.reference_node.server.runner import RunningServer
 
 from ..conftest import Clock, config_for, running
+from .browser import chromium
 
 ADMIN = "admin.hanoi"
 ADMIN_PASSWORD = "sáu con vịt bơi qua sông"
@@ -25,6 +28,13 @@ WORKER = "tran.thi.b"
 WORKER_FIRST_PASSWORD = "initial password 7431"
 WORKER_PASSWORD = "bốn mùa hoa nở khắp nơi"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    """A headless Chromium with a fresh profile, desktop-sized (browser.as_phone shrinks it)."""
+    with chromium(tmp_path / "chromium-profile") as session:
+        yield session
 
 
 @pytest.fixture
