@@ -15,7 +15,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 # Extend this list to check more of the public surface (each entry a dotted package name).
-CHECKED = ["bluezone.protocol"]
+CHECKED = ["bluezone.protocol", "bluezone.reference_node.server.portal"]
 
 
 def package_dirs() -> dict[str, str]:

@@ -13,7 +13,7 @@ import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -153,5 +153,5 @@ def _check_claims(claims: dict[str, Any], issuer: str, audience: str, now_s: int
         raise CertificateError("GAPI-7: the certificate is not valid yet")
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)

@@ -115,10 +115,10 @@ def load_or_create_export_key(path: Path) -> ec.EllipticCurvePrivateKey:
             serialization.NoEncryption(),
         )
         _write_secret(path, pem)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, ec.EllipticCurvePrivateKey) or loaded.curve.name != "secp256r1":
         raise ConfigError("EXP-8: the export signing key must be ECDSA P-256")
-    return key
+    return loaded
 
 
 def export_signer(key: ec.EllipticCurvePrivateKey, key_id: str, key_version: str) -> ExportSigner:

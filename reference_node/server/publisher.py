@@ -422,7 +422,7 @@ class Publisher:
         one batch): keys uploaded while a batch was being made wait for the next period,
         so no batch goes out off schedule and batch times show nothing of upload times.
         """
-        published = []
+        published: list[BatchRecord] = []
         while True:
             record = await self.publish_once()
             if record is None:

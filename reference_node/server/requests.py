@@ -119,10 +119,8 @@ def _int(obj: dict[str, Any], name: str, low: int, high: int, default: int | Non
     return value
 
 
-def _str(obj: dict[str, Any], name: str, max_chars: int, required: bool = True) -> str | None:
+def _str(obj: dict[str, Any], name: str, max_chars: int) -> str:
     value = obj.get(name)
-    if value is None and not required:
-        return None
     if not isinstance(value, str) or len(value) > max_chars:
         raise InvalidRequestError(f"SRV-2: field {name!r} must be a string of <= {max_chars}")
     return value
@@ -143,7 +141,8 @@ def _b64(obj: dict[str, Any], name: str, low: int, high: int) -> bytes:
 
 def _padding(obj: dict[str, Any]) -> None:
     # spec SRV-8: accepted so bodies can be made equal in size, then ignored.
-    _str(obj, "padding", MAX_PADDING_CHARS, required=False)
+    if obj.get("padding") is not None:
+        _str(obj, "padding", MAX_PADDING_CHARS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,7 @@ def translator(language: str) -> Translate:
 def pick_language(cookie: str | None, accept_language: str, default: str) -> str:
     """The language of a request: the visitor's choice, else the browser's, else ``default``."""
     shipped = catalogues()
-    if cookie in shipped:
+    if cookie is not None and cookie in shipped:
         return cookie
     for part in accept_language.split(","):
         tag = part.split(";")[0].strip().lower()[:3].split("-")[0]

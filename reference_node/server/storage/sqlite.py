@@ -458,8 +458,11 @@ class SqliteStorage(Storage):
                     "LEFT JOIN key_tags t ON t.key_data = k.key_data WHERE k.key_data = ?",
                     (data,),
                 ).fetchone()
-                tag = None if row is None or row[4] is None else bytes(row[4])
-                states.append(None if row is None else StoredKeyState(NewKey(data, *row[:4], tag)))
+                if row is None:
+                    states.append(None)
+                    continue
+                tag = None if row[4] is None else bytes(row[4])
+                states.append(StoredKeyState(NewKey(data, row[0], row[1], row[2], row[3], tag)))
             return states
 
         return await self._call(fn)
