@@ -48,7 +48,6 @@ from bluezone.protocol.params import (
 )
 from bluezone.protocol.revisions import (
     BEFORE_EXPOSURE_DAY,
-    check_transition,
     revision_tag,
     split_recursive,
     tag_matches,
@@ -112,7 +111,6 @@ from bluezone.reference_node.server.requests import (
     read_json,
 )
 from bluezone.reference_node.server.storage import NewKey, Storage
-from bluezone.reference_node.server.storage.base import Revision
 
 if TYPE_CHECKING:
     from bluezone.reference_node.server.gaen import GaenApi
@@ -484,22 +482,7 @@ class KeyServer:
                 or not tag_matches(ask.revision_secret, key.key_data, state.key.revision_tag)
             ):
                 raise RevisionDeniedError("SRV-24: the keys cannot be revised with this secret")
-        revisions = []
-        for state in states:
-            assert state is not None
-            check_transition(state.key.report_type, token.report_type)
-            revisions.append(
-                Revision(
-                    NewKey(
-                        state.key.key_data,
-                        state.key.rolling_start,
-                        state.key.rolling_period,
-                        token.report_type,
-                        state.key.days_since_onset,
-                    ),
-                    state.key.report_type,
-                )
-            )
+        revisions = [state.revised_to(token.report_type) for state in states if state is not None]
         revised = await self.storage.revise(digest, now_s, revisions)
         log.info("revision of %d keys to report type %d", revised, token.report_type)
         return _json({"revised": revised})

@@ -34,7 +34,6 @@ from bluezone.protocol.params import (
 )
 from bluezone.protocol.revisions import (
     BEFORE_EXPOSURE_DAY,
-    check_transition,
     revision_tag,
     split_recursive,
     tag_matches,
@@ -70,7 +69,7 @@ from bluezone.reference_node.server.gaen_cert import (
 )
 from bluezone.reference_node.server.requests import read_json
 from bluezone.reference_node.server.storage import NewKey
-from bluezone.reference_node.server.storage.base import Revision, TokenRecord
+from bluezone.reference_node.server.storage.base import TokenRecord
 
 # spec GAPI-4: the key-list HMAC of a token /api/verify made, until /api/certificate binds it.
 UNBOUND_HMAC = bytes(KEY_HMAC_LENGTH)
@@ -409,20 +408,7 @@ class GaenApi:
                 raise GaenError("invalid_revision_token", 400, "GAPI-11: not these keys' token")
             if state.key.report_type == token.report_type:
                 raise GaenError("key_already_revised", 400, "GAPI-11: a key has this type")
-            check_transition(state.key.report_type, token.report_type)
-            revisions.append(
-                Revision(
-                    NewKey(
-                        state.key.key_data,
-                        state.key.rolling_start,
-                        state.key.rolling_period,
-                        token.report_type,
-                        state.key.days_since_onset,
-                        state.key.revision_tag,
-                    ),
-                    state.key.report_type,
-                )
-            )
+            revisions.append(state.revised_to(token.report_type))
         revised = await self.server.storage.revise(digest, now_s, revisions)
         return {"revisionToken": ask.revision_token, "insertedExposures": revised}
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 import abc
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from bluezone.protocol.revisions import check_transition
 
 DAY_S = 86400
 # The counts of daily_counts (PORTAL-11), each kept per UTC day.
@@ -90,6 +92,14 @@ class StoredKeyState:
     """A stored key as a revision sees it: its current report type and revision tag (SRV-24)."""
 
     key: NewKey
+
+    def revised_to(self, report_type: int) -> Revision:
+        """The revision giving this key ``report_type`` (spec SRV-24, GAPI-11).
+
+        Raises InvalidReportTypeTransitionError for a change SRV-24 does not allow.
+        """
+        check_transition(self.key.report_type, report_type)
+        return Revision(replace(self.key, report_type=report_type), self.key.report_type)
 
 
 @dataclass(frozen=True, slots=True)
