@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -115,12 +116,17 @@ def element(session: webdriver.Chrome, css: str) -> WebElement:
 
 
 def click_and_load(session: webdriver.Chrome, css: str) -> None:
-    """Click the element matching ``css`` and wait until the page it leads to has loaded."""
-    old = session.find_element(By.TAG_NAME, "html")
+    """Click the element matching ``css`` and wait until the page it leads to has loaded.
+
+    The old page is marked in its window object, which a new document does not have; while
+    the navigation runs, the driver's answers may be errors, which the wait retries.
+    """
+    session.execute_script("window.bzOldPage = true")
     session.find_element(By.CSS_SELECTOR, css).click()
-    WebDriverWait(session, WAIT_S).until(expected_conditions.staleness_of(old))
-    WebDriverWait(session, WAIT_S).until(
-        lambda s: s.execute_script("return document.readyState") == "complete"
+    WebDriverWait(session, WAIT_S, ignored_exceptions=(WebDriverException,)).until(
+        lambda s: s.execute_script(
+            "return window.bzOldPage === undefined && document.readyState === 'complete'"
+        )
     )
 
 
