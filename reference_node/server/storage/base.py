@@ -17,6 +17,7 @@ import abc
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from bluezone.protocol.revisions import check_transition
 
@@ -151,6 +152,15 @@ class StaffRecord:
     disabled: bool
     must_change_password: bool
     created_s: int
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> StaffRecord:
+        """The account of a ``staff`` row, columns in table order (both backends)."""
+        secret = None if row[4] is None else bytes(row[4])
+        flags = bool(row[8]), bool(row[9])
+        return cls(
+            row[0], row[1], row[2], bytes(row[3]), secret, row[5], row[6], row[7], *flags, row[10]
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -547,19 +547,19 @@ class PostgresStorage(Storage, SharedBuckets):
         row = await self._pool.fetchrow(
             f"SELECT {_STAFF_COLUMNS} FROM staff WHERE username = $1", username
         )
-        return None if row is None else _staff_record(row)
+        return None if row is None else StaffRecord.from_row(row)
 
     async def staff_by_id(self, staff_id: int) -> StaffRecord | None:
         """Return the account ``staff_id``, or None."""
         row = await self._pool.fetchrow(
             f"SELECT {_STAFF_COLUMNS} FROM staff WHERE id = $1", staff_id
         )
-        return None if row is None else _staff_record(row)
+        return None if row is None else StaffRecord.from_row(row)
 
     async def list_staff(self) -> list[StaffRecord]:
         """Return every account, by username."""
         rows = await self._pool.fetch(f"SELECT {_STAFF_COLUMNS} FROM staff ORDER BY username")
-        return [_staff_record(r) for r in rows]
+        return [StaffRecord.from_row(r) for r in rows]
 
     async def login_failed(
         self, staff_id: int, now_s: int, max_failures: int, lockout_s: int
@@ -580,7 +580,7 @@ class PostgresStorage(Storage, SharedBuckets):
         )
         if row is None:
             raise NotFoundError("PORTAL-4: no such account")
-        return _staff_record(row)
+        return StaffRecord.from_row(row)
 
     async def login_succeeded(self, staff_id: int) -> None:
         """Reset the account's failed sign-ins (PORTAL-4)."""
@@ -646,7 +646,7 @@ class PostgresStorage(Storage, SharedBuckets):
             row = await conn.fetchrow(
                 f"SELECT {_STAFF_COLUMNS} FROM staff WHERE id = $1", session["staff_id"]
             )
-            staff = None if row is None else _staff_record(row)
+            staff = None if row is None else StaffRecord.from_row(row)
             if not session_alive(
                 session["created_s"], session["last_seen_s"], staff, now_s, idle_s, max_age_s
             ):
@@ -731,22 +731,6 @@ async def _count(conn, day: int, name: str, added: int) -> int:
         day,
         name,
         added,
-    )
-
-
-def _staff_record(row) -> StaffRecord:
-    return StaffRecord(
-        row[0],
-        row[1],
-        row[2],
-        bytes(row[3]),
-        None if row[4] is None else bytes(row[4]),
-        row[5],
-        row[6],
-        row[7],
-        row[8],
-        row[9],
-        row[10],
     )
 
 

@@ -726,7 +726,7 @@ class SqliteStorage(Storage):
         """Return every account, by username."""
         return await self._call(
             lambda conn: [
-                _staff_record(r)
+                StaffRecord.from_row(r)
                 for r in conn.execute(f"SELECT {_STAFF_COLUMNS} FROM staff ORDER BY username")
             ]
         )
@@ -747,7 +747,7 @@ class SqliteStorage(Storage):
             ).fetchone()
             if row is None:
                 raise NotFoundError("PORTAL-4: no such account")
-            return _staff_record(row)
+            return StaffRecord.from_row(row)
 
         return await self._call(fn)
 
@@ -916,25 +916,9 @@ def _count(conn: sqlite3.Connection, day: int, name: str, added: int) -> int:
     return count
 
 
-def _staff_record(row) -> StaffRecord:
-    return StaffRecord(
-        row[0],
-        row[1],
-        row[2],
-        bytes(row[3]),
-        None if row[4] is None else bytes(row[4]),
-        row[5],
-        row[6],
-        row[7],
-        bool(row[8]),
-        bool(row[9]),
-        row[10],
-    )
-
-
 def _staff(conn: sqlite3.Connection, where: str, value: object) -> StaffRecord | None:
     row = conn.execute(f"SELECT {_STAFF_COLUMNS} FROM staff WHERE {where}", (value,)).fetchone()
-    return None if row is None else _staff_record(row)
+    return None if row is None else StaffRecord.from_row(row)
 
 
 def _update_staff(assignments: str, staff_id: int, *values: object):
