@@ -87,6 +87,8 @@ async def _add_admin(args: argparse.Namespace) -> bytes:
     from bluezone.reference_node.server.storage import open_storage
 
     password = args.password_file.read_text().splitlines()[0] if args.password_file else ""
+    if args.database is None:
+        args.data_dir.mkdir(parents=True, exist_ok=True)
     storage = await open_storage(args.database or args.data_dir / DATABASE_FILE)
     try:
         now_s = int(datetime.datetime.now(datetime.UTC).timestamp())

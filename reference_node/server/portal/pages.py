@@ -218,7 +218,7 @@ def issue_page(
             t("onset_date"),
             "date",
             f"{dates} {value('onset_date')}",
-            hint=t("onset_hint", days=(today - earliest).days),
+            hint=t("onset_hint", days=(today - earliest).days + 1),
         )
         + _input(
             "exposure_date",
@@ -335,7 +335,7 @@ def staff_page(view: View, staff: Iterable[StaffRecord]) -> str:
     )
     body = (
         f'<div class="table"><table id="staff-list"><thead><tr><th>{esc(t("username"))}</th>'
-        f"<th>{esc(t('role'))}</th><th>{esc(t('state'))}</th><th>TOTP</th><th></th></tr>"
+        f"<th>{esc(t('role'))}</th><th>{esc(t('state'))}</th><th>{esc(t('authenticator'))}</th><th></th></tr>"
         f"</thead><tbody>{rows}</tbody></table></div>"
         f"<h2>{esc(t('add_staff'))}</h2>"
         f'<form class="card" id="add-staff" method="post" action="/portal/staff">'
