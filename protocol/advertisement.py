@@ -120,6 +120,11 @@ def _keep_structure(found: dict[int, bytes], ad_type: int, data: bytes) -> None:
         data = data[2:]
     elif ad_type not in (params.AD_TYPE_FLAGS, params.AD_TYPE_COMPLETE_UUID16_LIST):
         return  # spec ADV-12: other AD types are ignored
+    keep_structure(found, ad_type, data)
+
+
+def keep_structure(found: dict[int, bytes], ad_type: int, data: bytes) -> None:
+    """Record a structure a decoder reads: each AD type once (ADV-7), Flags of 1 byte (ADV-8)."""
     if ad_type in found:
         raise AdDuplicateStructureError(f"ADV-7: AD type 0x{ad_type:02x} appears twice")
     if ad_type == params.AD_TYPE_FLAGS and len(data) != 1:
@@ -127,11 +132,22 @@ def _keep_structure(found: dict[int, bytes], ad_type: int, data: bytes) -> None:
     found[ad_type] = data
 
 
+def uuid_list_flaw(uuids: bytes | None, uuid: bytes) -> str | None:
+    """Why ``uuids`` is not a complete list of whole 16-bit UUIDs naming ``uuid``, else None.
+
+    The rule of ADV-9, which BZ20-7 applies to another UUID.
+    """
+    if uuids is None:
+        return "no Complete List of 16-bit Service UUIDs"
+    if not uuids or len(uuids) % 2:
+        return f"UUID list of {len(uuids)} bytes"
+    if uuid not in (uuids[i : i + 2] for i in range(0, len(uuids), 2)):
+        return f"UUID list does not name 0x{int.from_bytes(uuid, 'little'):04X}"
+    return None
+
+
 def _check_uuid_list(uuids: bytes | None) -> None:
     """Spec ADV-9: a complete list of 16-bit UUIDs, whole UUIDs only, naming 0xFD6F."""
-    if uuids is None:
-        raise AdMissingServiceUuidError("ADV-9: no Complete List of 16-bit Service UUIDs")
-    if not uuids or len(uuids) % 2:
-        raise AdMissingServiceUuidError(f"ADV-9: UUID list of {len(uuids)} bytes")
-    if _UUID not in (uuids[i : i + 2] for i in range(0, len(uuids), 2)):
-        raise AdMissingServiceUuidError("ADV-9: UUID list does not name 0xFD6F")
+    flaw = uuid_list_flaw(uuids, _UUID)
+    if flaw is not None:
+        raise AdMissingServiceUuidError(f"ADV-9: {flaw}")

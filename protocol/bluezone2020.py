@@ -15,10 +15,8 @@ from hashlib import sha256
 from typing import Any, TypeGuard
 
 from bluezone.protocol import params
-from bluezone.protocol.advertisement import ad_structures
+from bluezone.protocol.advertisement import ad_structures, keep_structure, uuid_list_flaw
 from bluezone.protocol.errors import (
-    AdBadFlagsError,
-    AdDuplicateStructureError,
     AdTooLongError,
     Bz2020BlidLengthError,
     Bz2020KeyError,
@@ -210,21 +208,14 @@ def _keep_structure(found: dict[int, bytes], ad_type: int, data: bytes) -> None:
         data = data[2:]
     elif ad_type not in (params.AD_TYPE_FLAGS, params.AD_TYPE_COMPLETE_UUID16_LIST):
         return  # spec BZ20-6: other AD types are ignored
-    if ad_type in found:
-        raise AdDuplicateStructureError(f"ADV-7: AD type 0x{ad_type:02x} appears twice")
-    if ad_type == params.AD_TYPE_FLAGS and len(data) != 1:
-        raise AdBadFlagsError(f"ADV-8: Flags hold {len(data)} bytes, not 1")
-    found[ad_type] = data
+    keep_structure(found, ad_type, data)
 
 
 def _check_uuid_list(uuids: bytes | None) -> None:
     """Spec BZ20-7: a complete list of whole 16-bit UUIDs naming 0x4E56."""
-    if uuids is None:
-        raise Bz2020MissingServiceUuidError("BZ20-7: no Complete List of 16-bit Service UUIDs")
-    if not uuids or len(uuids) % 2:
-        raise Bz2020MissingServiceUuidError(f"BZ20-7: UUID list of {len(uuids)} bytes")
-    if _UUID not in (uuids[i : i + 2] for i in range(0, len(uuids), 2)):
-        raise Bz2020MissingServiceUuidError("BZ20-7: UUID list does not name 0x4E56")
+    flaw = uuid_list_flaw(uuids, _UUID)
+    if flaw is not None:
+        raise Bz2020MissingServiceUuidError(f"BZ20-7: {flaw}")
 
 
 # --- The F0 push and the contact check (BZ20-10, BZ20-11) ------------------------------------
