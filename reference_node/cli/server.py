@@ -81,12 +81,11 @@ def add_portal_admin_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-async def _add_admin(args: argparse.Namespace) -> bytes:
+async def _add_admin(args: argparse.Namespace, password: str) -> bytes:
     from bluezone.reference_node.server.portal.admins import add_admin
     from bluezone.reference_node.server.runner import DATABASE_FILE
     from bluezone.reference_node.server.storage import open_storage
 
-    password = args.password_file.read_text().splitlines()[0] if args.password_file else ""
     if args.database is None:
         args.data_dir.mkdir(parents=True, exist_ok=True)
     storage = await open_storage(args.database or args.data_dir / DATABASE_FILE)
@@ -102,11 +101,13 @@ def run_portal_admin(args: argparse.Namespace) -> int:
     from bluezone.reference_node.server.errors import ServerError
     from bluezone.reference_node.server.portal import accounts
 
+    lines = args.password_file.read_text().splitlines()
+    if not lines:
+        raise CommandError("no administrator created: the password file is empty")
     try:
-        secret = asyncio.run(_add_admin(args))
-    except (ServerError, IndexError) as exc:
-        reason = exc if isinstance(exc, ServerError) else "the password file is empty"
-        raise CommandError(f"no administrator created: {reason}") from None
+        secret = asyncio.run(_add_admin(args, lines[0]))
+    except ServerError as exc:
+        raise CommandError(f"no administrator created: {exc}") from None
     print(f"administrator {args.username} created; enrol this secret in an authenticator app")
     print(f"totp-secret: {accounts.base32(secret)}")
     print(f"totp-uri: {accounts.otpauth_uri(secret, args.username, args.authority)}")

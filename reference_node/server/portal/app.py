@@ -22,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
+from functools import cache
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -115,6 +116,11 @@ def group_code(code: str) -> str:
     return " ".join(code[i : i + 3] for i in range(0, len(code), 3))
 
 
+def _add_security_headers(response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+
+
 def see_other(location: str) -> web.Response:
     """A 303 redirect to ``location`` (after a POST, the browser GETs it)."""
     return web.Response(status=303, headers={"Location": location})
@@ -201,11 +207,9 @@ class Portal:
         try:
             response = await handler(request)
         except web.HTTPException as exc:
-            for name, value in SECURITY_HEADERS.items():
-                exc.headers.setdefault(name, value)
+            _add_security_headers(exc)
             raise
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+        _add_security_headers(response)
         return response
 
     def _guarded(
@@ -217,14 +221,16 @@ class Portal:
                 try:
                     visit = replace(visit, form=await self._read_form(request))
                 except ServerError:
-                    return self._refusal(visit, 400, visit.t("form_unreadable"))
+                    return self._refusal(request, visit, 400, visit.t("form_unreadable"))
                 if not self._csrf_ok(visit):
-                    return self._refusal(visit, 403, visit.t("csrf_refused"))  # spec PORTAL-6
-            redirect = self._redirect_for(visit, access, request.path)
+                    return self._refusal(
+                        request, visit, 403, visit.t("csrf_refused")
+                    )  # spec PORTAL-6
+            redirect = self._redirect_for(visit, access)
             if redirect is not None:
                 return see_other(redirect)
             if access is Access.ADMIN and (visit.user is None or visit.user.role != "admin"):
-                return self._refusal(visit, 403, visit.t("admins_only"))
+                return self._refusal(request, visit, 403, visit.t("admins_only"))
             response = await handler(request, visit)
             if visit.visit_token is not None and VISIT_COOKIE not in request.cookies:
                 self._set_cookie(response, VISIT_COOKIE, visit.visit_token)
@@ -232,7 +238,7 @@ class Portal:
 
         return guarded
 
-    def _redirect_for(self, visit: Visit, access: Access, path: str) -> str | None:
+    def _redirect_for(self, visit: Visit, access: Access) -> str | None:
         """Where a visitor goes instead (spec PORTAL-3, PORTAL-4): sign in, then any due step."""
         user = visit.user
         if access is Access.PUBLIC:
@@ -334,15 +340,10 @@ class Portal:
     def _page(self, text: str, status: int = 200) -> web.Response:
         return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
 
-    def _refusal(self, visit: Visit, status: int, message: str) -> web.Response:
-        view = pages.View(
-            visit.t,
-            visit.language,
-            self.config.authority,
-            visit.user,
-            self._csrf_for(visit),
-            error=message,
-        )
+    def _refusal(
+        self, request: web.Request, visit: Visit, status: int, message: str
+    ) -> web.Response:
+        view = self._view(request, visit, error=message)
         return self._page(pages.message_page(view, visit.t("refused_title")), status)
 
     def _now(self) -> int:
@@ -418,12 +419,15 @@ class Portal:
             )
             return self._page(pages.login_page(view, username), 401)
         await self.storage.login_succeeded(staff.id)
-        token = secrets.token_urlsafe(32)
-        await self.storage.add_session(_digest(token), staff.id, now)  # spec PORTAL-5
         await self.storage.add_audit(now, staff.username, "sign_in", "")
-        response = see_other(
-            self._redirect_for(replace(visit, user=staff), Access.STAFF, "") or "/portal/codes/new"
-        )
+        return await self._start_session(replace(visit, user=staff))
+
+    async def _start_session(self, visit: Visit) -> web.Response:
+        """A new session for ``visit.user`` (spec PORTAL-5), sent on to its first due page."""
+        assert visit.user is not None
+        token = secrets.token_urlsafe(32)
+        await self.storage.add_session(_digest(token), visit.user.id, self._now())
+        response = see_other(self._redirect_for(visit, Access.STAFF) or "/portal/codes/new")
         self._set_cookie(response, SESSION_COOKIE, token)
         return response
 
@@ -471,14 +475,8 @@ class Portal:
         await self.storage.set_password(visit.user.id, await self._hash(new), False)
         await self.storage.delete_sessions_of(visit.user.id)
         await self._audit(visit, "password_changed")
-        token = secrets.token_urlsafe(32)
-        await self.storage.add_session(_digest(token), visit.user.id, self._now())
         user = replace(visit.user, must_change_password=False)
-        response = see_other(
-            self._redirect_for(replace(visit, user=user), Access.STAFF, "") or "/portal/codes/new"
-        )
-        self._set_cookie(response, SESSION_COOKIE, token)
-        return response
+        return await self._start_session(replace(visit, user=user))
 
     def _pending_totp(self, visit: Visit) -> bytes:
         """The secret offered for enrolment, derived from the session: a reload shows the same."""
@@ -774,11 +772,7 @@ class Portal:
         return self._page(pages.audit_page(self._view(request, visit), events, when))
 
 
-_DECOY: list[bytes] = []
-
-
+@cache
 def _decoy_hash() -> bytes:
     """A real hash to verify against for unknown accounts, made once (spec PORTAL-3)."""
-    if not _DECOY:
-        _DECOY.append(accounts.hash_password(secrets.token_urlsafe(16)))
-    return _DECOY[0]
+    return accounts.hash_password(secrets.token_urlsafe(16))

@@ -92,3 +92,11 @@ def test_a_bad_portal_address_is_a_usage_error(tmp_path, capsys):
         main(argv)
     assert exited.value.code == 64
     assert "HOST:PORT" in capsys.readouterr().err
+
+
+def test_an_empty_password_file_creates_nobody(tmp_path, capsys):
+    (tmp_path / "pw").write_text("")
+    argv = ["server", "portal", "add-admin", "--data-dir", str(tmp_path / "server")]
+    status = main([*argv, "--username", "admin.hue", "--password-file", str(tmp_path / "pw")])
+    assert status == 1 and "empty" in capsys.readouterr().err.strip().splitlines()[-1]
+    assert not (tmp_path / "server").exists()
