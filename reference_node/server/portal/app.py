@@ -168,7 +168,6 @@ class Portal:
         app = web.Application(middlewares=[self._headers])
         routes: list[tuple[str, str, Handler, Access]] = [
             ("GET", "/", self.home, Access.PUBLIC),
-            ("GET", "/style.css", self.style, Access.PUBLIC),
             ("GET", "/language", self.language, Access.PUBLIC),
             ("GET", "/login", self.login_form, Access.PUBLIC),
             ("POST", "/login", self.login, Access.PUBLIC),
@@ -198,6 +197,8 @@ class Portal:
         ]
         for method, path, handler, access in routes:
             app.router.add_route(method, path, self._guarded(handler, access))
+        # The stylesheet needs no visitor: no session look-up (a write) per page view.
+        app.router.add_get("/style.css", self.style)
         return app
 
     @web.middleware
@@ -366,7 +367,7 @@ class Portal:
     async def home(self, request: web.Request, visit: Visit) -> web.StreamResponse:
         return see_other("/portal/codes/new" if visit.user else "/portal/login")
 
-    async def style(self, request: web.Request, visit: Visit) -> web.StreamResponse:
+    async def style(self, request: web.Request) -> web.StreamResponse:
         return web.Response(
             text=pages.stylesheet(),
             content_type="text/css",
